@@ -1,0 +1,1 @@
+"""resmem's boot-test harness: Debian kernels under QEMU, driven by pytest."""

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian packages that building, testing and the demo need.
+# Idempotent: does nothing when everything is already there.
+set -e
+PKGS="make gcc libc6-dev python3 python3-pytest qemu-system-x86 qemu-system-arm
+qemu-system-data ipxe-qemu gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
+device-tree-compiler libfdt-dev busybox-static xz-utils zstd bc kmod cpio apt dpkg"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
