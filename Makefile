@@ -11,15 +11,15 @@ TOP     := $(abspath .)
 BUILD   := $(TOP)/build
 
 KDIR    ?= /lib/modules/$(shell uname -r)/build
-KREL     = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+KREL     = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 MODSRC  := $(wildcard module/*.c module/*.h) module/Kbuild
 
-.PHONY: all module tools deps test demo clean kernels
+.PHONY: all module tools guest-helpers test-modules deps test demo clean kernels
 
 all: tools module
 
 module:
-	@test -n "$(KREL)" || { echo "make module: no kernel headers at KDIR=$(KDIR) (include/config/kernel.release missing)"; exit 2; }
+	@test -n "$(KREL)" || { echo "make module: no kernel headers at KDIR=$(KDIR) (include/generated/utsrelease.h missing)"; exit 2; }
 	@mkdir -p $(BUILD)/$(KREL)/obj
 	@cp -p $(MODSRC) $(BUILD)/$(KREL)/obj/
 	@mkdir -p $(BUILD)/$(KREL)/obj/include/uapi/linux
@@ -34,6 +34,17 @@ TOOLS_CC   = $(if $(filter aarch64,$(TOOLS_ARCH)),aarch64-linux-gnu-gcc,gcc)
 
 tools:
 	$(MAKE) -C userspace OUT=$(BUILD)/$(TOOLS_ARCH) CC=$(TOOLS_CC) ARCH=$(TOOLS_ARCH)
+
+# Static programs the test guests run (the command agent and test helpers).
+guest-helpers:
+	$(MAKE) -C tests/guest OUT=$(BUILD)/$(TOOLS_ARCH)/guest CC=$(TOOLS_CC)
+
+# Test-only kernel modules (tests/kmod), never installed.
+test-modules:
+	@test -n "$(KREL)" || { echo "make test-modules: no kernel headers at KDIR=$(KDIR)"; exit 2; }
+	@mkdir -p $(BUILD)/$(KREL)/testmods
+	@cp -p tests/kmod/Kbuild tests/kmod/*.c $(BUILD)/$(KREL)/testmods/
+	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KREL)/testmods modules
 
 deps:
 	@tests/install-deps.sh

@@ -177,6 +177,7 @@ def busybox(debarch):
     bb = os.path.join(d, "bin", "busybox")
     if not os.path.exists(bb):
         f = download([f"busybox-static:{debarch}"], os.path.join(CACHE, "debs"))[0]
+        os.makedirs(d, exist_ok=True)
         subprocess.run(["dpkg-deb", "-x", f, d], check=True)
     return bb
 

@@ -1,0 +1,74 @@
+"""Builds what a target's guest needs and packs its initramfs."""
+import glob
+import os
+import subprocess
+
+from . import initramfs, kernels
+
+REPO = kernels.REPO
+BUILD = os.path.join(REPO, "build")
+
+
+def _make(*args):
+    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", REPO, *args],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode:
+        raise RuntimeError(f"make {' '.join(args)} failed:\n{r.stdout}")
+    return r.stdout
+
+
+def kbuild_args(k):
+    args = [f"KDIR={kernels.headers(k)}"]
+    if k.arch == "aarch64":
+        args += ["ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-"]
+    return args
+
+
+def module_path(k):
+    return os.path.join(BUILD, k.kernelrelease, "resmem.ko")
+
+
+def test_module_path(k, name):
+    return os.path.join(BUILD, k.kernelrelease, "testmods", f"{name}.ko")
+
+
+def tool_path(k, name="resmem"):
+    return os.path.join(BUILD, k.arch, "bin", name)
+
+
+def helper_path(k, name):
+    return os.path.join(BUILD, k.arch, "guest", name)
+
+
+def build_all(k):
+    """Module, test modules, tools and guest helpers for kernel k."""
+    kernels.fetch(k)
+    _make("guest-helpers", f"ARCH={k.arch}")
+    _make("test-modules", *kbuild_args(k))
+    if glob.glob(os.path.join(REPO, "module", "*.c")):
+        _make("module", *kbuild_args(k))
+    if os.path.exists(os.path.join(REPO, "userspace", "Makefile")):
+        _make("tools", f"ARCH={k.arch}")
+
+
+def initrd(k):
+    """Builds everything for k and returns the initramfs path."""
+    build_all(k)
+    b = initramfs.Builder()
+    b.add_file("/bin/busybox", kernels.busybox(k.debarch), 0o755)
+    b.add_file("/init", os.path.join(REPO, "tests", "guest", "init"), 0o755)
+    b.add_bytes("/etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"
+                b"nobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n")
+    b.add_bytes("/etc/group", b"root:x:0:\nnogroup:x:65534:\n")
+    for prog in glob.glob(os.path.join(BUILD, k.arch, "guest", "*")):
+        name = os.path.basename(prog)
+        dest = "/usr/sbin/resmem-agent" if name == "agent" else f"/usr/bin/{name}"
+        b.add_file(dest, prog, 0o755)
+    for prog in glob.glob(os.path.join(BUILD, k.arch, "bin", "*")):
+        b.add_file(f"/usr/bin/{os.path.basename(prog)}", prog, 0o755)
+    mods = f"/lib/modules/{k.kernelrelease}"
+    if os.path.exists(module_path(k)):
+        b.add_file(f"{mods}/extra/resmem.ko", module_path(k), 0o644)
+    for ko in glob.glob(os.path.join(BUILD, k.kernelrelease, "testmods", "*.ko")):
+        b.add_file(f"{mods}/testmods/{os.path.basename(ko)}", ko, 0o644)
+    return b.write(k.name)

@@ -1,0 +1,352 @@
+"""QEMU runner: boots a target kernel and talks to it.
+
+Two channels into a running guest:
+  * the command agent on a serial port that is not the console
+    (`Guest.run`: a shell script in, exit status, stdout and stderr out);
+  * QMP for what only the host can do (`pmemsave`, `system_reset`, `quit`).
+
+Every boot uses panic=-1 panic_on_warn=1 oops=panic, and -no-reboot unless
+the caller asks to survive a reset, so a kernel WARN, oops or BUG ends the
+guest; the test that caused it fails with the console log attached.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+from . import build, dt
+
+BOOT_TIMEOUT = float(os.environ.get("RESMEM_BOOT_TIMEOUT", "120"))
+
+# A line matching any of these in the console log is a kernel problem.
+PROBLEM = re.compile(
+    r"------------\[ cut here \]------------|WARNING: CPU|\bBUG:|Oops|Bad page map|"
+    r"Kernel panic|general protection fault|Unable to handle kernel|Internal error:|"
+    r"soft lockup|blocked for more than|UBSAN:|KASAN:|list_add corruption|"
+    r"conflicting memory types|Corrupted page table")
+
+
+
+class GuestError(Exception):
+    """The guest could not do what was asked; the message carries its log."""
+
+
+class GuestCrashed(GuestError):
+    """The guest kernel died (panic, WARN with panic_on_warn, oops) or hung."""
+
+
+class CommandFailed(GuestError):
+    """A command in the guest exited non-zero and the caller said check=True."""
+
+
+class Result:
+    def __init__(self, script, status, out, err):
+        self.script, self.status, self.out, self.err = script, status, out, err
+
+    @property
+    def ok(self):
+        return self.status == 0
+
+    def __repr__(self):
+        return f"Result(status={self.status}, out={self.out[-2000:]!r}, err={self.err[-2000:]!r})"
+
+
+def log_tail(text, lines=120):
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class Guest:
+    """One QEMU guest.  Use as a context manager or call start()/stop()."""
+
+    def __init__(self, kernel, mem=None, smp=2, cmdline="", reservations=(),
+                 reboot=False, extra_qemu=(), panic_reboot=False):
+        self.k = kernel
+        self.mem = mem or ("4G" if kernel.arch == "x86_64" else "3G")
+        self.smp = smp
+        self.cmdline = cmdline
+        self.reservations = list(reservations)   # arm64: /reserved-memory nodes
+        self.reboot = reboot
+        self.panic_reboot = panic_reboot
+        self.extra_qemu = list(extra_qemu)
+        self.proc = None
+        self.dir = None
+        self._agent = None
+        self._abuf = b""
+        self._qmp = None
+        self._qbuf = b""
+        self._id = 0
+        self.boots = 0
+        self.boot_seconds = None
+        self.log_mark = 0
+
+    # ----------------------------------------------------------- lifecycle
+    def qemu_argv(self):
+        k = self.k
+        panic = "panic=1" if self.panic_reboot else "panic=-1"
+        common = f"{panic} panic_on_warn=1 oops=panic loglevel=7 {self.cmdline}".strip()
+        d = self.dir
+        argv_common = [
+            "-accel", "tcg", "-m", self.mem, "-smp", str(self.smp),
+            "-display", "none", "-monitor", "none", "-nodefaults",
+            "-kernel", build.kernels.image(k), "-initrd", self.initrd,
+            "-chardev", f"file,id=con,path={d}/console.log",
+            "-chardev", f"socket,id=agent,path={d}/agent.sock,server=on,wait=off",
+            "-qmp", f"unix:{d}/qmp.sock,server=on,wait=off",
+        ]
+        if not self.reboot:
+            argv_common.append("-no-reboot")
+        if k.arch == "x86_64":
+            argv = ["qemu-system-x86_64", "-machine", "pc", "-cpu", "max", *argv_common,
+                    "-serial", "chardev:con", "-serial", "chardev:agent",
+                    "-append", f"console=ttyS0 resmem_test.agent=/dev/ttyS1 {common}"]
+        else:
+            argv = ["qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a57",
+                    *argv_common, "-serial", "chardev:con",
+                    "-device", "pci-serial,chardev=agent",
+                    "-append", f"console=ttyAMA0 resmem_test.agent=/dev/ttyS0 {common}"]
+            if self.reservations:
+                argv += ["-dtb", self._arm_dtb(argv)]
+        return argv + self.extra_qemu
+
+    def _arm_dtb(self, argv):
+        base = os.path.join(self.dir, "virt.dtb")
+        subprocess.run(argv + ["-machine", f"dumpdtb={base}"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out = os.path.join(self.dir, "patched.dtb")
+        dt.add_reservations(base, out, self.reservations)
+        return out
+
+    def start(self):
+        self.initrd = build.initrd(self.k)
+        self.dir = tempfile.mkdtemp(prefix="resmem-")
+        argv = self.qemu_argv()
+        with open(os.path.join(self.dir, "cmd"), "w") as f:
+            f.write(" ".join(argv) + "\n")
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=open(os.path.join(self.dir, "qemu.out"), "wb"),
+                                     stderr=subprocess.STDOUT)
+        try:
+            self._agent = self._connect("agent.sock")
+            self._qmp = self._connect("qmp.sock")
+            self._qmp_handshake()
+            self._wait_ready(BOOT_TIMEOUT)
+        except BaseException:
+            self.stop()
+            raise
+        self.boot_seconds = time.monotonic() - t0
+        self.boots = 1
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                self.qmp("quit")
+            except Exception:
+                pass
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for s in (self._agent, self._qmp):
+            if s:
+                s.close()
+        self._agent = self._qmp = None
+        self.final_console = self.console()
+        self.proc = None
+        if self.dir and not os.environ.get("RESMEM_KEEP_RUNDIR"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _connect(self, name):
+        path = os.path.join(self.dir, name)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise GuestCrashed(self._death_report("QEMU exited before its sockets opened"))
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(path)
+                return s
+            except OSError:
+                s.close()
+                if time.monotonic() > deadline:
+                    raise GuestError(f"no QEMU socket {path} after 30 s")
+                time.sleep(0.05)
+
+    # ------------------------------------------------------------- console
+    def console(self):
+        if self.dir is None:
+            return getattr(self, "final_console", "")
+        try:
+            with open(os.path.join(self.dir, "console.log"), "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def _qemu_out(self):
+        try:
+            with open(os.path.join(self.dir, "qemu.out"), "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except (FileNotFoundError, TypeError):
+            return ""
+
+    def _death_report(self, why):
+        time.sleep(0.2)
+        return (f"{why} ({self.k.name}, -m {self.mem}, cmdline {self.cmdline!r})\n"
+                f"--- QEMU said ---\n{self._qemu_out()[-2000:]}\n"
+                f"--- guest console (last lines) ---\n{log_tail(self.console())}")
+
+    def problems(self, since=0):
+        """Kernel problem lines in the console log after offset `since`."""
+        text = self.console()[since:]
+        return [l for l in text.splitlines() if PROBLEM.search(l)]
+
+    def mark(self):
+        """Remember where the console log is now (for problems(since=...))."""
+        self.log_mark = len(self.console())
+        return self.log_mark
+
+    # --------------------------------------------------------------- agent
+    def _recv_until(self, pred, deadline, what):
+        while True:
+            got = pred()
+            if got is not None:
+                return got
+            left = deadline - time.monotonic()
+            if self.proc.poll() is not None:
+                raise GuestCrashed(self._death_report(f"guest died while {what}"))
+            if left <= 0:
+                raise GuestCrashed(self._death_report(f"timed out while {what}"))
+            self._agent.settimeout(min(left, 0.5))
+            try:
+                data = self._agent.recv(1 << 20)
+            except socket.timeout:
+                continue
+            if not data:
+                # QEMU closes the chardev when it exits; let poll() see it.
+                self.proc.wait(5)
+                raise GuestCrashed(self._death_report(f"guest died while {what}"))
+            self._abuf += data
+
+    def _wait_ready(self, timeout):
+        def ready():
+            i = self._abuf.find(b"READY\n")
+            if i < 0:
+                return None
+            self._abuf = self._abuf[i + 6:]
+            return True
+        self._recv_until(ready, time.monotonic() + timeout, "booting")
+
+    def run(self, script, timeout=120, check=True):
+        """Runs `script` with sh -c in the guest as root; returns a Result."""
+        if not self.alive():
+            raise GuestCrashed(self._death_report("guest is not running"))
+        self._id += 1
+        body = script.encode()
+        self._agent.sendall(f"RUN {self._id} {timeout} {len(body)}\n".encode() + body)
+        hdr = {}
+
+        def header():
+            i = self._abuf.find(b"\n")
+            if i < 0:
+                return None
+            line = self._abuf[:i].decode(errors="replace")
+            m = re.match(r"RES (\d+) (-?\d+) (\d+) (\d+)$", line)
+            if not m:
+                raise GuestError(f"agent protocol error: {line!r}")
+            hdr.update(id=int(m[1]), status=int(m[2]), out=int(m[3]), err=int(m[4]))
+            self._abuf = self._abuf[i + 1:]
+            return True
+
+        deadline = time.monotonic() + timeout + 30
+        self._recv_until(header, deadline, f"running {script[:200]!r}")
+        n = hdr["out"] + hdr["err"]
+
+        def payload():
+            if len(self._abuf) < n:
+                return None
+            data, self._abuf = self._abuf[:n], self._abuf[n:]
+            return data
+        data = self._recv_until(payload, deadline, f"reading output of {script[:200]!r}")
+        res = Result(script, hdr["status"],
+                     data[:hdr["out"]].decode("utf-8", "replace"),
+                     data[hdr["out"]:].decode("utf-8", "replace"))
+        if hdr["status"] == 124:
+            raise GuestError(f"command timed out after {timeout} s in the guest: {script!r}\n{res}")
+        if check and res.status != 0:
+            raise CommandFailed(f"guest command failed (status {res.status}): {script}\n"
+                                f"--- stdout ---\n{res.out[-4000:]}\n--- stderr ---\n{res.err[-4000:]}")
+        return res
+
+    # ----------------------------------------------------------------- QMP
+    def _qmp_recv(self, deadline):
+        while b"\n" not in self._qbuf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise GuestError("QMP did not answer")
+            self._qmp.settimeout(left)
+            data = self._qmp.recv(65536)
+            if not data:
+                raise GuestCrashed(self._death_report("QMP closed"))
+            self._qbuf += data
+        line, self._qbuf = self._qbuf.split(b"\n", 1)
+        return json.loads(line)
+
+    def _qmp_handshake(self):
+        deadline = time.monotonic() + 30
+        self._qmp_recv(deadline)                    # greeting
+        self.qmp("qmp_capabilities")
+
+    def qmp(self, cmd, **args):
+        msg = {"execute": cmd}
+        if args:
+            msg["arguments"] = args
+        self._qmp.sendall(json.dumps(msg).encode() + b"\n")
+        deadline = time.monotonic() + 120
+        while True:
+            r = self._qmp_recv(deadline)
+            if "return" in r:
+                return r["return"]
+            if "error" in r:
+                raise GuestError(f"QMP {cmd} {args}: {r['error']}")
+
+    def pmemsave(self, addr, size):
+        """Guest physical memory [addr, addr+size) read by QEMU on the host."""
+        path = os.path.join(self.dir, f"pmem-{addr:x}-{size:x}")
+        self.qmp("pmemsave", val=addr, size=size, filename=path)
+        with open(path, "rb") as f:
+            data = f.read()
+        os.unlink(path)
+        if len(data) != size:
+            raise GuestError(f"pmemsave returned {len(data)} bytes, wanted {size}")
+        return data
+
+    def reset(self, timeout=BOOT_TIMEOUT):
+        """Warm reboot (QMP system_reset; RAM is kept) and wait for the agent."""
+        if not self.reboot:
+            raise GuestError("reset() needs Guest(reboot=True): -no-reboot turns a reset into an exit")
+        self._abuf = b""
+        self.qmp("system_reset")
+        self._wait_ready(timeout)
+        self.boots += 1
+
+    def wait_reboot(self, timeout=BOOT_TIMEOUT):
+        """After the guest rebooted by itself (panic=1), wait for the agent."""
+        self._wait_ready(timeout)
+        self.boots += 1
