@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every kernel-version and architecture difference resmem cares about.
+ * No other file tests LINUX_VERSION_CODE or CONFIG_X86/CONFIG_ARM64.
+ *
+ * Supported: 6.1 and 6.12 (Debian), x86_64 and arm64.
+ */
+#ifndef _RESMEM_COMPAT_H
+#define _RESMEM_COMPAT_H
+
+#include <linux/device.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/version.h>
+
+/*
+ * class_create() lost its owner argument in 6.4; the class devnode callback
+ * takes a const device from 6.2.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define resmem_class_create(name)	class_create(name)
+#else
+#define resmem_class_create(name)	class_create(THIS_MODULE, name)
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define RESMEM_DEVNODE_CONST const
+#else
+#define RESMEM_DEVNODE_CONST
+#endif
+
+/* vma->vm_flags became read-only in 6.3; writers use vm_flags_set(). */
+static inline void resmem_vm_flags_set(struct vm_area_struct *vma,
+				       unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/*
+ * Classification of one page by the firmware's own memory map, before any
+ * memmap= edits.  Only x86 keeps that map (e820_table_firmware, queried
+ * through e820__mapped_raw_any()); elsewhere we cannot tell and say RAM.
+ */
+enum resmem_fw_type {
+	RESMEM_FW_RAM,		/* firmware calls it usable RAM */
+	RESMEM_FW_OTHER,	/* firmware-reserved, ACPI, NVS, ... */
+	RESMEM_FW_HOLE,		/* nothing at all: no memory there */
+};
+
+#ifdef CONFIG_X86
+#include <asm/e820/api.h>
+#include <asm/processor.h>
+
+#define RESMEM_HAVE_FW_MAP	1
+
+/* Physical address bits the CPU implements (CPUID 0x80000008). */
+static inline unsigned int resmem_phys_bits(void)
+{
+	return boot_cpu_data.x86_phys_bits;
+}
+
+/*
+ * e820__mapped_raw_any() answers "does any entry of @type intersect
+ * [start, end)".  The firmware table is sanitized (sorted, no overlaps,
+ * adjacent same-type entries merged), so a page whose first and last byte
+ * are RAM is RAM.
+ */
+static inline enum resmem_fw_type resmem_fw_page_type(u64 addr)
+{
+	if (e820__mapped_raw_any(addr, addr + 1, E820_TYPE_RAM) &&
+	    e820__mapped_raw_any(addr + PAGE_SIZE - 1, addr + PAGE_SIZE,
+				 E820_TYPE_RAM))
+		return RESMEM_FW_RAM;
+	/* type 0 matches an entry of any type */
+	if (e820__mapped_raw_any(addr, addr + PAGE_SIZE, 0))
+		return RESMEM_FW_OTHER;
+	return RESMEM_FW_HOLE;
+}
+
+/*
+ * Uncached: ioremap_uc() is strong UC (PAT UC, not UC-) for the kernel;
+ * user mappings get pgprot_noncached() and, with PAT, remap_pfn_range()
+ * takes the type recorded by our ioremap anyway.
+ */
+static inline void __iomem *resmem_ioremap_uc(phys_addr_t phys, size_t size)
+{
+	return ioremap_uc(phys, size);
+}
+
+static inline pgprot_t resmem_pgprot_uc(pgprot_t prot)
+{
+	return pgprot_noncached(prot);
+}
+
+#else /* !CONFIG_X86 */
+
+#define RESMEM_HAVE_FW_MAP	0
+
+static inline unsigned int resmem_phys_bits(void)
+{
+	return MAX_PHYSMEM_BITS;
+}
+
+static inline enum resmem_fw_type resmem_fw_page_type(u64 addr)
+{
+	return RESMEM_FW_RAM;
+}
+
+/*
+ * arm64 has no "uncached normal memory" distinct from write-combining
+ * (Normal-NC): "uncached" means Device-nGnRE for both the kernel
+ * (ioremap) and user (pgprot_device) so the attributes always match.
+ */
+static inline void __iomem *resmem_ioremap_uc(phys_addr_t phys, size_t size)
+{
+	return ioremap(phys, size);
+}
+
+static inline pgprot_t resmem_pgprot_uc(pgprot_t prot)
+{
+	return pgprot_device(prot);
+}
+
+#endif /* CONFIG_X86 */
+
+#endif /* _RESMEM_COMPAT_H */

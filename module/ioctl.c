@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl: RESMEM_IOC_INFO.
+ *
+ * The argument starts with a __u32 size (see the UAPI header).  Sizes
+ * below the first published struct are EINVAL; bytes beyond the struct we
+ * know must be zero (E2BIG otherwise); we write back min(size, ours).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/numa.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "resmem.h"
+
+/* The first published struct resmem_info; never changes. */
+#define RESMEM_INFO_SIZE_V1	72
+static_assert(sizeof(struct resmem_info) == RESMEM_INFO_SIZE_V1);
+
+static long resmem_ioctl_info(struct resmem_region *r, void __user *uarg)
+{
+	struct resmem_info info;
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < RESMEM_INFO_SIZE_V1)
+		return -EINVAL;
+	if (usize > sizeof(info)) {
+		ret = check_zeroed_user(uarg + sizeof(info),
+					usize - sizeof(info));
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return -E2BIG;
+	}
+
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	info.flags = 0;
+	info.phys_addr = r->phys;
+	info.length = r->size;
+	info.cache_mode = r->cache;
+	info.source = r->source;
+	info.numa_node = phys_to_target_node(r->phys);
+	info.page_size = PAGE_SIZE;
+	strscpy(info.name, r->name, sizeof(info.name));
+
+	if (copy_to_user(uarg, &info, min_t(size_t, usize, sizeof(info))))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * resmem_ioctl() - file_operations.unlocked_ioctl for a region
+ * @file:	the open region
+ * @cmd:	RESMEM_IOC_*
+ * @arg:	user pointer to the command's struct
+ *
+ * Return: 0, a negative errno, or -ENOTTY for an unknown command.
+ */
+long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct resmem_region *r = file->private_data;
+
+	switch (cmd) {
+	case RESMEM_IOC_INFO:
+		return resmem_ioctl_info(r, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}

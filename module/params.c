@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module parameters.
+ *
+ * regions=ENTRY[,ENTRY...]
+ *	ENTRY is [NAME:]SIZE$ADDR[:CACHE] or [NAME:]SIZE@ADDR[:CACHE].
+ *	'$' and '@' mean the same here ("SIZE at ADDR"); '@' survives GRUB,
+ *	which eats '$' unless it is escaped.  SIZE and ADDR are decimal or
+ *	0x-hex with an optional K, M, G or T suffix (any case, powers of
+ *	1024).  NAME is 1-31 characters from [A-Za-z0-9_.+-], not starting
+ *	with '.'; without it the region gets the next free "regionN".
+ *	CACHE is wb, wc or uc and overrides cache= for this region.
+ *	Examples:  regions=8G$4G   regions=dma:1G@0x100000000:wc,log:64M@5G
+ *	An explicit entry replaces any discovered region it overlaps; one
+ *	equal to a discovered range just names it.
+ *
+ * cache=wb|wc|uc
+ *	Cache mode for regions without their own CACHE (default wb).
+ *
+ * discover=Y|N
+ *	Find memmap=SIZE$ADDR reservations by themselves (default Y, x86).
+ *
+ * A malformed entry gets one error line and is skipped; the others are
+ * still used.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ctype.h>
+#include <linux/kernel.h>
+#include <linux/moduleparam.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "resmem.h"
+
+static char *regions;
+module_param(regions, charp, 0444);
+MODULE_PARM_DESC(regions,
+	"Regions to expose: [NAME:]SIZE$ADDR[:wb|wc|uc] or [NAME:]SIZE@ADDR[:...], comma-separated, e.g. data:8G@4G");
+
+static char *cache = "wb";
+module_param(cache, charp, 0444);
+MODULE_PARM_DESC(cache, "Default cache mode: wb (default), wc or uc");
+
+bool resmem_discover_enabled = true;
+module_param_named(discover, resmem_discover_enabled, bool, 0444);
+MODULE_PARM_DESC(discover,
+	"Find memmap=SIZE$ADDR reservations automatically (default Y)");
+
+u32 resmem_default_cache = RESMEM_CACHE_WB;
+
+#define RESMEM_ENTRY_SYNTAX "expected [NAME:]SIZE$ADDR[:wb|wc|uc] or [NAME:]SIZE@ADDR[:wb|wc|uc], e.g. data:8G@0x100000000"
+
+static const char * const cache_names[] = {
+	[RESMEM_CACHE_WB] = "write-back",
+	[RESMEM_CACHE_WC] = "write-combine",
+	[RESMEM_CACHE_UC] = "uncached",
+};
+
+/**
+ * resmem_cache_name() - sysfs spelling of a cache mode
+ * @cache: enum resmem_cache_mode
+ *
+ * Return: "write-back", "write-combine", "uncached" or "unknown".
+ */
+const char *resmem_cache_name(u32 cache)
+{
+	if (cache < ARRAY_SIZE(cache_names))
+		return cache_names[cache];
+	return "unknown";
+}
+
+static int parse_cache(const char *s, u32 *out)
+{
+	if (!strcasecmp(s, "wb"))
+		*out = RESMEM_CACHE_WB;
+	else if (!strcasecmp(s, "wc"))
+		*out = RESMEM_CACHE_WC;
+	else if (!strcasecmp(s, "uc"))
+		*out = RESMEM_CACHE_UC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * resmem_params_init() - check the scalar parameters
+ *
+ * Return: 0, or -EINVAL if cache= is not wb, wc or uc.
+ */
+int resmem_params_init(void)
+{
+	if (parse_cache(cache ? cache : "wb", &resmem_default_cache)) {
+		pr_err("cache=%s: unknown cache mode; use wb, wc or uc\n",
+		       cache);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Parse a whole string as an unsigned number: decimal or 0x-hex, then an
+ * optional K/M/G/T suffix.  Unlike memparse() it refuses overflow and junk.
+ */
+static int parse_size(const char *s, u64 *out, const char **why)
+{
+	unsigned int base = 10, shift = 0, digits = 0;
+	u64 v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; *s; s++) {
+		unsigned int d;
+
+		if (isdigit(*s))
+			d = *s - '0';
+		else if (base == 16 && isxdigit(*s))
+			d = tolower(*s) - 'a' + 10;
+		else
+			break;
+		if (check_mul_overflow(v, (u64)base, &v) ||
+		    check_add_overflow(v, (u64)d, &v)) {
+			*why = "number does not fit in 64 bits";
+			return -ERANGE;
+		}
+		digits++;
+	}
+	if (!digits) {
+		*why = "missing number";
+		return -EINVAL;
+	}
+	switch (tolower(*s)) {
+	case 't':
+		shift = 40;
+		break;
+	case 'g':
+		shift = 30;
+		break;
+	case 'm':
+		shift = 20;
+		break;
+	case 'k':
+		shift = 10;
+		break;
+	case '\0':
+		break;
+	default:
+		*why = "bad character in number (suffixes: K, M, G, T)";
+		return -EINVAL;
+	}
+	if (shift && *++s) {
+		*why = "junk after the size suffix";
+		return -EINVAL;
+	}
+	if (shift && v > (U64_MAX >> shift)) {
+		*why = "number does not fit in 64 bits";
+		return -ERANGE;
+	}
+	*out = v << shift;
+	return 0;
+}
+
+static bool name_ok(const char *name)
+{
+	const char *p;
+
+	if (!*name || *name == '.' || strlen(name) >= RESMEM_NAME_MAX)
+		return false;
+	for (p = name; *p; p++)
+		if (!isalnum(*p) && !strchr("_.+-", *p))
+			return false;
+	return true;
+}
+
+static struct resmem_region *parse_entry(char *entry, const char **why)
+{
+	char *tok[3] = {};
+	char *name = NULL, *range = NULL, *mode = NULL, *sep, *s = entry;
+	struct resmem_region *r;
+	u64 size, addr;
+	unsigned int n = 0, i;
+	u32 c = 0;
+
+	while (s && n < ARRAY_SIZE(tok))
+		tok[n++] = strsep(&s, ":");
+	if (s) {
+		*why = "too many ':'-separated fields";
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if (strpbrk(tok[i], "$@")) {
+			range = tok[i];
+			break;
+		}
+	}
+	if (!range) {
+		*why = "no SIZE$ADDR or SIZE@ADDR";
+		return NULL;
+	}
+	if (i > 1) {
+		*why = "SIZE$ADDR must be the first or second field";
+		return NULL;
+	}
+	if (i == 1)
+		name = tok[0];
+	if (i + 1 < n)
+		mode = tok[i + 1];
+	if (i + 2 < n) {
+		*why = "too many ':'-separated fields";
+		return NULL;
+	}
+	if (name && !name_ok(name)) {
+		*why = "NAME must be 1-31 characters from [A-Za-z0-9_.+-], not starting with '.'";
+		return NULL;
+	}
+	if (mode && parse_cache(mode, &c)) {
+		*why = "cache mode must be wb, wc or uc";
+		return NULL;
+	}
+	sep = strpbrk(range, "$@");
+	*sep = '\0';
+	if (parse_size(range, &size, why) || parse_size(sep + 1, &addr, why))
+		return NULL;
+
+	r = resmem_region_alloc(addr, size, RESMEM_SOURCE_PARAM);
+	if (!r) {
+		*why = "out of memory";
+		return NULL;
+	}
+	if (name) {
+		strscpy(r->name, name, sizeof(r->name));
+		r->named = true;
+	}
+	if (mode) {
+		r->cache = c;
+		r->cache_set = true;
+	}
+	return r;
+}
+
+/**
+ * resmem_parse_regions() - turn regions= into candidate regions
+ * @out: list to append struct resmem_region candidates to, in
+ *	 parameter order
+ *
+ * Malformed entries are logged once each and skipped.
+ *
+ * Return: 0, or -ENOMEM if the parameter could not even be copied.
+ */
+int resmem_parse_regions(struct list_head *out)
+{
+	char *buf, *s, *entry;
+
+	if (!regions || !*regions)
+		return 0;
+	buf = kstrdup(regions, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	s = buf;
+	while ((entry = strsep(&s, ",")) != NULL) {
+		struct resmem_region *r;
+		char orig[sizeof(r->param)];
+		const char *why = "";
+
+		entry = strim(entry);
+		if (!*entry)
+			continue;
+		strscpy(orig, entry, sizeof(orig));
+		r = parse_entry(entry, &why);
+		if (!r) {
+			pr_err("regions= entry '%s' ignored: %s; %s\n",
+			       orig, why, RESMEM_ENTRY_SYNTAX);
+			continue;
+		}
+		strscpy(r->param, orig, sizeof(r->param));
+		list_add_tail(&r->node, out);
+	}
+	kfree(buf);
+	return 0;
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Region bookkeeping: candidates, naming, claiming and kernel mappings.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/list.h>
+#include <linux/list_sort.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "compat.h"
+#include "resmem.h"
+
+/**
+ * resmem_region_alloc() - allocate a candidate region
+ * @phys:	first physical byte
+ * @size:	length in bytes (not validated yet)
+ * @source:	enum resmem_source
+ *
+ * The cache mode starts as the cache= default.
+ *
+ * Return: the region, unnamed and not on any list, or NULL.
+ */
+struct resmem_region *resmem_region_alloc(u64 phys, u64 size, u32 source)
+{
+	struct resmem_region *r = kzalloc(sizeof(*r), GFP_KERNEL);
+
+	if (!r)
+		return NULL;
+	INIT_LIST_HEAD(&r->node);
+	r->phys = phys;
+	r->size = size;
+	r->source = source;
+	r->cache = resmem_default_cache;
+	atomic_set(&r->mappings, 0);
+	return r;
+}
+
+/**
+ * resmem_region_free() - free a region that is not claimed or on a list
+ * @r: the region, or NULL
+ */
+void resmem_region_free(struct resmem_region *r)
+{
+	kfree(r);
+}
+
+/**
+ * resmem_free_list() - free every unclaimed region on a list
+ * @list: list of struct resmem_region.node
+ */
+void resmem_free_list(struct list_head *list)
+{
+	struct resmem_region *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, list, node) {
+		list_del(&r->node);
+		resmem_region_free(r);
+	}
+}
+
+static int cmp_phys(void *priv, const struct list_head *a,
+		    const struct list_head *b)
+{
+	const struct resmem_region *ra = list_entry(a, struct resmem_region, node);
+	const struct resmem_region *rb = list_entry(b, struct resmem_region, node);
+
+	if (ra->phys != rb->phys)
+		return ra->phys < rb->phys ? -1 : 1;
+	return 0;
+}
+
+static bool ranges_overlap(const struct resmem_region *a,
+			   const struct resmem_region *b)
+{
+	/* Explicit entries are not validated yet: compare without wrapping. */
+	if (!a->size || !b->size)
+		return a->phys == b->phys;
+	return a->phys - b->phys < b->size || b->phys - a->phys < a->size;
+}
+
+static bool name_taken(struct list_head *list, const char *name,
+		       const struct resmem_region *except)
+{
+	struct resmem_region *r;
+
+	list_for_each_entry(r, list, node)
+		if (r != except && r->name[0] && !strcmp(r->name, name))
+			return true;
+	return false;
+}
+
+/**
+ * resmem_merge_candidates() - combine discovered and explicit candidates
+ * @discovered:	candidates from discovery; emptied
+ * @explicit:	candidates from regions=; emptied
+ * @out:	receives the candidates to validate, ascending by address
+ *
+ * An explicit entry replaces every discovered region it overlaps (an equal
+ * range just gets the explicit name, cache mode and source PARAM).  Unnamed
+ * candidates are then named region0, region1, ... in ascending address
+ * order, skipping names given explicitly.  A second explicit use of a name
+ * is refused here.
+ *
+ * Return: 0.
+ */
+int resmem_merge_candidates(struct list_head *discovered,
+			    struct list_head *explicit, struct list_head *out)
+{
+	struct resmem_region *d, *e, *tmp;
+	unsigned int next = 0;
+
+	list_for_each_entry_safe(d, tmp, discovered, node) {
+		list_for_each_entry(e, explicit, node) {
+			if (!ranges_overlap(d, e))
+				continue;
+			if (d->phys != e->phys || d->size != e->size)
+				pr_info("reservation [mem %#018llx-%#018llx] replaced by regions= entry '%s'\n",
+					d->phys, d->phys + d->size - 1,
+					e->param);
+			list_del(&d->node);
+			resmem_region_free(d);
+			break;
+		}
+	}
+	list_splice_tail_init(discovered, out);
+
+	/* Duplicate explicit names: the later entry loses. */
+	list_for_each_entry_safe(e, tmp, explicit, node) {
+		if (e->named && name_taken(out, e->name, NULL)) {
+			pr_err("regions= entry '%s' ignored: name %s is already used; give each region its own name\n",
+			       e->param, e->name);
+			list_del(&e->node);
+			resmem_region_free(e);
+			continue;
+		}
+		list_move_tail(&e->node, out);
+	}
+
+	list_sort(NULL, out, cmp_phys);
+
+	list_for_each_entry(e, out, node) {
+		if (e->named)
+			continue;
+		do {
+			snprintf(e->name, sizeof(e->name), "region%u", next++);
+		} while (name_taken(out, e->name, e));
+	}
+	return 0;
+}
+
+static int region_map(struct resmem_region *r)
+{
+	switch (r->cache) {
+	case RESMEM_CACHE_WB:
+		r->kaddr = memremap(r->phys, r->size, MEMREMAP_WB);
+		return r->kaddr ? 0 : -ENOMEM;
+	case RESMEM_CACHE_WC:
+		r->kaddr = memremap(r->phys, r->size, MEMREMAP_WC);
+		return r->kaddr ? 0 : -ENOMEM;
+	case RESMEM_CACHE_UC:
+		r->ioaddr = resmem_ioremap_uc(r->phys, r->size);
+		return r->ioaddr ? 0 : -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+static void region_unmap(struct resmem_region *r)
+{
+	if (r->kaddr)
+		memunmap(r->kaddr);
+	if (r->ioaddr)
+		iounmap(r->ioaddr);
+	r->kaddr = NULL;
+	r->ioaddr = NULL;
+}
+
+/**
+ * resmem_region_claim() - claim a validated region and map it for the kernel
+ * @r: the region
+ *
+ * Inserts "resmem: NAME" as a busy, exclusive child of its Reserved entry
+ * in iomem_resource (so /dev/mem refuses it under IO_STRICT_DEVMEM) and
+ * maps it with the region's cache mode.  The kernel mapping decides the
+ * memory type (x86 PAT) that every user mapping then inherits.
+ *
+ * Return: 0, -EBUSY if the range cannot be claimed where expected, or
+ * -ENOMEM if it cannot be mapped.  Each failure is logged.
+ */
+int resmem_region_claim(struct resmem_region *r)
+{
+	struct resource *parent;
+	int ret;
+
+	snprintf(r->res_name, sizeof(r->res_name), "resmem: %s", r->name);
+	r->res = __request_region(&iomem_resource, r->phys, r->size,
+				  r->res_name, IORESOURCE_EXCLUSIVE);
+	if (!r->res) {
+		pr_err(resmem_region_fmt ": refused: cannot claim it, something in /proc/iomem overlaps it; pick a range nothing else uses\n",
+		       resmem_region_arg(r));
+		return -EBUSY;
+	}
+
+	/*
+	 * __request_region() nests under any non-busy resource that contains
+	 * the range; ours must sit directly in a top-level Reserved entry.
+	 */
+	parent = r->res->parent;
+	if (!parent || parent->parent != &iomem_resource ||
+	    parent->desc != IORES_DESC_RESERVED) {
+		pr_err(resmem_region_fmt ": refused: it lies inside %pR '%s', not directly in a Reserved range; use memory reserved with memmap=SIZE$ADDR\n",
+		       resmem_region_arg(r), parent, parent ? parent->name : "?");
+		ret = -EBUSY;
+		goto release_region;
+	}
+
+	ret = region_map(r);
+	if (ret) {
+		pr_err(resmem_region_fmt ": refused: cannot map it %s for the kernel (out of address space or conflicting memory type, see earlier messages); try a smaller region or another cache= mode\n",
+		       resmem_region_arg(r), resmem_cache_name(r->cache));
+		goto release_region;
+	}
+	return 0;
+
+release_region:
+	__release_region(&iomem_resource, r->phys, r->size);
+	r->res = NULL;
+	return ret;
+}
+
+/**
+ * resmem_region_release() - undo resmem_region_claim()
+ * @r: the region; nothing may map or have it open any more
+ */
+void resmem_region_release(struct resmem_region *r)
+{
+	region_unmap(r);
+	if (r->res) {
+		__release_region(&iomem_resource, r->phys, r->size);
+		r->res = NULL;
+	}
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * resmem internal definitions.
+ *
+ * Life of a region: params.c and discover.c produce candidates (struct
+ * resmem_region with only the range, name and source filled in), region.c
+ * sorts and names them, validate.c accepts or refuses each one, region.c
+ * claims and maps the accepted ones and chardev.c gives each a device.
+ */
+#ifndef _RESMEM_H
+#define _RESMEM_H
+
+#include <linux/atomic.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/ioport.h>
+#include <linux/list.h>
+#include <linux/types.h>
+#include <uapi/linux/resmem.h>
+
+#define RESMEM_MAX_REGIONS	64
+
+/* Width of "resmem: " plus the longest name, for the /proc/iomem label. */
+#define RESMEM_RES_NAME_MAX	(8 + RESMEM_NAME_MAX)
+
+/**
+ * struct resmem_region - one region of reserved physical memory
+ * @node:	entry in the candidate list, then in the accepted list
+ * @name:	device name, NUL-terminated, no '/'
+ * @named:	@name was given by the user (regions= name:...)
+ * @phys:	first physical byte
+ * @size:	length in bytes, a multiple of PAGE_SIZE once validated
+ * @source:	enum resmem_source
+ * @cache:	enum resmem_cache_mode
+ * @cache_set:	@cache was given per region (otherwise cache= applies)
+ * @param:	the regions= entry text this came from, for messages ("" if none)
+ * @res_name:	label of @res in /proc/iomem ("resmem: <name>")
+ * @res:	our claim in iomem_resource, NULL until claimed
+ * @kaddr:	kernel mapping for write-back and write-combining regions
+ * @ioaddr:	kernel mapping for uncached regions
+ * @minor:	minor number of the device
+ * @cdev:	character device
+ * @dev:	class device, NULL until created
+ * @mappings:	number of live VMAs mapping this region
+ */
+struct resmem_region {
+	struct list_head node;
+	char name[RESMEM_NAME_MAX];
+	bool named;
+	u64 phys;
+	u64 size;
+	u32 source;
+	u32 cache;
+	bool cache_set;
+	char param[64];
+	char res_name[RESMEM_RES_NAME_MAX];
+	struct resource *res;
+	void *kaddr;
+	void __iomem *ioaddr;
+	unsigned int minor;
+	struct cdev cdev;
+	struct device *dev;
+	atomic_t mappings;
+};
+
+/* params.c */
+extern u32 resmem_default_cache;
+extern bool resmem_discover_enabled;
+int resmem_params_init(void);
+int resmem_parse_regions(struct list_head *out);
+const char *resmem_cache_name(u32 cache);
+
+/* discover.c */
+int resmem_discover(struct list_head *out);
+
+/* validate.c */
+int resmem_validate(struct resmem_region *r, struct list_head *accepted);
+
+/* region.c */
+struct resmem_region *resmem_region_alloc(u64 phys, u64 size, u32 source);
+void resmem_region_free(struct resmem_region *r);
+void resmem_free_list(struct list_head *list);
+int resmem_merge_candidates(struct list_head *discovered,
+			    struct list_head *explicit, struct list_head *out);
+int resmem_region_claim(struct resmem_region *r);
+void resmem_region_release(struct resmem_region *r);
+
+/* chardev.c */
+int resmem_chardev_init(void);
+void resmem_chardev_exit(void);
+int resmem_chardev_add(struct resmem_region *r, unsigned int minor);
+void resmem_chardev_del(struct resmem_region *r);
+
+/* mmap.c */
+int resmem_mmap(struct file *file, struct vm_area_struct *vma);
+int resmem_map_vma(struct resmem_region *r, struct vm_area_struct *vma,
+		   u64 offset);
+
+/* ioctl.c */
+long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* sysfs.c */
+extern const struct attribute_group *resmem_groups[];
+
+/* Log prefix for a region: "region1 [mem 0x...-0x...]". */
+#define resmem_region_fmt		"%s [mem %#018llx-%#018llx]"
+#define resmem_region_arg(r)		(r)->name, (r)->phys, \
+					(r)->phys + (r)->size - 1
+
+#endif /* _RESMEM_H */

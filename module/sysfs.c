@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sysfs: /sys/class/resmem/NAME/{phys_addr,size,source,cache_mode,
+ * numa_node,mappings}.  Documented in docs/ABI/sysfs-class-resmem.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/numa.h>
+#include <linux/sysfs.h>
+
+#include "resmem.h"
+
+static const char * const source_names[] = {
+	[RESMEM_SOURCE_CMDLINE] = "cmdline",
+	[RESMEM_SOURCE_PARAM] = "param",
+	[RESMEM_SOURCE_DEVICETREE] = "devicetree",
+};
+
+static ssize_t phys_addr_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct resmem_region *r = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%#llx\n", r->phys);
+}
+static DEVICE_ATTR_RO(phys_addr);
+
+static ssize_t size_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct resmem_region *r = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n", r->size);
+}
+static DEVICE_ATTR_RO(size);
+
+static ssize_t source_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct resmem_region *r = dev_get_drvdata(dev);
+
+	if (r->source >= ARRAY_SIZE(source_names))
+		return sysfs_emit(buf, "unknown\n");
+	return sysfs_emit(buf, "%s\n", source_names[r->source]);
+}
+static DEVICE_ATTR_RO(source);
+
+static ssize_t cache_mode_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct resmem_region *r = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%s\n", resmem_cache_name(r->cache));
+}
+static DEVICE_ATTR_RO(cache_mode);
+
+static ssize_t numa_node_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct resmem_region *r = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", phys_to_target_node(r->phys));
+}
+static DEVICE_ATTR_RO(numa_node);
+
+static ssize_t mappings_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct resmem_region *r = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&r->mappings));
+}
+static DEVICE_ATTR_RO(mappings);
+
+static struct attribute *resmem_attrs[] = {
+	&dev_attr_phys_addr.attr,
+	&dev_attr_size.attr,
+	&dev_attr_source.attr,
+	&dev_attr_cache_mode.attr,
+	&dev_attr_numa_node.attr,
+	&dev_attr_mappings.attr,
+	NULL,
+};
+
+static const struct attribute_group resmem_group = {
+	.attrs = resmem_attrs,
+};
+
+/* The class's dev_groups: every region device gets these attributes. */
+const struct attribute_group *resmem_groups[] = {
+	&resmem_group,
+	NULL,
+};

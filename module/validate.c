@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Validation of candidate regions before anything is claimed or mapped.
+ *
+ * Each refusal is one log line:
+ *   resmem: NAME [mem START-END]: refused: RULE; WHAT TO DO INSTEAD
+ * and refusing one region never affects the others.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ioport.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
+
+#include "compat.h"
+#include "resmem.h"
+
+#define refuse(r, fmt, ...)						\
+	pr_err(resmem_region_fmt ": refused: " fmt "\n",		\
+	       resmem_region_arg(r), ##__VA_ARGS__)
+
+struct busy_ctx {
+	u64 start;
+	u64 end;
+	unsigned long flags;
+	bool found;
+};
+
+static int busy_found(struct resource *res, void *arg)
+{
+	struct busy_ctx *ctx = arg;
+
+	ctx->start = res->start;
+	ctx->end = res->end;
+	ctx->flags = res->flags;
+	ctx->found = true;
+	return 1;	/* the first one is enough */
+}
+
+/* Find the first page the firmware does not call RAM; U64_MAX if none. */
+static u64 first_non_fw_ram(u64 start, u64 size, enum resmem_fw_type *type)
+{
+	u64 p;
+
+	for (p = start; p - start < size; p += PAGE_SIZE) {
+		*type = resmem_fw_page_type(p);
+		if (*type != RESMEM_FW_RAM)
+			return p;
+		if (!(p & (SZ_64M - 1)))
+			cond_resched();
+	}
+	return U64_MAX;
+}
+
+/**
+ * resmem_validate() - decide whether a candidate region may be used
+ * @r:		the candidate, named already
+ * @accepted:	regions accepted so far (struct resmem_region.node)
+ *
+ * Logs one line explaining the refusal, if any.
+ *
+ * Return: 0 if @r may be claimed, -EINVAL if it is refused.
+ */
+int resmem_validate(struct resmem_region *r, struct list_head *accepted)
+{
+	unsigned int bits = resmem_phys_bits();
+	struct resmem_region *o;
+	struct busy_ctx busy = {};
+	enum resmem_fw_type fwt;
+	u64 last, bad;
+	int ret;
+
+	if (!r->size) {
+		pr_err("%s [mem %#018llx, size 0]: refused: zero size; give a SIZE of at least one page (%lu bytes)\n",
+		       r->name, r->phys, PAGE_SIZE);
+		return -EINVAL;
+	}
+	if (check_add_overflow(r->phys, r->size - 1, &last)) {
+		pr_err("%s [mem %#018llx, size %#llx]: refused: start + size overflows 64 bits; check SIZE and ADDR\n",
+		       r->name, r->phys, r->size);
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(r->phys) || !PAGE_ALIGNED(r->size)) {
+		refuse(r, "start and size must be multiples of the page size (%lu bytes); round ADDR and SIZE to %lu",
+		       PAGE_SIZE, PAGE_SIZE);
+		return -EINVAL;
+	}
+	if (bits < 64 && last >> bits) {
+		refuse(r, "beyond the %u physical address bits of this CPU (highest address %#llx); use an address below that",
+		       bits, (1ULL << bits) - 1);
+		return -EINVAL;
+	}
+	if (r->phys < SZ_1M) {
+		refuse(r, "below 1 MiB, where the BIOS and the kernel keep their own data; use an address at or above 1 MiB (ideally above 4 GiB)");
+		return -EINVAL;
+	}
+	list_for_each_entry(o, accepted, node) {
+		if (r->phys <= o->phys + o->size - 1 && o->phys <= last) {
+			refuse(r, "overlaps region %s [mem %#018llx-%#018llx]; make the regions disjoint",
+			       o->name, o->phys, o->phys + o->size - 1);
+			return -EINVAL;
+		}
+	}
+
+	/* In use by the kernel as ordinary memory? */
+	ret = region_intersects(r->phys, r->size, IORESOURCE_SYSTEM_RAM,
+				IORES_DESC_NONE);
+	if (ret != REGION_DISJOINT) {
+		refuse(r, "%s System RAM the kernel is using; reserve it at boot with memmap=%lluK$%#llx (quote the '$' for GRUB) or pick a Reserved range from /proc/iomem",
+		       ret == REGION_INTERSECTS ? "is" : "overlaps",
+		       r->size >> 10, r->phys);
+		return -EINVAL;
+	}
+
+	/* Fully inside Reserved entries, so not MMIO, a PCI window or a hole. */
+	ret = region_intersects(r->phys, r->size, IORESOURCE_MEM,
+				IORES_DESC_RESERVED);
+	if (ret != REGION_INTERSECTS) {
+		refuse(r, "%s; only memory reserved at boot with memmap=SIZE$ADDR can be used (see /proc/iomem)",
+		       ret == REGION_DISJOINT ?
+		       "not in any Reserved range (device MMIO, PCI window or no memory there)" :
+		       "only partly in a Reserved range, the rest is device MMIO, a PCI window or no memory");
+		return -EINVAL;
+	}
+
+	/*
+	 * Nothing else may live inside: kernel code/data (KASLR can place the
+	 * kernel inside a large memmap= range), Crash kernel, ACPI tables or
+	 * another driver all show up as busy resources.
+	 */
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_BUSY, r->phys, last,
+			    &busy, busy_found);
+	if (busy.found) {
+		refuse(r, "[mem %#018llx-%#018llx] inside it is in use (flags %#lx: kernel image, crash kernel, firmware tables or another driver; see /proc/iomem); use a range nothing else claims",
+		       busy.start, busy.end, busy.flags);
+		return -EINVAL;
+	}
+
+	/* memmap=$ reserves RAM; anything the firmware did not call RAM is not ours. */
+	bad = first_non_fw_ram(r->phys, r->size, &fwt);
+	if (bad != U64_MAX) {
+		refuse(r, "page at %#llx is %s in the firmware memory map, not RAM; use only ranges /sys/firmware/memmap calls System RAM",
+		       bad, fwt == RESMEM_FW_HOLE ?
+		       "missing (no memory installed there)" :
+		       "firmware-reserved (ACPI, PCI or platform use)");
+		return -EINVAL;
+	}
+	return 0;
+}
