@@ -1,5 +1,2 @@
-import os
-import sys
-
-# Tests import the harness as `harness`; the plugin itself is loaded by pytest.ini.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The harness is a pytest plugin (tests/harness/plugin.py), loaded by pytest.ini.
+# Tests import it as `tests.harness`, so run pytest from the repository root.

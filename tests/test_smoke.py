@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from harness import boots
+from tests.harness import boots
 
 pytestmark = pytest.mark.guest(boot="standard")
 

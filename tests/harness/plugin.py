@@ -131,7 +131,8 @@ def guest(request, target):
             probs = ["the guest stopped running"]
         request.node._resmem_console = g.console()
         pool.release(g, broken=bool(probs))
-    if probs:
+    call = getattr(request.node, "_resmem_rep_call", None)
+    if probs and not (call and call.failed):   # a failed test already reports it
         pytest.fail("kernel problems in the guest log during this test:\n" + "\n".join(probs),
                     pytrace=False)
 
@@ -140,6 +141,7 @@ def guest(request, target):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
+    setattr(item, f"_resmem_rep_{rep.when}", rep)
     if rep.failed:
         g = getattr(item, "_resmem_guest", None)
         log = getattr(item, "_resmem_console", None)

@@ -1,0 +1,123 @@
+"""The harness's own guarantees: the channels, the crash detection, the caches."""
+import os
+import sys
+import time
+
+import pytest
+
+from tests.harness import initramfs, kernels, matrix, qemu
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# ------------------------------------------------------------------ host only
+def test_kernel_cache_needs_no_network(monkeypatch):
+    """A kernel already unpacked is reused without calling apt at all."""
+    k = matrix.DEFAULT
+    kernels.fetch(k)
+
+    def no_network(*a, **kw):
+        raise AssertionError("the kernel provider went to the network for a cached kernel")
+    monkeypatch.setattr(kernels, "download", no_network)
+    d = kernels.fetch(k)
+    assert os.path.exists(kernels.image(k))
+    assert os.path.exists(os.path.join(kernels.headers(k), "Makefile"))
+    assert d == kernels.kernel_dir(k)
+
+
+def test_initramfs_rebuilt_only_when_an_input_changes(tmp_path, monkeypatch):
+    monkeypatch.setattr(initramfs, "CACHE", str(tmp_path))
+    b = initramfs.Builder()
+    b.add_bytes("/etc/a", b"one")
+    p1 = b.write("t")
+    m1 = os.stat(p1).st_mtime_ns
+    time.sleep(0.01)
+    assert b.write("t") == p1 and os.stat(p1).st_mtime_ns == m1
+    b.add_bytes("/etc/a", b"two")
+    p2 = b.write("t")
+    assert p2 != p1 and not os.path.exists(p1)
+
+
+def test_cpio_archive_is_valid_newc(tmp_path, monkeypatch):
+    """The archive unpacks with the real cpio tool to exactly what was added."""
+    import gzip
+    import subprocess
+    monkeypatch.setattr(initramfs, "CACHE", str(tmp_path))
+    b = initramfs.Builder()
+    b.add_bytes("/usr/bin/x", b"#!/bin/sh\necho x\n", 0o755)
+    b.add_bytes("/etc/odd", b"12345")
+    b.add_symlink("/bin/y", "../usr/bin/x")
+    p = b.write("t")
+    out = tmp_path / "out"
+    out.mkdir()
+    subprocess.run(["cpio", "-idm", "--quiet"], input=gzip.open(p).read(), cwd=out, check=True)
+    assert (out / "usr/bin/x").read_bytes() == b"#!/bin/sh\necho x\n"
+    assert os.access(out / "usr/bin/x", os.X_OK)
+    assert (out / "etc/odd").read_bytes() == b"12345"
+    assert os.readlink(out / "bin/y") == "../usr/bin/x"
+
+
+# --------------------------------------------------------------- in a guest
+def test_command_channel(guest, target):
+    r = guest.run("echo out; echo err >&2; exit 7", check=False)
+    assert (r.status, r.out, r.err) == (7, "out\n", "err\n")
+    with pytest.raises(qemu.CommandFailed):
+        guest.run("false")
+    big = guest.run("head -c 1048576 /dev/zero | tr '\\0' 'z'").out
+    assert big == "z" * 1048576
+    raw = guest.run("printf 'a\\nRES 1 0 0 0\\nb'").out
+    assert raw == "a\nRES 1 0 0 0\nb"
+
+
+def test_command_timeout_leaves_guest_usable(guest, target):
+    with pytest.raises(qemu.GuestError, match="timed out"):
+        guest.run("sleep 30 & sleep 30; echo never", timeout=2)
+    assert guest.run("echo still-here").out == "still-here\n"
+
+
+def _warn_test(pytester, target, monkeypatch, mode):
+    monkeypatch.setenv("PYTHONPATH", REPO)
+    pytester.makepyfile(test_w=f"""
+        def test_w(guest):
+            guest.run("insmod /lib/modules/$(uname -r)/testmods/resmem_test_warn.ko mode={mode}",
+                      check=False)
+    """)
+    return pytester.runpytest_subprocess("-p", "tests.harness.plugin", f"--targets={target}",
+                                         "-p", "no:cacheprovider", timeout=600)
+
+
+def test_kernel_warn_fails_the_test_with_its_log(pytester, target, monkeypatch):
+    """A WARN in the guest fails the test that caused it, with the console in the report."""
+    r = _warn_test(pytester, target, monkeypatch, "warn")
+    out = r.stdout.str()
+    assert r.ret == 1, out[-3000:]
+    r.assert_outcomes(failed=1)
+    assert "deliberate warning requested by the test suite" in out
+    assert "Kernel panic - not syncing" in out
+    assert "guest console" in out
+
+
+def test_problem_in_log_fails_a_passing_test(pytester, target, monkeypatch):
+    """A 'Bad page map' line fails the test even when the guest lives on and the test passed."""
+    r = _warn_test(pytester, target, monkeypatch, "log")
+    out = r.stdout.str()
+    assert r.ret == 1, out[-3000:]
+    assert "kernel problems in the guest log during this test" in out
+    assert "Bad page map in process resmem-test" in out
+
+
+@pytest.mark.guest(fresh=True, reboot=True, boot="standard")
+def test_system_reset_keeps_ram(guest, target):
+    """QMP system_reset reboots the guest and leaves reserved memory as it was."""
+    from tests.harness import boots
+    addr, size = boots.regions(guest.k.arch, "standard")[0]
+    where = addr + size - 4096
+    data = os.urandom(256)
+    guest.run(f"physpoke write {where:#x} {data.hex()}")
+    boot_id = guest.run("cat /proc/sys/kernel/random/boot_id").out
+    guest.reset()
+    assert guest.run("cat /proc/sys/kernel/random/boot_id").out != boot_id
+    assert guest.pmemsave(where, 256) == data
+    assert guest.run(f"physpoke read {where:#x} 256").out.strip() == data.hex()
+
+
