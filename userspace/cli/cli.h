@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The resmem CLI: one file per subcommand, shared helpers declared here. */
+#ifndef RESMEM_CLI_H
+#define RESMEM_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "resmem.h"
+
+/* Exit codes (documented in docs/cli.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_PROBLEM = 1,	/* verification mismatch, check/plan found a problem */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_SYSTEM = 3,	/* open/ioctl/mmap/read failed */
+};
+
+/* A subcommand: argv[0] is its name, options follow (getopt_long style). */
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+	void (*help)(FILE *f);
+};
+
+int cmd_list(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_fill(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+void help_list(FILE *f);
+void help_info(FILE *f);
+void help_fill(FILE *f);
+void help_verify(FILE *f);
+void help_dump(FILE *f);
+void help_check(FILE *f);
+void help_plan(FILE *f);
+
+/* report.c: messages and exit codes */
+const char *errno_name(int err);		/* "EACCES"; err positive */
+int sys_error(const char *what, const char *object, int neg_err);	/* -> EXIT_SYSTEM */
+int region_error(const char *name, const char *sysfs_root, int neg_err);	/* open failed */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int bad_option(const char *cmd, int opt, const char *arg);	/* getopt '?' / ':' */
+
+/* options.c: values shared by the commands */
+int parse_size_opt(const char *cmd, const char *opt, const char *val, uint64_t *out);
+int parse_via_opt(const char *cmd, const char *val, enum resmem_access *via);
+/* "8G", "512M", "0x1234": the shortest exact memparse spelling of @v. */
+char *format_memparse(uint64_t v, char *buf, size_t len);
+/* Check --offset/--length against the region; default length = rest. */
+int resolve_range(const char *cmd, const struct resmem_region_info *info, int have_len,
+		  uint64_t off, uint64_t *len);
+
+/* json.c */
+void json_string(FILE *f, const char *s);
+
+/* show.c: region output shared by list and info */
+void show_region_json(FILE *f, const struct resmem_region_info *r, int detail);
+void show_region_line(FILE *f, const struct resmem_region_info *r, int name_width);
+void show_region_detail(FILE *f, const struct resmem_region_info *r);
+
+/* progress.c: progress and rate on a terminal for long operations */
+struct progress {
+	const char *verb;
+	const char *name;
+	uint64_t total, done;
+	int on;
+	struct timespec start, last;
+};
+void progress_start(struct progress *p, const char *verb, const char *name, uint64_t total);
+void progress_add(struct progress *p, uint64_t n);
+double progress_end(struct progress *p);	/* returns elapsed seconds */
+
+#endif

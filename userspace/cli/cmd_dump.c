@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/* resmem dump: bytes of a region, as `hexdump -C` would show them, or raw. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define DUMP_CHUNK	(1u << 20)
+
+void help_dump(FILE *f)
+{
+	fprintf(f,
+		"usage: resmem dump NAME --length LEN [--offset OFF] [--raw] [--via mmap|read]\n"
+		"\n"
+		"Shows LEN bytes from region offset OFF (default 0) like `hexdump -C`, with\n"
+		"region-relative addresses and '*' for repeated lines.\n"
+		"  --raw         write the bytes themselves to stdout\n"
+		"  --via read    use pread() instead of mmap\n");
+}
+
+struct dump_ctx {
+	int raw;
+	unsigned char *bounce;		/* DUMP_CHUNK bytes */
+	unsigned char line[16], prev[16];
+	size_t nline;
+	uint64_t line_off;
+	int have_prev, starred;
+	int werr;
+};
+
+/*
+ * Copy out of a possibly uncached mapping with aligned loads only (memcpy
+ * may issue unaligned ones, which fault on device memory).
+ */
+static void copy_out(unsigned char *dst, const void *src, size_t len)
+{
+	const volatile unsigned char *s = src;
+	size_t i = 0;
+
+	while (i < len && ((uintptr_t)(s + i) & 7))
+		dst[i] = s[i], i++;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w = *(const volatile uint64_t *)(s + i);
+
+		memcpy(dst + i, &w, 8);
+	}
+	for (; i < len; i++)
+		dst[i] = s[i];
+}
+
+static void print_line(const unsigned char *b, size_t n, uint64_t off)
+{
+	size_t i;
+
+	printf("%08" PRIx64 " ", off);
+	for (i = 0; i < 16; i++) {
+		if (i == 8)
+			putchar(' ');
+		if (i < n)
+			printf(" %02x", b[i]);
+		else
+			printf("   ");
+	}
+	printf("  |");
+	for (i = 0; i < n; i++)
+		putchar(b[i] >= 0x20 && b[i] < 0x7f ? b[i] : '.');
+	printf("|\n");
+}
+
+static void flush_line(struct dump_ctx *c)
+{
+	if (c->nline == 16 && c->have_prev && !memcmp(c->line, c->prev, 16)) {
+		if (!c->starred)
+			printf("*\n");
+		c->starred = 1;
+	} else {
+		print_line(c->line, c->nline, c->line_off);
+		c->starred = 0;
+	}
+	memcpy(c->prev, c->line, 16);
+	c->have_prev = c->nline == 16;
+	c->line_off += c->nline;
+	c->nline = 0;
+}
+
+static int dump_chunk(void *buf, uint64_t off, size_t len, void *arg)
+{
+	struct dump_ctx *c = arg;
+	size_t i;
+
+	(void)off;
+	copy_out(c->bounce, buf, len);
+	if (c->raw) {
+		if (fwrite(c->bounce, 1, len, stdout) != len) {
+			c->werr = errno ? errno : EIO;
+			return 1;
+		}
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		c->line[c->nline++] = c->bounce[i];
+		if (c->nline == 16)
+			flush_line(c);
+	}
+	return 0;
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "offset", required_argument, NULL, 'o' },
+		{ "length", required_argument, NULL, 'l' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "via", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct resmem_walk_opts wo = { .via = RESMEM_VIA_MMAP, .chunk = DUMP_CHUNK };
+	struct resmem_region r;
+	struct dump_ctx ctx;
+	uint64_t off = 0, len = 0;
+	int have_len = 0, c, err;
+
+	memset(&ctx, 0, sizeof(ctx));
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (parse_size_opt("dump", "--offset", optarg, &off))
+				return EXIT_USAGE;
+			break;
+		case 'l':
+			if (parse_size_opt("dump", "--length", optarg, &len))
+				return EXIT_USAGE;
+			have_len = 1;
+			break;
+		case 'r': ctx.raw = 1; break;
+		case 'v':
+			if (parse_via_opt("dump", optarg, &wo.via))
+				return EXIT_USAGE;
+			break;
+		case 'h': help_dump(stdout); return EXIT_OK;
+		default: return bad_option("dump", c, argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("dump", "expected one region NAME");
+	if (!have_len)
+		return usage_error("dump", "--length is required (e.g. --length 256)");
+
+	err = resmem_open(argv[optind], 0, &r);
+	if (err)
+		return region_error(argv[optind], NULL, err);
+	if (resolve_range("dump", &r.info, 1, off, &len)) {
+		resmem_close(&r);
+		return EXIT_USAGE;
+	}
+	ctx.bounce = malloc(DUMP_CHUNK);
+	if (!ctx.bounce) {
+		resmem_close(&r);
+		return sys_error("cannot allocate", "a buffer", -ENOMEM);
+	}
+	ctx.line_off = off;
+	err = resmem_walk(&r, off, len, &wo, dump_chunk, &ctx);
+	resmem_close(&r);
+	free(ctx.bounce);
+	if (err == 1)
+		return sys_error("cannot write", "stdout", -ctx.werr);
+	if (err)
+		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" : "cannot read",
+				 r.path, err);
+	if (!ctx.raw && len) {
+		if (ctx.nline)
+			flush_line(&ctx);
+		printf("%08" PRIx64 "\n", off + len);
+	}
+	if (fflush(stdout))
+		return sys_error("cannot write", "stdout", -errno);
+	return EXIT_OK;
+}

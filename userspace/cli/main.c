@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/* resmem: command-line access to boot-reserved memory.  Dispatch only. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define RESMEM_VERSION "1.0"
+
+static const struct command commands[] = {
+	{ "list", "list regions", cmd_list, help_list },
+	{ "info", "describe one region", cmd_info, help_info },
+	{ "fill", "write a pattern into a region", cmd_fill, help_fill },
+	{ "verify", "compare a region with a pattern", cmd_verify, help_verify },
+	{ "dump", "show bytes of a region (hexdump -C style or raw)", cmd_dump, help_dump },
+	{ "check", "explain whether memmap= reservations took effect", cmd_check, help_check },
+	{ "plan", "suggest a memmap= inside usable RAM", cmd_plan, help_plan },
+};
+
+static void help(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: resmem COMMAND [ARGS]   (resmem COMMAND --help for details)\n\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nExit status: 0 ok, 1 mismatch or problem found, 2 usage error, 3 system error.\n");
+}
+
+/*
+ * A fault on mapped memory the driver cannot back arrives as SIGBUS.  Say so
+ * and exit with the system-error code instead of dying silently.  Only
+ * async-signal-safe calls here.
+ */
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	static const char msg1[] = "resmem: SIGBUS at address 0x";
+	static const char msg2[] = ": the driver could not back this page of the mapping (see dmesg)\n";
+	char hex[17];
+	uintptr_t a = (uintptr_t)si->si_addr;
+	int i;
+
+	(void)sig;
+	(void)uc;
+	for (i = 15; i >= 0; i--, a >>= 4)
+		hex[i] = "0123456789abcdef"[a & 15];
+	hex[16] = '\n';
+	if (write(STDERR_FILENO, msg1, sizeof(msg1) - 1) < 0 ||
+	    write(STDERR_FILENO, hex, 16) < 0 ||
+	    write(STDERR_FILENO, msg2, sizeof(msg2) - 1) < 0)
+		_exit(EXIT_SYSTEM);
+	_exit(EXIT_SYSTEM);
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa;
+	const char *name;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGBUS, &sa, NULL);
+
+	if (argc < 2) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+		help(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "--version")) {
+		printf("resmem %s\n", RESMEM_VERSION);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "help")) {
+		if (argc < 3) {
+			help(stdout);
+			return EXIT_OK;
+		}
+		name = argv[2];
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			if (!strcmp(name, commands[i].name)) {
+				commands[i].help(stdout);
+				return EXIT_OK;
+			}
+		}
+		return usage_error(NULL, "no command '%s'", name);
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	return usage_error(NULL, "unknown command '%s'", name);
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/* How a region is printed, so list and info always agree. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void dev_of(const struct resmem_region_info *r, char *buf, size_t len)
+{
+	if (resmem_dev_path(r->name, buf, len))
+		buf[0] = '\0';
+}
+
+/* Inclusive last byte; a zero-size region has none, print its start. */
+static uint64_t last_byte(const struct resmem_region_info *r)
+{
+	return r->size ? r->phys_addr + r->size - 1 : r->phys_addr;
+}
+
+void show_region_json(FILE *f, const struct resmem_region_info *r, int detail)
+{
+	char dev[300];
+
+	dev_of(r, dev, sizeof(dev));
+	fprintf(f, "{\"name\": ");
+	json_string(f, r->name);
+	fprintf(f, ", \"phys_addr\": %" PRIu64 ", \"size\": %" PRIu64 ", \"source\": ",
+		r->phys_addr, r->size);
+	json_string(f, r->source);
+	fprintf(f, ", \"cache_mode\": ");
+	json_string(f, r->cache_mode);
+	fprintf(f, ", \"dev\": ");
+	json_string(f, dev);
+	fprintf(f, ", \"numa_node\": %d, \"mappings\": ", r->numa_node);
+	if (r->mappings >= 0)
+		fprintf(f, "%ld", r->mappings);
+	else
+		fprintf(f, "null");
+	if (detail) {
+		fprintf(f, ", \"page_size\": ");
+		if (r->page_size)
+			fprintf(f, "%u", r->page_size);
+		else
+			fprintf(f, "null");
+		fprintf(f, ", \"readonly\": %s", r->flags & RESMEM_INFO_READONLY ? "true" : "false");
+	}
+	fprintf(f, "}");
+}
+
+void show_region_line(FILE *f, const struct resmem_region_info *r, int name_width)
+{
+	char size[32], dev[300];
+
+	dev_of(r, dev, sizeof(dev));
+	resmem_format_size(r->size, size, sizeof(size));
+	fprintf(f, "%-*s  0x%012" PRIx64 "-0x%012" PRIx64 "  %10s  %-10s  %-13s  %s\n",
+		name_width, r->name, r->phys_addr, last_byte(r), size, r->source,
+		r->cache_mode, dev);
+}
+
+void show_region_detail(FILE *f, const struct resmem_region_info *r)
+{
+	char size[32], dev[300];
+
+	dev_of(r, dev, sizeof(dev));
+	resmem_format_size(r->size, size, sizeof(size));
+	fprintf(f, "name:        %s\n", r->name);
+	fprintf(f, "device:      %s\n", dev);
+	fprintf(f, "phys range:  0x%" PRIx64 "-0x%" PRIx64 "\n", r->phys_addr, last_byte(r));
+	fprintf(f, "size:        %s (%" PRIu64 " bytes)\n", size, r->size);
+	fprintf(f, "source:      %s\n", r->source);
+	fprintf(f, "cache mode:  %s\n", r->cache_mode);
+	if (r->numa_node >= 0)
+		fprintf(f, "numa node:   %d\n", r->numa_node);
+	else
+		fprintf(f, "numa node:   unknown\n");
+	if (r->mappings >= 0)
+		fprintf(f, "mappings:    %ld\n", r->mappings);
+	else
+		fprintf(f, "mappings:    unknown\n");
+	if (r->page_size)
+		fprintf(f, "page size:   %u\n", r->page_size);
+	else
+		fprintf(f, "page size:   unknown\n");
+	fprintf(f, "access:      %s\n", r->flags & RESMEM_INFO_READONLY ? "read-only" : "read-write");
+}

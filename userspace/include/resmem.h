@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libresmem: user-space access to boot-reserved memory exposed by the resmem
+ * driver (/dev/resmem/<name>, /sys/class/resmem/<name>/).
+ *
+ * Conventions (after libfdt): every function that can fail returns 0 (or a
+ * count) on success and a negative errno on failure; nothing here prints,
+ * exits or keeps global state.  Strings in structs are always NUL-terminated.
+ */
+#ifndef RESMEM_H
+#define RESMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/resmem.h>
+
+#define RESMEM_DEV_DIR		"/dev/resmem"
+#define RESMEM_SYSFS_ROOT	"/sys"		/* default for every sysfs_root argument */
+#define RESMEM_DEFAULT_WINDOW	(1ULL << 30)	/* bytes mapped at once by resmem_walk() */
+
+/* ------------------------------------------------------------------ region */
+
+/* What we know about one region, from the ioctl or from sysfs. */
+struct resmem_region_info {
+	char name[RESMEM_NAME_MAX];
+	uint64_t phys_addr;
+	uint64_t size;			/* bytes */
+	char source[24];		/* "cmdline", "param", "devicetree" (or sysfs' word) */
+	char cache_mode[24];		/* "write-back", "write-combine", "uncached" */
+	int numa_node;			/* -1: unknown */
+	long mappings;			/* live mappings (sysfs only); -1: unknown */
+	uint32_t page_size;		/* kernel base page size; 0: unknown */
+	uint32_t flags;			/* RESMEM_INFO_* */
+};
+
+/* An open region.  Fill it with resmem_open(); release with resmem_close(). */
+struct resmem_region {
+	int fd;
+	int writable;			/* opened O_RDWR */
+	char path[256];			/* device node that was opened */
+	struct resmem_region_info info;
+};
+
+/*
+ * resmem_dev_path - device node for a region name, or the argument itself
+ * when it already looks like a path (contains '/').
+ * Returns 0, -EINVAL (empty name), -ENAMETOOLONG.
+ */
+int resmem_dev_path(const char *name_or_path, char *buf, size_t len);
+
+/*
+ * resmem_open - open a region by name ("pmem0") or path and read its info.
+ * @writable: open O_RDWR (needed to map PROT_WRITE), else O_RDONLY.
+ * A regular file is accepted as a stand-in region (phys_addr 0, source
+ * "file", size = file size): saved raw dumps can be verified, and tests can
+ * run without the driver.
+ * Info comes from RESMEM_IOC_INFO; if the ioctl is not supported it is read
+ * from the device's sysfs directory instead.  sysfs extras (mappings) are
+ * filled in when available.
+ * Returns 0, or the negative errno of open()/ioctl(); -ENOTTY when the file
+ * is not a resmem device.  On failure nothing stays open.
+ */
+int resmem_open(const char *name_or_path, int writable, struct resmem_region *r);
+
+/* resmem_close - close the region's descriptor (idempotent). */
+void resmem_close(struct resmem_region *r);
+
+/*
+ * resmem_info_ioctl - RESMEM_IOC_INFO on an open descriptor.
+ * Fields the ioctl does not report (mappings) are set to "unknown".
+ * Returns 0 or -errno (-ENOTTY: not a resmem device / unknown command).
+ */
+int resmem_info_ioctl(int fd, struct resmem_region_info *out);
+
+/*
+ * resmem_info_sysfs - read <sysfs_root>/class/resmem/<name>/.
+ * @sysfs_root: NULL for RESMEM_SYSFS_ROOT.  page_size is left 0.
+ * Returns 0, -ENOENT (no such region), -EINVAL (unparsable attribute),
+ * or another -errno from reading.
+ */
+int resmem_info_sysfs(const char *sysfs_root, const char *name,
+		      struct resmem_region_info *out);
+
+/* resmem_info_sysfs_dir - the same, given the region's sysfs directory. */
+int resmem_info_sysfs_dir(const char *dir, struct resmem_region_info *out);
+
+/*
+ * resmem_list - every region under <sysfs_root>/class/resmem, sorted by name.
+ * *out is malloc()ed (free() it); *n may be 0, then *out is NULL.
+ * A missing class directory (module not loaded) is not an error: *n = 0.
+ * Returns 0 or -errno (-ENOMEM, or a region's unreadable attributes).
+ */
+int resmem_list(const char *sysfs_root, struct resmem_region_info **out, size_t *n);
+
+/* Names for the UAPI enums; NULL for values this library does not know. */
+const char *resmem_source_name(uint32_t source);
+const char *resmem_cache_mode_name(uint32_t cache_mode);
+
+/* ----------------------------------------------------------------- mapping */
+
+/*
+ * resmem_map - mmap(MAP_SHARED) bytes [off, off + len) of the region.
+ * @off must be a multiple of the page size; the window must lie inside the
+ * region; @prot is PROT_READ and/or PROT_WRITE.
+ * Returns 0 and *addr, -EINVAL (misaligned, empty or outside), or mmap's -errno.
+ */
+int resmem_map(const struct resmem_region *r, uint64_t off, uint64_t len,
+	       int prot, void **addr);
+
+/* resmem_sync - msync(MS_SYNC) a mapped window.  Returns 0 or -errno. */
+int resmem_sync(void *addr, uint64_t len);
+
+/* resmem_unmap - munmap a window from resmem_map().  Returns 0 or -errno. */
+int resmem_unmap(void *addr, uint64_t len);
+
+enum resmem_access {
+	RESMEM_VIA_MMAP = 0,		/* through mapped windows */
+	RESMEM_VIA_RW = 1,		/* through pread()/pwrite() */
+};
+
+/*
+ * resmem_walk_fn - called by resmem_walk() for consecutive pieces of a range.
+ * @buf: the bytes for region offset @off (mapped memory, or a bounce buffer
+ *       that was just read / will be written after the call).
+ * Return 0 to go on; any other value stops the walk and is returned by it
+ * (use positive values to tell them apart from the library's -errno).
+ */
+typedef int (*resmem_walk_fn)(void *buf, uint64_t off, size_t len, void *ctx);
+
+struct resmem_walk_opts {
+	enum resmem_access via;
+	int write;			/* the callback produces data */
+	uint64_t window;		/* bytes mapped at once; 0: RESMEM_DEFAULT_WINDOW */
+	size_t chunk;			/* bytes per callback; 0: 64 MiB (mmap), 4 MiB (rw) */
+};
+
+/*
+ * resmem_walk - visit [off, off + len) of the region in chunks.  Any @off and
+ * @len inside the region are fine: windows are aligned internally.
+ * With write set and mmap, each window is msync()ed before it is unmapped.
+ * Returns 0, the callback's nonzero value, -EINVAL (outside the region),
+ * -EIO (short read/write), or -errno from mmap/msync/pread/pwrite.
+ */
+int resmem_walk(const struct resmem_region *r, uint64_t off, uint64_t len,
+		const struct resmem_walk_opts *opts, resmem_walk_fn fn, void *ctx);
+
+/* -------------------------------------------------------------------- size */
+
+/*
+ * resmem_parse_size - "4096", "0x100000000", "8G", "512k": decimal or 0x-hex
+ * with an optional K/M/G/T suffix (case-insensitive, powers of 1024).
+ * No sign, spaces or other trailing characters.  A leading 0 is decimal.
+ * Returns 0, -EINVAL (syntax), -ERANGE (does not fit in 64 bits).
+ */
+int resmem_parse_size(const char *s, uint64_t *out);
+
+/*
+ * resmem_format_size - human-readable size: "512 B", "4.0 KiB", "8.0 GiB".
+ * Returns @buf (truncated to @len).
+ */
+char *resmem_format_size(uint64_t bytes, char *buf, size_t len);
+
+/* ----------------------------------------------------------------- pattern */
+
+enum resmem_pattern_kind {
+	RESMEM_PATTERN_BYTE,		/* every byte the same ("0xAB", "zero") */
+	RESMEM_PATTERN_SEQ,		/* position-dependent ("seq:SEED") */
+};
+
+struct resmem_pattern {
+	enum resmem_pattern_kind kind;
+	uint8_t byte;
+	uint64_t seed;
+};
+
+/*
+ * resmem_pattern_parse - "0xAB" (one byte, hex), "zero", "seq:SEED" (SEED a
+ * decimal or 0x-hex u64).  Returns 0, -EINVAL, -ERANGE.
+ */
+int resmem_pattern_parse(const char *s, struct resmem_pattern *p);
+
+/* resmem_pattern_format - canonical text ("0xab", "zero", "seq:0x1f"). */
+char *resmem_pattern_format(const struct resmem_pattern *p, char *buf, size_t len);
+
+/*
+ * resmem_seq_word - the 8 bytes of "seq:seed" at region offset @word_off
+ * (a multiple of 8), as a native integer whose little-endian bytes are the
+ * memory contents: splitmix64's finaliser applied to seed ^ word_off.
+ */
+uint64_t resmem_seq_word(uint64_t seed, uint64_t word_off);
+
+/* resmem_pattern_byte - the expected byte at region offset @off. */
+uint8_t resmem_pattern_byte(const struct resmem_pattern *p, uint64_t off);
+
+/*
+ * resmem_pattern_fill - write the pattern into @buf, which holds region
+ * offsets [off, off + len).  Uses aligned 8-byte stores only (never memset:
+ * it may use cache-zeroing instructions that fault on uncached mappings).
+ */
+void resmem_pattern_fill(const struct resmem_pattern *p, void *buf, uint64_t off, size_t len);
+
+/* Result of comparisons, accumulated over calls. */
+struct resmem_mismatch {
+	uint64_t bad_bytes;		/* bytes that differ */
+	uint64_t first_off;		/* region offset of the first bad byte */
+	uint8_t expected;		/* ... what it should have been */
+	uint8_t actual;			/* ... and what it was */
+	uint64_t last_off;		/* region offset of the last bad byte */
+};
+
+/*
+ * resmem_pattern_compare - compare @buf (region offsets [off, off + len))
+ * with the pattern and add to @m (zero it before the first call; calls must
+ * go in increasing offset order for first_off to be the first).
+ * Returns the number of bad bytes found in this call.
+ */
+uint64_t resmem_pattern_compare(const struct resmem_pattern *p, const void *buf,
+				uint64_t off, size_t len, struct resmem_mismatch *m);
+
+/* ------------------------------------------------------ boot configuration */
+
+/* One memmap= entry (one item of a comma-separated list). */
+enum resmem_memmap_kind {
+	RESMEM_MEMMAP_LIMIT,		/* "SIZE": caps usable RAM at SIZE */
+	RESMEM_MEMMAP_RAM,		/* "SIZE@ADDR" */
+	RESMEM_MEMMAP_ACPI,		/* "SIZE#ADDR" */
+	RESMEM_MEMMAP_RESERVE,		/* "SIZE$ADDR" */
+	RESMEM_MEMMAP_PERSIST,		/* "SIZE!ADDR" */
+	RESMEM_MEMMAP_CONVERT,		/* "SIZE%ADDR-OLD+NEW": type conversion */
+	RESMEM_MEMMAP_EXACTMAP,		/* "exactmap" */
+	RESMEM_MEMMAP_INVALID,		/* the kernel rejects it */
+};
+
+struct resmem_memmap {
+	char text[96];			/* the entry as written, e.g. "8G$4G" */
+	enum resmem_memmap_kind kind;
+	uint64_t size;
+	uint64_t addr;			/* start, for kinds with an address */
+	int trailing;			/* junk after the entry (kernel: -EINVAL after acting) */
+};
+
+/*
+ * resmem_memmap_parse - every memmap= entry of a kernel command line, parsed
+ * like arch/x86/kernel/e820.c does (memparse: base 0, K/M/G/T/P/E suffixes).
+ * *out is malloc()ed (free() it).  Returns 0 or -ENOMEM.
+ */
+int resmem_memmap_parse(const char *cmdline, struct resmem_memmap **out, size_t *n);
+
+/* One line of /proc/iomem. */
+struct resmem_iomem {
+	uint64_t start, end;		/* inclusive */
+	int depth;			/* nesting: 0 top level */
+	char name[64];
+};
+
+/*
+ * resmem_iomem_parse - parse /proc/iomem text.  *zeroed is set when every
+ * address is 0 (what non-root readers see).  *out is malloc()ed.
+ * Returns 0, -ENOMEM, -EINVAL (not iomem-shaped).
+ */
+int resmem_iomem_parse(const char *text, struct resmem_iomem **out, size_t *n, int *zeroed);
+
+/* One entry of /sys/firmware/memmap/N/{start,end,type}. */
+struct resmem_fwmap {
+	uint64_t start, end;		/* inclusive */
+	char type[48];			/* "System RAM", "Reserved", ... */
+};
+
+/*
+ * resmem_fwmap_read - every entry under @dir (/sys/firmware/memmap), sorted
+ * by start.  *out is malloc()ed.  Returns 0, -ENOENT (no such directory:
+ * e.g. arm64), -EINVAL (unparsable entry), -errno.
+ */
+int resmem_fwmap_read(const char *dir, struct resmem_fwmap **out, size_t *n);
+
+/*
+ * resmem_read_file - read a whole (small, possibly procfs) file into a
+ * malloc()ed NUL-terminated string.  Returns 0 or -errno.
+ */
+int resmem_read_file(const char *path, char **out);
+
+/* Verdict on one memmap= entry, given the kernel's and the firmware's maps. */
+enum resmem_verdict {
+	RESMEM_VERDICT_OK,		/* took effect as asked */
+	RESMEM_VERDICT_NO_ADDRESS,	/* bare SIZE: caps RAM, reserves nothing */
+	RESMEM_VERDICT_NOT_RAM,		/* firmware does not call the range RAM */
+	RESMEM_VERDICT_NOT_APPLIED,	/* /proc/iomem does not show it */
+	RESMEM_VERDICT_KERNEL_INSIDE,	/* the kernel image lies in the range */
+	RESMEM_VERDICT_UNKNOWN,		/* /proc/iomem zeroed (not root) */
+	RESMEM_VERDICT_INVALID,		/* the kernel cannot parse it */
+	RESMEM_VERDICT_NOT_CHECKED,	/* exactmap, %: not judged */
+};
+
+struct resmem_sysview {
+	const struct resmem_iomem *iomem;
+	size_t n_iomem;
+	int iomem_zeroed;
+	const struct resmem_fwmap *fw;	/* NULL when unavailable */
+	size_t n_fw;
+};
+
+/* What the maps say about the range, to explain a verdict. */
+struct resmem_evidence {
+	char iomem[64];			/* iomem entry at the first uncovered byte, or "" */
+	char fw[48];			/* firmware type at the first non-RAM byte, or "" */
+	uint64_t where;			/* that byte's address */
+	int fw_known;			/* a firmware map was available */
+};
+
+/* resmem_memmap_judge - the verdict on @m; @ev (may be NULL) says why. */
+enum resmem_verdict resmem_memmap_judge(const struct resmem_memmap *m,
+					const struct resmem_sysview *v,
+					struct resmem_evidence *ev);
+
+/* resmem_memmap_type_name - what /proc/iomem calls a kind ("Reserved", ...). */
+const char *resmem_memmap_type_name(enum resmem_memmap_kind kind);
+
+#endif /* RESMEM_H */

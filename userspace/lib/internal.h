@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by libresmem's files; not part of the public API. */
+#ifndef RESMEM_INTERNAL_H
+#define RESMEM_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* Copy @src into @dst (size @len), always NUL-terminated. */
+void rm_strlcpy(char *dst, const char *src, size_t len);
+
+/* Parse an unsigned number in @base (0: "0x" means hex, else decimal).
+ * Consumes digits only; *end points after them.  Returns 0, -EINVAL, -ERANGE. */
+int rm_parse_u64(const char *s, int base, uint64_t *out, const char **end);
+
+/* Read a sysfs attribute "<dir>/<attr>" into @buf, trailing newline removed. */
+int rm_read_attr(const char *dir, const char *attr, char *buf, size_t len);
+
+/* Grow a malloc()ed array of @elem-byte items so index *n fits. */
+int rm_grow(void **arr, size_t *cap, size_t n, size_t elem);
+
+#endif
