@@ -11,6 +11,9 @@
  *    is short (returns the bytes that fit), so "dd of=" stops cleanly;
  *  - lseek accepts SEEK_SET/CUR/END (and SEEK_DATA/HOLE: all data) to any
  *    offset from 0 to the size; anything else is EINVAL.
+ *  - fsync/fdatasync (and so msync(MS_SYNC)) succeed: the file is the
+ *    memory, there is nothing to write back; a write barrier drains this
+ *    CPU's write-combining buffers first.
  * Copies go in 1 MiB steps with cond_resched() between them; a fatal
  * signal ends a long copy early with a short count.
  */
@@ -135,13 +138,22 @@ static ssize_t resmem_write(struct file *file, const char __user *buf,
 	return resmem_rw(file, (char __user *)buf, count, ppos, true);
 }
 
+static int resmem_fsync(struct file *file, loff_t start, loff_t end,
+			int datasync)
+{
+	wmb();
+	return 0;
+}
+
 static const struct file_operations resmem_fops = {
 	.owner		= THIS_MODULE,
 	.open		= resmem_open,
 	.llseek		= resmem_llseek,
 	.read		= resmem_read,
 	.write		= resmem_write,
+	.fsync		= resmem_fsync,
 	.mmap		= resmem_mmap,
+	.get_unmapped_area = resmem_get_unmapped_area,
 	.unlocked_ioctl	= resmem_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

@@ -18,6 +18,7 @@
 
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
@@ -60,6 +61,41 @@ static pgprot_t resmem_pgprot(struct resmem_region *r, pgprot_t prot)
 	default:
 		return prot;
 	}
+}
+
+static void refuse_private(struct resmem_region *r)
+{
+	dev_info_ratelimited(r->dev,
+			     "%s[%d]: MAP_PRIVATE is not supported on resmem devices; use MAP_SHARED\n",
+			     current->comm, task_pid_nr(current));
+}
+
+/**
+ * resmem_get_unmapped_area() - file_operations.get_unmapped_area
+ * @file:	the open region
+ * @addr:	hint or MAP_FIXED address
+ * @len:	length of the mapping
+ * @pgoff:	page offset in the region
+ * @flags:	mmap flags
+ *
+ * Refuses MAP_PRIVATE here, before the kernel charges a private writable
+ * mapping against the commit limit (which would fail a large one with a
+ * misleading ENOMEM).  Placement is the mm's default; a huge-page
+ * implementation would align here.
+ *
+ * Return: the address, or -EINVAL.
+ */
+unsigned long resmem_get_unmapped_area(struct file *file, unsigned long addr,
+				       unsigned long len, unsigned long pgoff,
+				       unsigned long flags)
+{
+	struct resmem_region *r = file->private_data;
+
+	if ((flags & MAP_TYPE) == MAP_PRIVATE) {
+		refuse_private(r);
+		return -EINVAL;
+	}
+	return resmem_mm_get_unmapped_area(file, addr, len, pgoff, flags);
 }
 
 /**
@@ -126,9 +162,7 @@ int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 
 	/* Private (copy-on-write) mappings would hand out copies, not the memory. */
 	if (!(vma->vm_flags & VM_MAYSHARE)) {
-		dev_info_ratelimited(r->dev,
-				     "%s[%d]: MAP_PRIVATE is not supported on resmem devices; use MAP_SHARED\n",
-				     current->comm, task_pid_nr(current));
+		refuse_private(r);
 		return -EINVAL;
 	}
 

@@ -93,6 +93,9 @@ void resmem_chardev_del(struct resmem_region *r);
 
 /* mmap.c */
 int resmem_mmap(struct file *file, struct vm_area_struct *vma);
+unsigned long resmem_get_unmapped_area(struct file *file, unsigned long addr,
+				       unsigned long len, unsigned long pgoff,
+				       unsigned long flags);
 int resmem_map_vma(struct resmem_region *r, struct vm_area_struct *vma,
 		   u64 offset);
 

@@ -7,6 +7,10 @@
  *   mapper map   DEV OFFSET LENGTH [--private] [--prot r|rw|rwx]
  *                [--lock] [--populate] [--rdonly]
  *   mapper misuse DEV CASE
+ *   mapper info DEV [--size N]      RESMEM_IOC_INFO, fields as key=value
+ *   mapper seek DEV WHENCE OFFSET   lseek: prints the new offset or errno
+ *   mapper pread DEV OFFSET LENGTH  prints the byte count or errno
+ *   mapper pwrite DEV OFFSET LENGTH writes zeros; prints count or errno
  *        CASE: fork mprotect munmap-partial mremap-grow mremap-shrink
  *              mremap-move madvise mlock
  *
@@ -35,10 +39,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/resmem.h>
 
 static long page_size;
 
@@ -171,7 +178,10 @@ static int usage(void)
 		"usage: mapper write DEV OFFSET LENGTH SEED [--via mmap|write]\n"
 		"       mapper check DEV OFFSET LENGTH SEED [--via mmap|read]\n"
 		"       mapper map DEV OFFSET LENGTH [--private] [--prot r|rw|rwx] [--lock] [--populate] [--rdonly]\n"
-		"       mapper misuse DEV fork|mprotect|munmap-partial|mremap-grow|mremap-shrink|mremap-move|madvise|mlock\n");
+		"       mapper misuse DEV fork|mprotect|munmap-partial|mremap-grow|mremap-shrink|mremap-move|madvise|mlock\n"
+		"       mapper info DEV [--size N]\n"
+		"       mapper seek DEV set|cur|end|data|hole OFFSET\n"
+		"       mapper pread|pwrite DEV OFFSET LENGTH\n");
 	return 2;
 }
 
@@ -241,8 +251,10 @@ static int cmd_write_check(int argc, char **argv, int write)
 
 				pattern_fill(p + delta + i, off + i, n, seed);
 			}
-			if (msync(p, maplen, MS_SYNC))
-				fprintf(stderr, "msync: %s (ignored)\n", strerror(errno));
+			if (msync(p, maplen, MS_SYNC)) {
+				printf("msync: errno=%s\n", errno_name(errno));
+				ret = 1;
+			}
 		} else {
 			ret = pattern_cmp(p + delta, off, len, seed);
 		}
@@ -494,6 +506,95 @@ static int cmd_misuse(int argc, char **argv)
 	return usage();
 }
 
+static int cmd_info(int argc, char **argv)
+{
+	union {
+		struct resmem_info info;
+		uint8_t raw[4096];
+	} u;
+	uint64_t size = sizeof(u.info);
+	int fd;
+
+	if (argc == 5 && !strcmp(argv[3], "--size")) {
+		if (parse_num(argv[4], &size) || size > sizeof(u.raw))
+			return usage();
+	} else if (argc != 3) {
+		return usage();
+	}
+	memset(&u, 0, sizeof(u));
+	u.info.size = (uint32_t)size;
+	fd = open_dev(argv[2], O_RDONLY);
+	if (fd < 0)
+		return 1;
+	if (ioctl(fd, RESMEM_IOC_INFO, &u)) {
+		printf("errno=%s\n", errno_name(errno));
+		return 0;
+	}
+	printf("ok\nsize=%u\nflags=%#x\nphys_addr=%#llx\nlength=%llu\n"
+	       "cache_mode=%u\nsource=%u\nnuma_node=%d\npage_size=%u\nname=%.*s\n",
+	       u.info.size, u.info.flags, (unsigned long long)u.info.phys_addr,
+	       (unsigned long long)u.info.length, u.info.cache_mode,
+	       u.info.source, u.info.numa_node, u.info.page_size,
+	       (int)sizeof(u.info.name), u.info.name);
+	return 0;
+}
+
+static int cmd_seek(int argc, char **argv)
+{
+	static const struct { const char *name; int whence; } w[] = {
+		{ "set", SEEK_SET }, { "cur", SEEK_CUR }, { "end", SEEK_END },
+		{ "data", SEEK_DATA }, { "hole", SEEK_HOLE },
+	};
+	long long off;
+	char *end;
+	off_t r;
+	int fd, whence = -1;
+
+	if (argc != 5)
+		return usage();
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (!strcmp(argv[3], w[i].name))
+			whence = w[i].whence;
+	errno = 0;
+	off = strtoll(argv[4], &end, 0);
+	if (whence < 0 || errno || *end)
+		return usage();
+	fd = open_dev(argv[2], O_RDONLY);
+	if (fd < 0)
+		return 1;
+	r = lseek(fd, (off_t)off, whence);
+	if (r < 0)
+		printf("errno=%s\n", errno_name(errno));
+	else
+		printf("%lld\n", (long long)r);
+	return 0;
+}
+
+static int cmd_prw(int argc, char **argv, int write)
+{
+	uint64_t off, len;
+	uint8_t *buf;
+	ssize_t r;
+	int fd;
+
+	if (argc != 5 || parse_num(argv[3], &off) || parse_num(argv[4], &len) ||
+	    len > (1 << 30))
+		return usage();
+	buf = calloc(1, len ? len : 1);
+	if (!buf)
+		return 1;
+	fd = open_dev(argv[2], write ? O_WRONLY : O_RDONLY);
+	if (fd < 0)
+		return 1;
+	r = write ? pwrite(fd, buf, len, (off_t)off) : pread(fd, buf, len, (off_t)off);
+	if (r < 0)
+		printf("errno=%s\n", errno_name(errno));
+	else
+		printf("%zd\n", r);
+	free(buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	page_size = sysconf(_SC_PAGESIZE);
@@ -508,5 +609,13 @@ int main(int argc, char **argv)
 		return cmd_map(argc, argv);
 	if (!strcmp(argv[1], "misuse"))
 		return cmd_misuse(argc, argv);
+	if (!strcmp(argv[1], "info"))
+		return cmd_info(argc, argv);
+	if (!strcmp(argv[1], "seek"))
+		return cmd_seek(argc, argv);
+	if (!strcmp(argv[1], "pread"))
+		return cmd_prw(argc, argv, 0);
+	if (!strcmp(argv[1], "pwrite"))
+		return cmd_prw(argc, argv, 1);
 	return usage();
 }
