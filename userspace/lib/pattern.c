@@ -45,7 +45,7 @@ int resmem_pattern_parse(const char *s, struct resmem_pattern *p)
 		return 0;
 	}
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char)s[2])) {
-		err = rm_parse_u64(s, 16, &v, &end);
+		err = rm_parse_u64(s + 2, 16, &v, &end);
 		if (err)
 			return err;
 		if (*end)

@@ -55,6 +55,10 @@ char *resmem_format_size(uint64_t bytes, char *buf, size_t len)
 			whole++;
 			tenth = 0;
 		}
+		if (whole == 1024 && u < 5) {	/* 1023.96 KiB reads better as 1.0 MiB */
+			whole = 1;
+			u++;
+		}
 		snprintf(buf, len, "%llu.%llu %s", (unsigned long long)whole,
 			 (unsigned long long)tenth, unit[u]);
 	}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The CLI end to end on the host: list/info from fixture sysfs trees,
+ * fill/verify/dump on a regular file standing in for a region, plan, usage
+ * errors and exit codes.  Expected bytes and hexdump text are literals
+ * produced by Python and `hexdump -C`, not by this code.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test.h"
+
+#define RUN(res, ...) run_cli(env, res, (const char *const[]){ "resmem", __VA_ARGS__, NULL })
+
+static struct cli_result res;
+
+static void test_list_info(const struct test_env *env)
+{
+	char two[512], none[512];
+
+	snprintf(two, sizeof(two), "%s/sys/loaded-two-1g", env->fixtures);
+	snprintf(none, sizeof(none), "%s/sys/loaded-no-regions", env->fixtures);
+
+	CHECK(RUN(&res, "list", "--json", "--sysfs", two) == 0);
+	CHECK(!strcmp(res.out,
+		"[\n"
+		"  {\"name\": \"hi\", \"phys_addr\": 6442450944, \"size\": 1073741824, \"source\": \"cmdline\", "
+		"\"cache_mode\": \"uncached\", \"dev\": \"/dev/resmem/hi\", \"numa_node\": 0, \"mappings\": 0},\n"
+		"  {\"name\": \"lo\", \"phys_addr\": 4294967296, \"size\": 1073741824, \"source\": \"cmdline\", "
+		"\"cache_mode\": \"write-back\", \"dev\": \"/dev/resmem/lo\", \"numa_node\": 0, \"mappings\": 0}\n"
+		"]\n"), "list --json:\n%s", res.out);
+
+	CHECK(RUN(&res, "list", "--sysfs", two) == 0);
+	CHECK(strstr(res.out, "hi    0x000180000000-0x0001bfffffff     1.0 GiB  cmdline     uncached       /dev/resmem/hi\n"),
+	      "list:\n%s", res.out);
+
+	CHECK(RUN(&res, "list", "--sysfs", none) == 0 && res.out[0] == '\0');
+	CHECK(strstr(res.err, "no resmem regions (is the module loaded? see 'resmem check')"), "%s", res.err);
+	CHECK(RUN(&res, "list", "--json", "--sysfs", none) == 0 && !strcmp(res.out, "[]\n"), "%s", res.out);
+	CHECK(RUN(&res, "list", "extra") == 2);
+
+	/* /dev/resmem/lo does not exist here: info falls back to sysfs */
+	CHECK(RUN(&res, "info", "lo", "--json", "--sysfs", two) == 0, "%s", res.err);
+	CHECK(strstr(res.out, "{\"name\": \"lo\", \"phys_addr\": 4294967296, \"size\": 1073741824, ") &&
+	      strstr(res.out, "\"numa_node\": 0, \"mappings\": 0, \"page_size\": ") &&
+	      strstr(res.out, "\"readonly\": false}"), "info --json:\n%s", res.out);
+	CHECK(RUN(&res, "info", "hi", "--sysfs", two) == 0);
+	CHECK(strstr(res.out, "phys range:  0x180000000-0x1bfffffff\n") &&
+	      strstr(res.out, "size:        1.0 GiB (1073741824 bytes)\n") &&
+	      strstr(res.out, "cache mode:  uncached\n"), "info:\n%s", res.out);
+	CHECK(RUN(&res, "info", "nope", "--sysfs", two) == 3);
+	CHECK(strstr(res.err, "ENOENT") && strstr(res.err, "regions here: hi lo"), "%s", res.err);
+	CHECK(RUN(&res, "info") == 2);
+}
+
+static void test_fill_verify_dump(const struct test_env *env)
+{
+	/* bytes(b(7, o) for o in range(4095, 4095 + 32)), from Python */
+	static const uint8_t seq7_at_4095[32] = {
+		0xc5, 0x87, 0xde, 0xdb, 0x52, 0x21, 0xc1, 0xd4, 0x5b, 0xfa, 0x68, 0x2d, 0x2f, 0x91, 0x66, 0xeb,
+		0x21, 0xda, 0xd8, 0xaa, 0xeb, 0xdd, 0x0d, 0x12, 0x1b, 0x99, 0xf3, 0xdb, 0x62, 0xd9, 0x10, 0x8b,
+	};
+	static const uint8_t hd[61] = "Hello, resmem!\n\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+		"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0end\x01\x7f\xff";
+	char path[512], hdpath[512], rawpath[512];
+	uint8_t buf[64], zero[4096] = { 0 };
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/r.bin", env->tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	for (i = 0; i < 4; i++)
+		CHECK(write(fd, zero, sizeof(zero)) == (ssize_t)sizeof(zero));
+	close(fd);
+
+	CHECK(RUN(&res, "fill", path, "seq:7", "--offset", "4095", "--length", "0x2001") == 0, "%s", res.err);
+	CHECK(strstr(res.out, "filled 8.0 KiB at offset 0xfff with seq:0x7 via mmap"), "%s", res.out);
+	fd = open(path, O_RDONLY);
+	CHECK(pread(fd, buf, 33, 4094) == 33);
+	close(fd);
+	CHECK(buf[0] == 0 && !memcmp(buf + 1, seq7_at_4095, 32), "file bytes differ from the Python vector");
+
+	CHECK(RUN(&res, "verify", path, "seq:7", "--offset", "4095", "--length", "0x2001") == 0, "%s%s", res.out, res.err);
+	CHECK(RUN(&res, "verify", path, "seq:7", "--offset", "4095", "--length", "0x2001", "--via", "read") == 0);
+	CHECK(RUN(&res, "verify", path, "zero", "--length", "4095") == 0);
+	CHECK(RUN(&res, "verify", path, "zero", "--length", "4096") == 1);
+	CHECK(strstr(res.out, "MISMATCH: 1 of 4096 bytes differ from zero") &&
+	      strstr(res.out, "first bad byte: offset 0xfff (phys 0xfff): expected 0x00, actual 0xc5"),
+	      "verify mismatch report:\n%s", res.out);
+
+	/* corrupt one byte, find it by both paths */
+	fd = open(path, O_RDWR);
+	CHECK(pwrite(fd, "\x00", 1, 0x1800) == 1);
+	close(fd);
+	CHECK(RUN(&res, "verify", path, "seq:7", "--offset", "4095", "--length", "0x2001", "--via", "read") == 1);
+	CHECK(strstr(res.out, "first bad byte: offset 0x1800 (phys 0x1800)") &&
+	      strstr(res.out, "last bad byte:  offset 0x1800"), "%s", res.out);
+	CHECK(RUN(&res, "verify", path, "seq:7", "--offset", "4095", "--length", "0x2001") == 1);
+	CHECK(strstr(res.out, "1 of 8193 bytes differ"), "%s", res.out);
+
+	/* fill through pwrite, verify through mmap */
+	CHECK(RUN(&res, "fill", path, "0xA5", "--via", "write") == 0, "%s", res.err);
+	CHECK(RUN(&res, "verify", path, "0xa5") == 0, "%s", res.out);
+
+	/* dump: identical to hexdump -C of the same bytes */
+	snprintf(hdpath, sizeof(hdpath), "%s/hd.bin", env->tmpdir);
+	CHECK(write_file(hdpath, hd, sizeof(hd)) == 0);
+	CHECK(RUN(&res, "dump", hdpath, "--length", "61") == 0);
+	CHECK(!strcmp(res.out,
+		"00000000  48 65 6c 6c 6f 2c 20 72  65 73 6d 65 6d 21 0a 00  |Hello, resmem!..|\n"
+		"00000010  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n"
+		"*\n"
+		"00000030  00 00 00 00 00 00 00 65  6e 64 01 7f ff           |.......end...|\n"
+		"0000003d\n"), "dump:\n%s", res.out);
+	CHECK(RUN(&res, "dump", hdpath, "--offset", "3", "--length", "50", "--via", "read") == 0);
+	CHECK(!strcmp(res.out,
+		"00000003  6c 6f 2c 20 72 65 73 6d  65 6d 21 0a 00 00 00 00  |lo, resmem!.....|\n"
+		"00000013  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n"
+		"*\n"
+		"00000033  00 00                                             |..|\n"
+		"00000035\n"), "dump --offset 3:\n%s", res.out);
+	snprintf(rawpath, sizeof(rawpath), "%s/raw.out", env->tmpdir);
+	CHECK(RUN(&res, "dump", hdpath, "--offset", "7", "--length", "7", "--raw") == 0 &&
+	      !strcmp(res.out, "resmem!"), "raw: %s", res.out);
+
+	/* usage and range errors */
+	CHECK(RUN(&res, "dump", hdpath) == 2 && strstr(res.err, "--length is required"));
+	CHECK(RUN(&res, "dump", hdpath, "--offset", "60", "--length", "2") == 2 &&
+	      strstr(res.err, "at most 0x1 fits"), "%s", res.err);
+	CHECK(RUN(&res, "verify", path, "seq:7", "--offset", "16385") == 2 && strstr(res.err, "beyond the end"));
+	CHECK(RUN(&res, "fill", path, "0x100") == 2 && strstr(res.err, "bad pattern"));
+	CHECK(RUN(&res, "fill", path, "seq:1", "--length", "8X") == 2 && strstr(res.err, "not a size"));
+	CHECK(RUN(&res, "fill", path, "seq:1", "--length", "99999999999999999999") == 2 &&
+	      strstr(res.err, "too large"));
+	CHECK(RUN(&res, "fill", path, "seq:1", "--via", "carrier-pigeon") == 2);
+	CHECK(RUN(&res, "fill", path) == 2);
+	CHECK(RUN(&res, "fill", "no-such-region-xyz", "zero") == 3 && strstr(res.err, "ENOENT"), "%s", res.err);
+	CHECK(RUN(&res, "verify", "/dev/null", "zero") == 3 && strstr(res.err, "ENOTTY"), "%s", res.err);
+}
+
+static void test_plan_misc(const struct test_env *env)
+{
+	char fw[512];
+
+	snprintf(fw, sizeof(fw), "%s/firmware-memmap", env->fixtures);
+	CHECK(RUN(&res, "plan", "8G", "--firmware-memmap", fw) == 0);
+	CHECK(!strncmp(res.out, "memmap=8G$4G\n", 13) && strstr(res.out, "memmap=8G\\$4G") &&
+	      strstr(res.out, "memmap=8G\\\\\\$4G"), "plan:\n%s", res.out);
+	CHECK(RUN(&res, "plan", "100M", "--firmware-memmap", fw) == 0 &&
+	      !strncmp(res.out, "memmap=100M$4G\n", 15), "%s", res.out);
+	CHECK(RUN(&res, "plan", "10G", "--firmware-memmap", fw) == 0 &&
+	      !strncmp(res.out, "memmap=10G$4G\n", 14), "%s", res.out);
+	CHECK(RUN(&res, "plan", "11G", "--firmware-memmap", fw) == 1, "does not fit: %s", res.out);
+	CHECK(RUN(&res, "plan", "1G", "--align", "3G", "--firmware-memmap", fw) == 2);
+	CHECK(RUN(&res, "plan", "1G", "--firmware-memmap", "/no/such") == 3);
+
+	CHECK(RUN(&res, "--help") == 0 && strstr(res.out, "verify"));
+	CHECK(RUN(&res, "fill", "--help") == 0 && strstr(res.out, "usage: resmem fill"));
+	CHECK(RUN(&res, "help", "check") == 0 && strstr(res.out, "--firmware-memmap"));
+	CHECK(RUN(&res, "frobnicate") == 2 && strstr(res.err, "unknown command"));
+	CHECK(run_cli(env, &res, (const char *const[]){ "resmem", NULL }) == 2);
+}
+
+void test_cli(const struct test_env *env)
+{
+	test_list_info(env);
+	test_fill_verify_dump(env);
+	test_plan_misc(env);
+}
