@@ -9,8 +9,9 @@
  *    short;
  *  - write at or past the end fails with ENOSPC; a write crossing the end
  *    is short (returns the bytes that fit), so "dd of=" stops cleanly;
- *  - lseek accepts SEEK_SET/CUR/END (and SEEK_DATA/HOLE: all data) to any
- *    offset from 0 to the size; anything else is EINVAL.
+ *  - lseek accepts SEEK_SET/CUR/END to any offset from 0 to the size
+ *    inclusive; a negative or larger offset, or any other whence, is
+ *    EINVAL (fixed_size_llseek()).
  *  - fsync/fdatasync (and so msync(MS_SYNC)) succeed: the file is the
  *    memory, there is nothing to write back; a write barrier drains this
  *    CPU's write-combining buffers first.

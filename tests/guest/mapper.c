@@ -5,7 +5,8 @@
  *   mapper write DEV OFFSET LENGTH SEED [--via mmap|write]
  *   mapper check DEV OFFSET LENGTH SEED [--via mmap|read]
  *   mapper map   DEV OFFSET LENGTH [--private] [--prot r|rw|rwx]
- *                [--lock] [--populate] [--rdonly]
+ *                [--lock] [--populate] [--rdonly] [--hold SECONDS]
+ *        (--hold: close the fd, then keep the mapping for SECONDS)
  *   mapper misuse DEV CASE
  *   mapper info DEV [--size N]      RESMEM_IOC_INFO, fields as key=value
  *   mapper seek DEV WHENCE OFFSET   lseek: prints the new offset or errno
@@ -177,7 +178,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: mapper write DEV OFFSET LENGTH SEED [--via mmap|write]\n"
 		"       mapper check DEV OFFSET LENGTH SEED [--via mmap|read]\n"
-		"       mapper map DEV OFFSET LENGTH [--private] [--prot r|rw|rwx] [--lock] [--populate] [--rdonly]\n"
+		"       mapper map DEV OFFSET LENGTH [--private] [--prot r|rw|rwx] [--lock] [--populate] [--rdonly] [--hold S]\n"
 		"       mapper misuse DEV fork|mprotect|munmap-partial|mremap-grow|mremap-shrink|mremap-move|madvise|mlock\n"
 		"       mapper info DEV [--size N]\n"
 		"       mapper seek DEV set|cur|end|data|hole OFFSET\n"
@@ -303,6 +304,7 @@ static int cmd_map(int argc, char **argv)
 	uint64_t off, len;
 	int flags = MAP_SHARED, prot = PROT_READ | PROT_WRITE;
 	int oflags = O_RDWR, lock = 0, fd;
+	unsigned int hold = 0;
 	volatile uint8_t *p;
 	double t0;
 
@@ -327,6 +329,8 @@ static int cmd_map(int argc, char **argv)
 			flags |= MAP_LOCKED;
 		} else if (!strcmp(argv[i], "--populate")) {
 			flags |= MAP_POPULATE;
+		} else if (!strcmp(argv[i], "--hold") && i + 1 < argc) {
+			hold = (unsigned int)strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--rdonly")) {
 			oflags = O_RDONLY;
 		} else {
@@ -358,13 +362,17 @@ static int cmd_map(int argc, char **argv)
 		p[0] = a;
 		p[len - 1] = b;
 	}
+	close(fd);
+	if (hold) {
+		printf("mapped\n");
+		sleep(hold);
+	}
 	t0 = now_ms();
 	if (munmap((void *)p, len)) {
 		printf("munmap errno=%s\n", errno_name(errno));
 		return 1;
 	}
 	fprintf(stderr, "munmap in %.0f ms\n", now_ms() - t0);
-	close(fd);
 	printf("ok\n");
 	return 0;
 }
