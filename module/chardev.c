@@ -15,7 +15,8 @@
  *  - fsync/fdatasync (and so msync(MS_SYNC)) succeed: the file is the
  *    memory, there is nothing to write back; a write barrier drains this
  *    CPU's write-combining buffers first.
- * Copies go in 1 MiB steps with cond_resched() between them; a fatal
+ * Copies go in 1 MiB steps (64 KiB through a bounce buffer when
+ * uncached) with cond_resched() between them; a fatal
  * signal ends a long copy early with a short count.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -32,6 +33,7 @@
 #include "resmem.h"
 
 #define RESMEM_COPY_CHUNK	SZ_1M
+#define RESMEM_BOUNCE_SIZE	SZ_64K	/* uncached regions; no high-order allocation */
 
 static struct class *resmem_class;
 static dev_t resmem_devt;
@@ -75,7 +77,7 @@ static ssize_t resmem_rw(struct file *file, char __user *ubuf, size_t count,
 {
 	struct resmem_region *r = file->private_data;
 	void *bounce = NULL;
-	size_t done = 0;
+	size_t done = 0, step = RESMEM_COPY_CHUNK;
 	u64 pos;
 	ssize_t ret = 0;
 
@@ -89,14 +91,14 @@ static ssize_t resmem_rw(struct file *file, char __user *ubuf, size_t count,
 		return 0;
 
 	if (r->ioaddr) {
-		bounce = kmalloc(min_t(size_t, count, RESMEM_COPY_CHUNK),
-				 GFP_KERNEL);
+		step = RESMEM_BOUNCE_SIZE;
+		bounce = kmalloc(min_t(size_t, count, step), GFP_KERNEL);
 		if (!bounce)
 			return -ENOMEM;
 	}
 
 	while (done < count) {
-		size_t len = min_t(size_t, count - done, RESMEM_COPY_CHUNK);
+		size_t len = min_t(size_t, count - done, step);
 		size_t left;
 
 		if (bounce) {

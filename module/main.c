@@ -90,6 +90,7 @@ skip:
 	return 0;
 
 free_lists:
+	resmem_free_list(&candidates);
 	resmem_free_list(&explicit);
 	resmem_free_list(&discovered);
 	return ret;
