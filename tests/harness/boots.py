@@ -17,12 +17,21 @@ BOOTS = {
     },
 }
 
+# x86_64 only: several memmap= reservations at once (RAM above 4 GiB: 4G..10G).
+BOOTS["two"] = {"x86_64": dict(mem="9G", cmdline="memmap=1G$4G memmap=1G$6G")}
+BOOTS["four"] = {"x86_64": dict(
+    mem="9G", cmdline="memmap=512M$4G memmap=512M$5G memmap=512M$6G memmap=512M$7G")}
+# The GRUB symptom: the '$4G' was eaten, leaving a RAM cap and no reservation.
+BOOTS["eaten-dollar"] = {"x86_64": dict(mem="13G", cmdline="memmap=8G")}
+
 # (physical address, size) of each reserved range, in address order.
 REGIONS = {
     "standard": {
         "x86_64": [(4 * G, 8 * G)],
         "aarch64": [(0x140000000, 1 * G)],
     },
+    "two": {"x86_64": [(4 * G, G), (6 * G, G)]},
+    "four": {"x86_64": [(4 * G, G // 2), (5 * G, G // 2), (6 * G, G // 2), (7 * G, G // 2)]},
 }
 
 

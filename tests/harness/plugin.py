@@ -78,6 +78,7 @@ class Pool:
     def __init__(self):
         self.key = None
         self.guest = None
+        self.boot_times = []    # (target, seconds) of every boot
 
     def get(self, target, boot):
         if target == "local":
@@ -90,6 +91,7 @@ class Pool:
         self.drop()
         g = qemu.Guest(matrix.by_name(target), **boot)
         g.start()
+        self.boot_times.append((target, g.boot_seconds))
         if fresh:
             return g
         self.key, self.guest = key, g
@@ -105,6 +107,19 @@ class Pool:
         if self.guest is not None:
             self.guest.stop()
         self.key = self.guest = None
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    pool = getattr(config, "_resmem_pool", None)
+    if not pool or not pool.boot_times:
+        return
+    terminalreporter.section("guest boots")
+    by = {}
+    for t, s in pool.boot_times:
+        by.setdefault(t, []).append(s)
+    for t, times in by.items():
+        terminalreporter.write_line(f"{t}: {len(times)} boots, slowest {max(times):.1f} s, "
+                                    f"median {sorted(times)[len(times) // 2]:.1f} s (to the agent's READY)")
 
 
 def pytest_unconfigure(config):
