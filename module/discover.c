@@ -51,6 +51,7 @@ static void discover_run(struct discover_ctx *ctx, u64 start, u64 end,
 			ctx->err = -ENOMEM;
 			return;
 		}
+		r->fw_ram = true;
 		list_add_tail(&r->node, ctx->out);
 		break;
 	case RESMEM_FW_HOLE:

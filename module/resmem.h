@@ -33,6 +33,7 @@
  * @source:	enum resmem_source
  * @cache:	enum resmem_cache_mode
  * @cache_set:	@cache was given per region (otherwise cache= applies)
+ * @fw_ram:	discovery already found every page RAM in the firmware map
  * @param:	the regions= entry text this came from, for messages ("" if none)
  * @res_name:	label of @res in /proc/iomem ("resmem: <name>")
  * @res:	our claim in iomem_resource, NULL until claimed
@@ -52,6 +53,7 @@ struct resmem_region {
 	u32 source;
 	u32 cache;
 	bool cache_set;
+	bool fw_ram;
 	char param[64];
 	char res_name[RESMEM_RES_NAME_MAX];
 	struct resource *res;

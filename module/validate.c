@@ -69,7 +69,7 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 	unsigned int bits = resmem_phys_bits();
 	struct resmem_region *o;
 	struct busy_ctx busy = {};
-	enum resmem_fw_type fwt;
+	enum resmem_fw_type fwt = RESMEM_FW_RAM;
 	u64 last, bad;
 	int ret;
 
@@ -139,8 +139,11 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 		return -EINVAL;
 	}
 
-	/* memmap=$ reserves RAM; anything the firmware did not call RAM is not ours. */
-	bad = first_non_fw_ram(r->phys, r->size, &fwt);
+	/*
+	 * memmap=$ reserves RAM; anything the firmware did not call RAM is not
+	 * ours.  Discovery has scanned its candidates page by page already.
+	 */
+	bad = r->fw_ram ? U64_MAX : first_non_fw_ram(r->phys, r->size, &fwt);
 	if (bad != U64_MAX) {
 		refuse(r, "page at %#llx is %s in the firmware memory map, not RAM; use only ranges /sys/firmware/memmap calls System RAM",
 		       bad, fwt == RESMEM_FW_HOLE ?
