@@ -99,8 +99,10 @@ static bool name_taken(struct list_head *list, const char *name,
  * @explicit:	candidates from regions=; emptied
  * @out:	receives the candidates to validate, ascending by address
  *
- * An explicit entry replaces every discovered region it overlaps (an equal
- * range just gets the explicit name, cache mode and source PARAM).  Unnamed
+ * A well-formed explicit entry replaces every discovered region it overlaps
+ * (an equal range just gets the explicit name, cache mode and source
+ * PARAM); a malformed one (zero, unaligned, wrapping) replaces nothing and
+ * is refused later.  Unnamed
  * candidates are then named region0, region1, ... in ascending address
  * order, skipping names given explicitly.  A second explicit use of a name
  * is refused here.
@@ -115,7 +117,7 @@ int resmem_merge_candidates(struct list_head *discovered,
 
 	list_for_each_entry_safe(d, tmp, discovered, node) {
 		list_for_each_entry(e, explicit, node) {
-			if (!ranges_overlap(d, e))
+			if (!resmem_shape_ok(e) || !ranges_overlap(d, e))
 				continue;
 			if (d->phys != e->phys || d->size != e->size)
 				pr_info("reservation [mem %#018llx-%#018llx] replaced by regions= entry '%s'\n",

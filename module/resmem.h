@@ -76,6 +76,7 @@ const char *resmem_cache_name(u32 cache);
 int resmem_discover(struct list_head *out);
 
 /* validate.c */
+bool resmem_shape_ok(const struct resmem_region *r);
 int resmem_validate(struct resmem_region *r, struct list_head *accepted);
 
 /* region.c */
