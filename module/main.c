@@ -35,12 +35,64 @@ static void resmem_remove_all(void)
 	}
 }
 
+static bool displaced(struct resmem_region *r)
+{
+	struct resmem_region *o;
+
+	list_for_each_entry(o, &resmem_regions, node) {
+		if (o->source == RESMEM_SOURCE_PARAM &&
+		    resmem_regions_overlap(r, o)) {
+			pr_info(resmem_region_fmt ": replaced by regions= entry '%s' (%s)\n",
+				resmem_region_arg(r), o->param, o->name);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Validate, claim and add the candidates from regions= (or the others). */
+static void __init resmem_add_regions(struct list_head *candidates,
+				      bool param, unsigned int *minor)
+{
+	struct resmem_region *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, candidates, node) {
+		if ((r->source == RESMEM_SOURCE_PARAM) != param)
+			continue;
+		list_del_init(&r->node);
+		if (!param && displaced(r))
+			goto skip;
+		if (resmem_validate(r, &resmem_regions))
+			goto skip;
+		if (*minor >= RESMEM_MAX_REGIONS) {
+			pr_err(resmem_region_fmt ": refused: more than %u regions; merge adjacent reservations into one\n",
+			       resmem_region_arg(r), RESMEM_MAX_REGIONS);
+			goto skip;
+		}
+		if (resmem_region_claim(r))
+			goto skip;
+		if (resmem_chardev_add(r, *minor)) {
+			resmem_region_release(r);
+			goto skip;
+		}
+		(*minor)++;
+		list_add_tail(&r->node, &resmem_regions);
+		pr_info(resmem_region_fmt ": /dev/resmem/%s, %llu MiB, %s, from %s\n",
+			resmem_region_arg(r), r->name, r->size >> 20,
+			resmem_cache_name(r->cache),
+			r->source == RESMEM_SOURCE_PARAM ? "regions=" :
+			"memmap=");
+		continue;
+skip:
+		resmem_region_free(r);
+	}
+}
+
 static int __init resmem_init(void)
 {
 	LIST_HEAD(discovered);
 	LIST_HEAD(explicit);
 	LIST_HEAD(candidates);
-	struct resmem_region *r, *tmp;
 	unsigned int minor = 0;
 	int ret;
 
@@ -59,32 +111,12 @@ static int __init resmem_init(void)
 	if (ret)
 		goto free_lists;
 
-	list_for_each_entry_safe(r, tmp, &candidates, node) {
-		list_del_init(&r->node);
-		if (resmem_validate(r, &resmem_regions))
-			goto skip;
-		if (minor >= RESMEM_MAX_REGIONS) {
-			pr_err(resmem_region_fmt ": refused: more than %u regions; merge adjacent reservations into one\n",
-			       resmem_region_arg(r), RESMEM_MAX_REGIONS);
-			goto skip;
-		}
-		if (resmem_region_claim(r))
-			goto skip;
-		if (resmem_chardev_add(r, minor)) {
-			resmem_region_release(r);
-			goto skip;
-		}
-		minor++;
-		list_add_tail(&r->node, &resmem_regions);
-		pr_info(resmem_region_fmt ": /dev/resmem/%s, %llu MiB, %s, from %s\n",
-			resmem_region_arg(r), r->name, r->size >> 20,
-			resmem_cache_name(r->cache),
-			r->source == RESMEM_SOURCE_PARAM ? "regions=" :
-			"memmap=");
-		continue;
-skip:
-		resmem_region_free(r);
-	}
+	/*
+	 * Explicit regions first, so that an accepted one displaces the
+	 * discovered regions it overlaps and a refused one displaces nothing.
+	 */
+	resmem_add_regions(&candidates, true, &minor);
+	resmem_add_regions(&candidates, false, &minor);
 	if (!minor)
 		pr_info("no usable regions; reserve memory at boot with memmap=SIZE$ADDR (or name it with regions=)\n");
 	return 0;

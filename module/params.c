@@ -11,9 +11,9 @@
  *	with '.'; without it the region gets the next free "regionN".
  *	CACHE is wb, wc or uc and overrides cache= for this region.
  *	Examples:  regions=8G$4G   regions=dma:1G@0x100000000:wc,log:64M@5G
- *	An explicit entry replaces any discovered region it overlaps; one
- *	equal to a discovered range just names it.  A malformed one (zero
- *	size, unaligned, wrapping) replaces nothing and is refused.
+ *	An explicit entry that is accepted replaces any discovered region it
+ *	overlaps; one equal to a discovered range just names it.  A refused
+ *	entry replaces nothing: the discovered regions stay.
  *
  * cache=wb|wc|uc
  *	Cache mode for regions without their own CACHE (default wb).

@@ -99,10 +99,10 @@ static bool name_taken(struct list_head *list, const char *name,
  * @explicit:	candidates from regions=; emptied
  * @out:	receives the candidates to validate, ascending by address
  *
- * A well-formed explicit entry replaces every discovered region it overlaps
- * (an equal range just gets the explicit name, cache mode and source
- * PARAM); a malformed one (zero, unaligned, wrapping) replaces nothing and
- * is refused later.  Unnamed
+ * An explicit entry with exactly a discovered range takes its place (the
+ * explicit name, cache mode and source PARAM).  Other overlaps are settled
+ * by main.c after validation: an accepted explicit region displaces the
+ * discovered ones it overlaps, a refused one displaces nothing.  Unnamed
  * candidates are then named region0, region1, ... in ascending address
  * order, skipping names given explicitly.  A second explicit use of a name
  * is refused here.
@@ -117,15 +117,12 @@ int resmem_merge_candidates(struct list_head *discovered,
 
 	list_for_each_entry_safe(d, tmp, discovered, node) {
 		list_for_each_entry(e, explicit, node) {
-			if (!resmem_shape_ok(e) || !ranges_overlap(d, e))
-				continue;
-			if (d->phys != e->phys || d->size != e->size)
-				pr_info("reservation [mem %#018llx-%#018llx] replaced by regions= entry '%s'\n",
-					d->phys, d->phys + d->size - 1,
-					e->param);
-			list_del(&d->node);
-			resmem_region_free(d);
-			break;
+			if (d->phys == e->phys && d->size == e->size) {
+				e->fw_ram = d->fw_ram;
+				list_del(&d->node);
+				resmem_region_free(d);
+				break;
+			}
 		}
 	}
 	list_splice_tail_init(discovered, out);
@@ -152,6 +149,21 @@ int resmem_merge_candidates(struct list_head *discovered,
 		} while (name_taken(out, e->name, e));
 	}
 	return 0;
+}
+
+/**
+ * resmem_regions_overlap() - do two regions share a byte?
+ * @a: a region
+ * @b: another region
+ *
+ * Safe on unvalidated candidates (no wrap-around).
+ *
+ * Return: true if they overlap.
+ */
+bool resmem_regions_overlap(const struct resmem_region *a,
+			    const struct resmem_region *b)
+{
+	return ranges_overlap(a, b);
 }
 
 static int region_map(struct resmem_region *r)

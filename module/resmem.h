@@ -76,7 +76,6 @@ const char *resmem_cache_name(u32 cache);
 int resmem_discover(struct list_head *out);
 
 /* validate.c */
-bool resmem_shape_ok(const struct resmem_region *r);
 int resmem_validate(struct resmem_region *r, struct list_head *accepted);
 
 /* region.c */
@@ -85,6 +84,8 @@ void resmem_region_free(struct resmem_region *r);
 void resmem_free_list(struct list_head *list);
 int resmem_merge_candidates(struct list_head *discovered,
 			    struct list_head *explicit, struct list_head *out);
+bool resmem_regions_overlap(const struct resmem_region *a,
+			    const struct resmem_region *b);
 int resmem_region_claim(struct resmem_region *r);
 void resmem_region_release(struct resmem_region *r);
 

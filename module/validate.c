@@ -56,24 +56,6 @@ static u64 first_non_fw_ram(u64 start, u64 size, enum resmem_fw_type *type)
 }
 
 /**
- * resmem_shape_ok() - quiet check of size, alignment and wrap-around
- * @r: a candidate
- *
- * A malformed regions= entry must not displace a good discovered region;
- * region.c asks this before letting an entry replace one.  The refusal
- * itself is logged later by resmem_validate().
- *
- * Return: true if @r is non-empty, page-aligned and does not wrap.
- */
-bool resmem_shape_ok(const struct resmem_region *r)
-{
-	u64 last;
-
-	return r->size && PAGE_ALIGNED(r->phys) && PAGE_ALIGNED(r->size) &&
-	       !check_add_overflow(r->phys, r->size - 1, &last);
-}
-
-/**
  * resmem_validate() - decide whether a candidate region may be used
  * @r:		the candidate, named already
  * @accepted:	regions accepted so far (struct resmem_region.node)
