@@ -270,3 +270,27 @@ def test_eaten_dollar_is_explained(guest, target):
         assert "memmap=8G" in r.out + r.err and "\\$" in r.out + r.err
     finally:
         guest.run("rmmod resmem")
+
+
+# ---------------------------------------------------------------- cache modes and check
+@pytest.mark.parametrize("mode,sysfs_name,pat", [("wc", "write-combine", "write-combining"),
+                                                 ("uc", "uncached", "uncached")])
+def test_cache_mode_applies_to_kernel_and_user_mappings(guest, target, mode, sysfs_name, pat):
+    """The region's memory type is the same for the kernel and user space (no PAT conflict)."""
+    guest.run(f"modprobe resmem cache={mode}")
+    try:
+        assert sysfs(guest, "region0", "cache_mode") == sysfs_name
+        guest.run(f"mapper write {DEV} 0x200000 0x10000 {mode == 'wc' and 11 or 12}")
+        assert guest.pmemsave(4 * G + 0x200000, 0x10000) == seq(mode == "wc" and 11 or 12,
+                                                                 0x200000, 0x10000)
+        types = guest.run("cat /sys/kernel/debug/x86/pat_memtype_list").out
+        ours = [l for l in types.splitlines() if "0x0000000100000000" in l]
+        assert ours and all(l.endswith("] " + pat) for l in ours), types[-3000:]
+    finally:
+        guest.run("rmmod resmem")
+
+
+def test_check_passes_when_all_is_well(loaded, target):
+    r = loaded.run("resmem check", check=False)
+    assert r.status == 0, r
+    assert "8G$4G" in r.out or "memmap=8G" in r.out
