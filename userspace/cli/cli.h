@@ -32,6 +32,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_dt(int argc, char **argv);
 void help_list(FILE *f);
 void help_info(FILE *f);
 void help_fill(FILE *f);
@@ -39,6 +40,7 @@ void help_verify(FILE *f);
 void help_dump(FILE *f);
 void help_check(FILE *f);
 void help_plan(FILE *f);
+void help_dt(FILE *f);
 
 /* report.c: messages and exit codes */
 const char *errno_name(int err);		/* "EACCES"; err positive */

@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "dump", "show bytes of a region (hexdump -C style or raw)", cmd_dump, help_dump },
 	{ "check", "explain whether memmap= reservations took effect", cmd_check, help_check },
 	{ "plan", "suggest a memmap= inside usable RAM", cmd_plan, help_plan },
+	{ "dt", "add or check device-tree /reserved-memory regions", cmd_dt, help_dt },
 };
 
 static void help(FILE *f)

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/* resmem dt add: a /reserved-memory region in a compiled device tree. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd_dt.h"
+#include "resmem_dt.h"
+
+void help_dt_add(FILE *f)
+{
+	fprintf(f,
+		"usage: resmem dt add IN.dtb OUT.dtb --name NAME --size SIZE --addr ADDR\n"
+		"                     [--no-map] [--reusable] [--compatible[=STR]] [--label L]\n"
+		"                     [--cache wb|wc|uc]\n"
+		"\n"
+		"Writes OUT.dtb: IN.dtb plus /reserved-memory/NAME@ADDR with reg = <ADDR SIZE>\n"
+		"in the parent's cells.  A missing /reserved-memory is created with the\n"
+		"root's #address-cells/#size-cells and an empty ranges (Linux ignores it\n"
+		"otherwise).  --compatible adds compatible = \"resmem,region\" (or STR),\n"
+		"--label a label, --cache resmem,cache = write-back|write-combine|uncached.\n"
+		"Refused (exit 1): overlap with another reservation or /memreserve/, a range\n"
+		"not wholly inside one /memory range, an address or size that does not fit\n"
+		"the cells, a node of that name, an existing /reserved-memory Linux ignores.\n"
+		"Exit 2: bad options (size 0, not 4 KiB aligned, no-map with reusable).\n"
+		"Exit 3: IN.dtb unreadable or malformed, OUT.dtb not writable.\n");
+}
+
+static int parse_cache(const char *s, const char **out)
+{
+	if (!strcmp(s, "wb") || !strcmp(s, "write-back"))
+		*out = "write-back";
+	else if (!strcmp(s, "wc") || !strcmp(s, "write-combine"))
+		*out = "write-combine";
+	else if (!strcmp(s, "uc") || !strcmp(s, "uncached"))
+		*out = "uncached";
+	else
+		return usage_error("dt add", "--cache %s: use wb, wc or uc", s);
+	return 0;
+}
+
+/* Write @len bytes to @path through a temporary file and rename(). */
+static int write_out(const char *path, const void *buf, size_t len)
+{
+	char tmp[4096];
+	int fd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (len && !err) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno != EINTR)
+			err = -errno;
+		if (n > 0) {
+			buf = (const char *)buf + n;
+			len -= (size_t)n;
+		}
+	}
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static int refused(const char *in, const struct resmem_dt_new *n, const struct resmem_dt_refusal *w,
+		   int err)
+{
+	char want[48], other[48];
+
+	dt_range(n->addr, n->size, want, sizeof(want));
+	dt_range(w->other_addr, w->other_size, other, sizeof(other));
+	switch (w->kind) {
+	case RESMEM_DT_MALFORMED:
+		return dt_load_error(in, -EINVAL, w->fdt_err);
+	case RESMEM_DT_BAD_REQUEST:
+		return usage_error("dt add", "%s", w->detail);
+	case RESMEM_DT_BAD_PARENT:
+		fprintf(stderr, "resmem dt add: refused: %s's /reserved-memory has #address-cells=%d "
+			"#size-cells=%d%s; Linux ignores a /reserved-memory whose cells differ from the "
+			"root's or that has no ranges: fix that node first\n", in, w->ac, w->sc,
+			(w->parent_problems & RESMEM_DT_PP_NO_RANGES) ? " and no ranges" : "");
+		break;
+	case RESMEM_DT_TOO_WIDE:
+		fprintf(stderr, "resmem dt add: refused: %s does not fit #address-cells=%d "
+			"#size-cells=%d of /reserved-memory (one cell holds 32 bits)\n", want, w->ac, w->sc);
+		break;
+	case RESMEM_DT_NO_MEMORY:
+		fprintf(stderr, "resmem dt add: refused: %s has no /memory node (device_type = \"memory\"), "
+			"so %s cannot be checked against RAM\n", in, want);
+		break;
+	case RESMEM_DT_OUTSIDE:
+		fprintf(stderr, "resmem dt add: refused: %s is not wholly inside a /memory range; "
+			"nearest is %s %s: reserve inside RAM\n", want, w->other, other);
+		break;
+	case RESMEM_DT_OVERLAP:
+		fprintf(stderr, "resmem dt add: refused: %s overlaps %s (%s): choose another range\n",
+			want, w->other, other);
+		break;
+	case RESMEM_DT_EXISTS:
+		fprintf(stderr, "resmem dt add: refused: %s already exists\n", w->other);
+		break;
+	default:
+		return sys_error("cannot add to", in, err);
+	}
+	return EXIT_PROBLEM;
+}
+
+int cmd_dt_add(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "size", required_argument, NULL, 's' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "no-map", no_argument, NULL, 'N' },
+		{ "reusable", no_argument, NULL, 'R' },
+		{ "compatible", optional_argument, NULL, 'c' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "cache", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct resmem_dt_new n = { 0 };
+	struct resmem_dt_refusal why;
+	int c, err, fdt_err, have_size = 0, have_addr = 0;
+	void *blob, *out;
+	size_t len, out_len;
+	char range[48], sz[32];
+	const char *in, *outpath;
+
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': n.name = optarg; break;
+		case 's':
+			if (parse_size_opt("dt add", "--size", optarg, &n.size))
+				return EXIT_USAGE;
+			have_size = 1;
+			break;
+		case 'a':
+			if (parse_size_opt("dt add", "--addr", optarg, &n.addr))
+				return EXIT_USAGE;
+			have_addr = 1;
+			break;
+		case 'N': n.no_map = 1; break;
+		case 'R': n.reusable = 1; break;
+		case 'c': n.compatible = optarg ? optarg : RESMEM_DT_COMPATIBLE; break;
+		case 'l': n.label = optarg; break;
+		case 'C':
+			if (parse_cache(optarg, &n.cache))
+				return EXIT_USAGE;
+			break;
+		case 'h': help_dt_add(stdout); return EXIT_OK;
+		default: return bad_option("dt add", c, argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error("dt add", "needs IN.dtb and OUT.dtb");
+	if (!n.name || !have_size || !have_addr)
+		return usage_error("dt add", "--name, --size and --addr are required");
+	in = argv[optind];
+	outpath = argv[optind + 1];
+
+	err = resmem_dt_load(in, &blob, &len, &fdt_err);
+	if (err)
+		return dt_load_error(in, err, fdt_err);
+	err = resmem_dt_add(blob, len, &n, &out, &out_len, &why);
+	free(blob);
+	if (err)
+		return refused(in, &n, &why, err);
+	err = write_out(outpath, out, out_len);
+	free(out);
+	if (err)
+		return sys_error("cannot write", outpath, err);
+	printf("added /reserved-memory/%s@%llx: %s (%s)%s%s%s to %s\n", n.name,
+	       (unsigned long long)n.addr, dt_range(n.addr, n.size, range, sizeof(range)),
+	       resmem_format_size(n.size, sz, sizeof(sz)), n.no_map ? " no-map" : "",
+	       n.reusable ? " reusable" : "", n.compatible ? " compatible" : "", outpath);
+	return EXIT_OK;
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/* resmem dt list: the reservations of a blob or of the running system. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_dt.h"
+#include "resmem_dt.h"
+
+void help_dt_list(FILE *f)
+{
+	fprintf(f,
+		"usage: resmem dt list [FILE.dtb | --live] [--json]\n"
+		"\n"
+		"Lists the /memreserve/ entries and /reserved-memory children of FILE.dtb,\n"
+		"or with --live (the default) of the running system (" RESMEM_DT_LIVE "),\n"
+		"one line each: path, physical range, size, flags, ok or UNUSABLE, then\n"
+		"one 'why:' line per problem (outside /memory, overlap, size 0, missing reg,\n"
+		"reg not matching the parent's cells, no-map with reusable, unaligned,\n"
+		"disabled, a /reserved-memory Linux ignores).\n"
+		"Exit 0: every region usable, 1: some region unusable, 3: unreadable or\n"
+		"malformed blob.\n");
+}
+
+static const uint32_t problem_bits[] = {
+	RESMEM_DT_P_PARENT, RESMEM_DT_P_DISABLED, RESMEM_DT_P_NO_REG, RESMEM_DT_P_REG_CELLS,
+	RESMEM_DT_P_SIZE_ZERO, RESMEM_DT_P_WRAPS, RESMEM_DT_P_NOMAP_REUSABLE,
+	RESMEM_DT_P_OUTSIDE, RESMEM_DT_P_OVERLAP, RESMEM_DT_P_UNALIGNED,
+};
+#define N_BITS (sizeof(problem_bits) / sizeof(problem_bits[0]))
+
+static void flag_words(const struct resmem_dt_region *r, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+#define ADD(cond, word) do { if ((cond) && n < len) \
+	n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", word); } while (0)
+	ADD(r->flags & RESMEM_DT_F_MEMRESERVE, "memreserve");
+	ADD(!(r->flags & RESMEM_DT_F_MEMRESERVE) && !(r->flags & RESMEM_DT_F_NO_MAP), "map");
+	ADD(r->flags & RESMEM_DT_F_NO_MAP, "no-map");
+	ADD(r->flags & RESMEM_DT_F_REUSABLE, "reusable");
+	ADD(r->flags & RESMEM_DT_F_DYNAMIC, "dynamic");
+	ADD(r->flags & RESMEM_DT_F_RESMEM, "resmem");
+	ADD(r->flags & RESMEM_DT_F_BOUND, "resmem-user");
+#undef ADD
+}
+
+static void why(const struct resmem_dt_view *v, const struct resmem_dt_region *r, uint32_t bit,
+		char *buf, size_t len)
+{
+	char a[48];
+	size_t i, n;
+
+	switch (bit) {
+	case RESMEM_DT_P_PARENT:
+		snprintf(buf, len, "/reserved-memory has #address-cells=%d #size-cells=%d%s (root: %d/%d): "
+			 "Linux ignores every child unless the cells match the root's and ranges is present",
+			 v->ac, v->sc, (v->parent_problems & RESMEM_DT_PP_NO_RANGES) ? " and no ranges" : "",
+			 v->root_ac, v->root_sc);
+		break;
+	case RESMEM_DT_P_DISABLED:
+		snprintf(buf, len, "status is not \"okay\": Linux skips the node");
+		break;
+	case RESMEM_DT_P_NO_REG:
+		snprintf(buf, len, "no reg (and no size): Linux skips the node");
+		break;
+	case RESMEM_DT_P_REG_CELLS:
+		snprintf(buf, len, "reg is %d bytes but #address-cells=%d + #size-cells=%d need a "
+			 "multiple of %d (a 1-cell reg on a 2-cell parent?)", r->reg_len, v->ac, v->sc,
+			 4 * (v->ac + v->sc));
+		break;
+	case RESMEM_DT_P_SIZE_ZERO:
+		snprintf(buf, len, "size 0");
+		break;
+	case RESMEM_DT_P_WRAPS:
+		snprintf(buf, len, "0x%llx + 0x%llx wraps past 2^64", (unsigned long long)r->addr,
+			 (unsigned long long)r->size);
+		break;
+	case RESMEM_DT_P_NOMAP_REUSABLE:
+		snprintf(buf, len, "no-map and reusable together: Linux refuses the region");
+		break;
+	case RESMEM_DT_P_OUTSIDE:
+		n = (size_t)snprintf(buf, len, "not wholly inside one /memory range (RAM:");
+		for (i = 0; i < v->n_mem && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n, " %s",
+					      dt_range(v->mem[i].start, v->mem[i].size, a, sizeof(a)));
+		if (n < len)
+			snprintf(buf + n, len - n, ")");
+		break;
+	case RESMEM_DT_P_OVERLAP:
+		snprintf(buf, len, "overlaps %s (%s)", v->reg[r->overlap].path,
+			 dt_range(v->reg[r->overlap].addr, v->reg[r->overlap].size, a, sizeof(a)));
+		break;
+	case RESMEM_DT_P_UNALIGNED:
+		snprintf(buf, len, "address or size not a multiple of 4 KiB: resmem maps whole pages");
+		break;
+	default:
+		snprintf(buf, len, "%s", resmem_dt_problem_name(bit));
+	}
+}
+
+static int has_range(const struct resmem_dt_region *r)
+{
+	return !(r->problems & (RESMEM_DT_P_NO_REG | RESMEM_DT_P_REG_CELLS | RESMEM_DT_P_PARENT)) &&
+	       !(r->flags & RESMEM_DT_F_DYNAMIC);
+}
+
+static void show_json(const struct resmem_dt_view *v)
+{
+	char text[512], flags[128], *tok, *save;
+	size_t i, k;
+
+	printf("[");
+	for (i = 0; i < v->n_reg; i++) {
+		const struct resmem_dt_region *r = &v->reg[i];
+
+		printf("%s\n  {\"path\": ", i ? "," : "");
+		json_string(stdout, r->path);
+		if (has_range(r))
+			printf(", \"addr\": %llu", (unsigned long long)r->addr);
+		else
+			printf(", \"addr\": null");
+		printf(", \"size\": %llu, \"flags\": [", (unsigned long long)r->size);
+		flag_words(r, flags, sizeof(flags));
+		for (tok = strtok_r(flags, ",", &save), k = 0; tok; tok = strtok_r(NULL, ",", &save), k++) {
+			printf("%s", k ? ", " : "");
+			json_string(stdout, tok);
+		}
+		printf("], \"compatible\": ");
+		json_string(stdout, r->compatible);
+		printf(", \"label\": ");
+		json_string(stdout, r->label);
+		printf(", \"cache\": ");
+		json_string(stdout, r->cache);
+		printf(", \"user\": ");
+		json_string(stdout, r->user);
+		printf(", \"usable\": %s, \"problems\": [", r->problems ? "false" : "true");
+		for (k = 0; k < N_BITS; k++) {
+			if (!(r->problems & problem_bits[k]))
+				continue;
+			why(v, r, problem_bits[k], text, sizeof(text));
+			printf("%s{\"problem\": ", (r->problems & (problem_bits[k] - 1)) ? ", " : "");
+			json_string(stdout, resmem_dt_problem_name(problem_bits[k]));
+			printf(", \"why\": ");
+			json_string(stdout, text);
+			printf("}");
+		}
+		printf("]}");
+	}
+	printf("%s]\n", v->n_reg ? "\n" : "");
+}
+
+static void show_text(const struct resmem_dt_view *v)
+{
+	char a[48], sz[32], flags[128], text[512];
+	size_t i, k, w = 8;
+
+	for (i = 0; i < v->n_mem; i++)
+		printf("memory: %s (%s) %s\n", dt_range(v->mem[i].start, v->mem[i].size, a, sizeof(a)),
+		       resmem_format_size(v->mem[i].size, sz, sizeof(sz)), v->mem[i].node);
+	if (!v->n_mem)
+		printf("note: no /memory node: ranges cannot be checked against RAM\n");
+	if (v->parent < 0)
+		printf("note: no /reserved-memory node\n");
+	else
+		printf("reserved-memory: #address-cells=%d #size-cells=%d%s\n", v->ac, v->sc,
+		       (v->parent_problems & RESMEM_DT_PP_NO_RANGES) ? ", no ranges" : ", ranges");
+	for (i = 0; i < v->n_reg; i++)
+		if (strlen(v->reg[i].path) > w)
+			w = strlen(v->reg[i].path);
+	for (i = 0; i < v->n_reg; i++) {
+		const struct resmem_dt_region *r = &v->reg[i];
+
+		if (has_range(r))
+			dt_range(r->addr, r->size, a, sizeof(a));
+		else
+			snprintf(a, sizeof(a), "-");
+		flag_words(r, flags, sizeof(flags));
+		printf("%-*s  %-35s %11s  %-24s %s\n", (int)w, r->path, a,
+		       (r->size || has_range(r)) ? resmem_format_size(r->size, sz, sizeof(sz)) : "-",
+		       flags, r->problems ? "UNUSABLE" : "ok");
+		if (r->label[0] || r->cache[0] || r->user[0])
+			printf("    %s%s%s%s%s%s\n", r->label[0] ? "label " : "", r->label,
+			       r->cache[0] ? (r->label[0] ? ", cache " : "cache ") : "", r->cache,
+			       r->user[0] ? ((r->label[0] || r->cache[0]) ? ", used by " : "used by ") : "",
+			       r->user);
+		for (k = 0; k < N_BITS; k++) {
+			if (!(r->problems & problem_bits[k]))
+				continue;
+			why(v, r, problem_bits[k], text, sizeof(text));
+			printf("    why: %s\n", text);
+		}
+	}
+}
+
+int cmd_dt_list(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "live", no_argument, NULL, 'L' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *path = RESMEM_DT_LIVE;
+	struct resmem_dt_view v;
+	int c, err, fdt_err, live = 0, json = 0;
+	size_t i, bad = 0;
+	void *blob;
+	size_t len;
+
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'L': live = 1; break;
+		case 'j': json = 1; break;
+		case 'h': help_dt_list(stdout); return EXIT_OK;
+		default: return bad_option("dt list", c, argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1 || (live && argc - optind == 1))
+		return usage_error("dt list", "give one FILE.dtb or --live");
+	if (argc - optind == 1)
+		path = argv[optind];
+	err = resmem_dt_load(path, &blob, &len, &fdt_err);
+	if (err)
+		return dt_load_error(path, err, fdt_err);
+	err = resmem_dt_scan(blob, len, &v, &fdt_err);
+	free(blob);
+	if (err)
+		return dt_load_error(path, err, fdt_err);
+	if (json)
+		show_json(&v);
+	else
+		show_text(&v);
+	for (i = 0; i < v.n_reg; i++)
+		bad += v.reg[i].problems != 0;
+	if (!json)
+		printf("%zu reservation%s, %zu unusable\n", v.n_reg, v.n_reg == 1 ? "" : "s", bad);
+	resmem_dt_view_free(&v);
+	return bad ? EXIT_PROBLEM : EXIT_OK;
+}
