@@ -63,3 +63,97 @@ demo: deps
 
 clean:
 	rm -rf $(BUILD)
+
+# ---------------------------------------------------------------- install
+# make install [DESTDIR=/stage] [PREFIX=/usr/local] [KDIR=<headers>]
+#   = install-tools (CLI, libresmem, headers, resmem.pc, man pages, udev rule,
+#     modprobe.d file) + install-module (kbuild modules_install into
+#     /lib/modules/<krel>/extra, then depmod unless DESTDIR is set).
+# make uninstall removes exactly those files again.
+# make dkms-install copies the module source to $(DKMS_SRCTREE)/resmem-<version>
+# and runs dkms add + install (DKMS_ARGS='--dkmstree ... -k KREL ...' for a
+# throwaway tree).
+VERSION     := $(shell sed -n 's/^\#define RESMEM_VERSION "\(.*\)"/\1/p' userspace/cli/main.c)
+DESTDIR     ?=
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+MANDIR      ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+UDEVRULESDIR ?= /lib/udev/rules.d
+MODPROBEDIR ?= /etc/modprobe.d
+DKMS_SRCTREE ?= /usr/src
+DKMS_ARGS   ?=
+HOST_ARCH   := $(shell uname -m)
+INSTALL     ?= install
+
+.PHONY: install install-tools install-module uninstall uninstall-tools uninstall-module \
+	dkms-source dkms-install dkms-uninstall deb lint lint-module lint-userspace
+
+install: install-tools install-module
+
+install-tools:
+	$(MAKE) tools ARCH=$(HOST_ARCH)
+	$(INSTALL) -D -m 0755 $(BUILD)/$(HOST_ARCH)/bin/resmem $(DESTDIR)$(BINDIR)/resmem
+	$(INSTALL) -D -m 0644 $(BUILD)/$(HOST_ARCH)/lib/libresmem.a $(DESTDIR)$(LIBDIR)/libresmem.a
+	$(INSTALL) -D -m 0644 userspace/include/resmem.h $(DESTDIR)$(INCLUDEDIR)/resmem.h
+	$(INSTALL) -D -m 0644 include/uapi/linux/resmem.h $(DESTDIR)$(INCLUDEDIR)/linux/resmem.h
+	@mkdir -p $(DESTDIR)$(PKGCONFIGDIR)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' resmem.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/resmem.pc
+	$(INSTALL) -D -m 0644 man/resmem.1 $(DESTDIR)$(MANDIR)/man1/resmem.1
+	$(INSTALL) -D -m 0644 man/resmem.4 $(DESTDIR)$(MANDIR)/man4/resmem.4
+	$(INSTALL) -D -m 0644 udev/60-resmem.rules $(DESTDIR)$(UDEVRULESDIR)/60-resmem.rules
+	$(INSTALL) -D -m 0644 modprobe.d/resmem.conf $(DESTDIR)$(MODPROBEDIR)/resmem.conf
+
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KREL)/obj INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=extra \
+	    CONFIG_MODULE_SIG_ALL= DEPMOD=true modules_install
+	$(if $(DESTDIR),,depmod -a $(KREL))
+
+uninstall: uninstall-tools uninstall-module
+
+uninstall-tools:
+	rm -f $(DESTDIR)$(BINDIR)/resmem $(DESTDIR)$(LIBDIR)/libresmem.a \
+	    $(DESTDIR)$(INCLUDEDIR)/resmem.h $(DESTDIR)$(INCLUDEDIR)/linux/resmem.h \
+	    $(DESTDIR)$(PKGCONFIGDIR)/resmem.pc $(DESTDIR)$(MANDIR)/man1/resmem.1 \
+	    $(DESTDIR)$(MANDIR)/man4/resmem.4 $(DESTDIR)$(UDEVRULESDIR)/60-resmem.rules \
+	    $(DESTDIR)$(MODPROBEDIR)/resmem.conf
+
+uninstall-module:
+	@test -n "$(KREL)" || { echo "make uninstall-module: no kernel headers at KDIR=$(KDIR)"; exit 2; }
+	rm -f $(DESTDIR)/lib/modules/$(KREL)/extra/resmem.ko $(DESTDIR)/lib/modules/$(KREL)/extra/resmem.ko.*
+	$(if $(DESTDIR),,depmod -a $(KREL))
+
+# The tree DKMS builds: Kbuild, sources, the UAPI header, dkms.conf.
+DKMS_DIR = $(DESTDIR)$(DKMS_SRCTREE)/resmem-$(VERSION)
+dkms-source:
+	rm -rf $(DKMS_DIR)
+	@mkdir -p $(DKMS_DIR)/include/uapi/linux
+	cp -p $(MODSRC) $(DKMS_DIR)/
+	cp -p include/uapi/linux/resmem.h $(DKMS_DIR)/include/uapi/linux/
+	sed 's|@VERSION@|$(VERSION)|' dkms.conf > $(DKMS_DIR)/dkms.conf
+
+dkms-install: dkms-source
+	@if dkms status -m resmem -v $(VERSION) $(DKMS_ARGS) | grep -q .; then \
+	    echo "dkms: resmem/$(VERSION) already added"; \
+	else echo "dkms add -m resmem -v $(VERSION) $(DKMS_ARGS)"; dkms add -m resmem -v $(VERSION) $(DKMS_ARGS); fi
+	dkms install -m resmem -v $(VERSION) $(DKMS_ARGS)
+
+dkms-uninstall:
+	-dkms remove -m resmem -v $(VERSION) --all $(DKMS_ARGS)
+	rm -rf $(DKMS_DIR)
+
+# ------------------------------------------------------------------ deb
+# make deb -> build/deb/resmem-dkms_<v>_all.deb, build/deb/resmem-tools_<v>_<arch>.deb
+# Built with dpkg-buildpackage from a copy of the tracked files (the work
+# tree's versions), so the tree itself gets no debian/ build debris.
+DEBDIR := $(BUILD)/deb
+deb:
+	rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/resmem-$(VERSION)
+	git ls-files -z --cached -- . ':!:.ci' ':!:tests' | \
+	    (cd $(TOP) && xargs -0 cp --parents -p -t $(DEBDIR)/resmem-$(VERSION) 2>/dev/null; true)
+	test -f $(DEBDIR)/resmem-$(VERSION)/debian/rules
+	cd $(DEBDIR)/resmem-$(VERSION) && dpkg-buildpackage -b -us -uc
+	@ls $(DEBDIR)/*.deb
