@@ -1,141 +1,471 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * resmem plan: suggest a memmap=SIZE$ADDR that lies inside usable RAM
- * according to the firmware, with the escaping each boot loader file needs.
+ * resmem plan: choose a memmap=SIZE$ADDR that lies in usable RAM per the
+ * firmware, and print it for the kernel command line and each boot loader,
+ * escaped for that loader's parser; optionally install the GRUB drop-in.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdlib.h>
-#include <strings.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "plan_lines.h"
 
-#define GiB		(1ULL << 30)
-#define LOW_FLOOR	(256ULL << 20)	/* below: kernel image, initrd, DMA zones */
+#define GiB	(1ULL << 30)
+
+struct plan_opts {
+	struct resmem_plan_req req;
+	const char *from, *fw_dir, *iomem, *cmdline, *grub_default, *grub_d;
+	int json, write, live;
+};
 
 void help_plan(FILE *f)
 {
 	fprintf(f,
-		"usage: resmem plan SIZE [--align A] [--firmware-memmap DIR]\n"
+		"usage: resmem plan --size SIZE [--align A] [--above ADDR] [--below ADDR]\n"
+		"                   [--at ADDR] [--count N] [--from FILE | --firmware-memmap DIR]\n"
+		"                   [--iomem FILE] [--cmdline FILE] [--grub-default FILE]\n"
+		"                   [--json] [--write [--grub-d DIR]]\n"
 		"\n"
-		"Suggests memmap=SIZE$ADDR inside a System RAM range of the firmware map\n"
-		"(x86: /sys/firmware/memmap), preferring the lowest address at or above\n"
-		"4 GiB, aligned to A (default: 1G, or SIZE rounded down to a power of two\n"
-		"when smaller), and prints it for the command line, grub.cfg and\n"
-		"/etc/default/grub.  Exit 0 with a suggestion, 1 if nothing fits.\n");
+		"Chooses where memmap=SIZE$ADDR should go: inside RAM the firmware calls usable\n"
+		"(/sys/firmware/memmap, or --from a saved listing or the kernel log's BIOS-e820:\n"
+		"lines, '-' for stdin), at or above 4 GiB (--above, --below), aligned for the\n"
+		"largest page size that fits (1G, 2M or 4K; --align), away from the running\n"
+		"kernel and crash kernel (/proc/iomem).  --count N places N separate regions;\n"
+		"--at checks one address instead of searching.  Prints the parameter and the\n"
+		"exact line for /etc/default/grub, grub.cfg, grubby, systemd-boot and U-Boot,\n"
+		"each escaped for its own parser, KASLR advice, and the machine after reboot.\n"
+		"--write installs /etc/default/grub.d/resmem.cfg (then run update-grub).\n"
+		"Exit 0 with a plan, 1 if it does not fit, 2 usage, 3 no firmware map.\n");
 }
 
-static uint64_t default_align(uint64_t size)
+static int parse_opts(int argc, char **argv, struct plan_opts *o)
 {
-	uint64_t a = GiB;
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "align", required_argument, NULL, 'a' },
+		{ "above", required_argument, NULL, 'A' },
+		{ "below", required_argument, NULL, 'B' },
+		{ "at", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "firmware-memmap", required_argument, NULL, 'f' },
+		{ "iomem", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "grub-default", required_argument, NULL, 'g' },
+		{ "grub-d", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "write", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint64_t v;
+	int c, have_size = 0, have_above = 0;
 
-	while (a > 4096 && a > size)
-		a >>= 1;
-	return a;
-}
-
-/* Lowest A-aligned start >= floor inside a RAM entry that fits @size. */
-static int find(const struct resmem_fwmap *fw, size_t n, uint64_t size, uint64_t align,
-		uint64_t floor, uint64_t *addr, size_t *which)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		uint64_t s = fw[i].start > floor ? fw[i].start : floor;
-
-		if (strcasecmp(fw[i].type, "System RAM") || fw[i].end < s)
-			continue;
-		if (s > UINT64_MAX - align)
-			continue;
-		s = (s + align - 1) / align * align;
-		if (s < fw[i].start || s > fw[i].end || fw[i].end - s < size - 1)
-			continue;
-		*addr = s;
-		*which = i;
-		return 1;
+	memset(o, 0, sizeof(*o));
+	o->req.count = 1;
+	o->req.above = 4 * GiB;
+	o->grub_d = "/etc/default/grub.d";
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (parse_size_opt("plan", "--size", optarg, &o->req.size))
+				return EXIT_USAGE;
+			have_size = 1;
+			break;
+		case 'a':
+			if (parse_size_opt("plan", "--align", optarg, &o->req.align))
+				return EXIT_USAGE;
+			if (o->req.align < 4096 || (o->req.align & (o->req.align - 1)))
+				return usage_error("plan", "--align %s: use a power of two, at least 4K", optarg);
+			break;
+		case 'A':
+			if (parse_size_opt("plan", "--above", optarg, &o->req.above))
+				return EXIT_USAGE;
+			have_above = 1;
+			break;
+		case 'B':
+			if (parse_size_opt("plan", "--below", optarg, &o->req.below))
+				return EXIT_USAGE;
+			break;
+		case 't':
+			if (parse_size_opt("plan", "--at", optarg, &o->req.at))
+				return EXIT_USAGE;
+			o->req.have_at = 1;
+			break;
+		case 'n':
+			if (parse_size_opt("plan", "--count", optarg, &v))
+				return EXIT_USAGE;
+			if (!v || v > RESMEM_PLAN_MAX)
+				return usage_error("plan", "--count %s: use 1 to %d", optarg, RESMEM_PLAN_MAX);
+			o->req.count = (unsigned)v;
+			break;
+		case 'F': o->from = optarg; break;
+		case 'f': o->fw_dir = optarg; break;
+		case 'i': o->iomem = optarg; break;
+		case 'c': o->cmdline = optarg; break;
+		case 'g': o->grub_default = optarg; break;
+		case 'd': o->grub_d = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'w': o->write = 1; break;
+		case 'h': help_plan(stdout); return -1;
+		default: return bad_option("plan", c, argv[optind - 1]);
+		}
 	}
+	if (!have_size && argc - optind == 1) {		/* old form: resmem plan 8G */
+		if (parse_size_opt("plan", "SIZE", argv[optind], &o->req.size))
+			return EXIT_USAGE;
+		have_size = 1;
+		optind++;
+	}
+	if (argc != optind)
+		return usage_error("plan", "unexpected argument '%s'", argv[optind]);
+	if (!have_size)
+		return usage_error("plan", "--size is required (e.g. --size 8G)");
+	if (!o->req.size || o->req.size % 4096)
+		return usage_error("plan", "--size: use a nonzero multiple of 4K");
+	if (o->from && o->fw_dir)
+		return usage_error("plan", "--from and --firmware-memmap: give one firmware map");
+	if (o->req.have_at && o->req.count > 1)
+		return usage_error("plan", "--at places one region: drop --count");
+	if (o->req.have_at && !have_above)
+		o->req.above = 0;
+	if (o->req.below && o->req.below <= o->req.above)
+		return usage_error("plan", "--below must be above --above (default 4G)");
+	/* the live machine's maps unless the firmware map came from elsewhere */
+	o->live = !o->from && !o->fw_dir;
+	if (!o->fw_dir && !o->from)
+		o->fw_dir = "/sys/firmware/memmap";
+	if (!o->iomem && o->live)
+		o->iomem = "/proc/iomem";
+	if (!o->cmdline && o->live)
+		o->cmdline = "/proc/cmdline";
+	if (!o->grub_default && o->live)
+		o->grub_default = "/etc/default/grub";
+	return 0;
+}
+
+static int load_fwmap(const struct plan_opts *o, struct resmem_fwmap **fw, size_t *n)
+{
+	char *text;
+	int err;
+
+	if (!o->from) {
+		err = resmem_fwmap_read(o->fw_dir, fw, n);
+		if (err == -ENOENT) {
+			fprintf(stderr, "resmem: no firmware memory map at %s: memmap= is an x86 parameter; "
+				"elsewhere use a /reserved-memory devicetree node or the module's regions=. "
+				"On x86 without it: dmesg | grep BIOS-e820 | resmem plan --from - ...\n",
+				o->fw_dir);
+			return EXIT_SYSTEM;
+		}
+		return err ? sys_error("cannot read", o->fw_dir, err) : 0;
+	}
+	err = resmem_read_file(strcmp(o->from, "-") ? o->from : "/dev/stdin", &text);
+	if (err)
+		return sys_error("cannot read", o->from, err);
+	err = resmem_fwmap_parse_text(text, fw, n);
+	free(text);
+	if (err == -ENODATA || err == -EINVAL) {
+		fprintf(stderr, "resmem: %s: no firmware map there: give a /sys/firmware/memmap listing "
+			"(lines 'START END TYPE') or the kernel log's 'BIOS-e820: [mem A-B] TYPE' lines\n",
+			o->from);
+		return EXIT_USAGE;
+	}
+	return err ? sys_error("cannot parse", o->from, err) : 0;
+}
+
+/* an optional input file: NULL when absent (ENOENT) or not asked for */
+static int read_optional(const char *path, int must, char **text)
+{
+	int err;
+
+	*text = NULL;
+	if (!path)
+		return 0;
+	err = resmem_read_file(path, text);
+	if (err == -ENOENT && !must)
+		return 0;
+	return err ? sys_error("cannot read", path, err) : 0;
+}
+
+static int has_word(const char *cmdline, const char *word)
+{
+	char **w;
+	size_t n, i;
+	int found = 0;
+
+	if (resmem_cmdline_split(cmdline, &w, &n))
+		return 0;
+	for (i = 0; i < n; i++)
+		found |= !strcmp(w[i], word);
+	resmem_strv_free(w);
+	return found;
+}
+
+static void say_refusal(const struct plan_opts *o, const struct resmem_plan *p, FILE *f)
+{
+	char sz[32], big[32], al[32];
+
+	resmem_format_size(o->req.size, sz, sizeof(sz));
+	resmem_format_size(p->largest, big, sizeof(big));
+	resmem_format_size(p->align, al, sizeof(al));
+	switch (p->why) {
+	case RESMEM_PLAN_NO_FIT:
+	case RESMEM_PLAN_FEWER:
+		fprintf(f, "refused: %s%s does not fit: the largest stretch of firmware-usable RAM between "
+			"0x%llx and %s%s, aligned to %s, is %s",
+			p->why == RESMEM_PLAN_FEWER ? "another region of " : "", sz,
+			(unsigned long long)(o->req.above > RESMEM_PLAN_FLOOR ? o->req.above : RESMEM_PLAN_FLOOR),
+			o->req.below ? "" : "the end of RAM",
+			o->req.below ? "--below" : "", al, big);
+		if (p->why == RESMEM_PLAN_FEWER)
+			fprintf(f, " (%u of %u placed)", p->n, o->req.count);
+		fprintf(f, ". Use a smaller --size%s%s\n", o->req.count > 1 ? " or --count" : "",
+			o->req.above >= 4 * GiB ? ", or --above 256M to allow a range below 4 GiB "
+			"(where the kernel, initrd and 32-bit DMA memory live)" : ", or a smaller --align");
+		break;
+	case RESMEM_PLAN_AT_NOT_RAM:
+		fprintf(f, "refused: 0x%llx is not usable RAM in the firmware map: it is %s. "
+			"A memmap= range must lie wholly inside firmware System RAM (holes such as "
+			"the PCI window below 4 GiB are not memory); drop --at to let resmem choose\n",
+			(unsigned long long)p->where, p->what);
+		break;
+	case RESMEM_PLAN_AT_IN_USE:
+		fprintf(f, "refused: the range touches '%s' at 0x%llx (per /proc/iomem); choose another "
+			"address or drop --at\n", p->what, (unsigned long long)p->where);
+		break;
+	case RESMEM_PLAN_AT_UNALIGNED:
+		fprintf(f, "refused: 0x%llx is not aligned to %s (--align, or the largest page size "
+			"for this size)\n", (unsigned long long)p->where, al);
+		break;
+	case RESMEM_PLAN_AT_OUTSIDE:
+		fprintf(f, "refused: the range is not between --above and --below\n");
+		break;
+	case RESMEM_PLAN_OK:
+		break;
+	}
+}
+
+static const char *why_word(enum resmem_plan_why w)
+{
+	static const char *const words[] = { "ok", "no_fit", "fewer", "not_ram", "in_use",
+					     "unaligned", "outside" };
+
+	return words[w];
+}
+
+static void kaslr_advice(const struct resmem_plan *p, const struct plan_lines *l,
+			 char *buf, size_t len)
+{
+	char where[96] = "";
+
+	if (p->kernel_at)
+		snprintf(where, sizeof(where), "the running kernel is at 0x%llx%s; ",
+			 (unsigned long long)p->kernel_at,
+			 p->kernel_randomized ? " (placed by KASLR: it moves at each boot)" : "");
+	if (p->kernel_at && !p->kernel_randomized)
+		snprintf(buf, len, "KASLR: off or not in use: %sit loads there at every boot, and the "
+			 "plan keeps clear of it.", where);
+	else if (l->memmap_total <= 4)
+		snprintf(buf, len, "KASLR: %sthe x86 boot code keeps the kernel out of the first four "
+			 "memmap= ranges; this command line has %d, so the kernel will not land inside "
+			 "the reservation. `resmem check` after reboot confirms it.", where, l->memmap_total);
+	else
+		snprintf(buf, len, "KASLR: %sthis command line has %d memmap= ranges but the x86 boot "
+			 "code avoids only the first four: put this one among the first four, or add "
+			 "nokaslr.", where, l->memmap_total);
+}
+
+static void print_json(const struct plan_opts *o, const struct resmem_plan *p,
+		       const struct plan_lines *l, const char *advice)
+{
+	uint64_t total = (uint64_t)p->n * o->req.size;
+	unsigned k;
+
+	printf("{\n");
+	if (p->n == 1) {
+		printf("  \"memmap\": ");
+		json_string(stdout, l->memmap[0]);
+		printf(",\n");
+	}
+	printf("  \"regions\": [");
+	for (k = 0; k < p->n; k++) {
+		printf("%s\n    {\"memmap\": ", k ? "," : "");
+		json_string(stdout, l->memmap[k]);
+		printf(", \"start\": %llu, \"size\": %llu, \"end\": %llu, \"ram_run\": [%llu, %llu]}",
+		       (unsigned long long)p->r[k].start, (unsigned long long)p->r[k].size,
+		       (unsigned long long)(p->r[k].start + p->r[k].size - 1),
+		       (unsigned long long)p->r[k].run_start, (unsigned long long)p->r[k].run_end);
+	}
+	printf("\n  ],\n  \"align\": %llu,\n  \"kernel_cmdline\": ", (unsigned long long)p->align);
+	json_string(stdout, l->kernel);
+	printf(",\n  \"etc_default_grub\": ");
+	if (l->etc_default_grub)
+		json_string(stdout, l->etc_default_grub);
+	else
+		printf("null");
+	printf(",\n  \"grub_d_dropin\": ");
+	json_string(stdout, l->dropin);
+	printf(",\n  \"grub_cfg\": ");
+	json_string(stdout, l->grub_cfg);
+	printf(",\n  \"grub_cfg_args\": ");
+	json_string(stdout, l->grub_cfg_args);
+	printf(",\n  \"grubby\": ");
+	json_string(stdout, l->grubby);
+	printf(",\n  \"systemd_boot\": ");
+	json_string(stdout, l->systemd_boot);
+	printf(",\n  \"uboot\": ");
+	json_string(stdout, l->uboot);
+	printf(",\n  \"replaces\": ");
+	json_string(stdout, l->dropped);
+	printf(",\n  \"kaslr\": {\"memmap_entries\": %d, \"safe\": %s, \"advice\": ",
+	       l->memmap_total, l->memmap_total <= 4 ? "true" : "false");
+	json_string(stdout, advice);
+	printf("},\n  \"after_reboot\": {\"firmware_ram\": %llu, \"reserved\": %llu, \"ram_left\": %llu}\n}\n",
+	       (unsigned long long)p->fw_ram, (unsigned long long)total,
+	       (unsigned long long)(p->fw_ram > total ? p->fw_ram - total : 0));
+}
+
+static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
+		       const struct plan_lines *l, const char *advice)
+{
+	char a[32], b[32], c[32];
+	uint64_t total = (uint64_t)p->n * o->req.size;
+	unsigned k;
+
+	printf("%s\n", l->kernel);
+	resmem_format_size(p->align, a, sizeof(a));
+	for (k = 0; k < p->n; k++) {
+		resmem_format_size(p->r[k].size, b, sizeof(b));
+		resmem_format_size(p->r[k].run_end - p->r[k].run_start + 1, c, sizeof(c));
+		printf("  region%u: 0x%llx-0x%llx (%s), aligned to %s, inside firmware System RAM "
+		       "0x%llx-0x%llx (%s)\n", k, (unsigned long long)p->r[k].start,
+		       (unsigned long long)(p->r[k].start + p->r[k].size - 1), b, a,
+		       (unsigned long long)p->r[k].run_start, (unsigned long long)p->r[k].run_end, c);
+	}
+	printf("\nkernel command line: %s\n", l->kernel);
+	if (l->etc_default_grub)
+		printf("/etc/default/grub:   %s\n"
+		       "                     (replace the GRUB_CMDLINE_LINUX_DEFAULT line, then update-grub; "
+		       "or resmem plan ... --write)\n", l->etc_default_grub);
+	else
+		printf("/etc/default/grub:   its GRUB_CMDLINE_LINUX_DEFAULT %s: use the drop-in "
+		       "(resmem plan ... --write)\n", l->grub_err == -ENOTSUP ?
+		       "uses sh expansion and cannot be rewritten exactly" : "has an unterminated quote");
+	printf("grub.d drop-in:      /etc/default/grub.d/resmem.cfg (--write installs it):\n");
+	printf("                     %s", strstr(l->dropin, "\nGRUB_CMDLINE") + 1);
+	printf("grub.cfg menu entry: %s\n", l->grub_cfg);
+	printf("grubby (BLS):        %s\n", l->grubby);
+	printf("systemd-boot entry:  %s\n", l->systemd_boot);
+	printf("U-Boot (x86):        %s; saveenv\n", l->uboot);
+	if (l->dropped[0])
+		printf("note: replaces %s\n", l->dropped);
+	printf("\n%s\n", advice);
+	resmem_format_size(total, a, sizeof(a));
+	resmem_format_size(p->fw_ram, b, sizeof(b));
+	resmem_format_size(p->fw_ram > total ? p->fw_ram - total : 0, c, sizeof(c));
+	printf("after reboot: /proc/iomem shows each range as 'Reserved'; MemTotal (free) drops by "
+	       "about %s: %s of %s firmware RAM stays usable; modprobe resmem gives /dev/resmem/region0%s; "
+	       "run `resmem check` to confirm\n", a, c, b, p->n > 1 ? "..." : "");
+}
+
+static int write_dropin(const struct plan_opts *o, const struct plan_lines *l)
+{
+	char path[1024], tmp[1100];
+	size_t len = strlen(l->dropin);
+	int fd, err = 0;
+
+	if (mkdir(o->grub_d, 0755) && errno != EEXIST)
+		return sys_error("cannot create", o->grub_d, -errno);
+	snprintf(path, sizeof(path), "%s/resmem.cfg", o->grub_d);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sys_error("cannot write", tmp, -errno);
+	if (write(fd, l->dropin, len) != (ssize_t)len || fsync(fd))
+		err = errno ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return sys_error("cannot write", path, err);
+	}
+	fprintf(o->json ? stderr : stdout, "wrote %s; now run update-grub (or grub-mkconfig -o "
+		"/boot/grub/grub.cfg) and reboot%s%s\n", path,
+		l->dropin_dup[0] ? "; also remove from /etc/default/grub: " : "", l->dropin_dup);
 	return 0;
 }
 
 int cmd_plan(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "align", required_argument, NULL, 'a' },
-		{ "firmware-memmap", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *fw_dir = "/sys/firmware/memmap";
-	struct resmem_fwmap *fw;
-	uint64_t size, align = 0, addr, ram = 0, largest = 0;
-	size_t n, i, which;
-	char sz[32], ad[32], human[32];
-	int c, err, low = 0;
+	struct plan_opts o;
+	struct resmem_fwmap *fw = NULL;
+	struct resmem_iomem *io = NULL;
+	struct resmem_plan p;
+	struct plan_lines l;
+	char *iomem_text = NULL, *cmdline = NULL, *grub = NULL, advice[512];
+	size_t n_fw = 0, n_io = 0;
+	int rc, err, zeroed = 0;
 
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			if (parse_size_opt("plan", "--align", optarg, &align))
-				return EXIT_USAGE;
-			if (!align || (align & (align - 1)))
-				return usage_error("plan", "--align %s: use a power of two", optarg);
-			break;
-		case 'f': fw_dir = optarg; break;
-		case 'h': help_plan(stdout); return EXIT_OK;
-		default: return bad_option("plan", c, argv[optind - 1]);
+	rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	rc = load_fwmap(&o, &fw, &n_fw);
+	if (!rc)
+		rc = read_optional(o.iomem, !o.live, &iomem_text);
+	if (!rc && iomem_text && resmem_iomem_parse(iomem_text, &io, &n_io, &zeroed))
+		rc = usage_error("plan", "%s does not look like /proc/iomem", o.iomem);
+	if (!rc)
+		rc = read_optional(o.cmdline, !o.live, &cmdline);
+	if (!rc)
+		rc = read_optional(o.grub_default, !o.live, &grub);
+	if (rc)
+		goto out;
+
+	o.req.kaslr = cmdline && has_word(cmdline, "nokaslr") ? 0 : -1;
+	err = resmem_plan_make(fw, n_fw, io, n_io, &o.req, &p);
+	if (err == -ENOSPC) {
+		if (o.json) {
+			printf("{\"error\": \"%s\", \"largest\": %llu, \"where\": %llu, \"what\": ",
+			       why_word(p.why), (unsigned long long)p.largest, (unsigned long long)p.where);
+			json_string(stdout, p.what);
+			printf("}\n");
 		}
+		say_refusal(&o, &p, o.json ? stderr : stdout);
+		rc = EXIT_PROBLEM;
+		goto out;
 	}
-	if (argc - optind != 1)
-		return usage_error("plan", "expected SIZE (e.g. 8G)");
-	if (parse_size_opt("plan", "SIZE", argv[optind], &size))
-		return EXIT_USAGE;
-	if (size < 4096 || size % 4096)
-		return usage_error("plan", "SIZE %s: use a nonzero multiple of 4K", argv[optind]);
-	if (!align)
-		align = default_align(size);
-
-	err = resmem_fwmap_read(fw_dir, &fw, &n);
-	if (err == -ENOENT) {
-		fprintf(stderr, "resmem: no firmware memory map at %s: memmap= planning needs x86; "
-			"elsewhere use a /reserved-memory devicetree node or the module's regions= parameter\n",
-			fw_dir);
-		return EXIT_SYSTEM;
+	if (err) {
+		rc = sys_error("cannot plan", "the reservation", err);
+		goto out;
 	}
-	if (err)
-		return sys_error("cannot read", fw_dir, err);
-
-	for (i = 0; i < n; i++) {
-		if (strcasecmp(fw[i].type, "System RAM"))
-			continue;
-		ram += fw[i].end - fw[i].start + 1;
-		if (fw[i].end - fw[i].start + 1 > largest)
-			largest = fw[i].end - fw[i].start + 1;
+	if (plan_lines_build(&p, cmdline, grub, &l)) {
+		rc = sys_error("cannot plan", "the reservation", -ENOMEM);
+		goto out;
 	}
-	if (!find(fw, n, size, align, 4 * GiB, &addr, &which)) {
-		low = 1;
-		if (!find(fw, n, size, align, LOW_FLOOR, &addr, &which)) {
-			resmem_format_size(largest, human, sizeof(human));
-			printf("no System RAM range in the firmware map fits %s aligned to 0x%" PRIx64
-			       " (largest: %s): use a smaller SIZE or --align\n", argv[optind], align, human);
-			free(fw);
-			return EXIT_PROBLEM;
-		}
-	}
-	format_memparse(size, sz, sizeof(sz));
-	format_memparse(addr, ad, sizeof(ad));
-	printf("memmap=%s$%s\n", sz, ad);
-	resmem_format_size(fw[which].end - fw[which].start + 1, human, sizeof(human));
-	printf("  range 0x%" PRIx64 "-0x%" PRIx64 ", inside firmware System RAM 0x%" PRIx64 "-0x%" PRIx64 " (%s)\n",
-	       addr, addr + size - 1, fw[which].start, fw[which].end, human);
-	printf("  kernel command line:  memmap=%s$%s\n", sz, ad);
-	printf("  grub.cfg:             memmap=%s\\$%s\n", sz, ad);
-	printf("  /etc/default/grub:    memmap=%s\\\\\\$%s   (in GRUB_CMDLINE_LINUX, then update-grub)\n", sz, ad);
-	resmem_format_size(ram > size ? ram - size : 0, human, sizeof(human));
-	printf("  leaves %s of firmware RAM to the system\n", human);
-	if (low)
-		printf("note: below 4 GiB: make sure the boot loader does not put the initrd there\n");
-	printf("note: keep it among the first four memmap= entries: KASLR keeps the kernel out of those only\n");
+	kaslr_advice(&p, &l, advice, sizeof(advice));
+	if (o.json)
+		print_json(&o, &p, &l, advice);
+	else
+		print_text(&o, &p, &l, advice);
+	if (zeroed)
+		fprintf(stderr, "note: /proc/iomem shows zeros (not root): the running kernel's location "
+			"was not checked; run as root to keep the plan clear of it\n");
+	if (o.write)
+		rc = write_dropin(&o, &l);
+	plan_lines_free(&l);
+out:
 	free(fw);
-	return EXIT_OK;
+	free(io);
+	free(iomem_text);
+	free(cmdline);
+	free(grub);
+	return rc;
 }
