@@ -107,12 +107,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	test_size(&env);
-	test_pattern(&env);
-	test_memmap(&env);
-	test_region(&env);
-	test_check(&env);
-	test_cli(&env);
+	/* RESMEM_TESTS=dt,size runs only those suites (e.g. under valgrind) */
+#define SUITE(name) if (!getenv("RESMEM_TESTS") || strstr(getenv("RESMEM_TESTS"), #name)) test_##name(&env)
+	SUITE(size);
+	SUITE(pattern);
+	SUITE(memmap);
+	SUITE(region);
+	SUITE(check);
+	SUITE(dt);
+	SUITE(cli);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", env.tmpdir);
 	if (system(cmd))

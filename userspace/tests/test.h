@@ -37,5 +37,6 @@ void test_memmap(const struct test_env *env);
 void test_region(const struct test_env *env);
 void test_cli(const struct test_env *env);
 void test_check(const struct test_env *env);
+void test_dt(const struct test_env *env);
 
 #endif
