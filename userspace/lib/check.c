@@ -113,7 +113,7 @@ enum resmem_verdict resmem_memmap_judge(const struct resmem_memmap *m,
 					const struct resmem_sysview *v,
 					struct resmem_evidence *evp)
 {
-	struct resmem_evidence dummy;
+	struct resmem_evidence dummy = { 0 };
 	struct resmem_evidence *ev = evp ? evp : &dummy;
 	uint64_t start = m->addr, end, at;
 	int covered;
