@@ -62,4 +62,110 @@ struct resmem_info {
 #define RESMEM_IOC_TYPE		0xB7
 #define RESMEM_IOC_INFO		_IO(RESMEM_IOC_TYPE, 0x00)
 
+/* ===================================================================== ring
+ *
+ * Ring format (docs/ring-format.md): a crash-safe record ring kept in a
+ * region, written by one producer (a program through mmap, or a driver
+ * through the in-kernel producer API) and read by any number of readers.
+ * Nothing here is interpreted by the ioctl ABI above; the format lives in
+ * the memory itself so that it survives a warm reboot.  All fields are
+ * little-endian (the byte order of every supported architecture).
+ *
+ *   region offset 0                 struct resmem_ring_hdr (one 4 KiB page)
+ *   region offset data_off          data area, data_size bytes
+ *
+ * Positions are 64-bit byte counters in [0, pos_mod), pos_mod being the
+ * largest multiple of data_size that fits in 64 bits; the data offset of
+ * position p is p % data_size, continuous across the wrap of p at pos_mod.
+ * Sequence numbers are 64-bit record counters that wrap at 2^64.
+ *
+ * A record starts at an 8-byte aligned position: struct resmem_ring_rec
+ * then @len payload bytes, padded to 8 bytes.  A record never straddles the
+ * end of the data area: the producer fills the rest with a PAD record (or,
+ * when fewer than sizeof(struct resmem_ring_rec) bytes remain, leaves them
+ * as an implicit pad) and puts the record at offset 0.
+ */
+#define RESMEM_RING_MAGIC	0x474e49524d534552ULL	/* "RESMRING" */
+#define RESMEM_RING_VERSION	1
+#define RESMEM_RING_HDR_SIZE	4096	/* data_off of every version 1 ring */
+#define RESMEM_RING_ALIGN	8	/* records start at multiples of this */
+#define RESMEM_RING_MAX_PAYLOAD	(1U << 30)	/* and at most data_size / 2 */
+
+/* resmem_ring_hdr.flags */
+#define RESMEM_RING_F_OVERWRITE	(1U << 0)	/* producer overwrites unread records */
+#define RESMEM_RING_F_CLOSED	(1U << 1)	/* producer finished: end of stream */
+#define RESMEM_RING_F_KERNEL	(1U << 2)	/* producer is a kernel driver */
+
+/**
+ * struct resmem_ring_hdr - state of a ring, at offset 0 of its region
+ * @magic:	RESMEM_RING_MAGIC
+ * @version:	RESMEM_RING_VERSION
+ * @hdr_size:	sizeof(struct resmem_ring_hdr) as written
+ * @data_off:	region offset of the data area (RESMEM_RING_HDR_SIZE)
+ * @data_size:	bytes in the data area, a multiple of RESMEM_RING_ALIGN
+ * @pos_mod:	positions wrap here: data_size * floor(2^64 / data_size)
+ * @geo_crc:	CRC32C of every byte of the header before this field
+ * @flags:	RESMEM_RING_F_*, written by the producer when it attaches/closes
+ * @epoch:	producer sessions since the ring was created (one per boot for
+ *		a kernel producer); records carry its low 32 bits
+ * @head:	producer: end of the last committed record (store-release)
+ * @head_seq:	producer: sequence number the next record will get
+ * @tail:	producer: start of the oldest record not overwritten; moved
+ *		(then a write barrier) before the producer overwrites anything
+ * @tail_seq:	producer: sequence number of the record at @tail
+ * @dropped:	producer: records refused because the ring was full
+ * @cons:	consumer: position up to which records were consumed; the
+ *		producer (unless F_OVERWRITE) never overwrites beyond it
+ * @cons_seq:	consumer: sequence number expected at @cons
+ *
+ * @head_seq, @tail_seq and @cons_seq are informational: a reader takes a
+ * record's sequence number from the record itself (checked by its CRC).
+ */
+struct resmem_ring_hdr {
+	__u64 magic;
+	__u32 version;
+	__u32 hdr_size;
+	__u64 data_off;
+	__u64 data_size;
+	__u64 pos_mod;
+	__u32 reserved0;
+	__u32 geo_crc;
+	/* offset 48: changed only when a producer attaches or closes */
+	__u64 epoch;
+	__u32 flags;
+	__u32 reserved1;
+	/* offset 64: written only by the producer */
+	__u64 head;
+	__u64 head_seq;
+	__u64 tail;
+	__u64 tail_seq;
+	__u64 dropped;
+	__u64 reserved2[3];
+	/* offset 128: written only by the consumer */
+	__u64 cons;
+	__u64 cons_seq;
+	__u64 reserved3[6];
+};
+
+/* resmem_ring_rec.flags */
+#define RESMEM_REC_F_PAD	(1U << 0)	/* filler to the end of the data area */
+
+/**
+ * struct resmem_ring_rec - header of one record in the data area
+ * @len:	payload bytes that follow this header
+ * @flags:	RESMEM_REC_F_*
+ * @seq:	sequence number (a PAD record carries the number of the record
+ *		after it and consumes none)
+ * @epoch:	low 32 bits of resmem_ring_hdr.epoch when it was written
+ * @crc:	CRC32C (Castagnoli, reflected, init and final xor 0xffffffff)
+ *		of the 20 bytes @len..@epoch followed by the @len payload bytes
+ */
+struct resmem_ring_rec {
+	__u32 len;
+	__u32 flags;
+	__u64 seq;
+	__u32 epoch;
+	__u32 crc;
+};
+
 #endif /* _UAPI_LINUX_RESMEM_H */
