@@ -142,4 +142,71 @@ static inline pgprot_t resmem_pgprot_uc(pgprot_t prot)
 
 #endif /* CONFIG_X86 */
 
+/*
+ * How a mapping gets its page-table entries: one strategy per kernel,
+ * chosen here and used in one place in mmap.c.
+ *
+ * RESMEM_HAVE_HUGE_PFNMAP (6.12+ with CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP):
+ * the mm calls ->huge_fault for VM_PFNMAP VMAs (subject to the THP sysfs
+ * setting, which it applies itself), so entries are installed on fault,
+ * 1 GiB (PUD) or 2 MiB (PMD) where the architecture supports PFN maps of
+ * that size, 4 KiB otherwise.  RESMEM_PUD_MAP_SIZE/RESMEM_PMD_MAP_SIZE
+ * are those sizes, 0 when unsupported.
+ *
+ * Otherwise (6.1) a VM_PFNMAP VMA never reaches ->huge_fault: the whole
+ * VMA is mapped with 4 KiB entries at mmap() time (remap_pfn_range()).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && \
+	defined(CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP)
+#include <linux/huge_mm.h>
+#include <linux/pfn_t.h>
+
+#define RESMEM_HAVE_HUGE_PFNMAP	1
+
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+#define RESMEM_PUD_MAP_SIZE	PUD_SIZE
+#else
+#define RESMEM_PUD_MAP_SIZE	0UL
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+#define RESMEM_PMD_MAP_SIZE	PMD_SIZE
+#else
+#define RESMEM_PMD_MAP_SIZE	0UL
+#endif
+
+/*
+ * Install one entry of PAGE_SIZE << @order at the (aligned) fault address.
+ * The memory type comes from vma->vm_page_prot, reconciled with the
+ * kernel's own mapping by the PAT code (track_pfn_insert()).  A write
+ * fault on an existing huge entry makes it young and dirty again.
+ */
+static inline vm_fault_t resmem_insert_pfn(struct vm_fault *vmf,
+					   unsigned long pfn,
+					   unsigned int order)
+{
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+
+	switch (order) {
+	case 0:
+		return vmf_insert_pfn(vmf->vma, vmf->address, pfn);
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	case PMD_ORDER:
+		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
+					  write);
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	case PUD_ORDER:
+		return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
+					  write);
+#endif
+	default:
+		return VM_FAULT_FALLBACK;
+	}
+}
+#else
+#define RESMEM_HAVE_HUGE_PFNMAP	0
+#define RESMEM_PUD_MAP_SIZE	0UL
+#define RESMEM_PMD_MAP_SIZE	0UL
+#endif
+
 #endif /* _RESMEM_COMPAT_H */
