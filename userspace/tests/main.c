@@ -116,6 +116,7 @@ int main(int argc, char **argv)
 	SUITE(check);
 	SUITE(dt);
 	SUITE(cli);
+	SUITE(plan);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", env.tmpdir);
 	if (system(cmd))

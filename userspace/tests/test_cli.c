@@ -145,12 +145,13 @@ static void test_plan_misc(const struct test_env *env)
 
 	snprintf(fw, sizeof(fw), "%s/firmware-memmap", env->fixtures);
 	CHECK(RUN(&res, "plan", "8G", "--firmware-memmap", fw) == 0);
-	CHECK(!strncmp(res.out, "memmap=8G$4G\n", 13) && strstr(res.out, "memmap=8G\\$4G") &&
-	      strstr(res.out, "memmap=8G\\\\\\$4G"), "plan:\n%s", res.out);
+	/* the address is written in hex, as /proc/iomem shows it (4G = 0x100000000) */
+	CHECK(!strncmp(res.out, "memmap=8G$0x100000000\n", 22) && strstr(res.out, "memmap=8G\\$0x100000000") &&
+	      strstr(res.out, "memmap=8G\\\\\\$0x100000000"), "plan:\n%s", res.out);
 	CHECK(RUN(&res, "plan", "100M", "--firmware-memmap", fw) == 0 &&
-	      !strncmp(res.out, "memmap=100M$4G\n", 15), "%s", res.out);
+	      !strncmp(res.out, "memmap=100M$0x100000000\n", 24), "%s", res.out);
 	CHECK(RUN(&res, "plan", "10G", "--firmware-memmap", fw) == 0 &&
-	      !strncmp(res.out, "memmap=10G$4G\n", 14), "%s", res.out);
+	      !strncmp(res.out, "memmap=10G$0x100000000\n", 23), "%s", res.out);
 	CHECK(RUN(&res, "plan", "11G", "--firmware-memmap", fw) == 1, "does not fit: %s", res.out);
 	CHECK(RUN(&res, "plan", "1G", "--align", "3G", "--firmware-memmap", fw) == 2);
 	CHECK(RUN(&res, "plan", "1G", "--firmware-memmap", "/no/such") == 3);
