@@ -15,6 +15,11 @@
 #include <linux/sched/mm.h>
 #include <linux/version.h>
 
+/* The supported range: what CI builds and boots (Debian 6.1 and 6.12). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "resmem supports Linux 6.1 and later"
+#endif
+
 /*
  * class_create() lost its owner argument in 6.4; the class devnode callback
  * takes a const device from 6.2.
