@@ -1,0 +1,222 @@
+"""Installable like a real driver (host side, no guest).
+
+- DKMS (Debian's dkms, in a throwaway tree) builds and installs the module
+  for every kernel of the matrix from the tree `make dkms-install` lays out;
+- `make install DESTDIR=` lays out every file, and `make uninstall` removes
+  them again;
+- `make deb` builds resmem-dkms and resmem-tools, lintian reports no error,
+  and the packages install into a throwaway dpkg root;
+- the man pages lint clean and document every subcommand the CLI has.
+"""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.harness import build, kernels, matrix
+
+REPO = kernels.REPO
+
+
+def run(argv, **kw):
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       **kw)
+    assert r.returncode == 0, f"{' '.join(argv)} failed ({r.returncode}):\n{r.stdout[-6000:]}"
+    return r.stdout
+
+
+def make(*args):
+    return run(["make", "-s", "--no-print-directory", "-C", REPO, *args])
+
+
+def version():
+    return make("-f", "Makefile", "--eval=print-version:\n\t@echo $(VERSION)",
+                "print-version").strip()
+
+
+def dkms_build(k, tree, src_tree=None, make_source=True):
+    """DKMS add/build/install for kernel k in a throwaway tree; returns the
+    installed module (decompressed if the kernel compresses modules)."""
+    kernels.fetch(k)
+    dk, srcs, inst = (os.path.join(tree, d) for d in ("dkms", "src", "root/lib/modules"))
+    src_tree = src_tree or srcs
+    os.makedirs(os.path.join(inst, k.kernelrelease), exist_ok=True)
+    args = (f"--dkmstree {dk} --sourcetree {src_tree} --installtree {inst} --no-depmod "
+            f"-k {k.kernelrelease} -a {k.arch} --kernelsourcedir {kernels.headers(k)}")
+    if make_source:
+        make("dkms-install", f"DKMS_SRCTREE={src_tree}", f"DKMS_ARGS={args}")
+    else:
+        v = version()
+        for step in ("add", "install"):
+            if step == "add" and run(["dkms", "status", "-m", "resmem", "-v", v, *args.split()]).strip():
+                continue
+            run(["dkms", step, "-m", "resmem", "-v", v, *args.split()])
+    d = os.path.join(inst, k.kernelrelease, "updates", "dkms")
+    files = [f for f in os.listdir(d) if f.startswith("resmem.ko")]
+    assert len(files) == 1, files
+    ko = os.path.join(d, files[0])
+    if ko.endswith(".xz"):
+        plain = ko[:-3]
+        with open(plain, "wb") as f:
+            subprocess.run(["xz", "-dc", ko], stdout=f, check=True)
+        ko = plain
+    # depmod on the throwaway root sees it where DKMS put it
+    run(["depmod", "-b", os.path.join(tree, "root"), k.kernelrelease])
+    dep = open(os.path.join(inst, k.kernelrelease, "modules.dep")).read()
+    assert "updates/dkms/resmem.ko" in dep, dep
+    return ko
+
+
+def elf_machine(path):
+    out = run(["file", "-b", path])
+    return "aarch64" if "aarch64" in out else "x86-64" if "x86-64" in out else out
+
+
+@pytest.mark.parametrize("k", matrix.MATRIX, ids=lambda k: k.name)
+def test_dkms_builds_for_every_kernel(k, tmp_path):
+    ko = dkms_build(k, str(tmp_path))
+    assert elf_machine(ko) == ("x86-64" if k.arch == "x86_64" else "aarch64")
+    info = run(["modinfo", "-F", "vermagic", ko])
+    assert info.split()[0] == k.kernelrelease, info
+
+
+INSTALLED = [
+    "usr/bin/resmem", "usr/lib/libresmem.a", "usr/include/resmem.h",
+    "usr/include/linux/resmem.h", "usr/lib/pkgconfig/resmem.pc",
+    "usr/share/man/man1/resmem.1", "usr/share/man/man4/resmem.4",
+    "lib/udev/rules.d/60-resmem.rules", "etc/modprobe.d/resmem.conf",
+]
+
+
+def test_make_install_destdir(tmp_path):
+    k = matrix.MATRIX[0]
+    kernels.fetch(k)
+    dest = str(tmp_path / "root")
+    common = [f"DESTDIR={dest}", "PREFIX=/usr", f"KDIR={kernels.headers(k)}"]
+    make("install", *common)
+    for f in INSTALLED:
+        assert os.path.isfile(os.path.join(dest, f)), f"{f} not installed"
+    mod = os.path.join(dest, "lib/modules", k.kernelrelease, "extra")
+    assert [f for f in os.listdir(mod) if f.startswith("resmem.ko")], os.listdir(mod)
+    # pkg-config finds the library where it was installed
+    pc = os.path.join(dest, "usr/lib/pkgconfig")
+    env = dict(os.environ, PKG_CONFIG_PATH=pc, PKG_CONFIG_SYSROOT_DIR=dest)
+    libs = run(["pkg-config", "--libs", "--cflags", "resmem"], env=env)
+    assert f"-I{dest}/usr/include" in libs and "-lresmem" in libs, libs
+    # and a program built against the installed header and library links
+    prog = tmp_path / "p.c"
+    prog.write_text('#include <resmem.h>\n#include <stdio.h>\nint main(void){char b[64];'
+                    'printf("%s\\n", resmem_format_size(8ULL<<30, b, sizeof(b)));return 0;}\n')
+    run(["sh", "-c", f"cc -o {tmp_path}/p {prog} $(pkg-config --cflags --libs resmem)"], env=env)
+    assert run([f"{tmp_path}/p"]).strip() == "8.0 GiB"
+    make("uninstall", *common)
+    left = [os.path.join(r, f) for r, _, fs in os.walk(dest) for f in fs]
+    assert not left, f"left behind by make uninstall: {left}"
+
+
+@pytest.fixture(scope="module")
+def debs():
+    make("deb")
+    d = os.path.join(REPO, "build", "deb")
+    out = {}
+    for f in os.listdir(d):
+        m = re.match(r"(resmem-(?:dkms|tools))_([^_]+)_(\w+)\.deb$", f)
+        if m:
+            out[m[1]] = os.path.join(d, f)
+    assert set(out) == {"resmem-dkms", "resmem-tools"}, os.listdir(d)
+    return out
+
+
+def test_deb_lintian_clean(debs):
+    changes = [f for f in os.listdir(os.path.dirname(debs["resmem-tools"])) if f.endswith(".changes")]
+    out = run(["lintian", "--fail-on", "error", *sorted(debs.values())])
+    assert not re.search(r"^E: ", out, re.M), out
+
+
+def test_deb_contents(debs, tmp_path):
+    tools = run(["dpkg-deb", "-c", debs["resmem-tools"]])
+    for f in ("./usr/bin/resmem", "./usr/include/resmem.h", "./usr/include/linux/resmem.h",
+              "./lib/udev/rules.d/60-resmem.rules", "./etc/modprobe.d/resmem.conf",
+              "./usr/share/man/man1/resmem.1.gz", "./usr/share/man/man4/resmem.4.gz"):
+        assert f in tools, f"{f} missing from resmem-tools:\n{tools}"
+    assert re.search(r"\./usr/lib/[^/]+/libresmem\.a", tools)
+    assert re.search(r"\./usr/lib/[^/]+/pkgconfig/resmem\.pc", tools)
+    rule = run(["dpkg-deb", "--fsys-tarfile", debs["resmem-tools"]])  # noqa: just must not fail
+    dkms = run(["dpkg-deb", "-c", debs["resmem-dkms"]])
+    v = version()
+    for f in ("dkms.conf", "Kbuild", "main.c", "compat.h", "include/uapi/linux/resmem.h"):
+        assert f"./usr/src/resmem-{v}/{f}" in dkms, f"{f} missing from resmem-dkms"
+    assert "addgroup --system resmem" in run(["dpkg-deb", "-I", debs["resmem-tools"], "postinst"])
+    assert "dkms" in run(["dpkg-deb", "-I", debs["resmem-dkms"], "postinst"])
+
+
+def test_deb_installs_into_a_dpkg_root(debs, tmp_path):
+    """dpkg --root installs both packages (maintainer scripts skipped: they
+    need the root's own adduser/dkms; the guest test runs postinst)."""
+    root = str(tmp_path / "root")
+    os.makedirs(os.path.join(root, "var/lib/dpkg/info"))
+    os.makedirs(os.path.join(root, "var/lib/dpkg/updates"))
+    open(os.path.join(root, "var/lib/dpkg/status"), "w").close()
+    run(["dpkg", f"--root={root}", "--force-depends", "--force-script-chrootless",
+         "--no-triggers", "--unpack", debs["resmem-tools"], debs["resmem-dkms"]])
+    st = run(["dpkg", f"--root={root}", "-l"])
+    assert re.search(r"^iU\s+resmem-tools", st, re.M) and re.search(r"^iU\s+resmem-dkms", st, re.M), st
+    assert os.path.isfile(os.path.join(root, "usr/bin/resmem"))
+    assert os.path.isfile(os.path.join(root, f"usr/src/resmem-{version()}/dkms.conf"))
+    run(["dpkg", f"--root={root}", "--force-depends", "--remove", "resmem-tools", "resmem-dkms"])
+    assert not os.path.exists(os.path.join(root, "usr/bin/resmem"))
+
+
+def test_deb_dkms_source_builds(debs, tmp_path):
+    """The module source shipped in resmem-dkms builds with DKMS (amd64 6.1)."""
+    x = str(tmp_path / "x")
+    run(["dpkg-deb", "-x", debs["resmem-dkms"], x])
+    ko = dkms_build(matrix.MATRIX[0], str(tmp_path), src_tree=os.path.join(x, "usr/src"),
+                    make_source=False)
+    assert elf_machine(ko) == "x86-64"
+
+
+@pytest.mark.parametrize("page", ["resmem.1", "resmem.4"])
+def test_man_page_lint(page):
+    path = os.path.join(REPO, "man", page)
+    run(["mandoc", "-T", "lint", "-W", "warning", path])
+    r = subprocess.run(["man", "--warnings", "-l", "-Tutf8", path], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, env=dict(os.environ, MANWIDTH="80"))
+    assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+
+
+def test_man_page_documents_every_subcommand():
+    make("tools")
+    helptext = run([os.path.join(REPO, "build", "x86_64", "bin", "resmem"), "help"])
+    cmds = re.findall(r"^  (\w+)\s{2,}", helptext, re.M)
+    assert len(cmds) >= 7, helptext
+    page = open(os.path.join(REPO, "man", "resmem.1")).read()
+    for c in cmds:
+        assert re.search(rf"^\.TP\n\.B {c}\b", page, re.M), f"resmem(1) has no entry for '{c}'"
+
+
+def test_man4_documents_the_abi():
+    page = open(os.path.join(REPO, "man", "resmem.4")).read()
+    abi = open(os.path.join(REPO, "docs", "ABI", "sysfs-class-resmem")).read()
+    for attr in re.findall(r"^What:\s+/sys/class/resmem/<name>/(\w+)", abi, re.M):
+        assert re.search(rf"^\.I {attr}$", page, re.M), f"resmem(4) misses sysfs {attr}"
+    uapi = open(os.path.join(REPO, "include", "uapi", "linux", "resmem.h")).read()
+    for ioc in re.findall(r"#define (RESMEM_IOC_[A-Z_]+)\s+_IO", uapi):
+        assert ioc in page, f"resmem(4) misses {ioc}"
+
+
+def test_compat_holds_every_version_check():
+    mod = os.path.join(REPO, "module")
+    for f in os.listdir(mod):
+        if f == "compat.h":
+            continue
+        text = open(os.path.join(mod, f)).read()
+        assert "LINUX_VERSION_CODE" not in text and "KERNEL_VERSION(" not in text, \
+            f"module/{f} tests the kernel version outside compat.h"
+    compat = open(os.path.join(mod, "compat.h")).read()
+    m = re.search(r"#if LINUX_VERSION_CODE < KERNEL_VERSION\((\d+), (\d+), 0\)\n#error", compat)
+    assert m, "compat.h declares no minimum kernel (#error below it)"
+    lowest = min(tuple(int(x) for x in k.series.split(".")) for k in matrix.MATRIX)
+    assert (int(m[1]), int(m[2])) <= lowest
