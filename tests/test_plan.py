@@ -1,0 +1,161 @@
+"""`resmem plan`'s lines checked against the real parsers that will read them.
+
+Host only (no kernel): the /etc/default/grub line and the grub.d drop-in are
+sourced by /bin/sh the way grub-mkconfig does and pasted into a `linux` line
+the way 10_linux does (tests/harness/grub.py); that line, the planner's own
+grub.cfg line and the BLS options grubby would write are then parsed by GRUB
+itself, in one GRUB-only QEMU boot, which prints every word it would hand to
+the kernel.  Expected words are written out by hand below.
+"""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from tests.harness import grub
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIX = os.path.join(REPO, "userspace", "tests", "fixtures", "plan")
+MAP = os.path.join(FIX, "qemu-pc-13G.memmap")
+NEW = "memmap=8G$0x100000000"          # 8 GiB at 4 GiB, written as the planner writes it
+
+# /etc/default/grub files: (text, GRUB words its GRUB_CMDLINE_LINUX_DEFAULT
+# should become once the plan is in, in order)
+DEFAULT_GRUBS = {
+    "debian": ('GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n'
+               'GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n'
+               'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX=""\n',
+               ["quiet", NEW]),
+    "empty": ("GRUB_TIMEOUT=5\n", [NEW]),
+    # an older reservation (escaped right) is replaced; quotes, '!' and '@' survive
+    "awkward": ("GRUB_CMDLINE_LINUX_DEFAULT=\"x\"\n"
+                "export GRUB_CMDLINE_LINUX_DEFAULT='quiet splash memmap=8G\\$4G memmap=1G@8G "
+                "acpi_osi=\"!Windows 2015\" a\\;b'\n",
+                ["quiet", "splash", "memmap=1G@8G", "acpi_osi=!Windows 2015", "a;b", NEW]),
+}
+
+CMDLINE = os.path.join(FIX, "debian.cmdline")   # BOOT_IMAGE=... root=UUID=0b1c-22 ro quiet memmap=8G$4G
+
+
+@pytest.fixture(scope="module")
+def resmem_bin(tmp_path_factory):
+    out = tmp_path_factory.mktemp("userspace")
+    r = subprocess.run(["make", "-s", "-C", os.path.join(REPO, "userspace"), f"OUT={out}",
+                        f"{out}/bin/resmem"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stdout
+    return os.path.join(out, "bin", "resmem")
+
+
+def plan(resmem_bin, *args, tmp=None):
+    r = subprocess.run([resmem_bin, "plan", "--size", "8G", "--from", MAP, "--json", *args],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return json.loads(r.stdout)
+
+
+def replace_line(text, line):
+    """/etc/default/grub with its GRUB_CMDLINE_LINUX_DEFAULT assignment(s)
+    replaced by `line` (what the user is told to do)."""
+    out = [l for l in text.splitlines()
+           if not re.match(r"\s*(export\s+)?GRUB_CMDLINE_LINUX_DEFAULT=", l)]
+    return "\n".join(out + [line]) + "\n"
+
+
+def linux_args(linux_line):
+    """GRUB script text after `linux /boot/vmlinuz`."""
+    m = re.match(r"\s*linux\s+/boot/vmlinuz\s+(.*)$", linux_line)
+    assert m, linux_line
+    return m[1]
+
+
+@pytest.fixture(scope="module")
+def cases(resmem_bin, tmp_path_factory):
+    """name -> (GRUB script text of the arguments, expected words); all parsed
+    by one GRUB boot in `parsed`."""
+    reason = grub.have_grub()
+    if reason:
+        pytest.skip(reason)
+    tmp = tmp_path_factory.mktemp("plan")
+    c = {}
+    for name, (text, want) in DEFAULT_GRUBS.items():
+        f = tmp / f"{name}.grub"
+        f.write_text(text)
+        j = plan(resmem_bin, "--grub-default", str(f))
+        line, _ = grub.mkconfig_linux_line(replace_line(text, j["etc_default_grub"]))
+        c[f"default-{name}"] = (linux_args(line), ["root=/dev/ram0", "ro"] + want)
+        # the drop-in, added to the untouched file, appends (it does not edit the
+        # file: `--write` says which old memmap= to remove by hand)
+        line2, _ = grub.mkconfig_linux_line(text, [j["grub_d_dropin"]])
+        kept = want if name != "awkward" else want[:2] + ["memmap=8G$4G"] + want[2:]
+        c[f"dropin-{name}"] = (linux_args(line2), ["root=/dev/ram0", "ro"] + kept)
+    j = plan(resmem_bin, "--cmdline", CMDLINE)
+    assert j["grub_cfg"].startswith("linux ")
+    c["grub_cfg"] = (j["grub_cfg"][len("linux "):],
+                     ["/boot/vmlinuz-6.1.0-18-amd64", "root=UUID=0b1c-22", "ro", "quiet", NEW])
+    c["grub_cfg_args"] = (j["grub_cfg_args"], [NEW])
+    # grubby: sh parses the command, grubby stores --args verbatim in the BLS
+    # entry's options line, and GRUB's blscfg expands that line as GRUB script
+    r = subprocess.run(["/bin/sh", "-c", 'grubby() { for a; do printf "%s\\n" "$a"; done; }; '
+                        + j["grubby"]], stdout=subprocess.PIPE, text=True, check=True)
+    args = [a for a in r.stdout.splitlines() if a.startswith("--args=")]
+    assert len(args) == 1, r.stdout
+    c["grubby"] = (args[0][len("--args="):], [NEW])
+    # several regions
+    j = plan(resmem_bin, "--size", "2G", "--count", "2", "--grub-default", str(tmp / "debian.grub"))
+    line, _ = grub.mkconfig_linux_line(replace_line(DEFAULT_GRUBS["debian"][0], j["etc_default_grub"]))
+    c["count-2"] = (linux_args(line), ["root=/dev/ram0", "ro", "quiet", "memmap=2G$0x100000000",
+                                       "memmap=2G$0x1c0000000"])
+    # controls: the parameter pasted into grub.cfg without escaping
+    c["naive-grub-cfg"] = (NEW, ["memmap=8Gx100000000"])     # GRUB: $0 is empty
+    c["naive-4g"] = ("memmap=8G$4G", ["memmap=8GG"])           # GRUB: $4 is empty
+    return c
+
+
+@pytest.fixture(scope="module")
+def parsed(cases):
+    body = "function words {\n  for w in \"$@\"; do echo \"<$w>\"; done\n}\n"
+    for name, (args, _) in cases.items():
+        body += f"echo \"CASE {name}\"\nwords {args}\n"
+    body += "echo \"CASE end\"\nhalt\n"
+    out = grub.run_grub_script(body)
+    got, cur = {}, None
+    for line in out.splitlines():
+        m = re.search(r"CASE (\S+)$", line)
+        if m:
+            cur = m[1]
+            got[cur] = []
+        elif cur and line.startswith("<") and line.endswith(">"):
+            got[cur].append(line[1:-1])
+    assert "end" in got, f"GRUB did not get through the script:\n{out[-3000:]}"
+    return got
+
+
+@pytest.mark.parametrize("name", ["default-debian", "default-empty", "default-awkward",
+                                  "dropin-debian", "dropin-empty", "dropin-awkward",
+                                  "grub_cfg", "grub_cfg_args", "grubby", "count-2"])
+def test_grub_reads_the_plan(name, cases, parsed):
+    """What GRUB hands the kernel is the intended memmap= (with a literal $)
+    and every word the configuration already had."""
+    assert parsed[name] == cases[name][1], f"GRUB script: {cases[name][0]!r}"
+
+
+def test_sh_keeps_one_backslash_for_grub(resmem_bin, tmp_path):
+    """sh turns the /etc/default/grub value's \\\\\\$ into \\$: the text grub.cfg gets."""
+    f = tmp_path / "grub"
+    f.write_text(DEFAULT_GRUBS["debian"][0])
+    j = plan(resmem_bin, "--grub-default", str(f))
+    assert j["etc_default_grub"] == 'GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap=8G\\\\\\$0x100000000"'
+    r = subprocess.run(["/bin/sh", "-c", j["etc_default_grub"] + '; printf %s "$GRUB_CMDLINE_LINUX_DEFAULT"'],
+                       stdout=subprocess.PIPE, text=True, check=True)
+    assert r.stdout == "quiet memmap=8G\\$0x100000000"
+
+
+def test_naive_lines_lose_the_address(parsed):
+    """The control, from the same GRUB run: unescaped, GRUB expands $0 / $4
+    (positional parameters, empty) and the address is gone."""
+    assert parsed["naive-grub-cfg"] == ["memmap=8Gx100000000"]
+    assert parsed["naive-4g"] == ["memmap=8GG"]
+
