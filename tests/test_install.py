@@ -43,6 +43,8 @@ def dkms_build(k, tree, src_tree=None, make_source=True):
     dk, srcs, inst = (os.path.join(tree, d) for d in ("dkms", "src", "root/lib/modules"))
     src_tree = src_tree or srcs
     os.makedirs(os.path.join(inst, k.kernelrelease), exist_ok=True)
+    os.makedirs(dk, exist_ok=True)
+    os.makedirs(src_tree, exist_ok=True)
     args = (f"--dkmstree {dk} --sourcetree {src_tree} --installtree {inst} --no-depmod "
             f"-k {k.kernelrelease} -a {k.arch} --kernelsourcedir {kernels.headers(k)}")
     if make_source:
@@ -143,7 +145,6 @@ def test_deb_contents(debs, tmp_path):
         assert f in tools, f"{f} missing from resmem-tools:\n{tools}"
     assert re.search(r"\./usr/lib/[^/]+/libresmem\.a", tools)
     assert re.search(r"\./usr/lib/[^/]+/pkgconfig/resmem\.pc", tools)
-    rule = run(["dpkg-deb", "--fsys-tarfile", debs["resmem-tools"]])  # noqa: just must not fail
     dkms = run(["dpkg-deb", "-c", debs["resmem-dkms"]])
     v = version()
     for f in ("dkms.conf", "Kbuild", "main.c", "compat.h", "include/uapi/linux/resmem.h"):
@@ -165,7 +166,8 @@ def test_deb_installs_into_a_dpkg_root(debs, tmp_path):
     assert re.search(r"^iU\s+resmem-tools", st, re.M) and re.search(r"^iU\s+resmem-dkms", st, re.M), st
     assert os.path.isfile(os.path.join(root, "usr/bin/resmem"))
     assert os.path.isfile(os.path.join(root, f"usr/src/resmem-{version()}/dkms.conf"))
-    run(["dpkg", f"--root={root}", "--force-depends", "--remove", "resmem-tools", "resmem-dkms"])
+    run(["dpkg", f"--root={root}", "--force-depends", "--force-script-chrootless", "--remove",
+         "resmem-tools", "resmem-dkms"])
     assert not os.path.exists(os.path.join(root, "usr/bin/resmem"))
 
 
@@ -187,9 +189,10 @@ def test_man_page_lint(page):
     assert r.returncode == 0 and not r.stderr.strip(), r.stderr
 
 
-def test_man_page_documents_every_subcommand():
-    make("tools")
-    helptext = run([os.path.join(REPO, "build", "x86_64", "bin", "resmem"), "help"])
+def test_man_page_documents_every_subcommand(tmp_path):
+    # a private build: build/x86_64/bin/resmem may be busy in a running guest build
+    run(["make", "-s", "-C", os.path.join(REPO, "userspace"), f"OUT={tmp_path}"])
+    helptext = run([str(tmp_path / "bin" / "resmem"), "help"])
     cmds = re.findall(r"^  (\w+)\s{2,}", helptext, re.M)
     assert len(cmds) >= 7, helptext
     page = open(os.path.join(REPO, "man", "resmem.1")).read()
