@@ -51,8 +51,11 @@ def build_all(k):
         _make("tools", f"ARCH={k.arch}")
 
 
-def initrd(k):
-    """Builds everything for k and returns the initramfs path."""
+def initrd(k, extra_files=None):
+    """Builds everything for k and returns the initramfs path.
+
+    extra_files: {guest path: host path} packed last, so one can replace a
+    standard file (e.g. the module) or add new ones."""
     build_all(k)
     b = initramfs.Builder()
     b.add_file("/bin/busybox", kernels.busybox(k.debarch), 0o755)
@@ -71,4 +74,7 @@ def initrd(k):
         b.add_file(f"{mods}/extra/resmem.ko", module_path(k), 0o644)
     for ko in glob.glob(os.path.join(BUILD, k.kernelrelease, "testmods", "*.ko")):
         b.add_file(f"{mods}/testmods/{os.path.basename(ko)}", ko, 0o644)
-    return b.write(k.name)
+    for guest_path, host_path in (extra_files or {}).items():
+        b.add_file(guest_path, host_path)
+    # a separate name so the standard archive is not replaced by this one
+    return b.write(f"extra-{k.name}" if extra_files else k.name)

@@ -63,7 +63,7 @@ class Guest:
     """One QEMU guest.  Use as a context manager or call start()/stop()."""
 
     def __init__(self, kernel, mem=None, smp=2, cmdline="", reservations=(),
-                 reboot=False, extra_qemu=(), panic_reboot=False):
+                 reboot=False, extra_qemu=(), panic_reboot=False, extra_files=None):
         self.k = kernel
         self.mem = mem or ("4G" if kernel.arch == "x86_64" else "3G")
         self.smp = smp
@@ -72,6 +72,7 @@ class Guest:
         self.reboot = reboot
         self.panic_reboot = panic_reboot
         self.extra_qemu = list(extra_qemu)
+        self.extra_files = dict(extra_files or {})   # {guest path: host path}
         self.proc = None
         self.dir = None
         self._agent = None
@@ -121,7 +122,7 @@ class Guest:
         return out
 
     def start(self):
-        self.initrd = build.initrd(self.k)
+        self.initrd = build.initrd(self.k, self.extra_files)
         self.dir = tempfile.mkdtemp(prefix="resmem-")
         argv = self.qemu_argv()
         with open(os.path.join(self.dir, "cmd"), "w") as f:
