@@ -106,9 +106,9 @@ static void test_add_basic(void)
 	resmem_dt_view_free(&v);
 
 	/* the same name again: refused */
-	CHECK(add(out2, olen2, &n, &out, &olen, &w) == -EEXIST && w.kind == RESMEM_DT_EXISTS &&
-	      !strcmp(w.other, "/reserved-memory/hi@140000000"), "%s", w.other);
 	free(out);
+	CHECK(add(out2, olen2, &n, &out, &olen, &w) == -EEXIST && w.kind == RESMEM_DT_EXISTS &&
+	      !strcmp(w.other, "/reserved-memory/hi@140000000") && !out, "%s", w.other);
 	free(out2);
 }
 
