@@ -108,6 +108,16 @@ def cases(resmem_bin, tmp_path_factory):
     line, _ = grub.mkconfig_linux_line(replace_line(DEFAULT_GRUBS["debian"][0], j["etc_default_grub"]))
     c["count-2"] = (linux_args(line), ["root=/dev/ram0", "ro", "quiet", "memmap=2G$0x100000000",
                                        "memmap=2G$0x1c0000000"])
+    # the documented snippets in grub/
+    with open(os.path.join(REPO, "grub", "resmem.cfg.example")) as f:
+        example = f.read()
+    line, _ = grub.mkconfig_linux_line(DEFAULT_GRUBS["debian"][0], [example])
+    c["example-dropin"] = (linux_args(line), ["root=/dev/ram0", "ro", "quiet", NEW])
+    with open(os.path.join(REPO, "grub", "40_custom.example")) as f:
+        entry = [l for l in f.read().splitlines() if l.strip().startswith("linux")]
+    assert len(entry) == 1
+    c["example-40_custom"] = (entry[0].strip()[len("linux"):],
+                              ["/boot/vmlinuz", "root=/dev/sda1", "ro", NEW])
     # controls: the parameter pasted into grub.cfg without escaping
     c["naive-grub-cfg"] = (NEW, ["memmap=8Gx100000000"])     # GRUB: $0 is empty
     c["naive-4g"] = ("memmap=8G$4G", ["memmap=8GG"])           # GRUB: $4 is empty
@@ -135,7 +145,8 @@ def parsed(cases):
 
 @pytest.mark.parametrize("name", ["default-debian", "default-empty", "default-awkward",
                                   "dropin-debian", "dropin-empty", "dropin-awkward",
-                                  "grub_cfg", "grub_cfg_args", "grubby", "count-2"])
+                                  "grub_cfg", "grub_cfg_args", "grubby", "count-2",
+                                  "example-dropin", "example-40_custom"])
 def test_grub_reads_the_plan(name, cases, parsed):
     """What GRUB hands the kernel is the intended memmap= (with a literal $)
     and every word the configuration already had."""
@@ -159,3 +170,16 @@ def test_naive_lines_lose_the_address(parsed):
     assert parsed["naive-grub-cfg"] == ["memmap=8Gx100000000"]
     assert parsed["naive-4g"] == ["memmap=8GG"]
 
+
+
+def test_example_dropin_is_what_write_installs(resmem_bin, tmp_path):
+    """grub/resmem.cfg.example's assignment is the one `plan --write` writes
+    for 8G on the QEMU pc 13G machine."""
+    r = subprocess.run([resmem_bin, "plan", "--size", "8G", "--from", MAP, "--write",
+                        "--grub-d", str(tmp_path)], stdout=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 0 and "update-grub" in r.stdout
+    written = (tmp_path / "resmem.cfg").read_text()
+    with open(os.path.join(REPO, "grub", "resmem.cfg.example")) as f:
+        example = f.read()
+    pick = lambda t: [l for l in t.splitlines() if l.startswith("GRUB_CMDLINE_LINUX_DEFAULT=")]
+    assert pick(written) == pick(example) and len(pick(example)) == 1

@@ -1,0 +1,130 @@
+"""End to end with real GRUB: the planner's /etc/default/grub line, made into
+grub.cfg the way grub-mkconfig does, booted from a grub-mkrescue image.
+
+Two boots, on the first x86_64 QEMU target only (the GRUB part does not
+depend on the kernel version):
+  * the planned line: /proc/cmdline holds memmap=8G$0x100000000, /proc/iomem
+    shows 100000000-2ffffffff Reserved, `resmem check` passes, and the planner
+    run inside the guest on its live firmware map agrees with the host's plan
+    from the saved map of the same QEMU machine;
+  * the naive line (the parameter pasted unescaped): sh expands $0, the
+    kernel gets memmap=8G<junk>, nothing is reserved, RAM is capped at 8 GiB
+    and `resmem check` names the cause.
+"""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from tests.harness import grub, matrix
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAP = os.path.join(REPO, "userspace", "tests", "fixtures", "plan", "qemu-pc-13G.memmap")
+MEM = "13G"                      # the machine MAP was captured from (pc, -m 13G)
+G = 1 << 30
+
+DEFAULT_GRUB = ('GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n'
+                'GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n'
+                'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\n'
+                f'GRUB_CMDLINE_LINUX="{grub.GrubGuest.HARNESS_CMDLINE}"\n')
+
+
+def first_x86(config):
+    names = [t.strip() for t in config.getoption("--targets").split(",")]
+    return next((n for n in names if n.startswith("qemu-x86_64")), None)
+
+
+@pytest.fixture
+def k(request, target):
+    if target != first_x86(request.config):
+        pytest.skip(f"GRUB end to end runs once, on {first_x86(request.config)}")
+    reason = grub.have_grub()
+    if reason:
+        pytest.skip(reason)
+    return matrix.by_name(target)
+
+
+@pytest.fixture(scope="module")
+def host_plan(tmp_path_factory):
+    out = tmp_path_factory.mktemp("userspace")
+    subprocess.run(["make", "-s", "-C", os.path.join(REPO, "userspace"), f"OUT={out}",
+                    f"{out}/bin/resmem"], check=True, stdout=subprocess.PIPE, timeout=600)
+    f = out / "default-grub"
+    f.write_text(DEFAULT_GRUB)
+    r = subprocess.run([str(out / "bin" / "resmem"), "plan", "--size", "8G", "--from", MAP,
+                        "--grub-default", str(f), "--json"],
+                       stdout=subprocess.PIPE, text=True, check=True, timeout=60)
+    return json.loads(r.stdout)
+
+
+def covered_by(iomem, start, end):
+    """Name of the top-level /proc/iomem entry holding [start, end], or None."""
+    for m in re.finditer(r"(?m)^([0-9a-f]+)-([0-9a-f]+) : (.*)$", iomem):
+        if int(m[1], 16) <= start and end <= int(m[2], 16):
+            return m[3]
+    return None
+
+
+def with_line(line):
+    return re.sub(r'(?m)^GRUB_CMDLINE_LINUX_DEFAULT=.*$', lambda _: line, DEFAULT_GRUB)
+
+
+def boot(k, tmp_path, default_grub):
+    linux, dollar0 = grub.mkconfig_linux_line(default_grub)
+    iso = grub.boot_iso(k, linux, str(tmp_path / "boot.iso"))
+    return grub.GrubGuest(k, iso, mem=MEM), linux, dollar0
+
+
+def check_console(g):
+    probs = g.problems()
+    assert not probs, "kernel problems on the console:\n" + "\n".join(probs)
+
+
+@pytest.mark.archs("x86_64")
+def test_grub_boots_the_planned_line(k, host_plan, tmp_path):
+    assert host_plan["memmap"] == "8G$0x100000000"
+    g, linux, _ = boot(k, tmp_path, with_line(host_plan["etc_default_grub"]))
+    assert "memmap=8G\\$0x100000000" in linux      # what grub.cfg holds (GRUB escaping)
+    with g:
+        cmdline = g.run("cat /proc/cmdline").out.split()
+        assert "memmap=8G$0x100000000" in cmdline, cmdline
+        assert "quiet" in cmdline                   # what /etc/default/grub had is kept
+        iomem = g.run("cat /proc/iomem").out
+        # 8 GiB from 4 GiB: 0x100000000 .. 0x100000000 + 0x200000000 - 1, inside one
+        # top-level Reserved entry (the kernel merges it with the BIOS area below
+        # 4 GiB: fffc0000-2ffffffff), and RAM again right after it
+        assert covered_by(iomem, 0x100000000, 0x2ffffffff) == "Reserved", iomem
+        assert covered_by(iomem, 0x300000000, 0x300000000) == "System RAM", iomem
+        g.run("modprobe resmem")
+        r = g.run("resmem check", check=False)
+        assert r.status == 0 and "ok: reserved" in r.out and "all good" in r.out, r
+        # the planner on the guest's live firmware map agrees with the host's
+        # plan from the saved map of the same machine
+        live = json.loads(g.run("resmem plan --size 8G --json").out)
+        assert live["memmap"] == host_plan["memmap"]
+        check_console(g)
+
+
+@pytest.mark.archs("x86_64")
+def test_grub_naive_line_caps_ram(k, host_plan, tmp_path):
+    naive = f'GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap={host_plan["memmap"]}"'
+    g, linux, dollar0 = boot(k, tmp_path, with_line(naive))
+    # sh expanded $0 (the sourcing script, /usr/sbin/grub-mkconfig on a real system)
+    eaten = f"memmap=8G{dollar0}x100000000"
+    assert eaten in linux.split()
+    with g:
+        cmdline = g.run("cat /proc/cmdline").out.split()
+        assert eaten in cmdline and not any("$" in w for w in cmdline), cmdline
+        iomem = g.run("cat /proc/iomem").out
+        assert covered_by(iomem, 0x100000000, 0x100000000) != "Reserved", iomem
+        # memmap=8G caps RAM at 8 GiB of address space (13 GiB otherwise)
+        kb = int(re.search(r"MemTotal:\s+(\d+) kB", g.run("cat /proc/meminfo").out)[1])
+        assert kb * 1024 < 8 * G, kb
+        g.run("modprobe resmem")
+        r = g.run("resmem check", check=False)
+        assert r.status == 1, r
+        assert f"{eaten} has no address: this caps usable RAM at 8G and reserves nothing" in r.out, r.out
+        assert "GRUB expanded" in r.out
+        check_console(g)
