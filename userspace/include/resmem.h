@@ -315,4 +315,162 @@ enum resmem_verdict resmem_memmap_judge(const struct resmem_memmap *m,
 /* resmem_memmap_type_name - what /proc/iomem calls a kind ("Reserved", ...). */
 const char *resmem_memmap_type_name(enum resmem_memmap_kind kind);
 
+/* -------------------------------------------------------------------- ring */
+/*
+ * A crash-safe record ring in a mapped region (docs/ring-format.md): one
+ * producer, any number of readers, lock-free.  The ring memory is touched
+ * with naturally aligned accesses only (safe on uncached mappings).  A ring
+ * also works on any other shared mapping (a file, anonymous memory).
+ */
+
+/*
+ * resmem_crc32c - CRC32C (Castagnoli) of @len bytes, continuing from @crc
+ * (0 to start): resmem_crc32c(resmem_crc32c(0, a, n), b, m) is the CRC of
+ * a followed by b.  resmem_crc32c(0, "123456789", 9) == 0xe3069283.
+ */
+uint32_t resmem_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* A ring on mapped memory: fill with resmem_ring_init() or _open(). */
+struct resmem_ring {
+	struct resmem_ring_hdr *hdr;	/* region offset 0 */
+	unsigned char *data;		/* the data area */
+	uint64_t data_size;
+	uint64_t pos_mod;
+	/* producer state (valid after resmem_ring_attach()) */
+	int producing;
+	uint32_t flags;			/* RESMEM_RING_F_* of this session */
+	uint32_t epoch;
+	uint64_t head, head_seq, tail, tail_seq;
+	int reserved;			/* a record is reserved, not committed */
+	uint64_t rsv_pos;		/* its position */
+	uint32_t rsv_len;		/* its reserved payload length */
+};
+
+/* Options for resmem_ring_init(); all zero: defaults. */
+struct resmem_ring_opts {
+	uint64_t data_size;		/* 0: all of the region after the header */
+	uint64_t start_pos;		/* first position (tests: near 2^32, 2^64) */
+	uint64_t start_seq;		/* first sequence number */
+};
+
+/*
+ * resmem_ring_init - write a new, empty ring header at @base (a mapping of
+ * @region_size bytes, at least RESMEM_RING_HDR_SIZE + 64).  Old data bytes
+ * are left alone (never read again).  @o may be NULL.
+ * Returns 0, -EINVAL (too small, data_size too big or not a multiple of 8,
+ * start_pos not 8-aligned).
+ */
+int resmem_ring_init(struct resmem_ring *r, void *base, uint64_t region_size,
+		     const struct resmem_ring_opts *o);
+
+/*
+ * resmem_ring_open - attach to the ring already at @base, after checking
+ * its header (magic, version, geometry, CRC, positions).
+ * Returns 0, -ENODATA (no ring: wrong magic), -EPROTONOSUPPORT (other
+ * version), -EBADMSG (damaged header), -EINVAL (does not fit @region_size).
+ */
+int resmem_ring_open(struct resmem_ring *r, void *base, uint64_t region_size);
+
+/* Position arithmetic modulo pos_mod (see docs/ring-format.md). */
+uint64_t resmem_ring_pos_add(const struct resmem_ring *r, uint64_t pos, uint64_t n);
+uint64_t resmem_ring_distance(const struct resmem_ring *r, uint64_t to, uint64_t from);
+
+/* A snapshot of the header's moving fields. */
+struct resmem_ring_state {
+	uint64_t epoch;
+	uint32_t flags;
+	uint64_t head, head_seq, tail, tail_seq, cons, cons_seq, dropped;
+	uint64_t used;			/* bytes in [tail, head) */
+	uint64_t unread;		/* bytes in [cons, head) (cons clamped to tail) */
+};
+void resmem_ring_state(const struct resmem_ring *r, struct resmem_ring_state *st);
+
+/* The record being written when the producer stopped (at head). */
+struct resmem_ring_inflight {
+	int present;			/* a record header with seq == head_seq */
+	int complete;			/* its CRC is good (written, not committed) */
+	uint64_t seq;
+	uint32_t len;
+};
+void resmem_ring_inflight(const struct resmem_ring *r, struct resmem_ring_inflight *f);
+
+/*
+ * resmem_ring_attach - become the ring's (only) producer: epoch++, flags
+ * set to @flags (RESMEM_RING_F_OVERWRITE), CLOSED cleared.  Continues at
+ * head.  Returns 0, -EINVAL (unknown flags).
+ */
+int resmem_ring_attach(struct resmem_ring *r, uint32_t flags);
+
+/* resmem_ring_close - end of stream: set RESMEM_RING_F_CLOSED. */
+void resmem_ring_close(struct resmem_ring *r);
+
+/*
+ * resmem_ring_reserve - reserve a record of @len payload bytes; *payload
+ * points at them in the ring (8-byte aligned).  Without F_OVERWRITE a full
+ * ring refuses (and counts a drop); with it the oldest records go.
+ * Returns 0, -ENOSPC (full), -EMSGSIZE (@len too big for this ring),
+ * -EBUSY (a record is already reserved), -EPERM (not attached).
+ */
+int resmem_ring_reserve(struct resmem_ring *r, uint32_t len, void **payload);
+
+/*
+ * resmem_ring_commit - publish the reserved record with @len (<= reserved)
+ * payload bytes: CRC, then head (store-release).  Returns 0, -EINVAL.
+ */
+int resmem_ring_commit(struct resmem_ring *r, uint32_t len);
+
+/* resmem_ring_write - reserve, copy @len bytes from @buf, commit. */
+int resmem_ring_write(struct resmem_ring *r, const void *buf, uint32_t len);
+
+/* Where a new reader starts. */
+enum resmem_ring_from {
+	RESMEM_RING_FROM_TAIL,		/* the oldest record still there */
+	RESMEM_RING_FROM_CONS,		/* where the consumer left off */
+	RESMEM_RING_FROM_HEAD,		/* only records committed from now on */
+};
+
+struct resmem_ring_reader {
+	const struct resmem_ring *ring;
+	uint64_t pos;			/* next record's position */
+	uint64_t seq;			/* its expected sequence number */
+	int synced;			/* seq is known */
+	int resync;			/* after a jump: accept seq >= expected */
+	int scanning;			/* after corruption: searching for a record */
+	uint64_t records, bytes;	/* good records returned */
+	uint64_t lost;			/* records overwritten before they were read */
+	uint64_t corrupt;		/* records that failed their checks */
+};
+
+/* What resmem_ring_read() found (in addition to the payload). */
+struct resmem_ring_recinfo {
+	uint64_t seq;
+	uint64_t pos;
+	uint32_t len;			/* payload bytes (or needed, with -EMSGSIZE) */
+	uint32_t epoch;
+	uint64_t lost;			/* records lost just before this one */
+	uint64_t corrupt;		/* records corrupt just before this one */
+};
+
+/* resmem_ring_reader_init - start a reader.  Returns 0. */
+int resmem_ring_reader_init(struct resmem_ring_reader *rd, const struct resmem_ring *r,
+			    enum resmem_ring_from from);
+
+/*
+ * resmem_ring_read - the next good record, copied to @buf (capacity @cap)
+ * and checked there, so what is returned is exactly what the CRC checked.
+ * Lost and corrupt records on the way are skipped and counted (in @ri and
+ * the reader).  Returns 1 (a record), 0 (none committed yet; the reader may
+ * be scanning past corruption, see rd->scanning), -EMSGSIZE (@cap too
+ * small: ri->len says how much is needed; nothing consumed).
+ */
+int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
+		     struct resmem_ring_recinfo *ri);
+
+/*
+ * resmem_ring_consume - as the consumer, release everything this reader
+ * has read (cons = rd->pos, store-release), freeing space for a producer
+ * that does not overwrite.  Needs a writable mapping.
+ */
+void resmem_ring_consume(const struct resmem_ring_reader *rd);
+
 #endif /* RESMEM_H */

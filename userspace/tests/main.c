@@ -117,6 +117,7 @@ int main(int argc, char **argv)
 	SUITE(dt);
 	SUITE(cli);
 	SUITE(plan);
+	SUITE(ring);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", env.tmpdir);
 	if (system(cmd))

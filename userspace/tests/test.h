@@ -39,5 +39,6 @@ void test_cli(const struct test_env *env);
 void test_check(const struct test_env *env);
 void test_dt(const struct test_env *env);
 void test_plan(const struct test_env *env);
+void test_ring(const struct test_env *env);
 
 #endif

@@ -33,7 +33,8 @@ enum resmem_cache_mode {
 };
 
 /* resmem_info.flags */
-#define RESMEM_INFO_READONLY	(1U << 0)
+#define RESMEM_INFO_READONLY	(1U << 0)	/* opening for writing fails (EROFS) */
+#define RESMEM_INFO_COHERENT	(1U << 1)	/* DMA into it snoops the CPU caches */
 
 /**
  * struct resmem_info - description of one region (RESMEM_IOC_INFO)
@@ -59,8 +60,40 @@ struct resmem_info {
 	char name[RESMEM_NAME_MAX];
 };
 
+/* resmem_sync.direction */
+enum resmem_sync_direction {
+	/* Before the CPU reads what a device wrote: drop stale cache lines. */
+	RESMEM_SYNC_FOR_CPU = 1,
+	/* Before a device reads what the CPU wrote: write dirty lines back. */
+	RESMEM_SYNC_FOR_DEVICE = 2,
+};
+
+/**
+ * struct resmem_sync - make CPU caches and memory agree (RESMEM_IOC_SYNC)
+ * @size:	in: sizeof(struct resmem_sync) as the caller knows it
+ * @direction:	in: enum resmem_sync_direction
+ * @offset:	in: first byte of the range, from the start of the region
+ * @length:	in: bytes; offset + length must not pass the end of the region
+ *
+ * For devices that do not snoop the CPU caches (non-coherent DMA) on a
+ * write-back region.  Cache lines are whole: the range is widened to
+ * them, so a FOR_CPU sync also discards CPU writes to bytes sharing a
+ * line with the range that were not synced FOR_DEVICE first.  On
+ * coherent regions (RESMEM_INFO_COHERENT: x86, "dma-coherent" in the
+ * device tree) and on write-combining or uncached regions it is only a
+ * memory barrier.  A length of 0 does nothing.  Long ranges can be
+ * interrupted by a fatal signal (EINTR).
+ */
+struct resmem_sync {
+	__u32 size;
+	__u32 direction;
+	__u64 offset;
+	__u64 length;
+};
+
 #define RESMEM_IOC_TYPE		0xB7
 #define RESMEM_IOC_INFO		_IO(RESMEM_IOC_TYPE, 0x00)
+#define RESMEM_IOC_SYNC		_IO(RESMEM_IOC_TYPE, 0x01)
 
 /* ===================================================================== ring
  *
@@ -103,7 +136,7 @@ struct resmem_info {
  * @hdr_size:	sizeof(struct resmem_ring_hdr) as written
  * @data_off:	region offset of the data area (RESMEM_RING_HDR_SIZE)
  * @data_size:	bytes in the data area, a multiple of RESMEM_RING_ALIGN
- * @pos_mod:	positions wrap here: data_size * floor(2^64 / data_size)
+ * @pos_mod:	positions wrap here: data_size * floor((2^64 - 1) / data_size)
  * @geo_crc:	CRC32C of every byte of the header before this field
  * @flags:	RESMEM_RING_F_*, written by the producer when it attaches/closes
  * @epoch:	producer sessions since the ring was created (one per boot for

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Ring readers (docs/ring-format.md, "Readers"): copy, then check, then trust. */
+#include <errno.h>
+
+#include "resmem.h"
+#include "ring_internal.h"
+
+int resmem_ring_reader_init(struct resmem_ring_reader *rd, const struct resmem_ring *r,
+			    enum resmem_ring_from from)
+{
+	memset(rd, 0, sizeof(*rd));
+	rd->ring = r;
+	switch (from) {
+	case RESMEM_RING_FROM_CONS:
+		rd->seq = LOAD(r->hdr->cons_seq);
+		rd->pos = LOAD_ACQ(r->hdr->cons);
+		rd->synced = 1;
+		if (rd->pos >= r->pos_mod || rd->pos % RESMEM_RING_ALIGN) {
+			rd->pos = LOAD(r->hdr->tail);
+			rd->resync = 1;
+		}
+		break;
+	case RESMEM_RING_FROM_HEAD:
+		rd->pos = LOAD_ACQ(r->hdr->head);
+		break;
+	default:
+		rd->pos = LOAD(r->hdr->tail);
+		break;
+	}
+	return 0;
+}
+
+void resmem_ring_consume(const struct resmem_ring_reader *rd)
+{
+	struct resmem_ring_hdr *h = rd->ring->hdr;
+
+	STORE(h->cons_seq, rd->seq);
+	STORE_REL(h->cons, rd->pos);	/* our reads are done before space is freed */
+}
+
+/* Is @pos still inside [tail, head]?  Loads tail, then head (head >= tail). */
+static int still_there(const struct resmem_ring *r, uint64_t pos)
+{
+	uint64_t tail = LOAD(r->hdr->tail);
+	uint64_t head = LOAD_ACQ(r->hdr->head);
+
+	return resmem_ring_distance(r, head, pos) <= resmem_ring_distance(r, head, tail);
+}
+
+/* Overrun: the producer passed us.  Jump to tail, count what we missed later. */
+static void jump_to_tail(struct resmem_ring_reader *rd)
+{
+	rd->pos = LOAD(rd->ring->hdr->tail);
+	rd->resync = 1;
+	rd->scanning = 0;
+}
+
+/* A good record with @seq arrived: account for what was skipped before it. */
+static void account(struct resmem_ring_reader *rd, uint64_t seq, struct resmem_ring_recinfo *ri)
+{
+	uint64_t skipped = seq - rd->seq;
+
+	if (!rd->synced) {
+		skipped = 0;
+	} else if (rd->scanning) {
+		if (!skipped)
+			skipped = 1;	/* something unreadable was there */
+		ri->corrupt += skipped;
+		rd->corrupt += skipped;
+		skipped = 0;
+	}
+	ri->lost += skipped;
+	rd->lost += skipped;
+	rd->synced = 1;
+	rd->resync = 0;
+	rd->scanning = 0;
+}
+
+/* The record at rd->pos failed its checks while still inside the window. */
+static void corrupt_here(struct resmem_ring_reader *rd)
+{
+	if (!rd->synced) {	/* nothing to count against yet: just look further */
+		rd->pos = resmem_ring_pos_add(rd->ring, rd->pos, RESMEM_RING_ALIGN);
+		return;
+	}
+	rd->scanning = 1;
+	rd->pos = resmem_ring_pos_add(rd->ring, rd->pos, RESMEM_RING_ALIGN);
+}
+
+/* Is @seq acceptable where the reader is? */
+static int seq_ok(const struct resmem_ring_reader *rd, uint64_t seq)
+{
+	if (!rd->synced)
+		return 1;
+	if (rd->resync || rd->scanning)
+		return seq - rd->seq < (1ULL << 63);
+	return seq == rd->seq;
+}
+
+int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
+		     struct resmem_ring_recinfo *ri)
+{
+	const struct resmem_ring *r = rd->ring;
+	uint64_t head, off, room, size;
+	struct resmem_ring_rec h;
+
+	memset(ri, 0, sizeof(*ri));
+	for (;;) {
+		head = LOAD_ACQ(r->hdr->head);
+		if (rd->pos == head)
+			return 0;
+		if (!still_there(r, rd->pos)) {
+			jump_to_tail(rd);
+			continue;
+		}
+		off = rd->pos % r->data_size;
+		room = r->data_size - off;
+		if (room < RING_REC) {			/* implicit pad */
+			rd->pos = resmem_ring_pos_add(r, rd->pos, room);
+			continue;
+		}
+		ring_copy_out(&h, r->data + off, RING_REC);
+		size = ring_rec_size(h.len);
+		if (h.len > ring_max_payload(r->data_size) || size > room ||
+		    size > resmem_ring_distance(r, head, rd->pos) ||
+		    ((h.flags & RESMEM_REC_F_PAD) && size != room)) {
+			RMB();
+			if (!still_there(r, rd->pos))
+				jump_to_tail(rd);
+			else
+				corrupt_here(rd);
+			continue;
+		}
+		if (!(h.flags & RESMEM_REC_F_PAD) && h.len > cap) {
+			ri->len = h.len;
+			return -EMSGSIZE;
+		}
+		if (!(h.flags & RESMEM_REC_F_PAD))
+			ring_copy_out(buf, r->data + off + RING_REC, h.len);
+		RMB();			/* the copy is done before we look at tail */
+		if (!still_there(r, rd->pos)) {
+			jump_to_tail(rd);
+			continue;
+		}
+		if (!seq_ok(rd, h.seq) || h.flags & ~RESMEM_REC_F_PAD ||
+		    resmem_crc32c(resmem_crc32c(0, &h, 20), buf,
+				  (h.flags & RESMEM_REC_F_PAD) ? 0 : h.len) != h.crc) {
+			corrupt_here(rd);
+			continue;
+		}
+		if (h.flags & RESMEM_REC_F_PAD) {	/* carries the next seq, none of its own */
+			rd->pos = resmem_ring_pos_add(r, rd->pos, room);
+			continue;
+		}
+		account(rd, h.seq, ri);
+		ri->seq = h.seq;
+		ri->pos = rd->pos;
+		ri->len = h.len;
+		ri->epoch = h.epoch;
+		rd->pos = resmem_ring_pos_add(r, rd->pos, size);
+		rd->seq = h.seq + 1;
+		rd->records++;
+		rd->bytes += h.len;
+		return 1;
+	}
+}

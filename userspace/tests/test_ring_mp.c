@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Two processes, one shared mapping, real concurrency: a producer writes the
+ * model stream as fast as it can while a consumer drains it; in stop mode
+ * nothing may be lost, in overwrite mode every gap must be reported as
+ * exactly the records that were overwritten.  Never a wrong record.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring_model.h"
+#include "test.h"
+
+#define LEN	(4096 + 65536)
+#define MAXP	2000
+#define SEED	4242
+#define RECORDS	200000
+
+struct shared_result {
+	uint64_t produced, consumed, lost, corrupt, wrong, gaps_bad;
+};
+
+static void producer(unsigned char *m, int overwrite)
+{
+	struct resmem_ring r;
+	uint64_t seq = UINT64_MAX - 1000;	/* crosses the 2^64 wrap of seq */
+	int err;
+
+	if (resmem_ring_open(&r, m, LEN) || resmem_ring_attach(&r, overwrite ? RESMEM_RING_F_OVERWRITE : 0))
+		_exit(2);
+	while (seq != UINT64_MAX - 1000 + RECORDS) {
+		err = model_produce(&r, SEED, seq, MAXP);
+		if (err == -ENOSPC && !overwrite) {
+			sched_yield();
+			continue;
+		}
+		if (err)
+			_exit(3);
+		seq++;
+	}
+	resmem_ring_close(&r);
+	_exit(0);
+}
+
+static void consumer(unsigned char *m, struct shared_result *res)
+{
+	struct resmem_ring r;
+	struct resmem_ring_reader rd;
+	struct resmem_ring_recinfo ri;
+	unsigned char buf[MAXP];
+	uint64_t next = UINT64_MAX - 1000;
+	int n;
+
+	if (resmem_ring_open(&r, m, LEN))
+		_exit(2);
+	resmem_ring_reader_init(&rd, &r, RESMEM_RING_FROM_CONS);
+	for (;;) {
+		n = resmem_ring_read(&rd, buf, sizeof(buf), &ri);
+		if (n < 0)
+			_exit(3);
+		if (!n) {
+			if (__atomic_load_n(&r.hdr->flags, __ATOMIC_ACQUIRE) & RESMEM_RING_F_CLOSED &&
+			    __atomic_load_n(&r.hdr->head, __ATOMIC_ACQUIRE) == rd.pos)
+				break;
+			sched_yield();
+			continue;
+		}
+		if (ri.seq != next + ri.lost)
+			res->gaps_bad++;
+		if (!model_check(SEED, ri.seq, buf, ri.len, MAXP))
+			res->wrong++;
+		res->lost += ri.lost;
+		res->corrupt += ri.corrupt;
+		res->consumed++;
+		next = ri.seq + 1;
+		resmem_ring_consume(&rd);
+	}
+	res->produced = next - (UINT64_MAX - 1000);
+	_exit(0);
+}
+
+static void run(int overwrite)
+{
+	unsigned char *m = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct shared_result *res = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct resmem_ring r;
+	struct resmem_ring_opts o = { 0, (1ULL << 32) - 4096, UINT64_MAX - 1000 };
+	pid_t p, c;
+	int sp, sc;
+
+	if (!CHECK(m != MAP_FAILED && res != MAP_FAILED))
+		return;
+	memset(res, 0, sizeof(*res));
+	if (!CHECK(resmem_ring_init(&r, m, LEN, &o) == 0))
+		return;
+	fflush(NULL);
+	c = fork();
+	if (c == 0)
+		consumer(m, res);
+	p = fork();
+	if (p == 0)
+		producer(m, overwrite);
+	waitpid(p, &sp, 0);
+	waitpid(c, &sc, 0);
+	CHECK(WIFEXITED(sp) && WEXITSTATUS(sp) == 0 && WIFEXITED(sc) && WEXITSTATUS(sc) == 0,
+	      "producer status %#x, consumer %#x", sp, sc);
+	CHECK(!res->wrong && !res->corrupt && !res->gaps_bad,
+	      "overwrite %d: %llu wrong, %llu corrupt, %llu unexplained gaps", overwrite,
+	      (unsigned long long)res->wrong, (unsigned long long)res->corrupt,
+	      (unsigned long long)res->gaps_bad);
+	CHECK(res->produced == RECORDS && res->consumed + res->lost == RECORDS,
+	      "overwrite %d: %llu consumed + %llu lost of %d", overwrite,
+	      (unsigned long long)res->consumed, (unsigned long long)res->lost, RECORDS);
+	if (!overwrite)
+		CHECK(res->lost == 0 && res->consumed == RECORDS);
+	fprintf(stderr, "  ring two-process run, overwrite %d: %llu consumed, %llu lost (counted)\n",
+		overwrite, (unsigned long long)res->consumed, (unsigned long long)res->lost);
+	munmap(res, 4096);
+	munmap(m, LEN);
+}
+
+void test_ring_mp(const struct test_env *env)
+{
+	(void)env;
+	run(0);
+	run(1);
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Torn and damaged records, at every byte offset of a record:
+ *  - crash while writing (head not moved): the bytes of the new record up to
+ *    offset k landed, nothing after; every committed record still reads
+ *    back, the torn one is never returned and is reported "in flight";
+ *  - committed but incomplete (head moved, bytes from offset k on are the
+ *    old contents, as after a lost cache line) and single flipped bytes:
+ *    the record is reported corrupt, never returned, and the reader
+ *    resyncs on the records after it.
+ * Both with a record that needs a PAD before it (wraps) and one that
+ * does not, over stale data from earlier laps.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "ring_model.h"
+#include "test.h"
+
+#define LEN	(4096 + 1000)
+#define DS	1000
+#define MAXP	120
+#define SEED	77
+
+struct result {
+	uint64_t first, last, n, corrupt, lost;
+	int wrong, scanning;
+};
+
+/* Read everything from tail on a copy of the memory. */
+static void read_all(unsigned char *img, struct result *res)
+{
+	struct resmem_ring r;
+	struct resmem_ring_reader rd;
+	struct resmem_ring_recinfo ri;
+	unsigned char buf[4096];
+
+	memset(res, 0, sizeof(*res));
+	if (resmem_ring_open(&r, img, LEN)) {
+		res->wrong++;
+		return;
+	}
+	resmem_ring_reader_init(&rd, &r, RESMEM_RING_FROM_TAIL);
+	while (resmem_ring_read(&rd, buf, sizeof(buf), &ri) == 1) {
+		if (!model_check(SEED, ri.seq, buf, ri.len, MAXP))
+			res->wrong++;
+		if (!res->n)
+			res->first = ri.seq;
+		res->last = ri.seq;
+		res->n++;
+	}
+	res->corrupt = rd.corrupt;
+	res->lost = rd.lost;
+	res->scanning = rd.scanning;
+}
+
+/* Data-area copy of position range [pos, pos + n) from @src into @dst. */
+static void copy_span(const struct resmem_ring *r, unsigned char *dst, const unsigned char *src,
+		      uint64_t pos, uint64_t n)
+{
+	uint64_t i, off;
+
+	for (i = 0; i < n; i++) {
+		off = RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(r, pos, i) % r->data_size;
+		dst[off] = src[off];
+	}
+}
+
+/* Produce until the next record (seq @*next) needs a pad (@want_pad) or not. */
+static int position(struct resmem_ring *r, uint64_t *next, int want_pad)
+{
+	uint64_t off, size;
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		off = r->head % r->data_size;
+		size = (24 + model_len(SEED, *next, MAXP) + 7) & ~7ULL;
+		if ((r->data_size - off < size) == want_pad && *next > 40)
+			return 0;
+		if (model_produce(r, SEED, (*next)++, MAXP))
+			return -1;
+		r->hdr->cons = r->head;		/* a consumer that keeps up */
+		r->hdr->cons_seq = *next;
+	}
+	return -1;
+}
+
+static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t start_pos)
+{
+	static unsigned char before[LEN], after[LEN], img[LEN];
+	struct resmem_ring r;
+	struct resmem_ring_opts o = { DS, start_pos, 5 };
+	struct resmem_ring_inflight f;
+	struct resmem_ring_rec hx;
+	uint64_t next = 5, x, xpos, xend, k, span, hdrlen;
+	struct result res;
+	int bad_crash = 0, bad_commit = 0, bad_flip = 0, same = 0;
+
+	memset(m, 0x3c, LEN);
+	if (!CHECK(resmem_ring_init(&r, m, LEN, &o) == 0) ||
+	    !CHECK(resmem_ring_attach(&r, overwrite ? RESMEM_RING_F_OVERWRITE : 0) == 0))
+		return;
+	if (!CHECK(position(&r, &next, want_pad) == 0))
+		return;
+	memcpy(before, m, LEN);
+	x = next;
+	xpos = r.head;
+	if (!CHECK(model_produce(&r, SEED, next++, MAXP) == 0))
+		return;
+	xend = r.head;
+	span = resmem_ring_distance(&r, xend, xpos);	/* pad + record */
+	memcpy(after, m, LEN);
+
+	/* 1. crash after k bytes of the new record (header of the ring: tail moved, head not) */
+	for (k = 0; k <= span; k++) {
+		memcpy(img, before, LEN);
+		copy_span(&r, img, after, xpos, k);
+		memcpy(&((struct resmem_ring_hdr *)img)->tail, &((struct resmem_ring_hdr *)after)->tail, 8);
+		memcpy(&((struct resmem_ring_hdr *)img)->tail_seq,
+		       &((struct resmem_ring_hdr *)after)->tail_seq, 8);
+		read_all(img, &res);
+		if (res.wrong || res.corrupt || res.last != x - 1 || res.scanning) {
+			fprintf(stderr, "  crash at %llu: wrong %d corrupt %llu last %llu (want %llu) scanning %d\n",
+				(unsigned long long)k, res.wrong, (unsigned long long)res.corrupt,
+				(unsigned long long)res.last, (unsigned long long)x - 1, res.scanning);
+			bad_crash++;
+		}
+		if (k < span) {
+			struct resmem_ring ri;
+
+			resmem_ring_open(&ri, img, LEN);
+			resmem_ring_inflight(&ri, &f);
+			/* the in-flight record's header is complete once its 24 bytes landed */
+			hdrlen = span - ((24 + model_len(SEED, x, MAXP) + 7) & ~7ULL) + 24;
+			/* present once its seq landed (partly, if the stale high bytes agree) */
+			if ((k >= hdrlen && !f.present) || (k <= hdrlen - 16 && f.present) ||
+			    (f.present && (f.seq != x ||
+					   f.complete != (k >= hdrlen + model_len(SEED, x, MAXP))))) {
+				fprintf(stderr, "  inflight at %llu/%llu (hdr end %llu): present %d seq %llu complete %d\n",
+					(unsigned long long)k, (unsigned long long)span,
+					(unsigned long long)hdrlen, f.present, (unsigned long long)f.seq,
+					f.complete);
+				bad_crash++;
+			}
+		}
+	}
+	CHECK(!bad_crash, "crash mid-record (pad %d, overwrite %d): %d of %llu offsets wrong",
+	      want_pad, overwrite, bad_crash, (unsigned long long)span + 1);
+
+	/* Two more records after x, so a reader must resync past a bad x. */
+	if (!CHECK(model_produce(&r, SEED, next++, MAXP) == 0 &&
+		   model_produce(&r, SEED, next++, MAXP) == 0))
+		return;
+	memcpy(after, m, LEN);
+	hdrlen = span - ((24 + model_len(SEED, x, MAXP) + 7) & ~7ULL);	/* pad part */
+	memcpy(&hx, after + RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(&r, xpos, hdrlen) % DS, 24);
+
+	/* 2. committed, but bytes from k on are what was there before */
+	for (k = 0; k < span; k++) {
+		memcpy(img, after, LEN);
+		copy_span(&r, img, before, resmem_ring_pos_add(&r, xpos, k), span - k);
+		if (!memcmp(img, after, LEN)) {
+			same++;
+			continue;
+		}
+		read_all(img, &res);
+		if (k >= hdrlen + 24 + hx.len) {	/* only the record's padding differs */
+			if (res.wrong || res.corrupt || res.last != next - 1)
+				bad_commit++;
+			continue;
+		}
+		if (res.wrong || res.last != next - 1 || res.corrupt < 1 || res.n < 2) {
+			fprintf(stderr, "  torn at %llu: wrong %d last %llu corrupt %llu n %llu\n",
+				(unsigned long long)k, res.wrong, (unsigned long long)res.last,
+				(unsigned long long)res.corrupt, (unsigned long long)res.n);
+			bad_commit++;
+		}
+	}
+	CHECK(!bad_commit, "committed torn record (pad %d): %d of %llu offsets wrong (%d identical)",
+	      want_pad, bad_commit, (unsigned long long)span, same);
+
+	/* 3. one flipped bit at every byte offset of the record (header and payload) */
+	for (k = hdrlen; k < hdrlen + 24 + hx.len; k++) {
+		memcpy(img, after, LEN);
+		img[RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(&r, xpos, k) % DS] ^= 0x10;
+		read_all(img, &res);
+		if (res.wrong || res.corrupt != 1 || res.last != next - 1 || res.lost)
+			bad_flip++;
+	}
+	CHECK(!bad_flip, "flipped byte in a committed record (pad %d): %d offsets wrong",
+	      want_pad, bad_flip);
+}
+
+void test_ring_torn(const struct test_env *env)
+{
+	unsigned char *m = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	(void)env;
+	if (!CHECK(m != MAP_FAILED))
+		return;
+	torn_case(m, 0, 1, 0);
+	torn_case(m, 1, 1, 0);
+	torn_case(m, 0, 0, (1ULL << 32) - 512);
+	torn_case(m, 1, 0, ((UINT64_MAX / DS) * DS - 504));
+	munmap(m, LEN);
+}
