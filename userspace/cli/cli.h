@@ -33,6 +33,9 @@ int cmd_dump(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_dt(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
+int cmd_drain(int argc, char **argv);
+int cmd_ring(int argc, char **argv);
 void help_list(FILE *f);
 void help_info(FILE *f);
 void help_fill(FILE *f);
@@ -41,6 +44,9 @@ void help_dump(FILE *f);
 void help_check(FILE *f);
 void help_plan(FILE *f);
 void help_dt(FILE *f);
+void help_capture(FILE *f);
+void help_drain(FILE *f);
+void help_ring(FILE *f);
 
 /* report.c: messages and exit codes */
 const char *errno_name(int err);		/* "EACCES"; err positive */
@@ -77,5 +83,18 @@ struct progress {
 void progress_start(struct progress *p, const char *verb, const char *name, uint64_t total);
 void progress_add(struct progress *p, uint64_t n);
 double progress_end(struct progress *p);	/* returns elapsed seconds */
+
+/* ring_map.c: a whole region mapped, with its ring (capture, drain, ring) */
+struct ring_map {
+	struct resmem_region region;
+	void *base;
+	uint64_t size;
+	struct resmem_ring ring;
+};
+/* Returns EXIT_OK, or an exit code after saying why on stderr. */
+int ring_map(const char *cmd, const char *name, int writable, int create, struct ring_map *m);
+void ring_unmap(struct ring_map *m);
+const char *ring_strerror(int err);
+double now_seconds(void);		/* CLOCK_MONOTONIC */
 
 #endif

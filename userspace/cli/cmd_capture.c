@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/* resmem capture: stream records into the ring of a region through mmap. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+void help_capture(FILE *f)
+{
+	fprintf(f,
+		"usage: resmem capture NAME [--from FILE|-] [--generate SEED] [--record-size N]\n"
+		"                      [--duration S] [--count N] [--stop-when-full|--overwrite]\n"
+		"\n"
+		"Writes a stream into the crash-safe ring of the region (docs/ring-format.md),\n"
+		"one record per N bytes (default 4096), continuing an existing ring or\n"
+		"creating one if the region has none.\n"
+		"  --from FILE|-     read the stream from FILE or stdin (default: stdin)\n"
+		"  --generate SEED   synthetic stream instead: record seq s holds the bytes of\n"
+		"                    pattern seq:SEED at stream offset s * N\n"
+		"  --duration S      stop after S seconds (decimal fraction allowed)\n"
+		"  --count N         stop after N records\n"
+		"When the ring is full (the consumer, resmem drain, is behind):\n"
+		"  (default)         wait for the consumer: nothing is lost\n"
+		"  --stop-when-full  stop capturing\n"
+		"  --overwrite       overwrite the oldest records (drain reports them lost)\n"
+		"Rate, fill level and drops are shown on a terminal; a summary line ends it.\n"
+		"Exit: 0, 2 usage, 3 system error.\n");
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+struct source {
+	int fd;			/* -1: generated */
+	struct resmem_pattern pat;
+	int eof;
+};
+
+/* Read up to @len bytes of the stream (a short count only at EOF). */
+static ssize_t source_read(struct source *s, void *buf, size_t len, uint64_t seq)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	if (s->fd < 0) {
+		resmem_pattern_fill(&s->pat, buf, seq * len, len);
+		return (ssize_t)len;
+	}
+	while (got < len) {
+		n = read(s->fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR) {
+			if (stop_flag)
+				break;
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			s->eof = 1;
+			break;
+		}
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static void show(const char *name, const struct resmem_ring *r, uint64_t records,
+		 uint64_t bytes, double t, uint64_t waits, int final)
+{
+	struct resmem_ring_state st;
+	char b[32], rate[32];
+	uint64_t overwritten;
+
+	resmem_ring_state(r, &st);
+	overwritten = st.tail_seq - st.cons_seq < (1ULL << 63) ? st.tail_seq - st.cons_seq : 0;
+	resmem_format_size(bytes, b, sizeof(b));
+	resmem_format_size(t > 0 ? (uint64_t)((double)bytes / t) : 0, rate, sizeof(rate));
+	fprintf(stderr, "%scapture %s: %" PRIu64 " records, %s, %s/s, fill %.1f%%, dropped %" PRIu64
+		", overwritten unread %" PRIu64 ", waited %" PRIu64 "%s",
+		final ? "" : "\r", name, records, b, rate,
+		100.0 * (double)st.unread / (double)r->data_size, st.dropped, overwritten, waits,
+		final ? "\n" : "   ");
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "generate", required_argument, NULL, 'g' },
+		{ "record-size", required_argument, NULL, 'r' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "stop-when-full", no_argument, NULL, 's' },
+		{ "overwrite", no_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *from = "-";
+	struct source src = { .fd = 0 };
+	uint64_t recsize = 4096, count = UINT64_MAX, records = 0, bytes = 0, waits = 0, seq0;
+	double duration = -1, t0, last, now;
+	int c, ret, generate = 0, stop_full = 0, overwrite = 0, tty = isatty(STDERR_FILENO), err;
+	struct ring_map m;
+	struct sigaction sa;
+	unsigned char *buf;
+	char *end;
+	ssize_t n;
+
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': from = optarg; break;
+		case 'g':
+			{
+				char p[96];
+
+				snprintf(p, sizeof(p), "seq:%s", optarg);
+				if (resmem_pattern_parse(p, &src.pat))
+					return usage_error("capture", "bad --generate seed '%s'", optarg);
+			}
+			generate = 1;
+			break;
+		case 'r':
+			if (parse_size_opt("capture", "--record-size", optarg, &recsize))
+				return EXIT_USAGE;
+			break;
+		case 'n':
+			if (parse_size_opt("capture", "--count", optarg, &count))
+				return EXIT_USAGE;
+			break;
+		case 'd':
+			duration = strtod(optarg, &end);
+			if (*end || !(duration >= 0))
+				return usage_error("capture", "bad --duration '%s': seconds, e.g. 600 or 0.5", optarg);
+			break;
+		case 's': stop_full = 1; break;
+		case 'o': overwrite = 1; break;
+		case 'h': help_capture(stdout); return EXIT_OK;
+		default: return bad_option("capture", c, argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("capture", "expected NAME");
+	if (stop_full && overwrite)
+		return usage_error("capture", "--stop-when-full and --overwrite exclude each other");
+	if (!recsize || recsize > RESMEM_RING_MAX_PAYLOAD)
+		return usage_error("capture", "--record-size must be 1 .. 1G");
+	if (generate) {
+		src.fd = -1;
+	} else if (strcmp(from, "-")) {
+		src.fd = open(from, O_RDONLY);
+		if (src.fd < 0)
+			return sys_error("cannot open", from, -errno);
+	}
+	ret = ring_map("capture", argv[optind], 1, 1, &m);
+	if (ret)
+		return ret;
+	if (recsize > m.ring.data_size / 2 - sizeof(struct resmem_ring_rec)) {
+		ring_unmap(&m);
+		return usage_error("capture", "--record-size %" PRIu64 " is more than this ring takes (%" PRIu64 ")",
+				   recsize, m.ring.data_size / 2 - sizeof(struct resmem_ring_rec));
+	}
+	buf = malloc(recsize);
+	if (!buf) {
+		ring_unmap(&m);
+		return sys_error("cannot allocate", "record buffer", -ENOMEM);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	resmem_ring_attach(&m.ring, overwrite ? RESMEM_RING_F_OVERWRITE : 0);
+	seq0 = m.ring.head_seq;
+	t0 = last = now_seconds();
+	ret = EXIT_OK;
+	while (!stop_flag && records < count && !src.eof) {
+		now = now_seconds();
+		if (duration >= 0 && now - t0 >= duration)
+			break;
+		if (tty && now - last >= 0.5) {
+			show(m.region.info.name, &m.ring, records, bytes, now - t0, waits, 0);
+			last = now;
+		}
+		n = source_read(&src, buf, recsize, m.ring.head_seq);
+		if (n < 0) {
+			ret = sys_error("cannot read", from, (int)n);
+			break;
+		}
+		if (n == 0)
+			break;
+		while ((err = resmem_ring_write(&m.ring, buf, (uint32_t)n)) == -ENOSPC &&
+		       !stop_full && !stop_flag) {
+			waits++;
+			usleep(100);
+			if (duration >= 0 && now_seconds() - t0 >= duration)
+				break;
+		}
+		if (err == -ENOSPC) {
+			if (stop_full)
+				fprintf(stderr, "%scapture %s: ring full after %" PRIu64 " records: stopped\n",
+					tty ? "\n" : "", m.region.info.name, records);
+			break;
+		}
+		if (err) {
+			ret = sys_error("cannot write a record to", m.region.path, err);
+			break;
+		}
+		records++;
+		bytes += (uint64_t)n;
+	}
+	resmem_ring_close(&m.ring);
+	if (tty)
+		fprintf(stderr, "\r");
+	show(m.region.info.name, &m.ring, records, bytes, now_seconds() - t0, waits, 1);
+	fprintf(stderr, "capture %s: seq %" PRIu64 "..%" PRIu64 ", epoch %u\n", m.region.info.name,
+		seq0, m.ring.head_seq - 1, m.ring.epoch);
+	free(buf);
+	ring_unmap(&m);
+	if (src.fd > 0)
+		close(src.fd);
+	return ret;
+}

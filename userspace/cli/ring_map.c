@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Map a whole region and attach to (or create) the ring in it: shared by
+ * capture, drain and ring. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cli.h"
+
+const char *ring_strerror(int err)
+{
+	switch (err) {
+	case -ENODATA: return "no ring in this region (resmem capture or resmem ring --reset creates one)";
+	case -EPROTONOSUPPORT: return "a ring of another format version";
+	case -EBADMSG: return "damaged ring header (resmem ring --reset starts over)";
+	case -EINVAL: return "the ring does not fit this region";
+	default: return "cannot open the ring";
+	}
+}
+
+int ring_map(const char *cmd, const char *name, int writable, int create, struct ring_map *m)
+{
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	err = resmem_open(name, writable, &m->region);
+	if (err)
+		return region_error(name, NULL, err);
+	m->size = m->region.info.size;
+	err = resmem_map(&m->region, 0, m->size, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+			 &m->base);
+	if (err) {
+		resmem_close(&m->region);
+		return sys_error("cannot map", m->region.path, err);
+	}
+	err = resmem_ring_open(&m->ring, m->base, m->size);
+	if (err && create && err != -EPROTONOSUPPORT) {
+		err = resmem_ring_init(&m->ring, m->base, m->size, NULL);
+		if (!err)
+			fprintf(stderr, "%s: %s: no valid ring: created an empty one (%" PRIu64 " bytes of data)\n",
+				cmd, m->region.info.name, m->ring.data_size);
+	}
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", cmd, m->region.info.name, ring_strerror(err));
+		ring_unmap(m);
+		return EXIT_PROBLEM;
+	}
+	return EXIT_OK;
+}
+
+void ring_unmap(struct ring_map *m)
+{
+	if (m->base) {
+		resmem_sync(m->base, m->size);
+		resmem_unmap(m->base, m->size);
+	}
+	m->base = NULL;
+	resmem_close(&m->region);
+}
+
+double now_seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
