@@ -38,10 +38,23 @@
 static struct class *resmem_class;
 static dev_t resmem_devt;
 
+/*
+ * A read-only region (device tree "read-only") cannot be opened for
+ * writing, which also keeps write() and writable shared mappings away
+ * (mmap needs FMODE_WRITE for PROT_WRITE, mprotect then VM_MAYWRITE).
+ */
 static int resmem_open(struct inode *inode, struct file *file)
 {
-	file->private_data = container_of(inode->i_cdev, struct resmem_region,
-					  cdev);
+	struct resmem_region *r = container_of(inode->i_cdev,
+					       struct resmem_region, cdev);
+
+	if (r->readonly && (file->f_mode & FMODE_WRITE)) {
+		dev_info_ratelimited(r->dev,
+				     "%s[%d]: region is read-only (device tree); open it O_RDONLY\n",
+				     current->comm, task_pid_nr(current));
+		return -EROFS;
+	}
+	file->private_data = r;
 	return 0;
 }
 

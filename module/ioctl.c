@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ioctl: RESMEM_IOC_INFO.
+ * ioctl: RESMEM_IOC_INFO, RESMEM_IOC_SYNC.
  *
  * The argument starts with a __u32 size (see the UAPI header).  Sizes
  * below the first published struct are EINVAL; bytes beyond the struct we
@@ -41,7 +41,8 @@ static long resmem_ioctl_info(struct resmem_region *r, void __user *uarg)
 
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
-	info.flags = 0;
+	info.flags = (r->readonly ? RESMEM_INFO_READONLY : 0) |
+		     (r->coherent ? RESMEM_INFO_COHERENT : 0);
 	info.phys_addr = r->phys;
 	info.length = r->size;
 	info.cache_mode = r->cache;
@@ -53,6 +54,26 @@ static long resmem_ioctl_info(struct resmem_region *r, void __user *uarg)
 	if (copy_to_user(uarg, &info, min_t(size_t, usize, sizeof(info))))
 		return -EFAULT;
 	return 0;
+}
+
+/* The first published struct resmem_sync; never changes. */
+#define RESMEM_SYNC_SIZE_V1	24
+static_assert(sizeof(struct resmem_sync) == RESMEM_SYNC_SIZE_V1);
+
+static long resmem_ioctl_sync(struct resmem_region *r, void __user *uarg)
+{
+	struct resmem_sync s;
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < RESMEM_SYNC_SIZE_V1)
+		return -EINVAL;
+	ret = copy_struct_from_user(&s, sizeof(s), uarg, usize);
+	if (ret)
+		return ret;
+	return resmem_sync(r, s.direction, s.offset, s.length);
 }
 
 /**
@@ -70,6 +91,8 @@ long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case RESMEM_IOC_INFO:
 		return resmem_ioctl_info(r, (void __user *)arg);
+	case RESMEM_IOC_SYNC:
+		return resmem_ioctl_sync(r, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

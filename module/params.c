@@ -164,7 +164,14 @@ static int parse_size(const char *s, u64 *out, const char **why)
 	return 0;
 }
 
-static bool name_ok(const char *name)
+/**
+ * resmem_name_ok() - is this a valid region (device) name?
+ * @name: NUL-terminated candidate
+ *
+ * Return: true for 1-31 characters from [A-Za-z0-9_.+-], not starting
+ * with '.'.
+ */
+bool resmem_name_ok(const char *name)
 {
 	const char *p;
 
@@ -213,7 +220,7 @@ static struct resmem_region *parse_entry(char *entry, const char **why)
 		*why = "too many ':'-separated fields";
 		return NULL;
 	}
-	if (name && !name_ok(name)) {
+	if (name && !resmem_name_ok(name)) {
 		*why = "NAME must be 1-31 characters from [A-Za-z0-9_.+-], not starting with '.'";
 		return NULL;
 	}

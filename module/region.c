@@ -20,7 +20,8 @@
  * @size:	length in bytes (not validated yet)
  * @source:	enum resmem_source
  *
- * The cache mode starts as the cache= default.
+ * The cache mode starts as the cache= default, DMA coherence as the
+ * architecture's default (coherent on x86, not on arm64).
  *
  * Return: the region, unnamed and not on any list, or NULL.
  */
@@ -35,6 +36,7 @@ struct resmem_region *resmem_region_alloc(u64 phys, u64 size, u32 source)
 	r->size = size;
 	r->source = source;
 	r->cache = resmem_default_cache;
+	r->coherent = RESMEM_DMA_ALWAYS_COHERENT;
 	atomic_set(&r->mappings, 0);
 	return r;
 }
@@ -192,6 +194,49 @@ static void region_unmap(struct resmem_region *r)
 	r->ioaddr = NULL;
 }
 
+/*
+ * A device-tree region without no-map is System RAM the boot reserved
+ * (busy "reserved" children of System RAM): __request_region() refuses
+ * to nest under busy resources, insert_resource() does not.  It is mapped
+ * through the linear map (memremap() of RAM returns the linear address),
+ * write-back only (validate.c).
+ */
+static int claim_linear(struct resmem_region *r)
+{
+	struct resource *res;
+	int ret;
+
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return -ENOMEM;
+	res->name = r->res_name;
+	res->start = r->phys;
+	res->end = r->phys + r->size - 1;
+	res->flags = IORESOURCE_MEM | IORESOURCE_BUSY | IORESOURCE_EXCLUSIVE;
+	ret = insert_resource(&iomem_resource, res);
+	if (ret) {
+		pr_err(resmem_region_fmt ": refused: cannot claim it, a resource in /proc/iomem overlaps it partly; pick a range nothing else uses\n",
+		       resmem_region_arg(r));
+		kfree(res);
+		return -EBUSY;
+	}
+	r->res = res;
+
+	ret = region_map(r);
+	if (ret) {
+		pr_err(resmem_region_fmt ": refused: cannot map it %s for the kernel; see earlier messages\n",
+		       resmem_region_arg(r), resmem_cache_name(r->cache));
+		goto remove_resource;
+	}
+	return 0;
+
+remove_resource:
+	release_resource(res);
+	kfree(res);
+	r->res = NULL;
+	return ret;
+}
+
 /**
  * resmem_region_claim() - claim a validated region and map it for the kernel
  * @r: the region
@@ -210,6 +255,8 @@ int resmem_region_claim(struct resmem_region *r)
 	int ret;
 
 	snprintf(r->res_name, sizeof(r->res_name), "resmem: %s", r->name);
+	if (r->linear)
+		return claim_linear(r);
 	r->res = __request_region(&iomem_resource, r->phys, r->size,
 				  r->res_name, IORESOURCE_EXCLUSIVE);
 	if (!r->res) {
@@ -223,10 +270,11 @@ int resmem_region_claim(struct resmem_region *r)
 	 * the range; ours must sit directly in a top-level Reserved entry.
 	 */
 	parent = r->res->parent;
-	if (!parent || parent->parent != &iomem_resource ||
-	    parent->desc != IORES_DESC_RESERVED) {
-		pr_err(resmem_region_fmt ": refused: it lies inside %pR '%s', not directly in a Reserved range; use memory reserved with memmap=SIZE$ADDR\n",
-		       resmem_region_arg(r), parent, parent ? parent->name : "?");
+	if (!parent || !resmem_res_is_reservation(parent)) {
+		pr_err(resmem_region_fmt ": refused: it lies inside %pR '%s', not directly in a Reserved range; use memory reserved with %s\n",
+		       resmem_region_arg(r), parent, parent ? parent->name : "?",
+		       r->source == RESMEM_SOURCE_DEVICETREE ?
+		       "a no-map /reserved-memory node" : "memmap=SIZE$ADDR");
 		ret = -EBUSY;
 		goto release_region;
 	}
@@ -252,8 +300,11 @@ release_region:
 void resmem_region_release(struct resmem_region *r)
 {
 	region_unmap(r);
-	if (r->res) {
+	if (r->res && r->linear) {
+		release_resource(r->res);
+		kfree(r->res);
+	} else if (r->res) {
 		__release_region(&iomem_resource, r->phys, r->size);
-		r->res = NULL;
 	}
+	r->res = NULL;
 }

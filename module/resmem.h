@@ -34,6 +34,12 @@
  * @cache:	enum resmem_cache_mode
  * @cache_set:	@cache was given per region (otherwise cache= applies)
  * @fw_ram:	discovery already found every page RAM in the firmware map
+ * @linear:	in the kernel's linear map (a device-tree region without
+ *		no-map): claimed inside System RAM, mapped write-back only
+ * @reusable:	the device tree lends it to the page allocator (refused)
+ * @readonly:	opening the device for writing fails (device tree read-only)
+ * @coherent:	DMA into it is cache-coherent: RESMEM_IOC_SYNC is a barrier
+ * @node_name:	device-tree node it came from, for messages ("" if none)
  * @param:	the regions= entry text this came from, for messages ("" if none)
  * @res_name:	label of @res in /proc/iomem ("resmem: <name>")
  * @res:	our claim in iomem_resource, NULL until claimed
@@ -54,6 +60,11 @@ struct resmem_region {
 	u32 cache;
 	bool cache_set;
 	bool fw_ram;
+	bool linear;
+	bool reusable;
+	bool readonly;
+	bool coherent;
+	char node_name[64];
 	char param[64];
 	char res_name[RESMEM_RES_NAME_MAX];
 	struct resource *res;
@@ -65,12 +76,17 @@ struct resmem_region {
 	atomic_t mappings;
 };
 
+/* main.c */
+int resmem_region_add(struct resmem_region *r);
+void resmem_region_remove(struct resmem_region *r);
+
 /* params.c */
 extern u32 resmem_default_cache;
 extern bool resmem_discover_enabled;
 int resmem_params_init(void);
 int resmem_parse_regions(struct list_head *out);
 const char *resmem_cache_name(u32 cache);
+bool resmem_name_ok(const char *name);
 
 /* discover.c */
 int resmem_discover(struct list_head *out);
@@ -103,6 +119,10 @@ unsigned long resmem_get_unmapped_area(struct file *file, unsigned long addr,
 int resmem_map_vma(struct resmem_region *r, struct vm_area_struct *vma,
 		   u64 offset);
 
+/* sync.c */
+int resmem_sync(struct resmem_region *r, u32 direction, u64 offset,
+		u64 length);
+
 /* ioctl.c */
 long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
@@ -113,5 +133,10 @@ extern const struct attribute_group *resmem_groups[];
 #define resmem_region_fmt		"%s [mem %#018llx-%#018llx]"
 #define resmem_region_arg(r)		(r)->name, (r)->phys, \
 					(r)->phys + (r)->size - 1
+
+/* One refusal, one line: "resmem: NAME [mem A-B]: refused: RULE; WHAT TO DO". */
+#define resmem_refuse(r, fmt, ...)					\
+	pr_err(resmem_region_fmt ": refused: " fmt "\n",		\
+	       resmem_region_arg(r), ##__VA_ARGS__)
 
 #endif /* _RESMEM_H */

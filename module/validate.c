@@ -18,9 +18,7 @@
 #include "compat.h"
 #include "resmem.h"
 
-#define refuse(r, fmt, ...)						\
-	pr_err(resmem_region_fmt ": refused: " fmt "\n",		\
-	       resmem_region_arg(r), ##__VA_ARGS__)
+#define refuse(r, fmt, ...)	resmem_refuse(r, fmt, ##__VA_ARGS__)
 
 struct busy_ctx {
 	u64 start;
@@ -53,6 +51,110 @@ static u64 first_non_fw_ram(u64 start, u64 size, enum resmem_fw_type *type)
 			cond_resched();
 	}
 	return U64_MAX;
+}
+
+/* System RAM resources nested in System RAM: the kernel image sections. */
+static int kernel_found(struct resource *res, void *arg)
+{
+	if (res->parent == &iomem_resource)
+		return 0;
+	return busy_found(res, arg);
+}
+
+/* The first page in [start, start + size) the page allocator may own. */
+static u64 first_unreserved_page(u64 start, u64 size)
+{
+	u64 p;
+
+	for (p = start; p - start < size; p += PAGE_SIZE) {
+		unsigned long pfn = PHYS_PFN(p);
+
+		if (!pfn_valid(pfn) || !PageReserved(pfn_to_page(pfn)))
+			return p;
+		if (!(p & (SZ_64M - 1)))
+			cond_resched();
+	}
+	return U64_MAX;
+}
+
+/*
+ * A /reserved-memory region the kernel accepted at boot is one of:
+ *  - no-map: memblock took it out of the linear map; /proc/iomem shows
+ *    it as a top-level "reserved" entry (IORES_DESC_RESERVED), like an
+ *    x86 memmap= range, and it is claimed the same way;
+ *  - without no-map: still System RAM in the linear map, kept from the
+ *    page allocator by memblock_reserve() (every page PageReserved) and
+ *    shown as a "reserved" child of System RAM.
+ * The kernel saves a node even when its reservation failed, and does not
+ * check a region against /memory or (without no-map) against the kernel
+ * image or the initrd, which the kernel frees after boot: all of that
+ * is checked here.
+ */
+static int validate_dt(struct resmem_region *r, u64 last)
+{
+	struct busy_ctx busy = {};
+	u64 bad;
+	int ret;
+
+	if (r->reusable) {
+		refuse(r, "node %s is 'reusable': the kernel lends that memory to the page allocator (CMA), so it is not ours to hand out%s; remove 'reusable' from the node",
+		       r->node_name, r->linear ? "" :
+		       " (and 'reusable' with 'no-map' contradict each other)");
+		return -EINVAL;
+	}
+
+	ret = region_intersects(r->phys, r->size, IORESOURCE_SYSTEM_RAM,
+				IORES_DESC_NONE);
+	if (!r->linear) {
+		if (ret != REGION_DISJOINT) {
+			refuse(r, "node %s says no-map but the range %s System RAM: the kernel did not take it out of the linear map (look for 'failed to reserve memory' in the boot log: it overlaps the kernel or another reservation); move the region to free RAM",
+			       r->node_name,
+			       ret == REGION_INTERSECTS ? "is" : "overlaps");
+			return -EINVAL;
+		}
+		ret = resmem_reserved_intersects(r->phys, r->size);
+		if (ret != REGION_INTERSECTS) {
+			refuse(r, "node %s: %s the memory the /memory nodes describe (see /proc/iomem); put the region inside RAM",
+			       r->node_name, ret == REGION_DISJOINT ?
+			       "not inside" : "only partly inside");
+			return -EINVAL;
+		}
+		walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_BUSY, r->phys,
+				    last, &busy, busy_found);
+		if (busy.found) {
+			refuse(r, "node %s: [mem %#018llx-%#018llx] inside it is in use (flags %#lx; see /proc/iomem); use a range nothing else claims",
+			       r->node_name, busy.start, busy.end, busy.flags);
+			return -EINVAL;
+		}
+		return 0;
+	}
+
+	if (ret != REGION_INTERSECTS) {
+		refuse(r, "node %s: %s System RAM (the memory the /memory nodes describe); put the region inside RAM",
+		       r->node_name, ret == REGION_DISJOINT ?
+		       "not inside" : "only partly inside");
+		return -EINVAL;
+	}
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM, r->phys,
+			    last, &busy, kernel_found);
+	if (busy.found) {
+		refuse(r, "node %s: overlaps the kernel image [mem %#018llx-%#018llx] (see /proc/iomem); move the region away from the kernel",
+		       r->node_name, busy.start, busy.end);
+		return -EINVAL;
+	}
+	bad = first_unreserved_page(r->phys, r->size);
+	if (bad != U64_MAX) {
+		refuse(r, "node %s: page at %#llx belongs to the page allocator (the boot did not reserve it, or it was the initrd, which is freed after boot); move the region to RAM nothing else uses",
+		       r->node_name, bad);
+		return -EINVAL;
+	}
+	if (r->cache != RESMEM_CACHE_WB) {
+		refuse(r, "node %s: %s needs no-map: without it the region stays in the kernel's write-back linear map and a second, %s mapping would alias it; add no-map to the node or use resmem,cache = \"write-back\"",
+		       r->node_name, resmem_cache_name(r->cache),
+		       resmem_cache_name(r->cache));
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /**
@@ -93,7 +195,8 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 		       bits, (1ULL << bits) - 1);
 		return -EINVAL;
 	}
-	if (r->phys < SZ_1M) {
+	/* An x86 rule (BIOS data); arm64 boards may well have RAM at 0. */
+	if (r->phys < SZ_1M && r->source != RESMEM_SOURCE_DEVICETREE) {
 		refuse(r, "below 1 MiB, where the BIOS and the kernel keep their own data; use an address at or above 1 MiB (ideally above 4 GiB)");
 		return -EINVAL;
 	}
@@ -104,6 +207,9 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 			return -EINVAL;
 		}
 	}
+
+	if (r->source == RESMEM_SOURCE_DEVICETREE)
+		return validate_dt(r, last);
 
 	/* In use by the kernel as ordinary memory? */
 	ret = region_intersects(r->phys, r->size, IORESOURCE_SYSTEM_RAM,
@@ -116,8 +222,7 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 	}
 
 	/* Fully inside Reserved entries, so not MMIO, a PCI window or a hole. */
-	ret = region_intersects(r->phys, r->size, IORESOURCE_MEM,
-				IORES_DESC_RESERVED);
+	ret = resmem_reserved_intersects(r->phys, r->size);
 	if (ret != REGION_INTERSECTS) {
 		refuse(r, "%s; only memory reserved at boot with memmap=SIZE$ADDR can be used (see /proc/iomem)",
 		       ret == REGION_DISJOINT ?
