@@ -7,6 +7,14 @@
  *                                     as key=value or errno=NAME.
  *   resprobe ioctl DEV CMD            any command number: prints ok or errno=NAME
  *   resprobe hold DEV LEN SECONDS     maps [0, LEN), closes the fd, sleeps
+ *   resprobe sync DEV DIR OFF LEN [SIZE [FILL]]
+ *                                     RESMEM_IOC_SYNC with direction DIR (a number),
+ *                                     struct size SIZE, FILL past the struct: ok or
+ *                                     errno=NAME
+ *   resprobe memset DEV OFF LEN BYTE  memset() (the C library's: DC ZVA, unaligned
+ *                                     stores) through a MAP_SHARED mapping of
+ *                                     [OFF, OFF + LEN) rounded out to pages, then
+ *                                     memcpy() it back and compare: ok
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +39,8 @@ static const char *errname(int e)
 	case EACCES: return "EACCES";
 	case EPERM: return "EPERM";
 	case ENOSPC: return "ENOSPC";
+	case EROFS: return "EROFS";
+	case EINTR: return "EINTR";
 	default: return strerrorname_np(e) ? strerrorname_np(e) : "E?";
 	}
 }
@@ -67,7 +77,7 @@ static int info(int fd, size_t size, int fill)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: resprobe info DEV [SIZE [FILL]] | ioctl DEV CMD | hold DEV LEN SECONDS\n");
+		fprintf(stderr, "usage: resprobe info DEV [SIZE [FILL]] | ioctl DEV CMD | hold DEV LEN SECONDS | sync DEV DIR OFF LEN [SIZE [FILL]] | memset DEV OFF LEN BYTE\n");
 		return 2;
 	}
 	int fd = open(argv[2], O_RDWR);
@@ -104,6 +114,49 @@ int main(int argc, char **argv)
 		printf("holding\n");
 		fflush(stdout);
 		sleep((unsigned)atoi(argv[4]));
+		return 0;
+	}
+	if (!strcmp(argv[1], "sync") && argc >= 6) {
+		size_t size = argc > 6 ? strtoull(argv[6], NULL, 0) : sizeof(struct resmem_sync);
+		int fill = argc > 7 ? (int)strtol(argv[7], NULL, 0) : 0;
+		unsigned char buf[256];
+		struct resmem_sync *s = (struct resmem_sync *)buf;
+
+		if (size > sizeof(buf))
+			return 2;
+		memset(buf, fill, sizeof(buf));
+		memset(buf, 0, sizeof(*s));
+		s->size = (uint32_t)size;
+		s->direction = (uint32_t)strtoul(argv[3], NULL, 0);
+		s->offset = strtoull(argv[4], NULL, 0);
+		s->length = strtoull(argv[5], NULL, 0);
+		if (ioctl(fd, RESMEM_IOC_SYNC, buf))
+			printf("errno=%s\n", errname(errno));
+		else
+			printf("ok\n");
+		return 0;
+	}
+	if (!strcmp(argv[1], "memset") && argc == 6) {
+		size_t off = strtoull(argv[3], NULL, 0), len = strtoull(argv[4], NULL, 0);
+		int byte = (int)strtol(argv[5], NULL, 0);
+		size_t pg = (size_t)sysconf(_SC_PAGESIZE), start = off & ~(pg - 1);
+		size_t maplen = (off + len - start + pg - 1) & ~(pg - 1);
+		unsigned char *p = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+					(off_t)start);
+		unsigned char *copy = malloc(len);
+
+		if (p == MAP_FAILED || !copy) {
+			printf("errno=%s\n", errname(errno));
+			return 1;
+		}
+		memset(p + (off - start), byte, len);
+		memcpy(copy, p + (off - start), len);
+		for (size_t i = 0; i < len; i++)
+			if (copy[i] != (unsigned char)byte) {
+				printf("mismatch_at=%zu\n", i);
+				return 1;
+			}
+		printf("ok\n");
 		return 0;
 	}
 	fprintf(stderr, "resprobe: bad arguments\n");

@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "check", "explain whether memmap= reservations took effect", cmd_check, help_check },
 	{ "plan", "suggest a memmap= inside usable RAM", cmd_plan, help_plan },
 	{ "dt", "add or check device-tree /reserved-memory regions", cmd_dt, help_dt },
+	{ "sync", "cache maintenance for non-coherent DMA", cmd_sync, help_sync },
 	{ "capture", "stream data into a crash-safe ring in a region", cmd_capture, help_capture },
 	{ "drain", "copy committed ring records out, in order", cmd_drain, help_drain },
 	{ "ring", "show (or reset) the ring header of a region", cmd_ring, help_ring },

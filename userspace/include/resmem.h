@@ -110,6 +110,16 @@ int resmem_map(const struct resmem_region *r, uint64_t off, uint64_t len,
 /* resmem_sync - msync(MS_SYNC) a mapped window.  Returns 0 or -errno. */
 int resmem_sync(void *addr, uint64_t len);
 
+/*
+ * resmem_dma_sync - RESMEM_IOC_SYNC on bytes [off, off + len) of an open region:
+ * @direction RESMEM_SYNC_FOR_DEVICE writes dirty CPU cache lines back before a
+ * device reads, RESMEM_SYNC_FOR_CPU drops cached copies before the CPU reads
+ * what a device wrote.  Only a barrier on coherent regions (RESMEM_INFO_COHERENT).
+ * Returns 0, -EINVAL (bad direction or range), or the ioctl's -errno.
+ */
+int resmem_dma_sync(const struct resmem_region *r, uint32_t direction, uint64_t off,
+		    uint64_t len);
+
 /* resmem_unmap - munmap a window from resmem_map().  Returns 0 or -errno. */
 int resmem_unmap(void *addr, uint64_t len);
 
