@@ -23,6 +23,7 @@
 
 #include "compat.h"
 #include "resmem.h"
+#include "ring.h"
 
 /*
  * Accepted, claimed regions with devices: regions= and memmap= ones in
@@ -51,6 +52,7 @@ static void resmem_remove_all(void)
 
 	list_for_each_entry_safe_reverse(r, tmp, &resmem_regions, node) {
 		list_del(&r->node);
+		resmem_producer_region_del(r);
 		resmem_chardev_del(r);
 		resmem_region_release(r);
 		resmem_region_free(r);
@@ -110,6 +112,9 @@ static int add_region_locked(struct resmem_region *r)
 	}
 	resmem_next_minor++;
 	list_add_tail(&r->node, &resmem_regions);
+	if (resmem_producer_region_add(r))
+		pr_warn(resmem_region_fmt ": out of memory: not available to in-kernel producers\n",
+			resmem_region_arg(r));
 	pr_info(resmem_region_fmt ": /dev/resmem/%s, %llu MiB, %s%s, from %s\n",
 		resmem_region_arg(r), r->name, r->size >> 20,
 		resmem_cache_name(r->cache), r->readonly ? ", read-only" : "",
@@ -146,6 +151,7 @@ void resmem_region_remove(struct resmem_region *r)
 	mutex_lock(&resmem_lock);
 	list_del(&r->node);
 	mutex_unlock(&resmem_lock);
+	resmem_producer_region_del(r);
 	resmem_chardev_del(r);
 	resmem_region_release(r);
 	resmem_region_free(r);

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * In-kernel producer API (resmem_producer.h): a device driver looks a
+ * region up by name, gets it DMA-mapped for its device, and streams records
+ * into the region's ring.  A valid ring already in the region (from before a
+ * warm reboot, kexec or panic) is kept and continued; nothing is zeroed.
+ *
+ * Regions are registered here by main.c as they get their devices.  A
+ * producer holds a reference on this module, so resmem cannot be unloaded
+ * (and the region cannot go away) until resmem_producer_put().
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+#include "compat.h"
+#include "resmem.h"
+#include "resmem_producer.h"
+#include "ring.h"
+
+/**
+ * struct resmem_producer - one driver producing into one region
+ * @node:	entry in resmem_producers
+ * @region:	the region
+ * @dev:	the device that writes the records (DMA)
+ * @dma:	bus address of the region's first byte for @dev
+ * @ring:	the ring state
+ * @active:	a driver holds this producer
+ */
+struct resmem_producer {
+	struct list_head node;
+	struct resmem_region *region;
+	struct device *dev;
+	dma_addr_t dma;
+	struct resmem_kring ring;
+	bool active;
+};
+
+static LIST_HEAD(resmem_producers);
+static DEFINE_MUTEX(resmem_producers_lock);
+
+/**
+ * resmem_producer_region_add() - make a region available to producers
+ * @r: a region with its device
+ *
+ * Logs whether a valid ring is in it (it is kept either way).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int resmem_producer_region_add(struct resmem_region *r)
+{
+	struct resmem_producer *p;
+	struct resmem_ring_hdr *h = r->kaddr;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	p->region = r;
+	mutex_lock(&resmem_producers_lock);
+	list_add_tail(&p->node, &resmem_producers);
+	mutex_unlock(&resmem_producers_lock);
+	if (h && r->size >= RESMEM_RING_HDR_SIZE &&
+	    !resmem_kring_check(h, r->size))
+		pr_info(resmem_region_fmt ": ring kept: epoch %llu, next seq %llu, %llu bytes committed since tail\n",
+			resmem_region_arg(r), READ_ONCE(h->epoch),
+			READ_ONCE(h->head_seq),
+			READ_ONCE(h->head) >= READ_ONCE(h->tail) ?
+			READ_ONCE(h->head) - READ_ONCE(h->tail) :
+			READ_ONCE(h->pos_mod) - READ_ONCE(h->tail) + READ_ONCE(h->head));
+	return 0;
+}
+
+/**
+ * resmem_producer_region_del() - forget a region (module exit)
+ * @r: the region; no producer can be active (they hold the module)
+ */
+void resmem_producer_region_del(struct resmem_region *r)
+{
+	struct resmem_producer *p, *tmp;
+
+	mutex_lock(&resmem_producers_lock);
+	list_for_each_entry_safe(p, tmp, &resmem_producers, node) {
+		if (p->region == r) {
+			WARN_ON(p->active);
+			list_del(&p->node);
+			kfree(p);
+		}
+	}
+	mutex_unlock(&resmem_producers_lock);
+}
+
+/**
+ * resmem_producer_get() - become the producer of a region's ring
+ * @name: region name (as in /dev/resmem/NAME)
+ * @dev: the device that will write records by DMA (its DMA mask must be
+ *	 set); the region is mapped for it with dma_map_resource(), which
+ *	 goes through the IOMMU when the device is behind one
+ * @flags: RESMEM_PRODUCER_OVERWRITE (overwrite unread records when full),
+ *	   RESMEM_PRODUCER_RESET (start an empty ring instead of continuing a
+ *	   valid one)
+ *
+ * Continues a valid ring found in the region (epoch + 1), otherwise writes
+ * a new empty ring header.  Holds a reference on the resmem module until
+ * resmem_producer_put().  Records are CRC-checked by the CPU at commit, so
+ * the device must be DMA-coherent or the region mapped uncached/WC.
+ * Context: process context; may sleep.
+ *
+ * Return: the producer, or ERR_PTR(): -ENOENT (no such region), -EBUSY (it
+ * has a producer), -EOPNOTSUPP (uncached region: no plain kernel mapping),
+ * -EINVAL (too small for a ring), -EIO (DMA mapping failed), -ENODEV.
+ */
+struct resmem_producer *resmem_producer_get(const char *name,
+					    struct device *dev,
+					    unsigned int flags)
+{
+	struct resmem_producer *p, *found = NULL;
+	struct resmem_region *r;
+	int ret, kept;
+
+	if (!dev)
+		return ERR_PTR(-EINVAL);
+	if (!try_module_get(THIS_MODULE))
+		return ERR_PTR(-ENODEV);
+	mutex_lock(&resmem_producers_lock);
+	list_for_each_entry(p, &resmem_producers, node) {
+		if (!strcmp(p->region->name, name)) {
+			found = p;
+			break;
+		}
+	}
+	ret = -ENOENT;
+	if (!found)
+		goto unlock;
+	p = found;
+	r = p->region;
+	ret = -EBUSY;
+	if (p->active)
+		goto unlock;
+	ret = -EOPNOTSUPP;
+	if (!r->kaddr) {
+		dev_warn_ratelimited(dev, "resmem: region %s is uncached: the producer API needs a write-back or write-combining region (cache=wb|wc)\n",
+				     name);
+		goto unlock;
+	}
+	kept = resmem_kring_open(&p->ring, r->kaddr, r->size,
+				 flags & RESMEM_PRODUCER_RESET);
+	ret = kept;
+	if (kept < 0)
+		goto unlock;
+	p->dma = dma_map_resource(dev, r->phys, r->size, DMA_BIDIRECTIONAL, 0);
+	if (dma_mapping_error(dev, p->dma)) {
+		dev_warn_ratelimited(dev, "resmem: cannot DMA-map region %s [mem %#llx-%#llx] for this device (DMA mask too small or IOMMU out of space)\n",
+				     name, r->phys, r->phys + r->size - 1);
+		ret = -EIO;
+		goto unlock;
+	}
+	p->dev = get_device(dev);
+	p->active = true;
+	resmem_kring_attach(&p->ring, RESMEM_RING_F_KERNEL |
+			    ((flags & RESMEM_PRODUCER_OVERWRITE) ?
+			     RESMEM_RING_F_OVERWRITE : 0));
+	mutex_unlock(&resmem_producers_lock);
+	dev_info(dev, "resmem: producing into %s (%s ring, epoch %u, next seq %llu, dma %pad)\n",
+		 name, kept ? "kept" : "new", p->ring.epoch, p->ring.head_seq,
+		 &p->dma);
+	return p;
+
+unlock:
+	mutex_unlock(&resmem_producers_lock);
+	module_put(THIS_MODULE);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(resmem_producer_get);
+
+/**
+ * resmem_producer_put() - stop producing: mark the stream closed, unmap
+ * @p: from resmem_producer_get(); a reserved, uncommitted record is dropped
+ *
+ * The device must no longer write to the region.
+ * Context: process context.
+ */
+void resmem_producer_put(struct resmem_producer *p)
+{
+	if (IS_ERR_OR_NULL(p))
+		return;
+	resmem_kring_close(&p->ring);
+	dma_unmap_resource(p->dev, p->dma, p->region->size, DMA_BIDIRECTIONAL, 0);
+	mutex_lock(&resmem_producers_lock);
+	p->active = false;
+	put_device(p->dev);
+	p->dev = NULL;
+	mutex_unlock(&resmem_producers_lock);
+	module_put(THIS_MODULE);
+}
+EXPORT_SYMBOL_GPL(resmem_producer_put);
+
+/**
+ * resmem_producer_phys() - physical address of the region's first byte
+ * @p: the producer
+ *
+ * Return: the address.
+ */
+phys_addr_t resmem_producer_phys(const struct resmem_producer *p)
+{
+	return p->region->phys;
+}
+EXPORT_SYMBOL_GPL(resmem_producer_phys);
+
+/**
+ * resmem_producer_dma() - bus address of the region's first byte
+ * @p: the producer
+ *
+ * Return: the address for the device given to resmem_producer_get().
+ */
+dma_addr_t resmem_producer_dma(const struct resmem_producer *p)
+{
+	return p->dma;
+}
+EXPORT_SYMBOL_GPL(resmem_producer_dma);
+
+/**
+ * resmem_producer_vaddr() - kernel mapping of the region's first byte
+ * @p: the producer
+ *
+ * Return: the address (the ring header lives there).
+ */
+void *resmem_producer_vaddr(const struct resmem_producer *p)
+{
+	return p->region->kaddr;
+}
+EXPORT_SYMBOL_GPL(resmem_producer_vaddr);
+
+/**
+ * resmem_producer_size() - size of the region
+ * @p: the producer
+ *
+ * Return: bytes.
+ */
+u64 resmem_producer_size(const struct resmem_producer *p)
+{
+	return p->region->size;
+}
+EXPORT_SYMBOL_GPL(resmem_producer_size);
+
+/**
+ * resmem_producer_reserve() - reserve the next record of the ring
+ * @p: the producer
+ * @len: payload bytes the device will write
+ * @slot: out: where the payload goes (bus and kernel address), its seq
+ *
+ * The record is invisible to readers until resmem_producer_commit().
+ * Context: any; the caller serializes reserve/commit.
+ *
+ * Return: 0, -ENOSPC (ring full and not overwriting: counted as dropped),
+ * -EMSGSIZE (@len too big for the ring), -EBUSY (a record is reserved).
+ */
+int resmem_producer_reserve(struct resmem_producer *p, u32 len,
+			    struct resmem_slot *slot)
+{
+	u64 off;
+	int ret;
+
+	ret = resmem_kring_reserve(&p->ring, len, &off);
+	if (ret)
+		return ret;
+	off += RESMEM_RING_HDR_SIZE;
+	slot->dma = p->dma + off;
+	slot->vaddr = (u8 *)p->region->kaddr + off;
+	slot->len = len;
+	slot->seq = p->ring.head_seq;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(resmem_producer_reserve);
+
+/**
+ * resmem_producer_commit() - publish the reserved record
+ * @p: the producer
+ * @len: bytes the device wrote (at most the reserved length)
+ *
+ * Call only once the device's write has completed and is visible to the
+ * CPU: the CRC is computed over the payload now, then the ring's head moves
+ * (store-release), making the whole record visible to readers at once.
+ * Context: any; the caller serializes reserve/commit.
+ *
+ * Return: 0, or -EINVAL (nothing reserved, @len too big).
+ */
+int resmem_producer_commit(struct resmem_producer *p, u32 len)
+{
+	dma_rmb();	/* the device's payload before our CRC reads */
+	return resmem_kring_commit(&p->ring, len);
+}
+EXPORT_SYMBOL_GPL(resmem_producer_commit);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The ring format (docs/ring-format.md) as the kernel producer writes it.
+ * ring.c: the format; producer.c: the exported API around it.
+ */
+#ifndef _RESMEM_RING_H
+#define _RESMEM_RING_H
+
+#include <linux/types.h>
+#include <uapi/linux/resmem.h>
+
+/**
+ * struct resmem_kring - producer view of a ring in kernel-mapped memory
+ * @hdr:	the header, at the region's first byte
+ * @data:	the data area
+ * @data_size:	bytes in the data area
+ * @pos_mod:	positions wrap here
+ * @flags:	RESMEM_RING_F_* of this producer session
+ * @epoch:	low 32 bits of the header's epoch for this session
+ * @head:	committed end (producer's copy)
+ * @head_seq:	next sequence number
+ * @tail:	oldest record not overwritten
+ * @tail_seq:	its sequence number
+ * @reserved:	a record is reserved and not committed
+ * @rsv_pos:	its position
+ * @rsv_len:	its reserved payload length
+ */
+struct resmem_kring {
+	struct resmem_ring_hdr *hdr;
+	u8 *data;
+	u64 data_size;
+	u64 pos_mod;
+	u32 flags;
+	u32 epoch;
+	u64 head, head_seq, tail, tail_seq;
+	bool reserved;
+	u64 rsv_pos;
+	u32 rsv_len;
+};
+
+u32 resmem_crc32c(u32 crc, const void *buf, size_t len);
+int resmem_kring_check(const struct resmem_ring_hdr *h, u64 region_size);
+int resmem_kring_open(struct resmem_kring *k, void *base, u64 region_size,
+		      bool reset);
+void resmem_kring_attach(struct resmem_kring *k, u32 flags);
+void resmem_kring_close(struct resmem_kring *k);
+int resmem_kring_reserve(struct resmem_kring *k, u32 len, u64 *data_off);
+int resmem_kring_commit(struct resmem_kring *k, u32 len);
+
+/* producer.c: regions available to resmem_producer_get() */
+struct resmem_region;
+int resmem_producer_region_add(struct resmem_region *r);
+void resmem_producer_region_del(struct resmem_region *r);
+
+#endif /* _RESMEM_RING_H */
