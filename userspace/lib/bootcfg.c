@@ -41,6 +41,7 @@ static int strv_add(struct strv *s, const char *p, size_t len)
 			return -ENOMEM;
 		s->v = bigger;
 		s->cap = cap;
+		s->v[s->n] = NULL;	/* terminated even if the copy below fails */
 	}
 	copy = malloc(len + 1);
 	if (!copy)
