@@ -43,8 +43,9 @@ guest-helpers:
 test-modules:
 	@test -n "$(KREL)" || { echo "make test-modules: no kernel headers at KDIR=$(KDIR)"; exit 2; }
 	@mkdir -p $(BUILD)/$(KREL)/testmods
-	@cp -p tests/kmod/Kbuild tests/kmod/*.c $(BUILD)/$(KREL)/testmods/
-	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KREL)/testmods modules
+	@cp -p tests/kmod/Kbuild tests/kmod/*.c module/resmem_producer.h $(BUILD)/$(KREL)/testmods/
+	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KREL)/testmods \
+	    $(if $(wildcard $(BUILD)/$(KREL)/obj/Module.symvers),KBUILD_EXTRA_SYMBOLS=$(BUILD)/$(KREL)/obj/Module.symvers) modules
 
 deps:
 	@tests/install-deps.sh

@@ -44,9 +44,9 @@ def build_all(k):
     """Module, test modules, tools and guest helpers for kernel k."""
     kernels.fetch(k)
     _make("guest-helpers", f"ARCH={k.arch}")
-    _make("test-modules", *kbuild_args(k))
     if glob.glob(os.path.join(REPO, "module", "*.c")):
         _make("module", *kbuild_args(k))
+    _make("test-modules", *kbuild_args(k))     # after the module: its Module.symvers
     if os.path.exists(os.path.join(REPO, "userspace", "Makefile")):
         _make("tools", f"ARCH={k.arch}")
 

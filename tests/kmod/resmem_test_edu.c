@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test-only: a driver for QEMU's "edu" PCI device (docs/specs/edu.rst) that
+ * proves the resmem in-kernel producer API with real device DMA.  At probe
+ * it becomes the producer of region @region and, for each of @records
+ * records of @len bytes, has the CPU write the expected bytes into a
+ * coherent bounce buffer, the device DMA them into its internal buffer and
+ * then DMA them from there into the reserved record (slot.dma), and commits.
+ * Record seq s holds pattern seq:@seed at stream offset s * @len, as
+ * `resmem capture --generate` would write it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+
+#include "resmem_producer.h"
+
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_CNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_CMD_START	1
+#define EDU_CMD_TO_RAM	2
+#define EDU_BUF		0x40000
+#define EDU_BUF_SIZE	4096
+
+static char *region = "region0";
+module_param(region, charp, 0444);
+static unsigned int records = 16;
+module_param(records, uint, 0444);
+static unsigned int len = 4096;
+module_param(len, uint, 0444);
+static ulong seed = 1;
+module_param(seed, ulong, 0444);
+static bool reset;
+module_param(reset, bool, 0444);
+
+static u64 seq_word(u64 s, u64 w)
+{
+	u64 x = s ^ w;
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static int edu_dma(struct pci_dev *pdev, void __iomem *bar, u64 src, u64 dst,
+		   u32 n, u32 cmd)
+{
+	int i;
+
+	writeq(src, bar + EDU_DMA_SRC);
+	writeq(dst, bar + EDU_DMA_DST);
+	writeq(n, bar + EDU_DMA_CNT);
+	writeq(cmd | EDU_CMD_START, bar + EDU_DMA_CMD);
+	for (i = 0; i < 5000; i++) {
+		if (!(readq(bar + EDU_DMA_CMD) & EDU_CMD_START))
+			return 0;
+		usleep_range(500, 1000);
+	}
+	dev_err(&pdev->dev, "DMA %#llx -> %#llx (%u bytes) did not finish\n", src, dst, n);
+	return -ETIMEDOUT;
+}
+
+static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct resmem_producer *p;
+	struct resmem_slot slot;
+	void __iomem *bar;
+	dma_addr_t bounce_dma;
+	u64 *bounce, lo = U64_MAX, hi = 0;
+	unsigned int i, w;
+	int ret;
+
+	if (!len || len > EDU_BUF_SIZE || len % 8)
+		return -EINVAL;
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+	bar = pcim_iomap(pdev, 0, 0);
+	if (!bar)
+		return -ENOMEM;
+	bounce = dmam_alloc_coherent(&pdev->dev, EDU_BUF_SIZE, &bounce_dma, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+	p = resmem_producer_get(region, &pdev->dev, reset ? RESMEM_PRODUCER_RESET : 0);
+	if (IS_ERR(p)) {
+		dev_err(&pdev->dev, "resmem_producer_get(%s): %ld\n", region, PTR_ERR(p));
+		return PTR_ERR(p);
+	}
+	for (i = 0; i < records; i++) {
+		ret = resmem_producer_reserve(p, len, &slot);
+		if (ret)
+			break;
+		for (w = 0; w < len / 8; w++)
+			bounce[w] = cpu_to_le64(seq_word(seed, slot.seq * len + w * 8));
+		ret = edu_dma(pdev, bar, bounce_dma, EDU_BUF, len, 0);
+		if (!ret)
+			ret = edu_dma(pdev, bar, EDU_BUF, slot.dma, len, EDU_CMD_TO_RAM);
+		if (ret)
+			break;
+		lo = min_t(u64, lo, slot.dma);
+		hi = max_t(u64, hi, slot.dma + len);
+		ret = resmem_producer_commit(p, len);
+		if (ret)
+			break;
+	}
+	dev_info(&pdev->dev, "resmem-edu: %u records of %u bytes DMAed into %s at bus %#llx-%#llx (phys base %pa), last seq %llu, status %d\n",
+		 i, len, region, lo, hi, &(phys_addr_t){ resmem_producer_phys(p) },
+		 slot.seq, ret);
+	resmem_producer_put(p);
+	return ret;
+}
+
+static const struct pci_device_id edu_ids[] = {
+	{ PCI_DEVICE(0x1234, 0x11e8) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, edu_ids);
+
+static struct pci_driver edu_driver = {
+	.name = "resmem_test_edu",
+	.id_table = edu_ids,
+	.probe = edu_probe,
+};
+module_pci_driver(edu_driver);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("resmem test: QEMU edu DMA into a resmem ring");
