@@ -50,7 +50,7 @@ def drain_and_verify(guest, seed, extra=""):
 def test_edu_dma_through_producer_api(guest):
     """16 records DMAed by the edu device into the ring above 4 GiB, read back
     by drain (mmap) and checked byte for byte, and by the host."""
-    seed, n, reclen = 0x5EED, 16, 4096
+    seed, n, reclen = 0x5EED, 16, 2048
     guest.run("modprobe resmem")
     guest.run(f"insmod /lib/modules/$(uname -r)/testmods/resmem_test_edu.ko "
               f"records={n} len={reclen} seed={seed} reset=1")
