@@ -73,6 +73,14 @@ static bool is_rmem_child(struct device_node *np)
 	return ret;
 }
 
+/* The size in the first entry of @np's reg (cells checked by the caller). */
+static u64 reg_size(struct device_node *np, u32 ac, u32 sc)
+{
+	const __be32 *reg = of_get_property(np, "reg", NULL);
+
+	return reg && sc ? of_read_number(reg + ac, sc) : 0;
+}
+
 /*
  * Why did the kernel not record @mem at boot?  The checks mirror
  * drivers/of/of_reserved_mem.c: the /reserved-memory node must have the
@@ -105,6 +113,9 @@ static void refuse_unrecorded(const char *name, struct device_node *mem)
 	else if (!len || len % ((ac + sc) * 4))
 		pr_err("%s (%pOF): refused: reg is %d bytes, not a whole number of %u-byte entries (#address-cells = <%u>, #size-cells = <%u>), so the kernel skipped the node at boot ('invalid reg property'); write each address with %u cells and each size with %u\n",
 		       name, mem, len, (ac + sc) * 4, ac, sc, ac, sc);
+	else if (!reg_size(mem, ac, sc))
+		pr_err("%s (%pOF): refused: reg gives size 0, so nothing was reserved at boot; give the region a size of at least one page (%lu bytes)\n",
+		       name, mem, PAGE_SIZE);
 	else
 		pr_err("%s (%pOF): refused: the kernel recorded no reservation for this node at boot (see the 'OF: reserved mem' lines of the boot log)\n",
 		       name, mem);

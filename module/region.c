@@ -203,7 +203,7 @@ static void region_unmap(struct resmem_region *r)
  */
 static int claim_linear(struct resmem_region *r)
 {
-	struct resource *res;
+	struct resource *res, *child;
 	int ret;
 
 	res = kzalloc(sizeof(*res), GFP_KERNEL);
@@ -215,12 +215,32 @@ static int claim_linear(struct resmem_region *r)
 	res->flags = IORESOURCE_MEM | IORESOURCE_BUSY | IORESOURCE_EXCLUSIVE;
 	ret = insert_resource(&iomem_resource, res);
 	if (ret) {
-		pr_err(resmem_region_fmt ": refused: cannot claim it, a resource in /proc/iomem overlaps it partly; pick a range nothing else uses\n",
+		pr_err(resmem_region_fmt ": refused: cannot claim it, a resource in /proc/iomem overlaps it partly (the kernel image or a driver's region); pick a range nothing else uses\n",
 		       resmem_region_arg(r));
 		kfree(res);
 		return -EBUSY;
 	}
 	r->res = res;
+
+	/*
+	 * insert_resource() adopts whatever lies wholly inside as children.
+	 * Only the boot's "reserved" entries (busy, not System RAM) may; the
+	 * kernel image sections ("Kernel code", "Kernel data": System RAM
+	 * resources nested in System RAM) must not.  walk_iomem_res_desc()
+	 * cannot find those (it moves past the System RAM entry containing
+	 * them), so look at our own new resource's children: only
+	 * insert_resource() of a range inside ours could change them.
+	 */
+	for (child = res->child; child; child = child->sibling) {
+		if ((child->flags & IORESOURCE_SYSRAM) ||
+		    !(child->flags & IORESOURCE_BUSY)) {
+			pr_err(resmem_region_fmt ": refused: node %s contains %pR '%s' (the kernel image, see /proc/iomem); move the region away from it\n",
+			       resmem_region_arg(r), r->node_name, child,
+			       child->name);
+			ret = -EBUSY;
+			goto remove_resource;
+		}
+	}
 
 	ret = region_map(r);
 	if (ret) {

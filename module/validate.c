@@ -53,14 +53,6 @@ static u64 first_non_fw_ram(u64 start, u64 size, enum resmem_fw_type *type)
 	return U64_MAX;
 }
 
-/* System RAM resources nested in System RAM: the kernel image sections. */
-static int kernel_found(struct resource *res, void *arg)
-{
-	if (res->parent == &iomem_resource)
-		return 0;
-	return busy_found(res, arg);
-}
-
 /* The first page in [start, start + size) the page allocator may own. */
 static u64 first_unreserved_page(u64 start, u64 size)
 {
@@ -87,8 +79,9 @@ static u64 first_unreserved_page(u64 start, u64 size)
  *    shown as a "reserved" child of System RAM.
  * The kernel saves a node even when its reservation failed, and does not
  * check a region against /memory or (without no-map) against the kernel
- * image or the initrd, which the kernel frees after boot: all of that
- * is checked here.
+ * image or the initrd, which the kernel frees after boot: all of that is
+ * checked here, except the kernel image of a region without no-map,
+ * which region.c finds when it claims the range.
  */
 static int validate_dt(struct resmem_region *r, u64 last)
 {
@@ -135,16 +128,10 @@ static int validate_dt(struct resmem_region *r, u64 last)
 		       "not inside" : "only partly inside");
 		return -EINVAL;
 	}
-	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM, r->phys,
-			    last, &busy, kernel_found);
-	if (busy.found) {
-		refuse(r, "node %s: overlaps the kernel image [mem %#018llx-%#018llx] (see /proc/iomem); move the region away from the kernel",
-		       r->node_name, busy.start, busy.end);
-		return -EINVAL;
-	}
+	/* The kernel image (PageReserved too) is refused by the claim. */
 	bad = first_unreserved_page(r->phys, r->size);
 	if (bad != U64_MAX) {
-		refuse(r, "node %s: page at %#llx belongs to the page allocator (the boot did not reserve it, or it was the initrd, which is freed after boot); move the region to RAM nothing else uses",
+		refuse(r, "node %s: page at %#llx belongs to the page allocator (the boot did not reserve it, or the kernel freed it after boot: its init sections or the initrd); move the region to RAM nothing else uses",
 		       r->node_name, bad);
 		return -EINVAL;
 	}
