@@ -1,24 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mmap of a region: MAP_SHARED windows, mapped eagerly with physical PFNs.
+ * mmap of a region: MAP_SHARED windows of physical PFNs.
  *
- * resmem_mmap() checks the request and sets the VMA up; resmem_map_vma()
- * fills the page tables.  A huge-page fault path (6.12) can replace the
- * latter without touching the checks.
+ * resmem_mmap() checks the request and sets the VMA up; how the page
+ * tables get filled is chosen once per kernel (compat.h,
+ * RESMEM_HAVE_HUGE_PFNMAP) in the one #if block below:
+ *  - huge PFN maps (6.12+): nothing at mmap() time; each fault installs
+ *    the largest entry that fits: 1 GiB where the window's physical
+ *    address, the virtual address and the VMA allow it, else 2 MiB, else
+ *    4 KiB at ragged edges.  resmem_get_unmapped_area() aligns mmap(NULL)
+ *    addresses so the big entries are possible.  The THP sysfs setting
+ *    ("never", or "madvise", which PFN maps cannot opt into) is applied
+ *    by the mm before ->huge_fault is called: then everything is 4 KiB.
+ *  - otherwise (6.1): the whole VMA is mapped eagerly with 4 KiB entries
+ *    by remap_pfn_range() in chunks (resmem_map_vma()).
  *
  * Policy for what user space can do to a mapping afterwards:
- *  - fork: the child shares the mapping (page tables are copied);
- *  - partial munmap / mprotect split the VMA; ->open counts each piece;
+ *  - fork: the child shares the mapping (page tables are copied, huge
+ *    entries as huge entries);
+ *  - partial munmap / mprotect split the VMA; ->open counts each piece; a
+ *    huge entry that no longer fits its VMA is zapped and refaulted with
+ *    smaller ones;
  *  - mremap may shrink or move, never grow (VM_DONTEXPAND: EFAULT);
- *  - mlock, MAP_LOCKED, MAP_POPULATE are no-ops: everything is mapped
- *    already and there are no struct pages to pin (VM_PFNMAP|VM_IO, which
- *    also keeps get_user_pages() and core dumps away).
+ *  - mlock, MAP_LOCKED, MAP_POPULATE are no-ops: there are no struct
+ *    pages to pin (VM_PFNMAP|VM_IO, which also keeps get_user_pages() and
+ *    core dumps away); with the fault path, first touch maps.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
@@ -32,11 +45,15 @@
  */
 #define RESMEM_MAP_CHUNK	SZ_128M
 
+static const struct vm_operations_struct resmem_vm_ops;
+static void resmem_vm_copied(struct vm_area_struct *vma);
+
 static void resmem_vm_open(struct vm_area_struct *vma)
 {
 	struct resmem_region *r = vma->vm_private_data;
 
 	atomic_inc(&r->mappings);
+	resmem_vm_copied(vma);
 }
 
 static void resmem_vm_close(struct vm_area_struct *vma)
@@ -46,10 +63,119 @@ static void resmem_vm_close(struct vm_area_struct *vma)
 	atomic_dec(&r->mappings);
 }
 
+#if RESMEM_HAVE_HUGE_PFNMAP
+/*
+ * ->huge_fault (and ->fault, order 0): map PAGE_SIZE << @order bytes at
+ * the aligned fault address, or ask the mm to try a smaller size.
+ */
+static vm_fault_t resmem_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct resmem_region *r = vma->vm_private_data;
+	unsigned long size = PAGE_SIZE << order;
+	unsigned long addr = ALIGN_DOWN(vmf->address, size);
+	u64 offset;
+
+	if (addr < vma->vm_start || vma->vm_end - addr < size)
+		return VM_FAULT_FALLBACK;
+	offset = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+	if (offset >= r->size || r->size - offset < size) {
+		/* mmap() and VM_DONTEXPAND keep every VMA inside the region. */
+		dev_warn_ratelimited(r->dev,
+				     "%s[%d]: fault at region offset %#llx (%#lx bytes) is outside the region (size %#llx)\n",
+				     current->comm, task_pid_nr(current),
+				     offset, size, r->size);
+		return order ? VM_FAULT_FALLBACK : VM_FAULT_SIGBUS;
+	}
+	if ((r->phys + offset) & (size - 1))
+		return VM_FAULT_FALLBACK;
+	return resmem_insert_pfn(vmf, (r->phys + offset) >> PAGE_SHIFT, order);
+}
+
+static vm_fault_t resmem_fault(struct vm_fault *vmf)
+{
+	return resmem_huge_fault(vmf, 0);
+}
+
+/*
+ * Before a VMA is split at @addr (mprotect, munmap or mremap of part of
+ * it), zap the 1 GiB entry around @addr, if any: 6.12 splits huge PMDs at
+ * the new boundary but walks a huge PUD there as if it were a PMD table
+ * (vma_adjust_trans_huge() -> mm_find_pmd()).  Both halves refault with
+ * entries that fit.  Write-locking the VMA first keeps a concurrent fault
+ * (per-VMA lock) from reinstalling the entry before the split.
+ */
+static int resmem_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	unsigned long start, end;
+
+	if (!RESMEM_PUD_MAP_SIZE || IS_ALIGNED(addr, RESMEM_PUD_MAP_SIZE))
+		return 0;
+	start = max(ALIGN_DOWN(addr, RESMEM_PUD_MAP_SIZE), vma->vm_start);
+	end = min(ALIGN(addr, RESMEM_PUD_MAP_SIZE), vma->vm_end);
+	vma_start_write(vma);
+	zap_vma_ptes(vma, start, end - start);
+	return 0;
+}
+
+/*
+ * @vma was just created in the caller's own mm as a copy of another VMA of
+ * the same file: a split (handled by resmem_may_split()) or an mremap()
+ * move, which copies the VMA and then moves its page tables.  6.12 moves a
+ * 1 GiB entry only to a 1 GiB-aligned place; otherwise it walks the entry
+ * as a PMD table ("bad pud", entry dropped without a TLB flush).  So zap
+ * the 1 GiB entries of every VMA of this file whose virtual-to-physical
+ * phase differs from @vma's (the source of such a move) first; they
+ * refault at the new place with entries that fit.  Fork (another mm)
+ * copies page tables entry for entry and needs nothing.
+ */
+static void resmem_vm_copied(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vm_area_struct *v;
+	unsigned long phase = vma->vm_start - (vma->vm_pgoff << PAGE_SHIFT);
+	VMA_ITERATOR(vmi, mm, 0);
+
+	if (!RESMEM_PUD_MAP_SIZE || mm != current->mm)
+		return;
+	mmap_assert_write_locked(mm);
+	for_each_vma(vmi, v) {
+		if (v == vma || v->vm_ops != &resmem_vm_ops ||
+		    v->vm_file != vma->vm_file ||
+		    !((v->vm_start - (v->vm_pgoff << PAGE_SHIFT) - phase) &
+		      (RESMEM_PUD_MAP_SIZE - 1)))
+			continue;
+		vma_start_write(v);
+		zap_vma_ptes(v, v->vm_start, v->vm_end - v->vm_start);
+	}
+}
+
+static const struct vm_operations_struct resmem_vm_ops = {
+	.open		= resmem_vm_open,
+	.close		= resmem_vm_close,
+	.fault		= resmem_fault,
+	.huge_fault	= resmem_huge_fault,
+	.may_split	= resmem_may_split,
+};
+
+/* Mapped on fault: nothing to do at mmap() time. */
+static int resmem_populate(struct resmem_region *r,
+			   struct vm_area_struct *vma, u64 offset)
+{
+	return 0;
+}
+#else
 static const struct vm_operations_struct resmem_vm_ops = {
 	.open	= resmem_vm_open,
 	.close	= resmem_vm_close,
 };
+
+#define resmem_populate	resmem_map_vma
+
+static void resmem_vm_copied(struct vm_area_struct *vma)
+{
+}
+#endif
 
 static pgprot_t resmem_pgprot(struct resmem_region *r, pgprot_t prot)
 {
@@ -70,6 +196,35 @@ static void refuse_private(struct resmem_region *r)
 			     current->comm, task_pid_nr(current));
 }
 
+/*
+ * The largest page-table entry size the window [offset, offset + len)
+ * can use: the biggest supported size of which at least one naturally
+ * aligned block (in physical addresses) lies inside the window; 0 when
+ * only base pages fit or the window is not inside the region (mmap()
+ * refuses it later).
+ */
+static unsigned long resmem_map_align(struct resmem_region *r, u64 offset,
+				      unsigned long len)
+{
+	static const unsigned long sizes[] = {
+		RESMEM_PUD_MAP_SIZE, RESMEM_PMD_MAP_SIZE,
+	};
+	u64 start, first;
+	int i;
+
+	if (offset > r->size || len > r->size - offset)
+		return 0;
+	start = r->phys + offset;
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		if (!sizes[i])
+			continue;
+		first = round_up(start, (u64)sizes[i]);
+		if (first + sizes[i] <= start + len)
+			return sizes[i];
+	}
+	return 0;
+}
+
 /**
  * resmem_get_unmapped_area() - file_operations.get_unmapped_area
  * @file:	the open region
@@ -80,21 +235,38 @@ static void refuse_private(struct resmem_region *r)
  *
  * Refuses MAP_PRIVATE here, before the kernel charges a private writable
  * mapping against the commit limit (which would fail a large one with a
- * misleading ENOMEM).  Placement is the mm's default; a huge-page
- * implementation would align here.
+ * misleading ENOMEM).
  *
- * Return: the address, or -EINVAL.
+ * Without a hint, places the mapping so that its virtual address is
+ * congruent to its physical address modulo the largest entry size the
+ * window can use (see resmem_map_align()), as device-dax does: asks for
+ * @len plus that size and slides the start up.  A hint or MAP_FIXED
+ * address is taken as given; faults there fall back to what fits.
+ *
+ * Return: the address, or a negative errno.
  */
 unsigned long resmem_get_unmapped_area(struct file *file, unsigned long addr,
 				       unsigned long len, unsigned long pgoff,
 				       unsigned long flags)
 {
 	struct resmem_region *r = file->private_data;
+	unsigned long align, len_align, area;
+	u64 offset = (u64)pgoff << PAGE_SHIFT;
 
 	if ((flags & MAP_TYPE) == MAP_PRIVATE) {
 		refuse_private(r);
 		return -EINVAL;
 	}
+	if (addr || (flags & MAP_FIXED) || pgoff > (r->size >> PAGE_SHIFT))
+		goto out;
+	align = resmem_map_align(r, offset, len);
+	if (!align || check_add_overflow(len, align, &len_align))
+		goto out;
+	area = resmem_mm_get_unmapped_area(file, 0, len_align, pgoff, flags);
+	if (IS_ERR_VALUE(area))
+		goto out;
+	return area + ((r->phys + offset - area) & (align - 1));
+out:
 	return resmem_mm_get_unmapped_area(file, addr, len, pgoff, flags);
 }
 
@@ -151,7 +323,7 @@ int resmem_map_vma(struct resmem_region *r, struct vm_area_struct *vma,
  * @vma:	the new VMA
  *
  * Return: 0, or -EINVAL for a private mapping or a window outside the
- * region (logged, rate-limited), or resmem_map_vma()'s error.
+ * region (logged, rate-limited), or resmem_map_vma()'s error (6.1).
  */
 int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -183,7 +355,7 @@ int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_private_data = r;
 	vma->vm_ops = &resmem_vm_ops;
 
-	ret = resmem_map_vma(r, vma, offset);
+	ret = resmem_populate(r, vma, offset);
 	if (ret)
 		return ret;
 	resmem_vm_open(vma);

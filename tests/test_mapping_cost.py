@@ -1,0 +1,208 @@
+"""What a resmem mapping costs, counted (never timed), on x86_64.
+
+The witness for page sizes is the page tables themselves: the test-only
+module tests/kmod/resmem_test_pgwalk walks the helper's own page tables
+(PFN maps show up nowhere else: smaps says 4 kB, pagemap has no PFNs) and
+reports how many 1 GiB / 2 MiB / 4 KiB leaves cover a range, where they
+point and their memory type.  `mapcost` (tests/guest/mapcost.c) maps,
+touches every 4 KiB page, and counts the minor faults (getrusage) and the
+growth of its page tables (VmPTE).  The host reads guest physical memory
+to check that the huge entries point where they should.
+
+Expected, per kernel (the mapping strategy compat.h picks):
+  6.12+  huge PFN maps on fault: 1 GiB where offset and address allow,
+         2 MiB otherwise, 4 KiB at ragged edges; an 8 GiB mapping costs
+         8 faults and no page-table pages of its own (the issue's target
+         is <= 64 KiB).
+  6.1    everything mapped at mmap() time with 4 KiB entries: no faults,
+         2 Mi PTEs, 16 MiB + 32 KiB of page tables for 8 GiB.
+A change in either direction fails.
+"""
+import re
+
+import pytest
+
+from tests.harness.pattern import seq
+
+G = 1 << 30
+M = 1 << 20
+K = 1 << 10
+DEV = "/dev/resmem/region0"
+PHYS = 4 * G
+BAD_TABLE = re.compile(r"bad p(gd|4d|ud|md|te)\b")
+
+pytestmark = [pytest.mark.archs("x86_64"), pytest.mark.guest(boot="standard")]
+
+
+def huge_pfnmap(g):
+    major, minor = (int(x) for x in g.run("uname -r").out.split(".")[:2])
+    return (major, minor) >= (6, 12)
+
+
+@pytest.fixture
+def walker(guest):
+    """The standard guest with the page-table walker and resmem (default options)."""
+    guest.run("test -e /proc/resmem_pgwalk || "
+              "insmod /lib/modules/$(uname -r)/testmods/resmem_test_pgwalk.ko")
+    guest.run("lsmod | grep -q '^resmem ' || modprobe resmem")
+    mark = len(guest.console())
+    yield guest
+    assert not BAD_TABLE.search(guest.console()[mark:]), guest.console()[mark:][-3000:]
+    guest.run("rmmod resmem", check=False)
+
+
+def parse(out):
+    """mapcost's key=value lines; walk lines become dicts."""
+    res = {}
+    for line in out.splitlines():
+        if "=" not in line:
+            continue
+        key, val = line.split("=", 1)
+        if "walk" in key:
+            res[key] = dict(f.split("=", 1) for f in val.split())
+        else:
+            res[key] = val
+    return res
+
+
+def mapcost(g, args, timeout=600):
+    r = g.run(f"mapcost {DEV} {args}", timeout=timeout, check=False)
+    assert r.status == 0 and r.out.rstrip().endswith("ok"), r
+    return parse(r.out)
+
+
+def size(text):
+    """mapcost's number syntax: 0x.. or decimal, optional K/M/G suffix."""
+    unit = {"K": K, "M": M, "G": G}.get(text[-1], 1)
+    return int(text[:-1] if unit > 1 else text, 0) * unit
+
+
+def leaves(walk):
+    return int(walk["pud"]), int(walk["pmd"]), int(walk["pte"])
+
+
+# ------------------------------------------------------------ the whole region
+def test_full_8g_mapping_cost(walker, target):
+    g = walker
+    m = mapcost(g, "0 8G")
+    w = m["walk"]
+    assert int(w["none"]) == 0 and w["contiguous"] == "1", m
+    assert int(w["phys"], 16) == PHYS, m
+    pt = int(m["pt_bytes"])
+    if huge_pfnmap(g):
+        assert int(m["addr_align"]) == G, m           # get_unmapped_area aligned it
+        assert leaves(w) == (8, 0, 0), m
+        assert int(m["faults"]) == 8, m
+        assert pt <= 64 * K, m                         # the issue's target
+        assert pt <= 4 * K, m                          # what 1 GiB entries give
+    else:
+        assert leaves(w) == (0, 0, 2 * M), m           # 2 Mi 4 KiB entries
+        assert int(m["faults"]) == 0, m                # mapped at mmap() time
+        assert 16 * M + 32 * K <= pt <= 16 * M + 64 * K, m
+
+
+def test_huge_entries_point_at_the_right_physical_pages(walker, target):
+    """Stamps written through an 8 GiB mapping land at 4 GiB + offset (host witness)."""
+    g = walker
+    seed = 0x9a9e5
+    m = mapcost(g, f"0 8G --stamp {seed:#x}")
+    if huge_pfnmap(g):
+        assert leaves(m["walk"]) == (8, 0, 0), m
+    for off in [0, G - 4 * K, G, 2 * G + 2 * M, 5 * G + 7 * M + 12 * K, 8 * G - 4 * K]:
+        assert g.pmemsave(PHYS + off, 8) == seq(seed, off, 8), hex(off)
+        # and the bytes after the stamp were not written by it
+        assert g.pmemsave(PHYS + off + 8, 8) != seq(seed, off + 8, 8), hex(off)
+
+
+# ------------------------------------------------------------ windows and edges
+WINDOWS = [
+    # id, mapcost args, 6.12 leaves (pud, pmd, pte) and faults
+    ("1g-aligned-2g", "0x40000000 2G", (2, 0, 0), 2),
+    ("2m-aligned-1g", "0x40200000 1G", (0, 512, 0), 512),
+    ("ragged-edges", "0x1fe000 0x204000 --stamp 7", (0, 1, 4), 5),
+    ("1g-plus-ragged", "0x3ffff000 0x40002000", (1, 0, 2), 3),
+    ("misaligned-fixed-address", "0 64M --fixed-misalign", (0, 0, 16384), 16384),
+]
+
+
+@pytest.mark.parametrize("args,huge,faults", [w[1:] for w in WINDOWS],
+                         ids=[w[0] for w in WINDOWS])
+def test_window_page_sizes(walker, target, args, huge, faults):
+    g = walker
+    m = mapcost(g, args)
+    w = m["walk"]
+    off, length = (size(a) for a in args.split()[:2])
+    assert int(w["phys"], 16) == PHYS + off and w["contiguous"] == "1", m
+    assert int(w["none"]) == 0, m
+    if huge_pfnmap(g):
+        assert leaves(w) == huge, m
+        assert int(m["faults"]) == faults, m
+    else:
+        assert leaves(w) == (0, 0, length // (4 * K)), m
+        assert int(m["faults"]) == 0, m
+    if "--stamp" in args:
+        for o in [off, off + 4 * K, (off + 2 * M - 1) & ~(2 * M - 1), off + length - 4 * K]:
+            assert g.pmemsave(PHYS + o, 8) == seq(7, o, 8), hex(o)
+
+
+def test_thp_never_gives_base_pages(walker, target):
+    """The THP sysfs switch governs PFN maps too (the mm applies it before ->huge_fault)."""
+    g = walker
+    thp = "/sys/kernel/mm/transparent_hugepage/enabled"
+    before = re.search(r"\[(\w+)\]", g.run(f"cat {thp}").out)[1]
+    g.run(f"echo never > {thp}")
+    try:
+        m = mapcost(g, "0 64M")
+    finally:
+        g.run(f"echo {before} > {thp}")
+    assert leaves(m["walk"]) == (0, 0, 16384), m
+    assert int(m["faults"]) == (16384 if huge_pfnmap(g) else 0), m
+    # and back to huge entries once it is allowed again
+    m = mapcost(g, "0 64M")
+    assert leaves(m["walk"]) == ((0, 32, 0) if huge_pfnmap(g) else (0, 0, 16384)), m
+
+
+def test_populate_and_lock_are_harmless(walker, target):
+    g = walker
+    m = mapcost(g, "0 1G --populate")
+    assert leaves(m["walk"]) == ((1, 0, 0) if huge_pfnmap(g) else (0, 0, 262144)), m
+
+
+# ------------------------------------------------------------ misuse of huge mappings
+@pytest.mark.parametrize("case", ["fork", "mprotect", "munmap", "mremap-shrink", "mremap-move"])
+def test_misuse_of_huge_mappings_is_clean(walker, target, case):
+    """fork/mprotect/partial munmap/mremap on a 2 GiB mapping made of 1 GiB entries.
+
+    mapcost checks every stamp through what is left; the walker fixture fails the
+    test on a 'bad pud' line, the plugin on Bad page map / WARN / oops.
+    """
+    g = walker
+    m = mapcost(g, f"0 2G --stamp 0x51 --misuse {case}")
+    if huge_pfnmap(g):
+        assert leaves(m["walk"]) == (2, 0, 0), m
+        if case == "fork":
+            assert leaves(m["child_walk"]) == (2, 0, 0), m   # copied as huge entries
+        if case == "mremap-move":
+            # moved 2 MiB past a 1 GiB boundary: refaulted with 2 MiB entries
+            assert leaves(m["after_touch_walk"]) == (0, 1024, 0), m
+            assert m["after_touch_walk"]["phys"] == "0x100000000", m
+    assert g.run("cat /sys/class/resmem/region0/mappings").out.strip() == "0"
+
+
+# ------------------------------------------------------------ memory types
+@pytest.mark.parametrize("mode,types", [("wb", "wb"), ("wc", "wc"), ("uc", "uc")])
+def test_cache_mode_applies_to_every_entry(guest, target, mode, types):
+    """Huge entries carry the region's memory type (PAT bits read from the entries)."""
+    g = guest
+    g.run("rmmod resmem 2>/dev/null; test -e /proc/resmem_pgwalk || "
+          "insmod /lib/modules/$(uname -r)/testmods/resmem_test_pgwalk.ko")
+    g.run(f"modprobe resmem cache={mode}")
+    try:
+        m = mapcost(g, "0x3fe00000 0x40400000 --stamp 0x77")   # 2 MiB + 1 GiB + 2 MiB
+        w = m["walk"]
+        assert w["types"] == types, m
+        assert leaves(w) == ((1, 2, 0) if huge_pfnmap(g) else (0, 0, 263168)), m
+        for o in [0x3fe00000, G, 2 * G - 4 * K, 2 * G + 2 * M - 4 * K]:
+            assert g.pmemsave(PHYS + o, 8) == seq(0x77, o, 8), hex(o)
+    finally:
+        g.run("rmmod resmem")
