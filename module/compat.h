@@ -10,9 +10,11 @@
 
 #include <linux/device.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/sizes.h>
 #include <linux/version.h>
 
 /* The supported range: what CI builds and boots (Debian 6.1 and 6.12). */
@@ -123,6 +125,25 @@ static inline pgprot_t resmem_pgprot_uc(pgprot_t prot)
 			cachemode2protval(_PAGE_CACHE_MODE_UC));
 }
 
+/*
+ * Boot reservations (memmap=, firmware) are top-level E820 "Reserved"
+ * entries in /proc/iomem: IORES_DESC_RESERVED.  Returns REGION_INTERSECTS
+ * if [phys, phys + size) lies entirely in them, REGION_DISJOINT if in none,
+ * REGION_MIXED otherwise.
+ */
+static inline int resmem_reserved_intersects(u64 phys, u64 size)
+{
+	return region_intersects(phys, size, IORESOURCE_MEM,
+				 IORES_DESC_RESERVED);
+}
+
+/* Is @res, the parent our claim landed in, such a reservation? */
+static inline bool resmem_res_is_reservation(const struct resource *res)
+{
+	return res->parent == &iomem_resource &&
+	       res->desc == IORES_DESC_RESERVED;
+}
+
 #else /* !CONFIG_X86 */
 
 #define RESMEM_HAVE_FW_MAP	0
@@ -138,18 +159,58 @@ static inline enum resmem_fw_type resmem_fw_page_type(u64 addr)
 }
 
 /*
- * arm64 has no "uncached normal memory" distinct from write-combining
- * (Normal-NC): "uncached" means Device-nGnRE for both the kernel
- * (ioremap) and user (pgprot_device) so the attributes always match.
+ * arm64: "uncached" is Normal Non-cacheable, the same attributes as
+ * write-combining, for both the kernel (ioremap_wc) and user space
+ * (pgprot_writecombine), so the two mappings always agree.  Device memory
+ * (ioremap, pgprot_device) is not used: it faults on unaligned accesses
+ * and on DC ZVA, so an ordinary memset() or memcpy() in a program would
+ * get SIGBUS.  Normal-NC is what arm64 has for uncached RAM: nothing is
+ * allocated in any cache, loads and stores go to memory; only the order
+ * and merging of stores is relaxed (a barrier or RESMEM_IOC_SYNC orders
+ * them).
  */
 static inline void __iomem *resmem_ioremap_uc(phys_addr_t phys, size_t size)
 {
-	return ioremap(phys, size);
+	return ioremap_wc(phys, size);
 }
 
 static inline pgprot_t resmem_pgprot_uc(pgprot_t prot)
 {
-	return pgprot_device(prot);
+	return pgprot_writecombine(prot);
+}
+
+/*
+ * arm64 has no E820: memory the boot took out of the linear map (a
+ * /reserved-memory node with no-map, EFI reservations) stays memblock
+ * memory marked NOMAP.  /proc/iomem shows it as a top-level "reserved"
+ * entry with flags IORESOURCE_MEM and (6.1) desc IORES_DESC_NONE, so the
+ * descriptor cannot tell it from MMIO; the page test can: pfn_valid()
+ * (memory the /memory nodes describe, it has a struct page) but not
+ * pfn_is_map_memory() (not in the linear map).
+ */
+static inline int resmem_reserved_intersects(u64 phys, u64 size)
+{
+	u64 p, nomap = 0;
+
+	for (p = phys; p - phys < size; p += PAGE_SIZE) {
+		unsigned long pfn = PHYS_PFN(p);
+
+		if (pfn_valid(pfn) && !pfn_is_map_memory(pfn))
+			nomap++;
+		if (!(p & (SZ_64M - 1)))
+			cond_resched();
+	}
+	if (nomap == size >> PAGE_SHIFT)
+		return REGION_INTERSECTS;
+	return nomap ? REGION_MIXED : REGION_DISJOINT;
+}
+
+/* Top-level and not System RAM: the "reserved" entry of a NOMAP range. */
+static inline bool resmem_res_is_reservation(const struct resource *res)
+{
+	return res->parent == &iomem_resource &&
+	       !(res->flags & IORESOURCE_SYSRAM) &&
+	       !(res->flags & IORESOURCE_BUSY);
 }
 
 #endif /* CONFIG_X86 */
@@ -219,6 +280,82 @@ static inline vm_fault_t resmem_insert_pfn(struct vm_fault *vmf,
 #define RESMEM_HAVE_HUGE_PFNMAP	0
 #define RESMEM_PUD_MAP_SIZE	0UL
 #define RESMEM_PMD_MAP_SIZE	0UL
+#endif
+
+
+/* ------------------------------------------------------------------------
+ * Device tree (of.c) and cache maintenance for non-coherent DMA (sync.c).
+ * ------------------------------------------------------------------------
+ */
+#include <linux/dma-map-ops.h>
+
+/*
+ * Is there a device tree at all?  x86 Debian kernels are built without
+ * CONFIG_OF: of.c is not compiled (Kbuild) and these stubs stand in.
+ */
+#ifdef CONFIG_OF
+int resmem_of_init(void);
+void resmem_of_exit(void);
+#else
+static inline int resmem_of_init(void)
+{
+	return 0;
+}
+
+static inline void resmem_of_exit(void)
+{
+}
+#endif
+
+/*
+ * Are DMA masters coherent with the CPU caches unless a device says
+ * otherwise?  x86: always (the caches snoop every DMA).  arm64: only
+ * devices marked "dma-coherent" in the device tree (dev_is_dma_coherent()
+ * after of_dma_configure(), or the property on the /reserved-memory node).
+ */
+#ifdef CONFIG_X86
+#define RESMEM_DMA_ALWAYS_COHERENT	1
+#else
+#define RESMEM_DMA_ALWAYS_COHERENT	0
+#endif
+
+static inline bool resmem_dev_dma_coherent(struct device *dev)
+{
+	return RESMEM_DMA_ALWAYS_COHERENT || dev_is_dma_coherent(dev);
+}
+
+/*
+ * Cache maintenance by kernel virtual address, on resmem's own mapping of
+ * the region (never phys_to_virt(): a no-map region is not in the linear
+ * map, which is why the DMA API's dma_sync_single_*() -> arch_sync_dma_*()
+ * cannot be used on it; those take a physical address and clean through
+ * the linear map).  arch_wb_cache_pmem() (DC CVAP, or DC CVAC without
+ * FEAT_DPB: clean to at least the point of coherency) and
+ * arch_invalidate_pmem() (dcache_inval_poc: DC IVAC, partial lines at the
+ * edges cleaned and invalidated) are the exported arm64 entry points to
+ * exactly the operations arch_sync_dma_for_device()/_for_cpu() perform.
+ * On x86 DMA is coherent and these are never needed.
+ */
+#ifdef CONFIG_ARM64
+#include <linux/libnvdimm.h>
+
+static inline void resmem_dcache_clean(void *addr, size_t len)
+{
+	arch_wb_cache_pmem(addr, len);
+}
+
+static inline void resmem_dcache_inval(void *addr, size_t len)
+{
+	arch_invalidate_pmem(addr, len);
+}
+#else
+static inline void resmem_dcache_clean(void *addr, size_t len)
+{
+}
+
+static inline void resmem_dcache_inval(void *addr, size_t len)
+{
+}
 #endif
 
 #endif /* _RESMEM_COMPAT_H */
