@@ -14,7 +14,7 @@ KDIR    ?= /lib/modules/$(shell uname -r)/build
 KREL     = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 MODSRC  := $(wildcard module/*.c module/*.h) module/Kbuild
 
-.PHONY: all module tools guest-helpers test-modules deps test demo clean kernels
+.PHONY: all module tools guest-helpers test-modules deps test demo bench clean kernels
 
 all: tools module
 
@@ -61,6 +61,11 @@ test: deps
 
 demo: deps
 	$(PYTHON) -m tests.demo
+
+# make bench [TARGET=local|qemu-x86_64-6.12,...] [BENCH_FULL=4G] (see docs/benchmarks.md)
+TARGET ?=
+bench: deps
+	TARGET=$(TARGET) $(PYTHON) -m tests.bench
 
 clean:
 	rm -rf $(BUILD)
