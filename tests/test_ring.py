@@ -68,8 +68,8 @@ def test_edu_dma_through_producer_api(guest):
     host_check(guest, seed, reclen, n)
     # The device's bytes are what a fresh reader finds, not a CPU copy of them:
     # flip one payload byte in physical memory and the guest must refuse it.
-    flip = pattern.seq(seed, 0x100 - 24, 1)[0] ^ 0xFF
-    guest.run(f"physpoke write 0x100001100 {flip:02x}")
+    flip = bytes(b ^ 0xFF for b in pattern.seq(seed, 0x100 - 24, 8))
+    guest.run(f"physpoke write 0x100001100 {flip.hex()}")
     d2 = guest.run("resmem drain region0 --from tail --no-consume --to /tmp/out2", check=False)
     assert d2.status == 1 and "1 corrupt records" in d2.err, d2.err
 
