@@ -119,7 +119,15 @@ static ssize_t resmem_rw(struct file *file, char __user *ubuf, size_t count,
 				      copy_out_io(r, ubuf + done, pos, len, bounce);
 			left = ret ? len : 0;
 		} else if (write) {
-			left = copy_from_user(r->kaddr + pos, ubuf + done, len);
+			/*
+			 * Not copy_from_user(): when the user buffer faults it
+			 * zeroes the rest of the destination, i.e. region bytes
+			 * past the count we return.
+			 */
+			left = len;
+			if (access_ok(ubuf + done, len))
+				left = __copy_from_user(r->kaddr + pos, ubuf + done,
+							len);
 		} else {
 			left = copy_to_user(ubuf + done, r->kaddr + pos, len);
 		}
