@@ -69,7 +69,8 @@ def test_edu_dma_through_producer_api(guest):
     # The device's bytes are what a fresh reader finds, not a CPU copy of them:
     # flip one payload byte in physical memory and the guest must refuse it.
     flip = bytes(b ^ 0xFF for b in pattern.seq(seed, 0x100 - 24, 8))
-    guest.run(f"physpoke write 0x100001100 {flip.hex()}")
+    octal = "".join(f"\\{b:03o}" for b in flip)
+    guest.run(f"printf '{octal}' | dd of=/dev/resmem/region0 bs=8 seek=544 count=1 conv=notrunc")
     d2 = guest.run("resmem drain region0 --from tail --no-consume --to /tmp/out2", check=False)
     assert d2.status == 1 and "1 corrupt records" in d2.err, d2.err
 
