@@ -24,7 +24,11 @@ int resmem_ring_reader_init(struct resmem_ring_reader *rd, const struct resmem_r
 		rd->pos = LOAD_ACQ(r->hdr->head);
 		break;
 	default:
-		rd->pos = LOAD(r->hdr->tail);
+		/* seq first: an older seq with a newer tail only overcounts */
+		rd->seq = LOAD(r->hdr->tail_seq);
+		rd->pos = LOAD_ACQ(r->hdr->tail);
+		rd->synced = 1;
+		rd->resync = 1;	/* so a bad first record is counted, not skipped */
 		break;
 	}
 	return 0;
