@@ -209,3 +209,61 @@ lint-userspace:
 	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' $(US_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(US_INC)
 	clang-format --dry-run --Werror $(CLANG_FORMAT_FILES)
+
+# ------------------------------------------------------------ sanitizers
+# make asan: the userspace unit tests (which also run the CLI) built with
+# AddressSanitizer + UndefinedBehaviorSanitizer (any report aborts), into
+# their own OUT so the static release build is untouched.
+# make valgrind: the CLI's main paths under memcheck on the fixture inputs,
+# from a dynamically linked -O1 -g build (memcheck cannot see the heap of a
+# static binary: malloc is not interposed there).
+ASAN_OUT ?= $(BUILD)/asan
+VG_OUT   ?= $(BUILD)/valgrind
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FIX       = userspace/tests/fixtures
+VALGRIND  = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible
+.PHONY: asan valgrind soak
+
+asan:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(MAKE) -C userspace check OUT=$(ASAN_OUT) STATIC= CFLAGS='$(SAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined'
+
+# Each command's exit status is its documented one (0 ok, 1 problem found);
+# 99 is memcheck finding an error.
+valgrind:
+	$(MAKE) -C userspace OUT=$(VG_OUT) STATIC= CFLAGS='-O1 -g' $(VG_OUT)/bin/resmem
+	@mkdir -p $(VG_OUT)/tmp
+	dtc -q -I dts -O dtb -o $(VG_OUT)/tmp/rm.dtb tests/dt/valgrind.dts
+	@set -e; R=$(VG_OUT)/bin/resmem; run() { want=$$1; shift; echo "valgrind: resmem $$*"; \
+	    set +e; $(VALGRIND) $$R "$$@" > $(VG_OUT)/tmp/out 2>&1; st=$$?; set -e; \
+	    if [ $$st -ne $$want ]; then cat $(VG_OUT)/tmp/out; echo "valgrind: exit $$st, expected $$want"; exit 1; fi; }; \
+	run 0 check --cmdline $(FIX)/cmdline/reserve-8g-at-4g --iomem $(FIX)/iomem/reserved-8g-at-4g \
+	    --firmware-memmap $(FIX)/firmware-memmap --sysfs $(FIX)/sys/loaded-8g-at-4g; \
+	run 1 check --cmdline $(FIX)/cmdline/eaten-dollar --iomem $(FIX)/iomem/no-reservation \
+	    --firmware-memmap $(FIX)/firmware-memmap --sysfs $(FIX)/sys/unloaded; \
+	run 1 check --cmdline $(FIX)/cmdline/pci-hole --iomem $(FIX)/iomem/reserved-pci-hole \
+	    --firmware-memmap $(FIX)/firmware-memmap --sysfs $(FIX)/sys/loaded-no-regions; \
+	run 0 check --cmdline $(FIX)/cmdline/two-1g --iomem $(FIX)/iomem/reserved-two-1g \
+	    --firmware-memmap $(FIX)/firmware-memmap --sysfs $(FIX)/sys/loaded-two-1g; \
+	run 0 plan --size 8G --from $(FIX)/plan/qemu-pc-13G.memmap; \
+	run 0 plan --size 1G --count 2 --json --from $(FIX)/plan/qemu-pc-13G.e820 --iomem $(FIX)/plan/qemu-pc-13G.iomem; \
+	run 1 plan --size 64G --from $(FIX)/plan/qemu-pc-13G.memmap; \
+	run 0 dt list $(VG_OUT)/tmp/rm.dtb; \
+	run 0 dt list --json $(VG_OUT)/tmp/rm.dtb; \
+	run 0 dt add $(VG_OUT)/tmp/rm.dtb $(VG_OUT)/tmp/rm2.dtb --name cap --size 64M --addr 0x90000000 --no-map; \
+	run 0 list --sysfs $(FIX)/sys/loaded-8g-at-4g; \
+	run 0 list --json --sysfs $(FIX)/sys/loaded-two-1g; \
+	run 0 list --sysfs $(FIX)/sys/loaded-no-regions; \
+	run 0 info ram0 --sysfs $(FIX)/sys/loaded-8g-at-4g
+	@echo "valgrind: clean"
+
+# make soak: the long runs (fuzzer, concurrency) on x86_64, e.g.
+#   make soak SOAK_SECONDS=3600 TARGETS=qemu-x86_64-6.12
+# Any kernel warning in the guest fails the run (panic_on_warn, the harness's log check).
+SOAK_SECONDS ?= 600
+SOAK_TESTS   ?= tests/test_bad_input.py
+SOAK_K       ?= fuzz or concurrent
+soak: deps
+	RESMEM_FUZZ_SECONDS=$(SOAK_SECONDS) RESMEM_STRESS_SECONDS=$$(( $(SOAK_SECONDS) / 4 )) \
+	    $(PYTHON) -m pytest $(SOAK_TESTS) -k '$(SOAK_K)' -s \
+	    --targets=$(if $(TARGETS),$(TARGETS),qemu-x86_64-6.1,qemu-x86_64-6.12) $(PYTEST_ARGS)
