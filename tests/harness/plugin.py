@@ -3,6 +3,9 @@
 Tests ask for the `guest` fixture and describe the boot they need with
     @pytest.mark.guest(mem="13G", cmdline="memmap=8G$4G")            # x86_64
     @pytest.mark.guest(mem="6G", reservations=[dict(...)])           # arm64
+`extra_files_from="fixture"` adds the {guest path: host path} files that
+fixture returns for the test's target (built during the session, e.g. a
+DKMS-built module) to the boot's extra_files.
 A guest is shared by consecutive tests that ask for the same boot (tests
 are ordered so that they are consecutive); `fresh=True` gives a test its
 own boot (for tests that reboot or crash the guest).  `@pytest.mark.archs
@@ -132,7 +135,12 @@ def pytest_unconfigure(config):
 def guest(request, target):
     """A booted guest (or the local machine) configured per @pytest.mark.guest."""
     m = request.node.get_closest_marker("guest")
-    boot = boots.resolve(target_arch(target), m.kwargs if m else {})
+    kwargs = dict(m.kwargs) if m else {}
+    extra_from = kwargs.pop("extra_files_from", None)
+    boot = boots.resolve(target_arch(target), kwargs)
+    if extra_from and target != "local":
+        # files that exist only once the session built them (per target)
+        boot["extra_files"] = {**boot.get("extra_files", {}), **request.getfixturevalue(extra_from)}
     pool = request.config._resmem_pool
     g = pool.get(target, boot)
     request.node._resmem_guest = g
