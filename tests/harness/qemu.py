@@ -27,7 +27,7 @@ PROBLEM = re.compile(
     r"------------\[ cut here \]------------|WARNING: CPU|\bBUG:|Oops|Bad page map|"
     r"Kernel panic|general protection fault|Unable to handle kernel|Internal error:|"
     r"soft lockup|blocked for more than|UBSAN:|KASAN:|list_add corruption|"
-    r"conflicting memory types|Corrupted page table")
+    r"conflicting memory types|Corrupted page table|: bad p[4gum]d |Bad rss-counter")
 
 
 
