@@ -57,6 +57,23 @@ def test_cpio_archive_is_valid_newc(tmp_path, monkeypatch):
     assert os.readlink(out / "bin/y") == "../usr/bin/x"
 
 
+@pytest.mark.parametrize("line,problem", [
+    ("[    2.2] WARNING: CPU: 1 PID: 102 at mm/memory.c:12 f+0x11/0x1000", True),
+    ("[    2.2] BUG: Bad page map in process x  pte:8000000100000227 pmd:1234", True),
+    ("[    2.2] BUG: unable to handle page fault for address: ffffc90000000000", True),
+    ("[    2.2] Kernel panic - not syncing: Fatal exception", True),
+    ("[    2.2] mm/pgtable-generic.c:54: bad pud 000000002a(80000001000000e7)", True),
+    ("[    2.2] x86/PAT: mapper:99 conflicting memory types 100000000-100001000 uncached<->write-back", True),
+    ("[    2.2] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [mapper:88]", True),
+    ("[    2.2] Internal error: Oops: 96000004 [#1] SMP", True),
+    ("[    2.2] resmem: region0 [mem 0x100000000-0x2ffffffff]: /dev/resmem/region0, 8192 MiB", False),
+    ("[    2.2] resmem: hole [mem 0xd0000000-0xdfffffff]: refused: inside the PCI window", False),
+    ("[    2.2] Freeing unused kernel image (text/rodata gap) memory: 2040K", False),
+])
+def test_problem_patterns(line, problem):
+    assert bool(qemu.PROBLEM.search(line)) == problem
+
+
 # --------------------------------------------------------------- in a guest
 def test_command_channel(guest, target):
     r = guest.run("echo out; echo err >&2; exit 7", check=False)
