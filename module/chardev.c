@@ -185,8 +185,10 @@ static const struct file_operations resmem_fops = {
 static char *resmem_devnode(RESMEM_DEVNODE_CONST struct device *dev,
 			    umode_t *mode)
 {
+	const struct resmem_region *r = dev_get_drvdata(dev);
+
 	if (mode)
-		*mode = 0600;
+		*mode = r && r->readonly ? 0400 : 0600;
 	return kasprintf(GFP_KERNEL, "resmem/%s", dev_name(dev));
 }
 

@@ -171,32 +171,35 @@ static int parse_cache(struct resmem_region *r, struct device_node *np)
 }
 
 /*
- * The region's name: the /reserved-memory child's label; else, for a
- * node pointing at several regions, its label (or node name) and the
- * memory-region-names entry (or the index): "pl-dma-lo"; else the label
- * or the node name of the compatible node.
+ * The region's name (docs/devicetree/resmem.yaml), first match:
+ * the /reserved-memory child's label; for a node pointing at it with
+ * memory-region (entry @idx of @count): "<label>-<memory-region-names[idx]>",
+ * "<label>" (one entry) or "<label>-<idx>", memory-region-names[idx];
+ * else the child's node name without the unit address.
  */
 static int region_name(char *buf, struct device_node *mem,
 		       struct device_node *owner, int idx, int count)
 {
-	const char *label, *suffix;
+	const char *label, *rname;
+	bool has_label, has_rname;
 	int n;
 
-	if (!of_property_read_string(mem, "label", &label)) {
+	has_label = !of_property_read_string(owner, "label", &label);
+	has_rname = owner != mem &&
+		    !of_property_read_string_index(owner, "memory-region-names",
+						   idx, &rname);
+	if (!of_property_read_string(mem, "label", &label))
 		n = snprintf(buf, RESMEM_NAME_MAX, "%s", label);
-	} else {
-		if (of_property_read_string(owner, "label", &label))
-			label = owner->name;
-		if (owner == mem || count == 1)
-			n = snprintf(buf, RESMEM_NAME_MAX, "%s", label);
-		else if (!of_property_read_string_index(owner,
-							"memory-region-names",
-							idx, &suffix))
-			n = snprintf(buf, RESMEM_NAME_MAX, "%s-%s", label,
-				     suffix);
-		else
-			n = snprintf(buf, RESMEM_NAME_MAX, "%s-%d", label, idx);
-	}
+	else if (owner != mem && has_label && has_rname)
+		n = snprintf(buf, RESMEM_NAME_MAX, "%s-%s", label, rname);
+	else if (owner != mem && has_label && count == 1)
+		n = snprintf(buf, RESMEM_NAME_MAX, "%s", label);
+	else if (owner != mem && has_label)
+		n = snprintf(buf, RESMEM_NAME_MAX, "%s-%d", label, idx);
+	else if (has_rname)
+		n = snprintf(buf, RESMEM_NAME_MAX, "%s", rname);
+	else
+		n = snprintf(buf, RESMEM_NAME_MAX, "%s", mem->name);
 	if (n >= RESMEM_NAME_MAX || !resmem_name_ok(buf)) {
 		pr_err("%pOF: refused: region name '%s' (from label, node name or memory-region-names) is not 1-%d characters from [A-Za-z0-9_.+-] not starting with '.'; set label to such a name\n",
 		       mem, buf, RESMEM_NAME_MAX - 1);

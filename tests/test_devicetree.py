@@ -186,6 +186,8 @@ class TestRegions:
 
     def test_read_only_region(self, loaded, target):
         g = loaded
+        assert g.run("ls -l /dev/resmem/dma-b").out.startswith("cr--------")
+        # Even root (who ignores the mode) cannot open it for writing.
         assert g.run("resprobe info /dev/resmem/dma-b").out.strip() == "errno=EROFS"
         info = json.loads(g.run("resmem info dma-b --json").out)
         assert info["readonly"] is True
