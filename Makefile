@@ -187,7 +187,9 @@ CPPCHECK_ARGS = -q --enable=warning,portability,performance --error-exitcode=1 -
 	--suppress=nullPointerArithmeticRedundantCheck -D_GNU_SOURCE
 # Files in kernel style so far (the rest are being reformatted file by file).
 CLANG_FORMAT_FILES ?= $(shell git ls-files $(addprefix userspace/,$(CLANG_FORMATTED)))
-CLANG_FORMATTED = cli/json.c lib/fwmap.c lib/internal.h
+CLANG_FORMATTED = cli/json.c lib/fwmap.c lib/internal.h \
+	cli/cmd_check.c cli/cmd_dump.c cli/cmd_fill.c cli/cmd_info.c cli/cmd_list.c cli/cmd_verify.c cli/options.c cli/progress.c cli/report.c \
+	cli/show.c lib/iomem.c lib/list.c lib/map.c lib/memmap.c lib/region.c lib/util.c lib/pattern.c lib/size.c
 
 lint: lint-module lint-userspace
 	@echo "lint: clean"

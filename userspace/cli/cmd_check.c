@@ -41,7 +41,8 @@ struct check {
 	int problems;
 };
 
-static void problem(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct check *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void problem(struct check *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -57,11 +58,16 @@ static void problem(struct check *c, const char *fmt, ...)
 static const char *kind_word(enum resmem_memmap_kind k)
 {
 	switch (k) {
-	case RESMEM_MEMMAP_RAM: return "usable RAM";
-	case RESMEM_MEMMAP_ACPI: return "ACPI data";
-	case RESMEM_MEMMAP_RESERVE: return "reserve";
-	case RESMEM_MEMMAP_PERSIST: return "persistent memory";
-	default: return "";
+	case RESMEM_MEMMAP_RAM:
+		return "usable RAM";
+	case RESMEM_MEMMAP_ACPI:
+		return "ACPI data";
+	case RESMEM_MEMMAP_RESERVE:
+		return "reserve";
+	case RESMEM_MEMMAP_PERSIST:
+		return "persistent memory";
+	default:
+		return "";
 	}
 }
 
@@ -88,13 +94,17 @@ static void check_claim(struct check *c, const struct resmem_memmap *m)
 		if (!r->size || r->phys_addr > end || rend < start)
 			continue;
 		found = 1;
-		printf("  ok: claimed by resmem region '%s' (/dev/resmem/%s, 0x%" PRIx64 "-0x%" PRIx64 ")\n",
+		printf("  ok: claimed by resmem region '%s' (/dev/resmem/%s, 0x%" PRIx64
+		       "-0x%" PRIx64 ")\n",
 		       r->name, r->name, r->phys_addr, rend);
 		if (r->phys_addr > start || rend < end)
-			printf("  note: region '%s' covers only part of memmap=%s\n", r->name, m->text);
+			printf("  note: region '%s' covers only part of memmap=%s\n",
+			       r->name, m->text);
 	}
 	if (!found && c->module_loaded)
-		problem(c, "no resmem device claims 0x%" PRIx64 "-0x%" PRIx64 ": see 'dmesg | grep resmem' for why the module skipped it",
+		problem(c,
+			"no resmem device claims 0x%" PRIx64 "-0x%" PRIx64
+			": see 'dmesg | grep resmem' for why the module skipped it",
 			start, end);
 }
 
@@ -107,9 +117,11 @@ static void judge_one(struct check *c, const struct resmem_memmap *m)
 	resmem_format_size(m->size, size, sizeof(size));
 	format_memparse(m->size, sz, sizeof(sz));
 	printf("memmap=%s", m->text);
-	if (m->kind >= RESMEM_MEMMAP_RAM && m->kind <= RESMEM_MEMMAP_PERSIST && m->size)
-		printf(": %s %s at 0x%" PRIx64 "-0x%" PRIx64, kind_word(m->kind), size,
-		       m->addr, m->addr + m->size - 1);
+	if (m->kind >= RESMEM_MEMMAP_RAM && m->kind <= RESMEM_MEMMAP_PERSIST &&
+	    m->size)
+		printf(": %s %s at 0x%" PRIx64 "-0x%" PRIx64,
+		       kind_word(m->kind), size, m->addr,
+		       m->addr + m->size - 1);
 	printf("\n");
 	if (m->trailing)
 		printf("  note: the kernel rejects the characters after the entry (it still acts on the part before them)\n");
@@ -117,26 +129,34 @@ static void judge_one(struct check *c, const struct resmem_memmap *m)
 	switch (v) {
 	case RESMEM_VERDICT_OK:
 		printf("  ok: %s (firmware map: %s; /proc/iomem: %s)\n",
-		       m->kind == RESMEM_MEMMAP_RESERVE ? "reserved" : "took effect",
+		       m->kind == RESMEM_MEMMAP_RESERVE ? "reserved" :
+							  "took effect",
 		       c->view.fw ? "System RAM" : "not available",
 		       resmem_memmap_type_name(m->kind));
 		break;
 	case RESMEM_VERDICT_NO_ADDRESS:
-		problem(c, "memmap=%s has no address: this caps usable RAM at %s and reserves nothing. "
+		problem(c,
+			"memmap=%s has no address: this caps usable RAM at %s and reserves nothing. "
 			"Most likely GRUB expanded `$ADDR` as a variable: write `memmap=%s\\$ADDR` in grub.cfg "
 			"or `memmap=%s\\\\\\$ADDR` in /etc/default/grub (e.g. memmap=%s\\\\\\$4G; "
 			"'resmem plan %s' suggests an ADDR)",
 			m->text, sz, sz, sz, sz, sz);
 		break;
 	case RESMEM_VERDICT_NOT_RAM:
-		problem(c, "0x%" PRIx64 " is not RAM according to firmware (firmware map: %s; /proc/iomem: %s), "
+		problem(c,
+			"0x%" PRIx64
+			" is not RAM according to firmware (firmware map: %s; /proc/iomem: %s), "
 			"e.g. a PCI hole: choose a range inside usable RAM, `resmem plan %s` helps",
-			ev.where, ev.fw, ev.iomem[0] ? ev.iomem : "nothing", sz);
+			ev.where, ev.fw, ev.iomem[0] ? ev.iomem : "nothing",
+			sz);
 		break;
 	case RESMEM_VERDICT_NOT_APPLIED:
-		problem(c, "did not take effect: /proc/iomem shows '%s' at 0x%" PRIx64 ", not '%s'%s%s%s",
+		problem(c,
+			"did not take effect: /proc/iomem shows '%s' at 0x%" PRIx64
+			", not '%s'%s%s%s",
 			ev.iomem, ev.where, resmem_memmap_type_name(m->kind),
-			ev.fw[0] ? " (firmware map: " : "", ev.fw, ev.fw[0] ? ")" : "");
+			ev.fw[0] ? " (firmware map: " : "", ev.fw,
+			ev.fw[0] ? ")" : "");
 		if (!arch_has_memmap())
 			printf("  hint: memmap= is understood by x86 kernels only: on this architecture use a "
 			       "/reserved-memory devicetree node or the resmem module's regions= parameter\n");
@@ -145,7 +165,9 @@ static void judge_one(struct check *c, const struct resmem_memmap *m)
 			       "entries after '--' are not kernel parameters\n");
 		break;
 	case RESMEM_VERDICT_KERNEL_INSIDE:
-		problem(c, "the kernel image ('%s' at 0x%" PRIx64 ") lies inside this range: KASLR put it there. "
+		problem(c,
+			"the kernel image ('%s' at 0x%" PRIx64
+			") lies inside this range: KASLR put it there. "
 			"Boot with nokaslr, or make this one of the first four memmap= entries (KASLR avoids those)",
 			ev.iomem, ev.where);
 		break;
@@ -154,7 +176,8 @@ static void judge_one(struct check *c, const struct resmem_memmap *m)
 		c->problems++;
 		break;
 	case RESMEM_VERDICT_INVALID:
-		problem(c, "the kernel cannot use this entry: write SIZE$ADDR (reserve), SIZE@ADDR, SIZE#ADDR "
+		problem(c,
+			"the kernel cannot use this entry: write SIZE$ADDR (reserve), SIZE@ADDR, SIZE#ADDR "
 			"or SIZE!ADDR with a nonzero SIZE, e.g. memmap=8G$4G");
 		break;
 	case RESMEM_VERDICT_NOT_CHECKED:
@@ -166,7 +189,8 @@ static void judge_one(struct check *c, const struct resmem_memmap *m)
 		check_claim(c, m);
 }
 
-static int load_views(struct check *c, struct resmem_iomem **iomem, struct resmem_fwmap **fw)
+static int load_views(struct check *c, struct resmem_iomem **iomem,
+		      struct resmem_fwmap **fw)
 {
 	char *text;
 	size_t n;
@@ -175,10 +199,12 @@ static int load_views(struct check *c, struct resmem_iomem **iomem, struct resme
 	err = resmem_read_file(c->iomem_path, &text);
 	if (err)
 		return sys_error("cannot read", c->iomem_path, err);
-	err = resmem_iomem_parse(text, iomem, &c->view.n_iomem, &c->view.iomem_zeroed);
+	err = resmem_iomem_parse(text, iomem, &c->view.n_iomem,
+				 &c->view.iomem_zeroed);
 	free(text);
 	if (err) {
-		fprintf(stderr, "resmem: %s does not look like /proc/iomem\n", c->iomem_path);
+		fprintf(stderr, "resmem: %s does not look like /proc/iomem\n",
+			c->iomem_path);
 		return EXIT_SYSTEM;
 	}
 	c->view.iomem = *iomem;
@@ -203,7 +229,8 @@ static void find_module(struct check *c, char *path, size_t len)
 {
 	struct stat st;
 
-	snprintf(path, len, "%s/module/resmem", c->sysfs ? c->sysfs : RESMEM_SYSFS_ROOT);
+	snprintf(path, len, "%s/module/resmem",
+		 c->sysfs ? c->sysfs : RESMEM_SYSFS_ROOT);
 	c->module_loaded = !stat(path, &st) && S_ISDIR(st.st_mode);
 }
 
@@ -213,15 +240,19 @@ static void report_module(struct check *c, const char *path)
 
 	if (!c->module_loaded) {
 		printf("module:\n");
-		problem(c, "the resmem module is not loaded (%s missing): 'modprobe resmem' or 'insmod resmem.ko'",
+		problem(c,
+			"the resmem module is not loaded (%s missing): 'modprobe resmem' or 'insmod resmem.ko'",
 			path);
 		return;
 	}
-	printf("module: resmem is loaded, %zu region%s", c->n_regions, c->n_regions == 1 ? "" : "s");
+	printf("module: resmem is loaded, %zu region%s", c->n_regions,
+	       c->n_regions == 1 ? "" : "s");
 	for (i = 0; i < c->n_regions; i++)
-		printf("%s%s (%s, 0x%" PRIx64 "-0x%" PRIx64 ")", i ? ", " : ": ", c->regions[i].name,
+		printf("%s%s (%s, 0x%" PRIx64 "-0x%" PRIx64 ")",
+		       i ? ", " : ": ", c->regions[i].name,
 		       c->regions[i].source, c->regions[i].phys_addr,
-		       c->regions[i].phys_addr + c->regions[i].size - (c->regions[i].size ? 1 : 0));
+		       c->regions[i].phys_addr + c->regions[i].size -
+			       (c->regions[i].size ? 1 : 0));
 	printf("\n");
 }
 
@@ -249,16 +280,28 @@ int cmd_check(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': c.cmdline_path = optarg; break;
-		case 'i': c.iomem_path = optarg; break;
-		case 'f': c.fw_dir = optarg; break;
-		case 's': c.sysfs = optarg; break;
-		case 'h': help_check(stdout); return EXIT_OK;
-		default: return bad_option("check", opt, argv[optind - 1]);
+		case 'c':
+			c.cmdline_path = optarg;
+			break;
+		case 'i':
+			c.iomem_path = optarg;
+			break;
+		case 'f':
+			c.fw_dir = optarg;
+			break;
+		case 's':
+			c.sysfs = optarg;
+			break;
+		case 'h':
+			help_check(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("check", opt, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error("check", "unexpected argument '%s'", argv[optind]);
+		return usage_error("check", "unexpected argument '%s'",
+				   argv[optind]);
 
 	err = resmem_read_file(c.cmdline_path, &cmdline);
 	if (err)
@@ -278,9 +321,11 @@ int cmd_check(int argc, char **argv)
 	find_module(&c, modpath, sizeof(modpath));
 
 	if (!n_mm) {
-		printf("no memmap= on the kernel command line (%s)\n", c.cmdline_path);
+		printf("no memmap= on the kernel command line (%s)\n",
+		       c.cmdline_path);
 		if (!c.n_regions && c.module_loaded)
-			problem(&c, "nothing is reserved for resmem: add memmap=SIZE$ADDR (x86, see 'resmem plan'), "
+			problem(&c,
+				"nothing is reserved for resmem: add memmap=SIZE$ADDR (x86, see 'resmem plan'), "
 				"a /reserved-memory node (devicetree) or the module's regions= parameter");
 	} else if (!arch_has_memmap()) {
 		printf("note: memmap= is understood by x86 kernels only; this is not one\n");
@@ -290,7 +335,8 @@ int cmd_check(int argc, char **argv)
 	report_module(&c, modpath);
 
 	if (c.problems)
-		printf("%d problem%s found\n", c.problems, c.problems == 1 ? "" : "s");
+		printf("%d problem%s found\n", c.problems,
+		       c.problems == 1 ? "" : "s");
 	else
 		printf("all good\n");
 	ret = c.problems ? EXIT_PROBLEM : EXIT_OK;

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 
-#define DUMP_CHUNK	(1u << 20)
+#define DUMP_CHUNK (1u << 20)
 
 void help_dump(FILE *f)
 {
@@ -23,7 +23,7 @@ void help_dump(FILE *f)
 
 struct dump_ctx {
 	int raw;
-	unsigned char *bounce;		/* DUMP_CHUNK bytes */
+	unsigned char *bounce; /* DUMP_CHUNK bytes */
 	unsigned char line[16], prev[16];
 	size_t nline;
 	uint64_t line_off;
@@ -118,7 +118,8 @@ int cmd_dump(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct resmem_walk_opts wo = { .via = RESMEM_VIA_MMAP, .chunk = DUMP_CHUNK };
+	struct resmem_walk_opts wo = { .via = RESMEM_VIA_MMAP,
+				       .chunk = DUMP_CHUNK };
 	struct resmem_region r;
 	struct dump_ctx ctx;
 	uint64_t off = 0, len = 0;
@@ -136,19 +137,25 @@ int cmd_dump(int argc, char **argv)
 				return EXIT_USAGE;
 			have_len = 1;
 			break;
-		case 'r': ctx.raw = 1; break;
+		case 'r':
+			ctx.raw = 1;
+			break;
 		case 'v':
 			if (parse_via_opt("dump", optarg, &wo.via))
 				return EXIT_USAGE;
 			break;
-		case 'h': help_dump(stdout); return EXIT_OK;
-		default: return bad_option("dump", c, argv[optind - 1]);
+		case 'h':
+			help_dump(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("dump", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
 		return usage_error("dump", "expected one region NAME");
 	if (!have_len)
-		return usage_error("dump", "--length is required (e.g. --length 256)");
+		return usage_error("dump",
+				   "--length is required (e.g. --length 256)");
 
 	err = resmem_open(argv[optind], 0, &r);
 	if (err)
@@ -169,7 +176,8 @@ int cmd_dump(int argc, char **argv)
 	if (err == 1)
 		return sys_error("cannot write", "stdout", -ctx.werr);
 	if (err)
-		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" : "cannot read",
+		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" :
+							     "cannot read",
 				 r.path, err);
 	if (!ctx.raw && len) {
 		if (ctx.nline)

@@ -67,22 +67,28 @@ int cmd_fill(int argc, char **argv)
 			if (parse_via_opt("fill", optarg, &wo.via))
 				return EXIT_USAGE;
 			break;
-		case 'h': help_fill(stdout); return EXIT_OK;
-		default: return bad_option("fill", c, argv[optind - 1]);
+		case 'h':
+			help_fill(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("fill", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 2)
 		return usage_error("fill", "expected NAME PATTERN");
 	err = resmem_pattern_parse(argv[optind + 1], &pat);
 	if (err)
-		return usage_error("fill", "bad pattern '%s': use 0xAB, zero or seq:SEED",
-				   argv[optind + 1]);
+		return usage_error(
+			"fill", "bad pattern '%s': use 0xAB, zero or seq:SEED",
+			argv[optind + 1]);
 
 	err = resmem_open(argv[optind], 1, &r);
 	if (err)
 		return region_error(argv[optind], NULL, err);
 	if (r.info.flags & RESMEM_INFO_READONLY) {
-		fprintf(stderr, "resmem: region '%s' is read-only: it cannot be filled\n", r.info.name);
+		fprintf(stderr,
+			"resmem: region '%s' is read-only: it cannot be filled\n",
+			r.info.name);
 		resmem_close(&r);
 		return EXIT_SYSTEM;
 	}
@@ -96,14 +102,18 @@ int cmd_fill(int argc, char **argv)
 	secs = progress_end(&prog);
 	if (err) {
 		resmem_close(&r);
-		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map/sync" : "cannot write",
+		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map/sync" :
+							     "cannot write",
 				 r.path, err);
 	}
 	resmem_close(&r);
 	resmem_format_size(len, size, sizeof(size));
-	resmem_format_size(secs > 0 ? (uint64_t)((double)len / secs) : 0, rate, sizeof(rate));
-	printf("%s: filled %s at offset 0x%" PRIx64 " with %s via %s (%.2f s, %s/s)\n",
-	       r.info.name, size, off, resmem_pattern_format(&pat, patname, sizeof(patname)),
+	resmem_format_size(secs > 0 ? (uint64_t)((double)len / secs) : 0, rate,
+			   sizeof(rate));
+	printf("%s: filled %s at offset 0x%" PRIx64
+	       " with %s via %s (%.2f s, %s/s)\n",
+	       r.info.name, size, off,
+	       resmem_pattern_format(&pat, patname, sizeof(patname)),
 	       wo.via == RESMEM_VIA_MMAP ? "mmap" : "write", secs, rate);
 	return EXIT_OK;
 }

@@ -34,24 +34,35 @@ int cmd_info(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
-		case 's': sysfs = optarg; break;
-		case 'h': help_info(stdout); return EXIT_OK;
-		default: return bad_option("info", c, argv[optind - 1]);
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			sysfs = optarg;
+			break;
+		case 'h':
+			help_info(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("info", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error("info", argc == optind ? "which region? (see 'resmem list')"
-				   : "too many arguments");
+		return usage_error("info",
+				   argc == optind ?
+					   "which region? (see 'resmem list')" :
+					   "too many arguments");
 	name = argv[optind];
 
 	err = resmem_open(name, 0, &r);
 	if (!err) {
 		info = r.info;
 		resmem_close(&r);
-	} else if (!strchr(name, '/') && !resmem_info_sysfs(sysfs, name, &info)) {
+	} else if (!strchr(name, '/') &&
+		   !resmem_info_sysfs(sysfs, name, &info)) {
 		/* No access to the device (not root?): sysfs tells nearly as much. */
-		fprintf(stderr, "resmem: note: cannot open /dev/resmem/%s (%s); showing sysfs information\n",
+		fprintf(stderr,
+			"resmem: note: cannot open /dev/resmem/%s (%s); showing sysfs information\n",
 			name, errno_name(-err));
 		info.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	} else {

@@ -32,14 +32,22 @@ int cmd_list(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
-		case 's': sysfs = optarg; break;
-		case 'h': help_list(stdout); return EXIT_OK;
-		default: return bad_option("list", c, argv[optind - 1]);
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			sysfs = optarg;
+			break;
+		case 'h':
+			help_list(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("list", c, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error("list", "unexpected argument '%s'", argv[optind]);
+		return usage_error("list", "unexpected argument '%s'",
+				   argv[optind]);
 
 	err = resmem_list(sysfs, &regions, &n);
 	if (err)
@@ -52,7 +60,8 @@ int cmd_list(int argc, char **argv)
 		}
 		printf(n ? "\n]\n" : "]\n");
 	} else if (!n) {
-		fprintf(stderr, "no resmem regions (is the module loaded? see 'resmem check')\n");
+		fprintf(stderr,
+			"no resmem regions (is the module loaded? see 'resmem check')\n");
 	} else {
 		for (i = 0; i < n; i++)
 			if ((int)strlen(regions[i].name) > width)

@@ -67,16 +67,21 @@ int cmd_verify(int argc, char **argv)
 			if (parse_via_opt("verify", optarg, &wo.via))
 				return EXIT_USAGE;
 			break;
-		case 'h': help_verify(stdout); return EXIT_OK;
-		default: return bad_option("verify", c, argv[optind - 1]);
+		case 'h':
+			help_verify(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("verify", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 2)
 		return usage_error("verify", "expected NAME PATTERN");
 	err = resmem_pattern_parse(argv[optind + 1], &pat);
 	if (err)
-		return usage_error("verify", "bad pattern '%s': use 0xAB, zero or seq:SEED",
-				   argv[optind + 1]);
+		return usage_error(
+			"verify",
+			"bad pattern '%s': use 0xAB, zero or seq:SEED",
+			argv[optind + 1]);
 	via = wo.via == RESMEM_VIA_MMAP ? "mmap" : "read";
 
 	err = resmem_open(argv[optind], 0, &r);
@@ -95,7 +100,8 @@ int cmd_verify(int argc, char **argv)
 	progress_end(&prog);
 	resmem_close(&r);
 	if (err)
-		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" : "cannot read",
+		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" :
+							     "cannot read",
 				 r.path, err);
 
 	resmem_pattern_format(&pat, patname, sizeof(patname));
@@ -105,9 +111,11 @@ int cmd_verify(int argc, char **argv)
 		       r.info.name, size, off, patname, via);
 		return EXIT_OK;
 	}
-	printf("%s: MISMATCH: %" PRIu64 " of %" PRIu64 " bytes differ from %s (via %s)\n",
+	printf("%s: MISMATCH: %" PRIu64 " of %" PRIu64
+	       " bytes differ from %s (via %s)\n",
 	       r.info.name, ctx.mm.bad_bytes, len, patname, via);
-	printf("  first bad byte: offset 0x%" PRIx64 " (phys 0x%" PRIx64 "): expected 0x%02x, actual 0x%02x\n",
+	printf("  first bad byte: offset 0x%" PRIx64 " (phys 0x%" PRIx64
+	       "): expected 0x%02x, actual 0x%02x\n",
 	       ctx.mm.first_off, r.info.phys_addr + ctx.mm.first_off,
 	       ctx.mm.expected, ctx.mm.actual);
 	printf("  last bad byte:  offset 0x%" PRIx64 " (phys 0x%" PRIx64 ")\n",

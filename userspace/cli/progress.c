@@ -7,12 +7,13 @@
 
 #include "cli.h"
 
-#define PROGRESS_MIN	(64ULL << 20)
-#define PROGRESS_EVERY	0.25	/* seconds between redraws */
+#define PROGRESS_MIN (64ULL << 20)
+#define PROGRESS_EVERY 0.25 /* seconds between redraws */
 
 static double seconds(const struct timespec *a, const struct timespec *b)
 {
-	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+	return (double)(b->tv_sec - a->tv_sec) +
+	       (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
 static void draw(const struct progress *p, const struct timespec *now)
@@ -22,12 +23,15 @@ static void draw(const struct progress *p, const struct timespec *now)
 
 	resmem_format_size(p->done, done, sizeof(done));
 	resmem_format_size(p->total, total, sizeof(total));
-	resmem_format_size(t > 0 ? (uint64_t)((double)p->done / t) : 0, rate, sizeof(rate));
-	fprintf(stderr, "\r%s %s: %s / %s (%3u%%) %s/s   ", p->verb, p->name, done, total,
+	resmem_format_size(t > 0 ? (uint64_t)((double)p->done / t) : 0, rate,
+			   sizeof(rate));
+	fprintf(stderr, "\r%s %s: %s / %s (%3u%%) %s/s   ", p->verb, p->name,
+		done, total,
 		(unsigned)(p->total ? p->done * 100 / p->total : 100), rate);
 }
 
-void progress_start(struct progress *p, const char *verb, const char *name, uint64_t total)
+void progress_start(struct progress *p, const char *verb, const char *name,
+		    uint64_t total)
 {
 	p->verb = verb;
 	p->name = name;

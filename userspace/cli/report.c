@@ -11,35 +11,64 @@
 const char *errno_name(int err)
 {
 	switch (err) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EINTR: return "EINTR";
-	case EIO: return "EIO";
-	case ENXIO: return "ENXIO";
-	case EBADF: return "EBADF";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case EACCES: return "EACCES";
-	case EFAULT: return "EFAULT";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case ENODEV: return "ENODEV";
-	case ENOTDIR: return "ENOTDIR";
-	case EISDIR: return "EISDIR";
-	case EINVAL: return "EINVAL";
-	case ENFILE: return "ENFILE";
-	case EMFILE: return "EMFILE";
-	case ENOTTY: return "ENOTTY";
-	case EFBIG: return "EFBIG";
-	case ENOSPC: return "ENOSPC";
-	case ESPIPE: return "ESPIPE";
-	case EROFS: return "EROFS";
-	case ERANGE: return "ERANGE";
-	case ENAMETOOLONG: return "ENAMETOOLONG";
-	case ENOSYS: return "ENOSYS";
-	case EOVERFLOW: return "EOVERFLOW";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case ETIMEDOUT: return "ETIMEDOUT";
+	case EPERM:
+		return "EPERM";
+	case ENOENT:
+		return "ENOENT";
+	case EINTR:
+		return "EINTR";
+	case EIO:
+		return "EIO";
+	case ENXIO:
+		return "ENXIO";
+	case EBADF:
+		return "EBADF";
+	case EAGAIN:
+		return "EAGAIN";
+	case ENOMEM:
+		return "ENOMEM";
+	case EACCES:
+		return "EACCES";
+	case EFAULT:
+		return "EFAULT";
+	case EBUSY:
+		return "EBUSY";
+	case EEXIST:
+		return "EEXIST";
+	case ENODEV:
+		return "ENODEV";
+	case ENOTDIR:
+		return "ENOTDIR";
+	case EISDIR:
+		return "EISDIR";
+	case EINVAL:
+		return "EINVAL";
+	case ENFILE:
+		return "ENFILE";
+	case EMFILE:
+		return "EMFILE";
+	case ENOTTY:
+		return "ENOTTY";
+	case EFBIG:
+		return "EFBIG";
+	case ENOSPC:
+		return "ENOSPC";
+	case ESPIPE:
+		return "ESPIPE";
+	case EROFS:
+		return "EROFS";
+	case ERANGE:
+		return "ERANGE";
+	case ENAMETOOLONG:
+		return "ENAMETOOLONG";
+	case ENOSYS:
+		return "ENOSYS";
+	case EOVERFLOW:
+		return "EOVERFLOW";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
 	}
 	return "E?";
 }
@@ -78,7 +107,8 @@ int sys_error(const char *what, const char *object, int neg_err)
 	int err = -neg_err;
 	const char *hint = hint_for(err);
 
-	fprintf(stderr, "resmem: %s %s: %s (%s)\n", what, object, errno_name(err), strerror(err));
+	fprintf(stderr, "resmem: %s %s: %s (%s)\n", what, object,
+		errno_name(err), strerror(err));
 	if (hint)
 		fprintf(stderr, "resmem: hint: %s\n", hint);
 	return EXIT_SYSTEM;
@@ -95,9 +125,11 @@ int region_error(const char *name, const char *sysfs_root, int neg_err)
 	if (neg_err != -ENOENT || strchr(name, '/'))
 		return sys_error("cannot open", path, neg_err);
 	/* A mistyped name: say which regions do exist. */
-	fprintf(stderr, "resmem: cannot open %s: ENOENT (%s)\n", path, strerror(ENOENT));
+	fprintf(stderr, "resmem: cannot open %s: ENOENT (%s)\n", path,
+		strerror(ENOENT));
 	if (resmem_list(sysfs_root, &regions, &n) || !n) {
-		fprintf(stderr, "resmem: hint: no resmem regions (is the module loaded? see 'resmem check')\n");
+		fprintf(stderr,
+			"resmem: hint: no resmem regions (is the module loaded? see 'resmem check')\n");
 		return EXIT_SYSTEM;
 	}
 	fprintf(stderr, "resmem: hint: regions here:");
@@ -116,7 +148,8 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'resmem %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+	fprintf(stderr, "\nTry 'resmem %s%s--help'.\n", cmd ? cmd : "",
+		cmd ? " " : "");
 	return EXIT_USAGE;
 }
 

@@ -24,7 +24,9 @@ void show_region_json(FILE *f, const struct resmem_region_info *r, int detail)
 	dev_of(r, dev, sizeof(dev));
 	fprintf(f, "{\"name\": ");
 	json_string(f, r->name);
-	fprintf(f, ", \"phys_addr\": %" PRIu64 ", \"size\": %" PRIu64 ", \"source\": ",
+	fprintf(f,
+		", \"phys_addr\": %" PRIu64 ", \"size\": %" PRIu64
+		", \"source\": ",
 		r->phys_addr, r->size);
 	json_string(f, r->source);
 	fprintf(f, ", \"cache_mode\": ");
@@ -42,20 +44,24 @@ void show_region_json(FILE *f, const struct resmem_region_info *r, int detail)
 			fprintf(f, "%u", r->page_size);
 		else
 			fprintf(f, "null");
-		fprintf(f, ", \"readonly\": %s", r->flags & RESMEM_INFO_READONLY ? "true" : "false");
+		fprintf(f, ", \"readonly\": %s",
+			r->flags & RESMEM_INFO_READONLY ? "true" : "false");
 	}
 	fprintf(f, "}");
 }
 
-void show_region_line(FILE *f, const struct resmem_region_info *r, int name_width)
+void show_region_line(FILE *f, const struct resmem_region_info *r,
+		      int name_width)
 {
 	char size[32], dev[300];
 
 	dev_of(r, dev, sizeof(dev));
 	resmem_format_size(r->size, size, sizeof(size));
-	fprintf(f, "%-*s  0x%012" PRIx64 "-0x%012" PRIx64 "  %10s  %-10s  %-13s  %s\n",
-		name_width, r->name, r->phys_addr, last_byte(r), size, r->source,
-		r->cache_mode, dev);
+	fprintf(f,
+		"%-*s  0x%012" PRIx64 "-0x%012" PRIx64
+		"  %10s  %-10s  %-13s  %s\n",
+		name_width, r->name, r->phys_addr, last_byte(r), size,
+		r->source, r->cache_mode, dev);
 }
 
 void show_region_detail(FILE *f, const struct resmem_region_info *r)
@@ -66,7 +72,8 @@ void show_region_detail(FILE *f, const struct resmem_region_info *r)
 	resmem_format_size(r->size, size, sizeof(size));
 	fprintf(f, "name:        %s\n", r->name);
 	fprintf(f, "device:      %s\n", dev);
-	fprintf(f, "phys range:  0x%" PRIx64 "-0x%" PRIx64 "\n", r->phys_addr, last_byte(r));
+	fprintf(f, "phys range:  0x%" PRIx64 "-0x%" PRIx64 "\n", r->phys_addr,
+		last_byte(r));
 	fprintf(f, "size:        %s (%" PRIu64 " bytes)\n", size, r->size);
 	fprintf(f, "source:      %s\n", r->source);
 	fprintf(f, "cache mode:  %s\n", r->cache_mode);
@@ -82,5 +89,6 @@ void show_region_detail(FILE *f, const struct resmem_region_info *r)
 		fprintf(f, "page size:   %u\n", r->page_size);
 	else
 		fprintf(f, "page size:   unknown\n");
-	fprintf(f, "access:      %s\n", r->flags & RESMEM_INFO_READONLY ? "read-only" : "read-write");
+	fprintf(f, "access:      %s\n",
+		r->flags & RESMEM_INFO_READONLY ? "read-only" : "read-write");
 }

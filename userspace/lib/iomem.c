@@ -41,7 +41,8 @@ static int parse_line(const char *line, size_t len, struct resmem_iomem *e)
 	return 0;
 }
 
-int resmem_iomem_parse(const char *text, struct resmem_iomem **out, size_t *n, int *zeroed)
+int resmem_iomem_parse(const char *text, struct resmem_iomem **out, size_t *n,
+		       int *zeroed)
 {
 	struct resmem_iomem *arr = NULL;
 	size_t cap = 0, cnt = 0;

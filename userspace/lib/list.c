@@ -16,7 +16,8 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-int resmem_list(const char *sysfs_root, struct resmem_region_info **out, size_t *n)
+int resmem_list(const char *sysfs_root, struct resmem_region_info **out,
+		size_t *n)
 {
 	char dir[512], sub[1024];
 	struct resmem_region_info *arr = NULL;

@@ -31,7 +31,8 @@ int resmem_map(const struct resmem_region *r, uint64_t off, uint64_t len,
 {
 	void *p;
 
-	if (!len || off % page_size_of(r) || !inside(r, off, len) || len > SIZE_MAX)
+	if (!len || off % page_size_of(r) || !inside(r, off, len) ||
+	    len > SIZE_MAX)
 		return -EINVAL;
 	p = mmap(NULL, (size_t)len, prot, MAP_SHARED, r->fd, (off_t)off);
 	if (p == MAP_FAILED)
@@ -51,7 +52,8 @@ int resmem_unmap(void *addr, uint64_t len)
 }
 
 static int walk_mmap(const struct resmem_region *r, uint64_t off, uint64_t len,
-		     const struct resmem_walk_opts *o, resmem_walk_fn fn, void *ctx)
+		     const struct resmem_walk_opts *o, resmem_walk_fn fn,
+		     void *ctx)
 {
 	uint64_t ps = page_size_of(r);
 	uint64_t window = o->window ? o->window : RESMEM_DEFAULT_WINDOW;
@@ -79,7 +81,8 @@ static int walk_mmap(const struct resmem_region *r, uint64_t off, uint64_t len,
 		if (err)
 			return err;
 		for (pos = off; pos < stop && !ret; pos += chunk) {
-			size_t n = stop - pos < chunk ? (size_t)(stop - pos) : chunk;
+			size_t n = stop - pos < chunk ? (size_t)(stop - pos) :
+							chunk;
 
 			ret = fn(map + (pos - base), pos, n, ctx);
 		}
@@ -100,8 +103,8 @@ static int full_io(int fd, void *buf, size_t n, uint64_t off, int write)
 	char *p = buf;
 
 	while (n) {
-		ssize_t done = write ? pwrite(fd, p, n, (off_t)off)
-				     : pread(fd, p, n, (off_t)off);
+		ssize_t done = write ? pwrite(fd, p, n, (off_t)off) :
+				       pread(fd, p, n, (off_t)off);
 
 		if (done < 0 && errno == EINTR)
 			continue;
@@ -117,7 +120,8 @@ static int full_io(int fd, void *buf, size_t n, uint64_t off, int write)
 }
 
 static int walk_rw(const struct resmem_region *r, uint64_t off, uint64_t len,
-		   const struct resmem_walk_opts *o, resmem_walk_fn fn, void *ctx)
+		   const struct resmem_walk_opts *o, resmem_walk_fn fn,
+		   void *ctx)
 {
 	size_t chunk = o->chunk ? o->chunk : (4u << 20);
 	uint64_t end = off + len;
@@ -143,7 +147,8 @@ static int walk_rw(const struct resmem_region *r, uint64_t off, uint64_t len,
 }
 
 int resmem_walk(const struct resmem_region *r, uint64_t off, uint64_t len,
-		const struct resmem_walk_opts *opts, resmem_walk_fn fn, void *ctx)
+		const struct resmem_walk_opts *opts, resmem_walk_fn fn,
+		void *ctx)
 {
 	static const struct resmem_walk_opts defaults;
 	const struct resmem_walk_opts *o = opts ? opts : &defaults;

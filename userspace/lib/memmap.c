@@ -44,12 +44,30 @@ static int memparse(const char *s, uint64_t *out)
 			return 0;
 	}
 	switch (*end) {
-	case 'E': case 'e': shift = 60; break;
-	case 'P': case 'p': shift = 50; break;
-	case 'T': case 't': shift = 40; break;
-	case 'G': case 'g': shift = 30; break;
-	case 'M': case 'm': shift = 20; break;
-	case 'K': case 'k': shift = 10; break;
+	case 'E':
+	case 'e':
+		shift = 60;
+		break;
+	case 'P':
+	case 'p':
+		shift = 50;
+		break;
+	case 'T':
+	case 't':
+		shift = 40;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
 	}
 	if (shift) {
 		if (v > (UINT64_MAX >> shift))
@@ -78,11 +96,21 @@ static void parse_one(const char *text, struct resmem_memmap *m)
 		return;
 	p += n;
 	switch (*p) {
-	case '@': m->kind = RESMEM_MEMMAP_RAM; break;
-	case '#': m->kind = RESMEM_MEMMAP_ACPI; break;
-	case '$': m->kind = RESMEM_MEMMAP_RESERVE; break;
-	case '!': m->kind = RESMEM_MEMMAP_PERSIST; break;
-	case '%': m->kind = RESMEM_MEMMAP_CONVERT; return;
+	case '@':
+		m->kind = RESMEM_MEMMAP_RAM;
+		break;
+	case '#':
+		m->kind = RESMEM_MEMMAP_ACPI;
+		break;
+	case '$':
+		m->kind = RESMEM_MEMMAP_RESERVE;
+		break;
+	case '!':
+		m->kind = RESMEM_MEMMAP_PERSIST;
+		break;
+	case '%':
+		m->kind = RESMEM_MEMMAP_CONVERT;
+		return;
 	default:
 		/* anything else: the kernel caps RAM, then complains about junk */
 		m->kind = RESMEM_MEMMAP_LIMIT;
@@ -121,7 +149,8 @@ static const char *next_word(const char *s, char *buf, size_t len)
 	return s;
 }
 
-int resmem_memmap_parse(const char *cmdline, struct resmem_memmap **out, size_t *n)
+int resmem_memmap_parse(const char *cmdline, struct resmem_memmap **out,
+			size_t *n)
 {
 	struct resmem_memmap *arr = NULL;
 	size_t cap = 0, cnt = 0;
@@ -135,7 +164,7 @@ int resmem_memmap_parse(const char *cmdline, struct resmem_memmap **out, size_t 
 
 		s = next_word(s, word, sizeof(word));
 		if (!strcmp(word, "--"))
-			break;	/* the rest belongs to init, not the kernel */
+			break; /* the rest belongs to init, not the kernel */
 		if (strncmp(word, "memmap=", 7))
 			continue;
 		for (item = word + 7; item; item = next) {

@@ -44,7 +44,8 @@ int resmem_pattern_parse(const char *s, struct resmem_pattern *p)
 		p->seed = v;
 		return 0;
 	}
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char)s[2])) {
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+	    isxdigit((unsigned char)s[2])) {
 		err = rm_parse_u64(s + 2, 16, &v, &end);
 		if (err)
 			return err;
@@ -59,7 +60,8 @@ int resmem_pattern_parse(const char *s, struct resmem_pattern *p)
 	return -EINVAL;
 }
 
-char *resmem_pattern_format(const struct resmem_pattern *p, char *buf, size_t len)
+char *resmem_pattern_format(const struct resmem_pattern *p, char *buf,
+			    size_t len)
 {
 	if (p->kind == RESMEM_PATTERN_SEQ)
 		snprintf(buf, len, "seq:0x%llx", (unsigned long long)p->seed);
@@ -84,7 +86,8 @@ uint8_t resmem_pattern_byte(const struct resmem_pattern *p, uint64_t off)
 {
 	if (p->kind == RESMEM_PATTERN_BYTE)
 		return p->byte;
-	return (uint8_t)(resmem_seq_word(p->seed, off & ~7ULL) >> (8 * (off & 7)));
+	return (uint8_t)(resmem_seq_word(p->seed, off & ~7ULL) >>
+			 (8 * (off & 7)));
 }
 
 /* The 8 bytes at region offset @off (a multiple of 8), in memory order. */
@@ -107,7 +110,8 @@ static size_t head_bytes(const void *buf, uint64_t off, size_t len)
 	return head < len ? head : len;
 }
 
-void resmem_pattern_fill(const struct resmem_pattern *p, void *buf, uint64_t off, size_t len)
+void resmem_pattern_fill(const struct resmem_pattern *p, void *buf,
+			 uint64_t off, size_t len)
 {
 	volatile uint8_t *b = buf;
 	volatile uint64_t *w;
@@ -129,7 +133,8 @@ void resmem_pattern_fill(const struct resmem_pattern *p, void *buf, uint64_t off
 		b[i] = resmem_pattern_byte(p, off + i);
 }
 
-static void note_bad(struct resmem_mismatch *m, uint64_t off, uint8_t exp, uint8_t act)
+static void note_bad(struct resmem_mismatch *m, uint64_t off, uint8_t exp,
+		     uint8_t act)
 {
 	if (!m->bad_bytes) {
 		m->first_off = off;
@@ -141,7 +146,8 @@ static void note_bad(struct resmem_mismatch *m, uint64_t off, uint8_t exp, uint8
 }
 
 uint64_t resmem_pattern_compare(const struct resmem_pattern *p, const void *buf,
-				uint64_t off, size_t len, struct resmem_mismatch *m)
+				uint64_t off, size_t len,
+				struct resmem_mismatch *m)
 {
 	const volatile uint8_t *b = buf;
 	const volatile uint64_t *w;

@@ -16,9 +16,12 @@
 const char *resmem_source_name(uint32_t source)
 {
 	switch (source) {
-	case RESMEM_SOURCE_CMDLINE: return "cmdline";
-	case RESMEM_SOURCE_PARAM: return "param";
-	case RESMEM_SOURCE_DEVICETREE: return "devicetree";
+	case RESMEM_SOURCE_CMDLINE:
+		return "cmdline";
+	case RESMEM_SOURCE_PARAM:
+		return "param";
+	case RESMEM_SOURCE_DEVICETREE:
+		return "devicetree";
 	}
 	return NULL;
 }
@@ -26,9 +29,12 @@ const char *resmem_source_name(uint32_t source)
 const char *resmem_cache_mode_name(uint32_t cache_mode)
 {
 	switch (cache_mode) {
-	case RESMEM_CACHE_WB: return "write-back";
-	case RESMEM_CACHE_WC: return "write-combine";
-	case RESMEM_CACHE_UC: return "uncached";
+	case RESMEM_CACHE_WB:
+		return "write-back";
+	case RESMEM_CACHE_WC:
+		return "write-combine";
+	case RESMEM_CACHE_UC:
+		return "uncached";
 	}
 	return NULL;
 }
@@ -65,7 +71,7 @@ int resmem_info_ioctl(int fd, struct resmem_region_info *out)
 	if (ioctl(fd, RESMEM_IOC_INFO, &ri) < 0)
 		return -errno;
 	info_unknown(out);
-	ri.name[sizeof(ri.name) - 1] = '\0';	/* never trust a missing NUL */
+	ri.name[sizeof(ri.name) - 1] = '\0'; /* never trust a missing NUL */
 	rm_strlcpy(out->name, ri.name, sizeof(out->name));
 	out->phys_addr = ri.phys_addr;
 	out->size = ri.length;
@@ -73,12 +79,14 @@ int resmem_info_ioctl(int fd, struct resmem_region_info *out)
 	if (s)
 		rm_strlcpy(out->source, s, sizeof(out->source));
 	else
-		snprintf(out->source, sizeof(out->source), "unknown(%u)", ri.source);
+		snprintf(out->source, sizeof(out->source), "unknown(%u)",
+			 ri.source);
 	s = resmem_cache_mode_name(ri.cache_mode);
 	if (s)
 		rm_strlcpy(out->cache_mode, s, sizeof(out->cache_mode));
 	else
-		snprintf(out->cache_mode, sizeof(out->cache_mode), "unknown(%u)", ri.cache_mode);
+		snprintf(out->cache_mode, sizeof(out->cache_mode),
+			 "unknown(%u)", ri.cache_mode);
 	out->numa_node = ri.numa_node;
 	out->page_size = ri.page_size;
 	out->flags = ri.flags;
@@ -131,7 +139,8 @@ int resmem_info_sysfs_dir(const char *dir, struct resmem_region_info *out)
 	/* The rest is descriptive: leave "unknown" if an attribute is missing. */
 	if (rm_read_attr(dir, "source", out->source, sizeof(out->source)))
 		rm_strlcpy(out->source, "unknown", sizeof(out->source));
-	if (rm_read_attr(dir, "cache_mode", out->cache_mode, sizeof(out->cache_mode)))
+	if (rm_read_attr(dir, "cache_mode", out->cache_mode,
+			 sizeof(out->cache_mode)))
 		rm_strlcpy(out->cache_mode, "unknown", sizeof(out->cache_mode));
 	if (!attr_long(dir, "numa_node", &v))
 		out->numa_node = (int)v;
@@ -148,7 +157,8 @@ int resmem_info_sysfs(const char *sysfs_root, const char *name,
 	if (!name || !*name || strchr(name, '/'))
 		return -EINVAL;
 	if (snprintf(dir, sizeof(dir), "%s/class/resmem/%s",
-		     sysfs_root ? sysfs_root : RESMEM_SYSFS_ROOT, name) >= (int)sizeof(dir))
+		     sysfs_root ? sysfs_root : RESMEM_SYSFS_ROOT,
+		     name) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
 	return resmem_info_sysfs_dir(dir, out);
 }
@@ -177,10 +187,12 @@ static void file_info(struct resmem_region *r, const struct stat *st)
 	const char *slash = strrchr(r->path, '/');
 
 	info_unknown(&r->info);
-	rm_strlcpy(r->info.name, slash ? slash + 1 : r->path, sizeof(r->info.name));
+	rm_strlcpy(r->info.name, slash ? slash + 1 : r->path,
+		   sizeof(r->info.name));
 	r->info.size = (uint64_t)st->st_size;
 	rm_strlcpy(r->info.source, "file", sizeof(r->info.source));
-	rm_strlcpy(r->info.cache_mode, "write-back", sizeof(r->info.cache_mode));
+	rm_strlcpy(r->info.cache_mode, "write-back",
+		   sizeof(r->info.cache_mode));
 	r->info.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 }
 

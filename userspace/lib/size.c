@@ -15,16 +15,29 @@ int resmem_parse_size(const char *s, uint64_t *out)
 	int err;
 
 	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;	/* rejects "", " 1", "-1", "+1" */
+		return -EINVAL; /* rejects "", " 1", "-1", "+1" */
 	err = rm_parse_u64(s, 0, &v, &end);
 	if (err)
 		return err;
 	switch (tolower((unsigned char)*end)) {
-	case 'k': shift = 10; end++; break;
-	case 'm': shift = 20; end++; break;
-	case 'g': shift = 30; end++; break;
-	case 't': shift = 40; end++; break;
-	default: break;
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+		shift = 40;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end)
 		return -EINVAL;
@@ -36,7 +49,8 @@ int resmem_parse_size(const char *s, uint64_t *out)
 
 char *resmem_format_size(uint64_t bytes, char *buf, size_t len)
 {
-	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	static const char *const unit[] = { "KiB", "MiB", "GiB",
+					    "TiB", "PiB", "EiB" };
 	int u = -1;
 	uint64_t scale = 1;
 
@@ -55,7 +69,8 @@ char *resmem_format_size(uint64_t bytes, char *buf, size_t len)
 			whole++;
 			tenth = 0;
 		}
-		if (whole == 1024 && u < 5) {	/* 1023.96 KiB reads better as 1.0 MiB */
+		/* 1023.96 KiB reads better as 1.0 MiB */
+		if (whole == 1024 && u < 5) {
 			whole = 1;
 			u++;
 		}

@@ -113,7 +113,8 @@ int rm_read_attr(const char *dir, const char *attr, char *buf, size_t len)
 	size_t n;
 	int err;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, attr) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", dir, attr) >=
+	    (int)sizeof(path))
 		return -ENAMETOOLONG;
 	err = resmem_read_file(path, &text);
 	if (err)
