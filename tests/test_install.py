@@ -10,65 +10,14 @@
 """
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
 
-from tests.harness import build, kernels, matrix
+from tests.harness import kernels, matrix, packages
 
 REPO = kernels.REPO
-
-
-def run(argv, **kw):
-    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       **kw)
-    assert r.returncode == 0, f"{' '.join(argv)} failed ({r.returncode}):\n{r.stdout[-6000:]}"
-    return r.stdout
-
-
-def make(*args):
-    return run(["make", "-s", "--no-print-directory", "-C", REPO, *args])
-
-
-def version():
-    return make("-f", "Makefile", "--eval=print-version:\n\t@echo $(VERSION)",
-                "print-version").strip()
-
-
-def dkms_build(k, tree, src_tree=None, make_source=True):
-    """DKMS add/build/install for kernel k in a throwaway tree; returns the
-    installed module (decompressed if the kernel compresses modules)."""
-    kernels.fetch(k)
-    dk, srcs, inst = (os.path.join(tree, d) for d in ("dkms", "src", "root/lib/modules"))
-    src_tree = src_tree or srcs
-    os.makedirs(os.path.join(inst, k.kernelrelease), exist_ok=True)
-    os.makedirs(dk, exist_ok=True)
-    os.makedirs(src_tree, exist_ok=True)
-    args = (f"--dkmstree {dk} --sourcetree {src_tree} --installtree {inst} --no-depmod "
-            f"-k {k.kernelrelease} -a {k.arch} --kernelsourcedir {kernels.headers(k)}")
-    if make_source:
-        make("dkms-install", f"DKMS_SRCTREE={src_tree}", f"DKMS_ARGS={args}")
-    else:
-        v = version()
-        for step in ("add", "install"):
-            if step == "add" and run(["dkms", "status", "-m", "resmem", "-v", v, *args.split()]).strip():
-                continue
-            run(["dkms", step, "-m", "resmem", "-v", v, *args.split()])
-    d = os.path.join(inst, k.kernelrelease, "updates", "dkms")
-    files = [f for f in os.listdir(d) if f.startswith("resmem.ko")]
-    assert len(files) == 1, files
-    ko = os.path.join(d, files[0])
-    if ko.endswith(".xz"):
-        plain = ko[:-3]
-        with open(plain, "wb") as f:
-            subprocess.run(["xz", "-dc", ko], stdout=f, check=True)
-        ko = plain
-    # depmod on the throwaway root sees it where DKMS put it
-    run(["depmod", "-b", os.path.join(tree, "root"), k.kernelrelease])
-    dep = open(os.path.join(inst, k.kernelrelease, "modules.dep")).read()
-    assert "updates/dkms/resmem.ko" in dep, dep
-    return ko
+run, make, version, dkms_build = packages.run, packages.make, packages.version, packages.dkms_build
 
 
 def elf_machine(path):
@@ -77,8 +26,8 @@ def elf_machine(path):
 
 
 @pytest.mark.parametrize("k", matrix.MATRIX, ids=lambda k: k.name)
-def test_dkms_builds_for_every_kernel(k, tmp_path):
-    ko = dkms_build(k, str(tmp_path))
+def test_dkms_builds_for_every_kernel(k):
+    ko = packages.dkms_module(k)     # shared with test_install_guest.py
     assert elf_machine(ko) == ("x86-64" if k.arch == "x86_64" else "aarch64")
     info = run(["modinfo", "-F", "vermagic", ko])
     assert info.split()[0] == k.kernelrelease, info
@@ -120,15 +69,7 @@ def test_make_install_destdir(tmp_path):
 
 @pytest.fixture(scope="module")
 def debs():
-    make("deb")
-    d = os.path.join(REPO, "build", "deb")
-    out = {}
-    for f in os.listdir(d):
-        m = re.match(r"(resmem-(?:dkms|tools))_([^_]+)_(\w+)\.deb$", f)
-        if m:
-            out[m[1]] = os.path.join(d, f)
-    assert set(out) == {"resmem-dkms", "resmem-tools"}, os.listdir(d)
-    return out
+    return packages.debs()
 
 
 def test_deb_lintian_clean(debs):
@@ -171,13 +112,14 @@ def test_deb_installs_into_a_dpkg_root(debs, tmp_path):
     assert not os.path.exists(os.path.join(root, "usr/bin/resmem"))
 
 
-def test_deb_dkms_source_builds(debs, tmp_path):
-    """The module source shipped in resmem-dkms builds with DKMS (amd64 6.1)."""
-    x = str(tmp_path / "x")
-    run(["dpkg-deb", "-x", debs["resmem-dkms"], x])
-    ko = dkms_build(matrix.MATRIX[0], str(tmp_path), src_tree=os.path.join(x, "usr/src"),
-                    make_source=False)
-    assert elf_machine(ko) == "x86-64"
+@pytest.mark.parametrize("k", matrix.MATRIX, ids=lambda k: k.name)
+def test_deb_dkms_source_builds(debs, k):
+    """The module source shipped in resmem-dkms builds with DKMS for every
+    kernel (test_install_guest.py boots these modules)."""
+    ko = packages.deb_dkms_module(k)
+    assert elf_machine(ko) == ("x86-64" if k.arch == "x86_64" else "aarch64")
+    info = run(["modinfo", "-F", "vermagic", ko])
+    assert info.split()[0] == k.kernelrelease, info
 
 
 @pytest.mark.parametrize("page", ["resmem.1", "resmem.4"])
