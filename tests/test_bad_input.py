@@ -161,8 +161,12 @@ PARAM_ROWS = [
      r"resmem: x \[mem .*\]: refused: overlaps region good", [], ["x"]),
     ("same-range-as-good", f"regions={GOOD},x:64M@0x180000000", True,
      r"resmem: x \[mem .*\]: refused: overlaps region good", [], ["x"]),
-    ("65-regions", "regions=" + ",".join([GOOD] + [f"r{i}:4K@{0x190000000 + i * 4096:#x}" for i in range(64)]),
-     True, r"resmem: r63 \[mem .*\]: refused: more than 64 regions", ["r0", "r62"], ["r63"]),
+    # 64 unnamed 4 KiB entries (region0..region63) after good: the 65th region is refused.
+    ("65-regions", "regions=" + ",".join([GOOD] + [f"4K@{6553600 + 4 * i}K" for i in range(64)]),
+     True, r"resmem: region63 \[mem .*\]: refused: more than 64 regions", ["region0", "region62"], ["region63"]),
+    # kernel/params.c param_set_charp(): string parameters are at most 1024 characters.
+    ("regions-longer-than-1024", "regions=" + ",".join([GOOD] + [f"r{i}:4K@{0x190000000 + i * 4096:#x}" for i in range(64)]),
+     False, r"regions: string parameter too long", [], []),
     # separators and fields (params.c parse_entry)
     ("no-separator", f"regions={GOOD},x:64M{X}", True, r"ignored: no SIZE\$ADDR or SIZE@ADDR", [], ["x"]),
     ("two-at-signs", f"regions={GOOD},x:64M@{X}@0x1a0000000", True, r"ignored: bad character in number", [], ["x"]),
@@ -524,7 +528,8 @@ def _stress(g, seconds, kill_after=None):
           "> /tmp/stress.out 2>&1 & echo $! > /tmp/stress.pid")
     stop_loop = "touch /tmp/stop; sleep 0.5"
     if kill_after is None:
-        out = g.run(f"while kill -0 $(cat /tmp/stress.pid) 2>/dev/null; do sleep 0.5; done; "
+        # (kill -0 would see the finished helper as a zombie: init adopted it.)
+        out = g.run(f"until grep -q '^workers=' /tmp/stress.out; do sleep 0.5; done; "
                     f"{stop_loop}; cat /tmp/stress.out", timeout=seconds + 120).out
         assert f"workers={STRESS_PROCS} failed=0" in out, out[-3000:]
         ops = sum(int(x) for x in re.findall(r"ops=(\d+)", out))
@@ -581,8 +586,10 @@ def test_unload_refused_while_open_or_mapped(guest, target):
         g.run("sleep 0.5")
         assert g.run("rmmod resmem", check=False).status != 0
         g.run("kill $(cat /tmp/h1); sleep 0.5")
-        g.run("resprobe hold /dev/resmem/mid 1M 30 >/dev/null & echo $! > /tmp/h2; sleep 1")
-        assert g.run("cat /sys/class/resmem/mid/mappings").out.strip() == "1"
+        g.run("resprobe hold /dev/resmem/mid 1M 30 >/dev/null 2>&1 & echo $! > /tmp/h2")
+        r = g.run("for i in $(seq 50); do [ $(cat /sys/class/resmem/mid/mappings) = 1 ] && break; "
+                  "sleep 0.2; done; cat /sys/class/resmem/mid/mappings")
+        assert r.out.strip() == "1", r
         assert g.run("rmmod resmem", check=False).status != 0
         g.run("kill -9 $(cat /tmp/h2); sleep 0.5")
         g.run("rmmod resmem")
