@@ -189,7 +189,8 @@ CPPCHECK_ARGS = -q --enable=warning,portability,performance --error-exitcode=1 -
 CLANG_FORMAT_FILES ?= $(shell git ls-files $(addprefix userspace/,$(CLANG_FORMATTED)))
 CLANG_FORMATTED = cli/json.c lib/fwmap.c lib/internal.h \
 	cli/cmd_check.c cli/cmd_dump.c cli/cmd_fill.c cli/cmd_info.c cli/cmd_list.c cli/cmd_verify.c cli/options.c cli/progress.c cli/report.c \
-	cli/show.c lib/iomem.c lib/list.c lib/map.c lib/memmap.c lib/region.c lib/util.c lib/pattern.c lib/size.c
+	cli/show.c lib/iomem.c lib/list.c lib/map.c lib/memmap.c lib/region.c lib/util.c lib/pattern.c lib/size.c \
+	cli/cmd_dt.c cli/cmd_dt.h cli/cmd_dt_add.c cli/cmd_dt_list.c include/resmem_dt.h lib/dt_add.c lib/dt_blob.c lib/dt_internal.h lib/dt_scan.c lib/check.c
 
 lint: lint-module lint-userspace
 	@echo "lint: clean"

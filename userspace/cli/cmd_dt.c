@@ -22,12 +22,14 @@ void help_dt(FILE *f)
 int dt_load_error(const char *path, int err, int fdt_err)
 {
 	if (err == -EINVAL && fdt_err) {
-		fprintf(stderr, "resmem dt: %s is not a usable device tree blob: %s (libfdt FDT_ERR %d)\n",
+		fprintf(stderr,
+			"resmem dt: %s is not a usable device tree blob: %s (libfdt FDT_ERR %d)\n",
 			path, resmem_dt_strerror(fdt_err), fdt_err);
 		return EXIT_SYSTEM;
 	}
 	if (err == -EFBIG) {
-		fprintf(stderr, "resmem dt: %s: larger than %u MiB, not a device tree blob\n",
+		fprintf(stderr,
+			"resmem dt: %s: larger than %u MiB, not a device tree blob\n",
 			path, RESMEM_DT_MAX_BLOB >> 20);
 		return EXIT_SYSTEM;
 	}
@@ -47,7 +49,8 @@ int cmd_dt(int argc, char **argv)
 		help_dt(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
 		help_dt(stdout);
 		return EXIT_OK;
 	}
@@ -55,5 +58,6 @@ int cmd_dt(int argc, char **argv)
 		return cmd_dt_add(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))
 		return cmd_dt_list(argc - 1, argv + 1);
-	return usage_error("dt", "unknown subcommand '%s' (add or list)", argv[1]);
+	return usage_error("dt", "unknown subcommand '%s' (add or list)",
+			   argv[1]);
 }

@@ -49,7 +49,8 @@ static int write_out(const char *path, const void *buf, size_t len)
 	char tmp[4096];
 	int fd, err = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -73,8 +74,8 @@ static int write_out(const char *path, const void *buf, size_t len)
 	return err;
 }
 
-static int refused(const char *in, const struct resmem_dt_new *n, const struct resmem_dt_refusal *w,
-		   int err)
+static int refused(const char *in, const struct resmem_dt_new *n,
+		   const struct resmem_dt_refusal *w, int err)
 {
 	char want[48], other[48];
 
@@ -86,29 +87,41 @@ static int refused(const char *in, const struct resmem_dt_new *n, const struct r
 	case RESMEM_DT_BAD_REQUEST:
 		return usage_error("dt add", "%s", w->detail);
 	case RESMEM_DT_BAD_PARENT:
-		fprintf(stderr, "resmem dt add: refused: %s's /reserved-memory has #address-cells=%d "
+		fprintf(stderr,
+			"resmem dt add: refused: %s's /reserved-memory has #address-cells=%d "
 			"#size-cells=%d%s; Linux ignores a /reserved-memory whose cells differ from the "
-			"root's or that has no ranges: fix that node first\n", in, w->ac, w->sc,
-			(w->parent_problems & RESMEM_DT_PP_NO_RANGES) ? " and no ranges" : "");
+			"root's or that has no ranges: fix that node first\n",
+			in, w->ac, w->sc,
+			(w->parent_problems & RESMEM_DT_PP_NO_RANGES) ?
+				" and no ranges" :
+				"");
 		break;
 	case RESMEM_DT_TOO_WIDE:
-		fprintf(stderr, "resmem dt add: refused: %s does not fit #address-cells=%d "
-			"#size-cells=%d of /reserved-memory (one cell holds 32 bits)\n", want, w->ac, w->sc);
+		fprintf(stderr,
+			"resmem dt add: refused: %s does not fit #address-cells=%d "
+			"#size-cells=%d of /reserved-memory (one cell holds 32 bits)\n",
+			want, w->ac, w->sc);
 		break;
 	case RESMEM_DT_NO_MEMORY:
-		fprintf(stderr, "resmem dt add: refused: %s has no /memory node (device_type = \"memory\"), "
-			"so %s cannot be checked against RAM\n", in, want);
+		fprintf(stderr,
+			"resmem dt add: refused: %s has no /memory node (device_type = \"memory\"), "
+			"so %s cannot be checked against RAM\n",
+			in, want);
 		break;
 	case RESMEM_DT_OUTSIDE:
-		fprintf(stderr, "resmem dt add: refused: %s is not wholly inside a /memory range; "
-			"nearest is %s %s: reserve inside RAM\n", want, w->other, other);
+		fprintf(stderr,
+			"resmem dt add: refused: %s is not wholly inside a /memory range; "
+			"nearest is %s %s: reserve inside RAM\n",
+			want, w->other, other);
 		break;
 	case RESMEM_DT_OVERLAP:
-		fprintf(stderr, "resmem dt add: refused: %s overlaps %s (%s): choose another range\n",
+		fprintf(stderr,
+			"resmem dt add: refused: %s overlaps %s (%s): choose another range\n",
 			want, w->other, other);
 		break;
 	case RESMEM_DT_EXISTS:
-		fprintf(stderr, "resmem dt add: refused: %s already exists\n", w->other);
+		fprintf(stderr, "resmem dt add: refused: %s already exists\n",
+			w->other);
 		break;
 	default:
 		return sys_error("cannot add to", in, err);
@@ -140,7 +153,9 @@ int cmd_dt_add(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'n': n.name = optarg; break;
+		case 'n':
+			n.name = optarg;
+			break;
 		case 's':
 			if (parse_size_opt("dt add", "--size", optarg, &n.size))
 				return EXIT_USAGE;
@@ -151,22 +166,34 @@ int cmd_dt_add(int argc, char **argv)
 				return EXIT_USAGE;
 			have_addr = 1;
 			break;
-		case 'N': n.no_map = 1; break;
-		case 'R': n.reusable = 1; break;
-		case 'c': n.compatible = optarg ? optarg : RESMEM_DT_COMPATIBLE; break;
-		case 'l': n.label = optarg; break;
+		case 'N':
+			n.no_map = 1;
+			break;
+		case 'R':
+			n.reusable = 1;
+			break;
+		case 'c':
+			n.compatible = optarg ? optarg : RESMEM_DT_COMPATIBLE;
+			break;
+		case 'l':
+			n.label = optarg;
+			break;
 		case 'C':
 			if (parse_cache(optarg, &n.cache))
 				return EXIT_USAGE;
 			break;
-		case 'h': help_dt_add(stdout); return EXIT_OK;
-		default: return bad_option("dt add", c, argv[optind - 1]);
+		case 'h':
+			help_dt_add(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("dt add", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 2)
 		return usage_error("dt add", "needs IN.dtb and OUT.dtb");
 	if (!n.name || !have_size || !have_addr)
-		return usage_error("dt add", "--name, --size and --addr are required");
+		return usage_error("dt add",
+				   "--name, --size and --addr are required");
 	in = argv[optind];
 	outpath = argv[optind + 1];
 
@@ -182,8 +209,10 @@ int cmd_dt_add(int argc, char **argv)
 	if (err)
 		return sys_error("cannot write", outpath, err);
 	printf("added /reserved-memory/%s@%llx: %s (%s)%s%s%s to %s\n", n.name,
-	       (unsigned long long)n.addr, dt_range(n.addr, n.size, range, sizeof(range)),
-	       resmem_format_size(n.size, sz, sizeof(sz)), n.no_map ? " no-map" : "",
-	       n.reusable ? " reusable" : "", n.compatible ? " compatible" : "", outpath);
+	       (unsigned long long)n.addr,
+	       dt_range(n.addr, n.size, range, sizeof(range)),
+	       resmem_format_size(n.size, sz, sizeof(sz)),
+	       n.no_map ? " no-map" : "", n.reusable ? " reusable" : "",
+	       n.compatible ? " compatible" : "", outpath);
 	return EXIT_OK;
 }

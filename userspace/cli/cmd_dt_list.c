@@ -14,7 +14,8 @@ void help_dt_list(FILE *f)
 		"usage: resmem dt list [FILE.dtb | --live] [--json]\n"
 		"\n"
 		"Lists the /memreserve/ entries and /reserved-memory children of FILE.dtb,\n"
-		"or with --live (the default) of the running system (" RESMEM_DT_LIVE "),\n"
+		"or with --live (the default) of the running system (" RESMEM_DT_LIVE
+		"),\n"
 		"one line each: path, physical range, size, flags, ok or UNUSABLE, then\n"
 		"one 'why:' line per problem (outside /memory, overlap, size 0, missing reg,\n"
 		"reg not matching the parent's cells, no-map with reusable, unaligned,\n"
@@ -24,9 +25,10 @@ void help_dt_list(FILE *f)
 }
 
 static const uint32_t problem_bits[] = {
-	RESMEM_DT_P_PARENT, RESMEM_DT_P_DISABLED, RESMEM_DT_P_NO_REG, RESMEM_DT_P_REG_CELLS,
-	RESMEM_DT_P_SIZE_ZERO, RESMEM_DT_P_WRAPS, RESMEM_DT_P_NOMAP_REUSABLE,
-	RESMEM_DT_P_OUTSIDE, RESMEM_DT_P_OVERLAP, RESMEM_DT_P_UNALIGNED,
+	RESMEM_DT_P_PARENT,	    RESMEM_DT_P_DISABLED,  RESMEM_DT_P_NO_REG,
+	RESMEM_DT_P_REG_CELLS,	    RESMEM_DT_P_SIZE_ZERO, RESMEM_DT_P_WRAPS,
+	RESMEM_DT_P_NOMAP_REUSABLE, RESMEM_DT_P_OUTSIDE,   RESMEM_DT_P_OVERLAP,
+	RESMEM_DT_P_UNALIGNED,
 };
 #define N_BITS (sizeof(problem_bits) / sizeof(problem_bits[0]))
 
@@ -35,10 +37,16 @@ static void flag_words(const struct resmem_dt_region *r, char *buf, size_t len)
 	size_t n = 0;
 
 	buf[0] = '\0';
-#define ADD(cond, word) do { if ((cond) && n < len) \
-	n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", word); } while (0)
+#define ADD(cond, word)                                                 \
+	do {                                                            \
+		if ((cond) && n < len)                                  \
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", \
+					      n ? "," : "", word);      \
+	} while (0)
 	ADD(r->flags & RESMEM_DT_F_MEMRESERVE, "memreserve");
-	ADD(!(r->flags & RESMEM_DT_F_MEMRESERVE) && !(r->flags & RESMEM_DT_F_NO_MAP), "map");
+	ADD(!(r->flags & RESMEM_DT_F_MEMRESERVE) &&
+		    !(r->flags & RESMEM_DT_F_NO_MAP),
+	    "map");
 	ADD(r->flags & RESMEM_DT_F_NO_MAP, "no-map");
 	ADD(r->flags & RESMEM_DT_F_REUSABLE, "reusable");
 	ADD(r->flags & RESMEM_DT_F_DYNAMIC, "dynamic");
@@ -47,54 +55,73 @@ static void flag_words(const struct resmem_dt_region *r, char *buf, size_t len)
 #undef ADD
 }
 
-static void why(const struct resmem_dt_view *v, const struct resmem_dt_region *r, uint32_t bit,
-		char *buf, size_t len)
+static void why(const struct resmem_dt_view *v,
+		const struct resmem_dt_region *r, uint32_t bit, char *buf,
+		size_t len)
 {
 	char a[48];
 	size_t i, n;
 
 	switch (bit) {
 	case RESMEM_DT_P_PARENT:
-		snprintf(buf, len, "/reserved-memory has #address-cells=%d #size-cells=%d%s (root: %d/%d): "
-			 "Linux ignores every child unless the cells match the root's and ranges is present",
-			 v->ac, v->sc, (v->parent_problems & RESMEM_DT_PP_NO_RANGES) ? " and no ranges" : "",
-			 v->root_ac, v->root_sc);
+		snprintf(
+			buf, len,
+			"/reserved-memory has #address-cells=%d #size-cells=%d%s (root: %d/%d): "
+			"Linux ignores every child unless the cells match the root's and ranges is present",
+			v->ac, v->sc,
+			(v->parent_problems & RESMEM_DT_PP_NO_RANGES) ?
+				" and no ranges" :
+				"",
+			v->root_ac, v->root_sc);
 		break;
 	case RESMEM_DT_P_DISABLED:
-		snprintf(buf, len, "status is not \"okay\": Linux skips the node");
+		snprintf(buf, len,
+			 "status is not \"okay\": Linux skips the node");
 		break;
 	case RESMEM_DT_P_NO_REG:
-		snprintf(buf, len, "no reg (and no size): Linux skips the node");
+		snprintf(buf, len,
+			 "no reg (and no size): Linux skips the node");
 		break;
 	case RESMEM_DT_P_REG_CELLS:
-		snprintf(buf, len, "reg is %d bytes but #address-cells=%d + #size-cells=%d need a "
-			 "multiple of %d (a 1-cell reg on a 2-cell parent?)", r->reg_len, v->ac, v->sc,
-			 4 * (v->ac + v->sc));
+		snprintf(
+			buf, len,
+			"reg is %d bytes but #address-cells=%d + #size-cells=%d need a "
+			"multiple of %d (a 1-cell reg on a 2-cell parent?)",
+			r->reg_len, v->ac, v->sc, 4 * (v->ac + v->sc));
 		break;
 	case RESMEM_DT_P_SIZE_ZERO:
 		snprintf(buf, len, "size 0");
 		break;
 	case RESMEM_DT_P_WRAPS:
-		snprintf(buf, len, "0x%llx + 0x%llx wraps past 2^64", (unsigned long long)r->addr,
+		snprintf(buf, len, "0x%llx + 0x%llx wraps past 2^64",
+			 (unsigned long long)r->addr,
 			 (unsigned long long)r->size);
 		break;
 	case RESMEM_DT_P_NOMAP_REUSABLE:
-		snprintf(buf, len, "no-map and reusable together: Linux refuses the region");
+		snprintf(
+			buf, len,
+			"no-map and reusable together: Linux refuses the region");
 		break;
 	case RESMEM_DT_P_OUTSIDE:
-		n = (size_t)snprintf(buf, len, "not wholly inside one /memory range (RAM:");
+		n = (size_t)snprintf(
+			buf, len, "not wholly inside one /memory range (RAM:");
 		for (i = 0; i < v->n_mem && n < len; i++)
 			n += (size_t)snprintf(buf + n, len - n, " %s",
-					      dt_range(v->mem[i].start, v->mem[i].size, a, sizeof(a)));
+					      dt_range(v->mem[i].start,
+						       v->mem[i].size, a,
+						       sizeof(a)));
 		if (n < len)
 			snprintf(buf + n, len - n, ")");
 		break;
 	case RESMEM_DT_P_OVERLAP:
 		snprintf(buf, len, "overlaps %s (%s)", v->reg[r->overlap].path,
-			 dt_range(v->reg[r->overlap].addr, v->reg[r->overlap].size, a, sizeof(a)));
+			 dt_range(v->reg[r->overlap].addr,
+				  v->reg[r->overlap].size, a, sizeof(a)));
 		break;
 	case RESMEM_DT_P_UNALIGNED:
-		snprintf(buf, len, "address or size not a multiple of 4 KiB: resmem maps whole pages");
+		snprintf(
+			buf, len,
+			"address or size not a multiple of 4 KiB: resmem maps whole pages");
 		break;
 	default:
 		snprintf(buf, len, "%s", resmem_dt_problem_name(bit));
@@ -103,7 +130,8 @@ static void why(const struct resmem_dt_view *v, const struct resmem_dt_region *r
 
 static int has_range(const struct resmem_dt_region *r)
 {
-	return !(r->problems & (RESMEM_DT_P_NO_REG | RESMEM_DT_P_REG_CELLS | RESMEM_DT_P_PARENT)) &&
+	return !(r->problems & (RESMEM_DT_P_NO_REG | RESMEM_DT_P_REG_CELLS |
+				RESMEM_DT_P_PARENT)) &&
 	       !(r->flags & RESMEM_DT_F_DYNAMIC);
 }
 
@@ -122,9 +150,11 @@ static void show_json(const struct resmem_dt_view *v)
 			printf(", \"addr\": %llu", (unsigned long long)r->addr);
 		else
 			printf(", \"addr\": null");
-		printf(", \"size\": %llu, \"flags\": [", (unsigned long long)r->size);
+		printf(", \"size\": %llu, \"flags\": [",
+		       (unsigned long long)r->size);
 		flag_words(r, flags, sizeof(flags));
-		for (tok = strtok_r(flags, ",", &save), k = 0; tok; tok = strtok_r(NULL, ",", &save), k++) {
+		for (tok = strtok_r(flags, ",", &save), k = 0; tok;
+		     tok = strtok_r(NULL, ",", &save), k++) {
 			printf("%s", k ? ", " : "");
 			json_string(stdout, tok);
 		}
@@ -136,13 +166,17 @@ static void show_json(const struct resmem_dt_view *v)
 		json_string(stdout, r->cache);
 		printf(", \"user\": ");
 		json_string(stdout, r->user);
-		printf(", \"usable\": %s, \"problems\": [", r->problems ? "false" : "true");
+		printf(", \"usable\": %s, \"problems\": [",
+		       r->problems ? "false" : "true");
 		for (k = 0; k < N_BITS; k++) {
 			if (!(r->problems & problem_bits[k]))
 				continue;
 			why(v, r, problem_bits[k], text, sizeof(text));
-			printf("%s{\"problem\": ", (r->problems & (problem_bits[k] - 1)) ? ", " : "");
-			json_string(stdout, resmem_dt_problem_name(problem_bits[k]));
+			printf("%s{\"problem\": ",
+			       (r->problems & (problem_bits[k] - 1)) ? ", " :
+								       "");
+			json_string(stdout,
+				    resmem_dt_problem_name(problem_bits[k]));
 			printf(", \"why\": ");
 			json_string(stdout, text);
 			printf("}");
@@ -158,15 +192,20 @@ static void show_text(const struct resmem_dt_view *v)
 	size_t i, k, w = 8;
 
 	for (i = 0; i < v->n_mem; i++)
-		printf("memory: %s (%s) %s\n", dt_range(v->mem[i].start, v->mem[i].size, a, sizeof(a)),
-		       resmem_format_size(v->mem[i].size, sz, sizeof(sz)), v->mem[i].node);
+		printf("memory: %s (%s) %s\n",
+		       dt_range(v->mem[i].start, v->mem[i].size, a, sizeof(a)),
+		       resmem_format_size(v->mem[i].size, sz, sizeof(sz)),
+		       v->mem[i].node);
 	if (!v->n_mem)
 		printf("note: no /memory node: ranges cannot be checked against RAM\n");
 	if (v->parent < 0)
 		printf("note: no /reserved-memory node\n");
 	else
-		printf("reserved-memory: #address-cells=%d #size-cells=%d%s\n", v->ac, v->sc,
-		       (v->parent_problems & RESMEM_DT_PP_NO_RANGES) ? ", no ranges" : ", ranges");
+		printf("reserved-memory: #address-cells=%d #size-cells=%d%s\n",
+		       v->ac, v->sc,
+		       (v->parent_problems & RESMEM_DT_PP_NO_RANGES) ?
+			       ", no ranges" :
+			       ", ranges");
 	for (i = 0; i < v->n_reg; i++)
 		if (strlen(v->reg[i].path) > w)
 			w = strlen(v->reg[i].path);
@@ -179,12 +218,21 @@ static void show_text(const struct resmem_dt_view *v)
 			snprintf(a, sizeof(a), "-");
 		flag_words(r, flags, sizeof(flags));
 		printf("%-*s  %-35s %11s  %-24s %s\n", (int)w, r->path, a,
-		       (r->size || has_range(r)) ? resmem_format_size(r->size, sz, sizeof(sz)) : "-",
+		       (r->size || has_range(r)) ?
+			       resmem_format_size(r->size, sz, sizeof(sz)) :
+			       "-",
 		       flags, r->problems ? "UNUSABLE" : "ok");
 		if (r->label[0] || r->cache[0] || r->user[0])
-			printf("    %s%s%s%s%s%s\n", r->label[0] ? "label " : "", r->label,
-			       r->cache[0] ? (r->label[0] ? ", cache " : "cache ") : "", r->cache,
-			       r->user[0] ? ((r->label[0] || r->cache[0]) ? ", used by " : "used by ") : "",
+			printf("    %s%s%s%s%s%s\n",
+			       r->label[0] ? "label " : "", r->label,
+			       r->cache[0] ?
+				       (r->label[0] ? ", cache " : "cache ") :
+				       "",
+			       r->cache,
+			       r->user[0] ? ((r->label[0] || r->cache[0]) ?
+						     ", used by " :
+						     "used by ") :
+					    "",
 			       r->user);
 		for (k = 0; k < N_BITS; k++) {
 			if (!(r->problems & problem_bits[k]))
@@ -212,10 +260,17 @@ int cmd_dt_list(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'L': live = 1; break;
-		case 'j': json = 1; break;
-		case 'h': help_dt_list(stdout); return EXIT_OK;
-		default: return bad_option("dt list", c, argv[optind - 1]);
+		case 'L':
+			live = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			help_dt_list(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("dt list", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind > 1 || (live && argc - optind == 1))
@@ -236,7 +291,8 @@ int cmd_dt_list(int argc, char **argv)
 	for (i = 0; i < v.n_reg; i++)
 		bad += v.reg[i].problems != 0;
 	if (!json)
-		printf("%zu reservation%s, %zu unusable\n", v.n_reg, v.n_reg == 1 ? "" : "s", bad);
+		printf("%zu reservation%s, %zu unusable\n", v.n_reg,
+		       v.n_reg == 1 ? "" : "s", bad);
 	resmem_dt_view_free(&v);
 	return bad ? EXIT_PROBLEM : EXIT_OK;
 }

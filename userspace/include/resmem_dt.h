@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RESMEM_DT_MAX_BLOB	(64u << 20)	/* larger files are refused (-EFBIG) */
-#define RESMEM_DT_COMPATIBLE	"resmem,region"
-#define RESMEM_DT_LIVE		"/sys/firmware/fdt"
+#define RESMEM_DT_MAX_BLOB (64u << 20) /* larger files are refused (-EFBIG) */
+#define RESMEM_DT_COMPATIBLE "resmem,region"
+#define RESMEM_DT_LIVE "/sys/firmware/fdt"
 
 /*
  * resmem_dt_check - is [blob, blob + len) a complete, well-formed tree?
@@ -36,56 +36,61 @@ int resmem_dt_load(const char *path, void **blob, size_t *len, int *fdt_err);
 /* A RAM range from the /memory nodes (merged when adjacent). */
 struct resmem_dt_range {
 	uint64_t start, size;
-	char node[64];			/* the (first) node it came from */
+	char node[64]; /* the (first) node it came from */
 };
 
 /* Region flags: what the node says. */
-#define RESMEM_DT_F_NO_MAP	(1u << 0)	/* no-map */
-#define RESMEM_DT_F_REUSABLE	(1u << 1)	/* reusable (CMA) */
-#define RESMEM_DT_F_MEMRESERVE	(1u << 2)	/* a /memreserve/ entry, not a node */
-#define RESMEM_DT_F_DYNAMIC	(1u << 3)	/* size without reg: placed at boot */
-#define RESMEM_DT_F_RESMEM	(1u << 4)	/* compatible = "resmem,region" on the node */
-#define RESMEM_DT_F_BOUND	(1u << 5)	/* a resmem,region device node points at it */
+#define RESMEM_DT_F_NO_MAP (1u << 0) /* no-map */
+#define RESMEM_DT_F_REUSABLE (1u << 1) /* reusable (CMA) */
+#define RESMEM_DT_F_MEMRESERVE (1u << 2) /* a /memreserve/ entry, not a node */
+#define RESMEM_DT_F_DYNAMIC (1u << 3) /* size without reg: placed at boot */
+/* compatible = "resmem,region" on the node */
+#define RESMEM_DT_F_RESMEM (1u << 4)
+/* a resmem,region device node points at it */
+#define RESMEM_DT_F_BOUND (1u << 5)
 
 /* Problems: why Linux or resmem cannot use a region (several may be set). */
-#define RESMEM_DT_P_NO_REG	(1u << 0)	/* neither reg nor size */
-#define RESMEM_DT_P_REG_CELLS	(1u << 1)	/* reg length does not fit the parent's cells */
-#define RESMEM_DT_P_SIZE_ZERO	(1u << 2)
-#define RESMEM_DT_P_WRAPS	(1u << 3)	/* addr + size beyond 2^64 */
-#define RESMEM_DT_P_OUTSIDE	(1u << 4)	/* not wholly inside one /memory range */
-#define RESMEM_DT_P_OVERLAP	(1u << 5)	/* overlaps another reservation */
-#define RESMEM_DT_P_NOMAP_REUSABLE (1u << 6)	/* both no-map and reusable */
-#define RESMEM_DT_P_PARENT	(1u << 7)	/* /reserved-memory is ignored by Linux */
-#define RESMEM_DT_P_UNALIGNED	(1u << 8)	/* address or size not 4 KiB aligned */
-#define RESMEM_DT_P_DISABLED	(1u << 9)	/* status is not "okay" */
+#define RESMEM_DT_P_NO_REG (1u << 0) /* neither reg nor size */
+/* reg length does not fit the parent's cells */
+#define RESMEM_DT_P_REG_CELLS (1u << 1)
+#define RESMEM_DT_P_SIZE_ZERO (1u << 2)
+#define RESMEM_DT_P_WRAPS (1u << 3) /* addr + size beyond 2^64 */
+#define RESMEM_DT_P_OUTSIDE (1u << 4) /* not wholly inside one /memory range */
+#define RESMEM_DT_P_OVERLAP (1u << 5) /* overlaps another reservation */
+#define RESMEM_DT_P_NOMAP_REUSABLE (1u << 6) /* both no-map and reusable */
+#define RESMEM_DT_P_PARENT (1u << 7) /* /reserved-memory is ignored by Linux */
+#define RESMEM_DT_P_UNALIGNED (1u << 8) /* address or size not 4 KiB aligned */
+#define RESMEM_DT_P_DISABLED (1u << 9) /* status is not "okay" */
 
 /* Problems of the /reserved-memory node itself (struct resmem_dt_view.parent_problems). */
-#define RESMEM_DT_PP_CELLS	(1u << 0)	/* #address/#size-cells missing or not the root's */
-#define RESMEM_DT_PP_NO_RANGES	(1u << 1)	/* no ranges property */
-#define RESMEM_DT_PP_BIG_CELLS	(1u << 2)	/* cells beyond 2: not representable here */
+/* #address/#size-cells missing or not the root's */
+#define RESMEM_DT_PP_CELLS (1u << 0)
+#define RESMEM_DT_PP_NO_RANGES (1u << 1) /* no ranges property */
+/* cells beyond 2: not representable here */
+#define RESMEM_DT_PP_BIG_CELLS (1u << 2)
 
 struct resmem_dt_region {
-	char path[192];			/* "/reserved-memory/capture@c0000000" or "/memreserve/" */
-	uint64_t addr, size;		/* first reg entry (or the memreserve entry) */
-	int reg_len;			/* bytes of reg; -1: no reg property */
-	int nreg;			/* complete reg entries */
-	uint32_t flags;			/* RESMEM_DT_F_* */
-	uint32_t problems;		/* RESMEM_DT_P_* */
-	int overlap;			/* index of a region it overlaps, or -1 */
-	char compatible[64];		/* first compatible string, or "" */
+	char path[192]; /* "/reserved-memory/capture@c0000000" or "/memreserve/" */
+	uint64_t addr, size; /* first reg entry (or the memreserve entry) */
+	int reg_len; /* bytes of reg; -1: no reg property */
+	int nreg; /* complete reg entries */
+	uint32_t flags; /* RESMEM_DT_F_* */
+	uint32_t problems; /* RESMEM_DT_P_* */
+	int overlap; /* index of a region it overlaps, or -1 */
+	char compatible[64]; /* first compatible string, or "" */
 	char label[64];
-	char cache[24];			/* resmem,cache, or "" */
-	char user[192];			/* a resmem,region device node using it, or "" */
+	char cache[24]; /* resmem,cache, or "" */
+	char user[192]; /* a resmem,region device node using it, or "" */
 };
 
 struct resmem_dt_view {
-	int root_ac, root_sc;		/* the root's #address-cells / #size-cells */
-	int parent;			/* /reserved-memory offset, or -1 */
-	int ac, sc;			/* its cells, when parent >= 0 */
-	uint32_t parent_problems;	/* RESMEM_DT_PP_* */
-	struct resmem_dt_range *mem;	/* sorted, merged */
+	int root_ac, root_sc; /* the root's #address-cells / #size-cells */
+	int parent; /* /reserved-memory offset, or -1 */
+	int ac, sc; /* its cells, when parent >= 0 */
+	uint32_t parent_problems; /* RESMEM_DT_PP_* */
+	struct resmem_dt_range *mem; /* sorted, merged */
 	size_t n_mem;
-	struct resmem_dt_region *reg;	/* /memreserve/ entries first, then nodes */
+	struct resmem_dt_region *reg; /* /memreserve/ entries first, then nodes */
 	size_t n_reg;
 };
 
@@ -95,29 +100,30 @@ struct resmem_dt_view {
  * would.  Returns 0, -ENOMEM, -EINVAL (*fdt_err set).  Free with
  * resmem_dt_view_free().
  */
-int resmem_dt_scan(const void *blob, size_t len, struct resmem_dt_view *v, int *fdt_err);
+int resmem_dt_scan(const void *blob, size_t len, struct resmem_dt_view *v,
+		   int *fdt_err);
 void resmem_dt_view_free(struct resmem_dt_view *v);
 
 /* A reservation to add. */
 struct resmem_dt_new {
-	const char *name;		/* node name without unit address, e.g. "capture" */
+	const char *name; /* node name without unit address, e.g. "capture" */
 	uint64_t addr, size;
 	int no_map, reusable;
-	const char *compatible;		/* NULL: none */
-	const char *label;		/* NULL: none */
-	const char *cache;		/* "write-back", "write-combine", "uncached", NULL */
+	const char *compatible; /* NULL: none */
+	const char *label; /* NULL: none */
+	const char *cache; /* "write-back", "write-combine", "uncached", NULL */
 };
 
 enum resmem_dt_refusal_kind {
 	RESMEM_DT_OK = 0,
-	RESMEM_DT_MALFORMED,		/* libfdt error: fdt_err */
-	RESMEM_DT_BAD_REQUEST,		/* size 0, wraps, unaligned, bad name, no-map+reusable */
-	RESMEM_DT_BAD_PARENT,		/* existing /reserved-memory is unusable: parent_problems */
-	RESMEM_DT_TOO_WIDE,		/* addr/size do not fit in the parent's cells: ac, sc */
-	RESMEM_DT_NO_MEMORY,		/* the tree has no /memory node */
-	RESMEM_DT_OUTSIDE,		/* not inside one /memory range: other = nearest range */
-	RESMEM_DT_OVERLAP,		/* other = the reservation it overlaps */
-	RESMEM_DT_EXISTS,		/* a node of that name exists: other */
+	RESMEM_DT_MALFORMED, /* libfdt error: fdt_err */
+	RESMEM_DT_BAD_REQUEST, /* size 0, wraps, unaligned, bad name, no-map+reusable */
+	RESMEM_DT_BAD_PARENT, /* existing /reserved-memory is unusable: parent_problems */
+	RESMEM_DT_TOO_WIDE, /* addr/size do not fit in the parent's cells: ac, sc */
+	RESMEM_DT_NO_MEMORY, /* the tree has no /memory node */
+	RESMEM_DT_OUTSIDE, /* not inside one /memory range: other = nearest range */
+	RESMEM_DT_OVERLAP, /* other = the reservation it overlaps */
+	RESMEM_DT_EXISTS, /* a node of that name exists: other */
 };
 
 struct resmem_dt_refusal {
@@ -127,7 +133,7 @@ struct resmem_dt_refusal {
 	int ac, sc;
 	char other[192];
 	uint64_t other_addr, other_size;
-	char detail[96];		/* BAD_REQUEST: what is wrong */
+	char detail[96]; /* BAD_REQUEST: what is wrong */
 };
 
 /*

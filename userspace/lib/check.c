@@ -13,11 +13,16 @@
 const char *resmem_memmap_type_name(enum resmem_memmap_kind kind)
 {
 	switch (kind) {
-	case RESMEM_MEMMAP_RAM: return "System RAM";
-	case RESMEM_MEMMAP_ACPI: return "ACPI Tables";
-	case RESMEM_MEMMAP_RESERVE: return "Reserved";
-	case RESMEM_MEMMAP_PERSIST: return "Persistent Memory (legacy)";
-	default: return NULL;
+	case RESMEM_MEMMAP_RAM:
+		return "System RAM";
+	case RESMEM_MEMMAP_ACPI:
+		return "ACPI Tables";
+	case RESMEM_MEMMAP_RESERVE:
+		return "Reserved";
+	case RESMEM_MEMMAP_PERSIST:
+		return "Persistent Memory (legacy)";
+	default:
+		return NULL;
 	}
 }
 
@@ -34,8 +39,9 @@ static int iomem_is(const char *name, enum resmem_memmap_kind kind)
  * or 0 with *covered = 1.  Entries may be split and nested, so follow the
  * union from @start onwards.
  */
-static uint64_t first_gap_iomem(const struct resmem_sysview *v, enum resmem_memmap_kind kind,
-				uint64_t start, uint64_t end, int *covered)
+static uint64_t first_gap_iomem(const struct resmem_sysview *v,
+				enum resmem_memmap_kind kind, uint64_t start,
+				uint64_t end, int *covered)
 {
 	uint64_t cur = start;
 	size_t i;
@@ -46,7 +52,8 @@ static uint64_t first_gap_iomem(const struct resmem_sysview *v, enum resmem_memm
 		for (i = 0; i < v->n_iomem; i++) {
 			const struct resmem_iomem *e = &v->iomem[i];
 
-			if (!iomem_is(e->name, kind) || e->start > cur || e->end < cur)
+			if (!iomem_is(e->name, kind) || e->start > cur ||
+			    e->end < cur)
 				continue;
 			if (e->end >= end) {
 				*covered = 1;
@@ -60,8 +67,8 @@ static uint64_t first_gap_iomem(const struct resmem_sysview *v, enum resmem_memm
 	return cur;
 }
 
-static uint64_t first_gap_fw(const struct resmem_sysview *v, uint64_t start, uint64_t end,
-			     int *covered)
+static uint64_t first_gap_fw(const struct resmem_sysview *v, uint64_t start,
+			     uint64_t end, int *covered)
 {
 	uint64_t cur = start;
 	size_t i;
@@ -72,7 +79,8 @@ static uint64_t first_gap_fw(const struct resmem_sysview *v, uint64_t start, uin
 		for (i = 0; i < v->n_fw; i++) {
 			const struct resmem_fwmap *e = &v->fw[i];
 
-			if (strcasecmp(e->type, "System RAM") || e->start > cur || e->end < cur)
+			if (strcasecmp(e->type, "System RAM") ||
+			    e->start > cur || e->end < cur)
 				continue;
 			if (e->end >= end) {
 				*covered = 1;
@@ -86,7 +94,8 @@ static uint64_t first_gap_fw(const struct resmem_sysview *v, uint64_t start, uin
 	return cur;
 }
 
-static void explain_iomem(const struct resmem_sysview *v, uint64_t at, struct resmem_evidence *ev)
+static void explain_iomem(const struct resmem_sysview *v, uint64_t at,
+			  struct resmem_evidence *ev)
 {
 	size_t i;
 	int best = -1;
@@ -96,10 +105,12 @@ static void explain_iomem(const struct resmem_sysview *v, uint64_t at, struct re
 		if (v->iomem[i].start <= at && at <= v->iomem[i].end &&
 		    (best < 0 || v->iomem[i].depth < v->iomem[best].depth))
 			best = (int)i;
-	rm_strlcpy(ev->iomem, best >= 0 ? v->iomem[best].name : "nothing", sizeof(ev->iomem));
+	rm_strlcpy(ev->iomem, best >= 0 ? v->iomem[best].name : "nothing",
+		   sizeof(ev->iomem));
 }
 
-static void explain_fw(const struct resmem_sysview *v, uint64_t at, struct resmem_evidence *ev)
+static void explain_fw(const struct resmem_sysview *v, uint64_t at,
+		       struct resmem_evidence *ev)
 {
 	size_t i;
 
@@ -137,7 +148,8 @@ enum resmem_verdict resmem_memmap_judge(const struct resmem_memmap *m,
 	end = m->addr + m->size - 1;
 
 	/* Reserving or pmem-ing memory the firmware does not have is futile. */
-	if (v->fw && (m->kind == RESMEM_MEMMAP_RESERVE || m->kind == RESMEM_MEMMAP_PERSIST)) {
+	if (v->fw && (m->kind == RESMEM_MEMMAP_RESERVE ||
+		      m->kind == RESMEM_MEMMAP_PERSIST)) {
 		at = first_gap_fw(v, start, end, &covered);
 		if (!covered) {
 			ev->where = at;
@@ -150,13 +162,16 @@ enum resmem_verdict resmem_memmap_judge(const struct resmem_memmap *m,
 		return RESMEM_VERDICT_UNKNOWN;
 
 	/* KASLR may have put the kernel there before memmap= was read. */
-	if (m->kind == RESMEM_MEMMAP_RESERVE || m->kind == RESMEM_MEMMAP_PERSIST) {
+	if (m->kind == RESMEM_MEMMAP_RESERVE ||
+	    m->kind == RESMEM_MEMMAP_PERSIST) {
 		for (i = 0; i < v->n_iomem; i++) {
 			const struct resmem_iomem *e = &v->iomem[i];
 
-			if (!strncmp(e->name, "Kernel ", 7) && e->start <= end && e->end >= start) {
+			if (!strncmp(e->name, "Kernel ", 7) &&
+			    e->start <= end && e->end >= start) {
 				ev->where = e->start > start ? e->start : start;
-				rm_strlcpy(ev->iomem, e->name, sizeof(ev->iomem));
+				rm_strlcpy(ev->iomem, e->name,
+					   sizeof(ev->iomem));
 				return RESMEM_VERDICT_KERNEL_INSIDE;
 			}
 		}

@@ -15,7 +15,8 @@
 #include "internal.h"
 #include "resmem_dt.h"
 
-static int refuse(struct resmem_dt_refusal *why, enum resmem_dt_refusal_kind kind, int err)
+static int refuse(struct resmem_dt_refusal *why,
+		  enum resmem_dt_refusal_kind kind, int err)
 {
 	why->kind = kind;
 	return err;
@@ -29,12 +30,14 @@ static int valid_name(const char *s)
 	if (!n || n > 31)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,._+-", s[i]))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,._+-",
+			    s[i]))
 			return 0;
 	return 1;
 }
 
-static int check_request(const struct resmem_dt_new *n, struct resmem_dt_refusal *why)
+static int check_request(const struct resmem_dt_new *n,
+			 struct resmem_dt_refusal *why)
 {
 	const char *bad = NULL;
 
@@ -55,8 +58,9 @@ static int check_request(const struct resmem_dt_new *n, struct resmem_dt_refusal
 }
 
 /* The request against the tree: cells, RAM, other reservations, names. */
-static int check_tree(const void *fdt, const struct resmem_dt_view *v, const struct resmem_dt_new *n,
-		      const char *full, int ac, int sc, struct resmem_dt_refusal *why)
+static int check_tree(const void *fdt, const struct resmem_dt_view *v,
+		      const struct resmem_dt_new *n, const char *full, int ac,
+		      int sc, struct resmem_dt_refusal *why)
 {
 	uint64_t last = n->addr + (n->size - 1);
 	size_t i;
@@ -65,10 +69,12 @@ static int check_tree(const void *fdt, const struct resmem_dt_view *v, const str
 	why->sc = sc;
 	if (ac < 1 || ac > 2 || sc < 1 || sc > 2)
 		return refuse(why, RESMEM_DT_TOO_WIDE, -EOVERFLOW);
-	if ((ac == 1 && last > 0xffffffffULL) || (sc == 1 && n->size > 0xffffffffULL))
+	if ((ac == 1 && last > 0xffffffffULL) ||
+	    (sc == 1 && n->size > 0xffffffffULL))
 		return refuse(why, RESMEM_DT_TOO_WIDE, -EOVERFLOW);
 	if (v->parent >= 0 && fdt_subnode_offset(fdt, v->parent, full) >= 0) {
-		snprintf(why->other, sizeof(why->other), "/reserved-memory/%s", full);
+		snprintf(why->other, sizeof(why->other), "/reserved-memory/%s",
+			 full);
 		return refuse(why, RESMEM_DT_EXISTS, -EEXIST);
 	}
 	if (!v->n_mem)
@@ -76,7 +82,8 @@ static int check_tree(const void *fdt, const struct resmem_dt_view *v, const str
 	for (i = 0; i < v->n_mem; i++) {
 		uint64_t mlast = v->mem[i].start + (v->mem[i].size - 1);
 
-		if (n->addr >= v->mem[i].start && n->addr <= mlast && last <= mlast)
+		if (n->addr >= v->mem[i].start && n->addr <= mlast &&
+		    last <= mlast)
 			break;
 	}
 	if (i == v->n_mem) {
@@ -101,8 +108,9 @@ static int check_tree(const void *fdt, const struct resmem_dt_view *v, const str
 	for (i = 0; i < v->n_reg; i++) {
 		const struct resmem_dt_region *r = &v->reg[i];
 
-		if (r->problems & (RESMEM_DT_P_NO_REG | RESMEM_DT_P_REG_CELLS | RESMEM_DT_P_SIZE_ZERO |
-				   RESMEM_DT_P_WRAPS) || (r->flags & RESMEM_DT_F_DYNAMIC))
+		if (r->problems & (RESMEM_DT_P_NO_REG | RESMEM_DT_P_REG_CELLS |
+				   RESMEM_DT_P_SIZE_ZERO | RESMEM_DT_P_WRAPS) ||
+		    (r->flags & RESMEM_DT_F_DYNAMIC))
 			continue;
 		if (n->addr <= r->addr + (r->size - 1) && r->addr <= last) {
 			rm_strlcpy(why->other, r->path, sizeof(why->other));
@@ -123,7 +131,8 @@ static void put_cells(uint8_t *p, uint64_t v, int cells)
 }
 
 /* The edit itself, on a tree opened with room; libfdt error or 0. */
-static int edit(void *fdt, const struct resmem_dt_new *n, const char *full, int ac, int sc)
+static int edit(void *fdt, const struct resmem_dt_new *n, const char *full,
+		int ac, int sc)
 {
 	uint8_t reg[16];
 	int parent, node, err;
@@ -133,9 +142,11 @@ static int edit(void *fdt, const struct resmem_dt_new *n, const char *full, int 
 		parent = fdt_add_subnode(fdt, 0, "reserved-memory");
 		if (parent < 0)
 			return parent;
-		err = fdt_setprop_u32(fdt, parent, "#address-cells", (uint32_t)ac);
+		err = fdt_setprop_u32(fdt, parent, "#address-cells",
+				      (uint32_t)ac);
 		if (!err)
-			err = fdt_setprop_u32(fdt, parent, "#size-cells", (uint32_t)sc);
+			err = fdt_setprop_u32(fdt, parent, "#size-cells",
+					      (uint32_t)sc);
 		if (!err)
 			err = fdt_setprop(fdt, parent, "ranges", NULL, 0);
 		if (err)
@@ -154,7 +165,8 @@ static int edit(void *fdt, const struct resmem_dt_new *n, const char *full, int 
 	if (!err && n->reusable)
 		err = fdt_setprop(fdt, node, "reusable", NULL, 0);
 	if (!err && n->compatible)
-		err = fdt_setprop_string(fdt, node, "compatible", n->compatible);
+		err = fdt_setprop_string(fdt, node, "compatible",
+					 n->compatible);
 	if (!err && n->label)
 		err = fdt_setprop_string(fdt, node, "label", n->label);
 	if (!err && n->cache)
@@ -176,7 +188,10 @@ int resmem_dt_add(const void *blob, size_t len, const struct resmem_dt_new *n,
 		return err;
 	err = resmem_dt_scan(blob, len, &v, &why->fdt_err);
 	if (err)
-		return refuse(why, err == -EINVAL ? RESMEM_DT_MALFORMED : RESMEM_DT_OK, err);
+		return refuse(why,
+			      err == -EINVAL ? RESMEM_DT_MALFORMED :
+					       RESMEM_DT_OK,
+			      err);
 	if (v.parent >= 0 && v.parent_problems) {
 		why->parent_problems = v.parent_problems;
 		why->ac = v.ac;
@@ -187,13 +202,15 @@ int resmem_dt_add(const void *blob, size_t len, const struct resmem_dt_new *n,
 	/* A new parent copies the root's cells: Linux ignores it otherwise. */
 	ac = v.parent >= 0 ? v.ac : v.root_ac;
 	sc = v.parent >= 0 ? v.sc : v.root_sc;
-	snprintf(full, sizeof(full), "%s@%llx", n->name, (unsigned long long)n->addr);
+	snprintf(full, sizeof(full), "%s@%llx", n->name,
+		 (unsigned long long)n->addr);
 	err = check_tree(blob, &v, n, full, ac, sc, why);
 	resmem_dt_view_free(&v);
 	if (err)
 		return err;
 
-	room = len + 512 + strlen(full) + (n->compatible ? strlen(n->compatible) : 0) +
+	room = len + 512 + strlen(full) +
+	       (n->compatible ? strlen(n->compatible) : 0) +
 	       (n->label ? strlen(n->label) : 0);
 	for (tries = 0; tries < 8; tries++, room *= 2) {
 		void *buf = malloc(room);

@@ -11,7 +11,8 @@ const void *dt_prop(const void *fdt, int node, const char *name, int *len);
 /* The property is the NUL-terminated string @want. */
 int dt_prop_is(const void *fdt, int node, const char *name, const char *want);
 /* First string of a property into @buf ("" when absent), bounded by its length. */
-void dt_prop_str(const void *fdt, int node, const char *name, char *buf, size_t size);
+void dt_prop_str(const void *fdt, int node, const char *name, char *buf,
+		 size_t size);
 /* A one-cell property (#address-cells): @dflt when absent, -1 when not 4 bytes. */
 int dt_cells(const void *fdt, int node, const char *name, int dflt);
 /* Big-endian value of @cells 32-bit cells (cells <= 2). */

@@ -35,7 +35,8 @@ int dt_prop_is(const void *fdt, int node, const char *name, const char *want)
 	return p && (size_t)len >= n + 1 && !memcmp(p, want, n + 1);
 }
 
-void dt_prop_str(const void *fdt, int node, const char *name, char *buf, size_t size)
+void dt_prop_str(const void *fdt, int node, const char *name, char *buf,
+		 size_t size)
 {
 	int len;
 	const char *p = dt_prop(fdt, node, name, &len);
@@ -76,7 +77,8 @@ int dt_available(const void *fdt, int node)
 	int len;
 	const char *s = dt_prop(fdt, node, "status", &len);
 
-	return !s || (len >= 5 && !memcmp(s, "okay", 5)) || (len >= 3 && !memcmp(s, "ok", 3));
+	return !s || (len >= 5 && !memcmp(s, "okay", 5)) ||
+	       (len >= 3 && !memcmp(s, "ok", 3));
 }
 
 static const char *dt_name(const void *fdt, int node)
@@ -99,13 +101,16 @@ static int scan_memory(const void *fdt, struct resmem_dt_view *v)
 	size_t cap = 0, i, j;
 	int node, ent = (v->root_ac + v->root_sc) * 4;
 
-	if (v->root_ac < 1 || v->root_ac > 2 || v->root_sc < 1 || v->root_sc > 2)
-		return 0;	/* not representable in 64 bits: treat as no RAM known */
-	fdt_for_each_subnode(node, fdt, 0) {
+	if (v->root_ac < 1 || v->root_ac > 2 || v->root_sc < 1 ||
+	    v->root_sc > 2)
+		return 0; /* not representable in 64 bits: treat as no RAM known */
+	fdt_for_each_subnode(node, fdt, 0)
+	{
 		const uint8_t *reg;
 		int len, k;
 
-		if (!dt_prop_is(fdt, node, "device_type", "memory") || !dt_available(fdt, node))
+		if (!dt_prop_is(fdt, node, "device_type", "memory") ||
+		    !dt_available(fdt, node))
 			continue;
 		reg = dt_prop(fdt, node, "linux,usable-memory", &len);
 		if (!reg)
@@ -115,18 +120,21 @@ static int scan_memory(const void *fdt, struct resmem_dt_view *v)
 		for (k = 0; k + ent <= len; k += ent) {
 			struct resmem_dt_range *r;
 			uint64_t a = dt_read_cells(reg + k, v->root_ac);
-			uint64_t s = dt_read_cells(reg + k + 4 * v->root_ac, v->root_sc);
+			uint64_t s = dt_read_cells(reg + k + 4 * v->root_ac,
+						   v->root_sc);
 
 			if (!s)
 				continue;
 			if (a + s < a)
-				s = -a;		/* clamp at the top of the address space */
-			if (rm_grow((void **)&v->mem, &cap, v->n_mem, sizeof(*v->mem)))
+				s = -a; /* clamp at the top of the address space */
+			if (rm_grow((void **)&v->mem, &cap, v->n_mem,
+				    sizeof(*v->mem)))
 				return -ENOMEM;
 			r = &v->mem[v->n_mem++];
 			r->start = a;
 			r->size = s;
-			rm_strlcpy(r->node, dt_name(fdt, node), sizeof(r->node));
+			rm_strlcpy(r->node, dt_name(fdt, node),
+				   sizeof(r->node));
 		}
 	}
 	if (!v->n_mem)
@@ -134,7 +142,7 @@ static int scan_memory(const void *fdt, struct resmem_dt_view *v)
 	qsort(v->mem, v->n_mem, sizeof(*v->mem), cmp_range);
 	for (i = 1, j = 0; i < v->n_mem; i++) {
 		struct resmem_dt_range *a = &v->mem[j], *b = &v->mem[i];
-		uint64_t aend = a->start + a->size;	/* may be 0 at 2^64 */
+		uint64_t aend = a->start + a->size; /* may be 0 at 2^64 */
 
 		if (aend == 0 || b->start <= aend) {
 			uint64_t bend = b->start + b->size;
@@ -149,7 +157,8 @@ static int scan_memory(const void *fdt, struct resmem_dt_view *v)
 	return 0;
 }
 
-static struct resmem_dt_region *new_region(struct resmem_dt_view *v, size_t *cap)
+static struct resmem_dt_region *new_region(struct resmem_dt_view *v,
+					   size_t *cap)
 {
 	struct resmem_dt_region *r;
 
@@ -168,7 +177,8 @@ static void node_path(const void *fdt, int node, char *buf, size_t len)
 		rm_strlcpy(buf, dt_name(fdt, node), len);
 }
 
-static int scan_memreserve(const void *fdt, struct resmem_dt_view *v, size_t *cap, int *fdt_err)
+static int scan_memreserve(const void *fdt, struct resmem_dt_view *v,
+			   size_t *cap, int *fdt_err)
 {
 	int i, n = fdt_num_mem_rsv(fdt);
 
@@ -201,12 +211,14 @@ static int scan_memreserve(const void *fdt, struct resmem_dt_view *v, size_t *ca
 	return 0;
 }
 
-static void judge_reg(struct resmem_dt_view *v, struct resmem_dt_region *r, const uint8_t *reg)
+static void judge_reg(struct resmem_dt_view *v, struct resmem_dt_region *r,
+		      const uint8_t *reg)
 {
 	int ent = (v->ac + v->sc) * 4;
 	size_t i;
 
-	if (v->parent_problems & (RESMEM_DT_PP_CELLS | RESMEM_DT_PP_BIG_CELLS) ||
+	if (v->parent_problems &
+		    (RESMEM_DT_PP_CELLS | RESMEM_DT_PP_BIG_CELLS) ||
 	    v->ac < 1 || v->sc < 1) {
 		r->problems |= RESMEM_DT_P_PARENT;
 		return;
@@ -229,7 +241,7 @@ static void judge_reg(struct resmem_dt_view *v, struct resmem_dt_region *r, cons
 	if ((r->addr | r->size) & 4095)
 		r->problems |= RESMEM_DT_P_UNALIGNED;
 	if (!v->n_mem)
-		return;		/* RAM unknown (e.g. UEFI): cannot judge */
+		return; /* RAM unknown (e.g. UEFI): cannot judge */
 	for (i = 0; i < v->n_mem; i++) {
 		uint64_t mend = v->mem[i].start + v->mem[i].size - 1;
 
@@ -240,11 +252,13 @@ static void judge_reg(struct resmem_dt_view *v, struct resmem_dt_region *r, cons
 	r->problems |= RESMEM_DT_P_OUTSIDE;
 }
 
-static int scan_children(const void *fdt, struct resmem_dt_view *v, size_t *cap, int *fdt_err)
+static int scan_children(const void *fdt, struct resmem_dt_view *v, size_t *cap,
+			 int *fdt_err)
 {
 	int node;
 
-	fdt_for_each_subnode(node, fdt, v->parent) {
+	fdt_for_each_subnode(node, fdt, v->parent)
+	{
 		struct resmem_dt_region *r = new_region(v, cap);
 		const uint8_t *reg;
 		int len;
@@ -252,17 +266,21 @@ static int scan_children(const void *fdt, struct resmem_dt_view *v, size_t *cap,
 		if (!r)
 			return -ENOMEM;
 		node_path(fdt, node, r->path, sizeof(r->path));
-		dt_prop_str(fdt, node, "compatible", r->compatible, sizeof(r->compatible));
+		dt_prop_str(fdt, node, "compatible", r->compatible,
+			    sizeof(r->compatible));
 		dt_prop_str(fdt, node, "label", r->label, sizeof(r->label));
-		dt_prop_str(fdt, node, "resmem,cache", r->cache, sizeof(r->cache));
+		dt_prop_str(fdt, node, "resmem,cache", r->cache,
+			    sizeof(r->cache));
 		if (dt_prop(fdt, node, "no-map", &len))
 			r->flags |= RESMEM_DT_F_NO_MAP;
 		if (dt_prop(fdt, node, "reusable", &len))
 			r->flags |= RESMEM_DT_F_REUSABLE;
 		reg = dt_prop(fdt, node, "compatible", &len);
-		if (reg && fdt_stringlist_contains((const char *)reg, len, RESMEM_DT_COMPATIBLE))
+		if (reg && fdt_stringlist_contains((const char *)reg, len,
+						   RESMEM_DT_COMPATIBLE))
 			r->flags |= RESMEM_DT_F_RESMEM;
-		if ((r->flags & RESMEM_DT_F_NO_MAP) && (r->flags & RESMEM_DT_F_REUSABLE))
+		if ((r->flags & RESMEM_DT_F_NO_MAP) &&
+		    (r->flags & RESMEM_DT_F_REUSABLE))
 			r->problems |= RESMEM_DT_P_NOMAP_REUSABLE;
 		if (!dt_available(fdt, node))
 			r->problems |= RESMEM_DT_P_DISABLED;
@@ -272,7 +290,9 @@ static int scan_children(const void *fdt, struct resmem_dt_view *v, size_t *cap,
 		} else if (dt_prop(fdt, node, "size", &len)) {
 			r->flags |= RESMEM_DT_F_DYNAMIC;
 			if (len == 4 * v->sc && v->sc >= 1 && v->sc <= 2)
-				r->size = dt_read_cells(dt_prop(fdt, node, "size", &len), v->sc);
+				r->size = dt_read_cells(dt_prop(fdt, node,
+								"size", &len),
+							v->sc);
 		} else {
 			r->problems |= RESMEM_DT_P_NO_REG;
 		}
@@ -289,8 +309,9 @@ static int scan_children(const void *fdt, struct resmem_dt_view *v, size_t *cap,
 /* Usable fixed ranges overlapping each other: mark both. */
 static void find_overlaps(struct resmem_dt_view *v)
 {
-	const uint32_t bad = RESMEM_DT_P_NO_REG | RESMEM_DT_P_REG_CELLS | RESMEM_DT_P_SIZE_ZERO |
-			     RESMEM_DT_P_WRAPS | RESMEM_DT_P_PARENT;
+	const uint32_t bad = RESMEM_DT_P_NO_REG | RESMEM_DT_P_REG_CELLS |
+			     RESMEM_DT_P_SIZE_ZERO | RESMEM_DT_P_WRAPS |
+			     RESMEM_DT_P_PARENT;
 	size_t i, j;
 
 	for (i = 0; i < v->n_reg; i++) {
@@ -301,9 +322,11 @@ static void find_overlaps(struct resmem_dt_view *v)
 		for (j = 0; j < v->n_reg; j++) {
 			struct resmem_dt_region *b = &v->reg[j];
 
-			if (i == j || (b->problems & bad) || (b->flags & RESMEM_DT_F_DYNAMIC))
+			if (i == j || (b->problems & bad) ||
+			    (b->flags & RESMEM_DT_F_DYNAMIC))
 				continue;
-			if (a->addr <= b->addr + (b->size - 1) && b->addr <= a->addr + (a->size - 1)) {
+			if (a->addr <= b->addr + (b->size - 1) &&
+			    b->addr <= a->addr + (a->size - 1)) {
 				a->problems |= RESMEM_DT_P_OVERLAP;
 				if (a->overlap < 0)
 					a->overlap = (int)j;
@@ -322,7 +345,8 @@ static void find_users(const void *fdt, struct resmem_dt_view *v)
 		int len, k;
 		const char *c = dt_prop(fdt, node, "compatible", &len);
 
-		if (!c || !fdt_stringlist_contains(c, len, RESMEM_DT_COMPATIBLE))
+		if (!c ||
+		    !fdt_stringlist_contains(c, len, RESMEM_DT_COMPATIBLE))
 			continue;
 		ph = dt_prop(fdt, node, "memory-region", &len);
 		for (k = 0; ph && k + 4 <= len; k += 4) {
@@ -336,17 +360,21 @@ static void find_users(const void *fdt, struct resmem_dt_view *v)
 				if (r->flags & RESMEM_DT_F_MEMRESERVE)
 					continue;
 				target = fdt_path_offset(fdt, r->path);
-				if (target < 0 || fdt_get_phandle(fdt, target) != want || !want)
+				if (target < 0 ||
+				    fdt_get_phandle(fdt, target) != want ||
+				    !want)
 					continue;
 				r->flags |= RESMEM_DT_F_BOUND;
 				if (!r->user[0])
-					node_path(fdt, node, r->user, sizeof(r->user));
+					node_path(fdt, node, r->user,
+						  sizeof(r->user));
 			}
 		}
 	}
 }
 
-int resmem_dt_scan(const void *blob, size_t len, struct resmem_dt_view *v, int *fdt_err)
+int resmem_dt_scan(const void *blob, size_t len, struct resmem_dt_view *v,
+		   int *fdt_err)
 {
 	size_t cap = 0;
 	int err, dummy;
@@ -402,16 +430,26 @@ void resmem_dt_view_free(struct resmem_dt_view *v)
 const char *resmem_dt_problem_name(uint32_t bit)
 {
 	switch (bit) {
-	case RESMEM_DT_P_NO_REG: return "missing reg";
-	case RESMEM_DT_P_REG_CELLS: return "reg does not match the parent's cells";
-	case RESMEM_DT_P_SIZE_ZERO: return "size 0";
-	case RESMEM_DT_P_WRAPS: return "wraps past 2^64";
-	case RESMEM_DT_P_OUTSIDE: return "outside /memory";
-	case RESMEM_DT_P_OVERLAP: return "overlaps another reservation";
-	case RESMEM_DT_P_NOMAP_REUSABLE: return "no-map and reusable together";
-	case RESMEM_DT_P_PARENT: return "/reserved-memory is ignored";
-	case RESMEM_DT_P_UNALIGNED: return "not 4 KiB aligned";
-	case RESMEM_DT_P_DISABLED: return "disabled";
+	case RESMEM_DT_P_NO_REG:
+		return "missing reg";
+	case RESMEM_DT_P_REG_CELLS:
+		return "reg does not match the parent's cells";
+	case RESMEM_DT_P_SIZE_ZERO:
+		return "size 0";
+	case RESMEM_DT_P_WRAPS:
+		return "wraps past 2^64";
+	case RESMEM_DT_P_OUTSIDE:
+		return "outside /memory";
+	case RESMEM_DT_P_OVERLAP:
+		return "overlaps another reservation";
+	case RESMEM_DT_P_NOMAP_REUSABLE:
+		return "no-map and reusable together";
+	case RESMEM_DT_P_PARENT:
+		return "/reserved-memory is ignored";
+	case RESMEM_DT_P_UNALIGNED:
+		return "not 4 KiB aligned";
+	case RESMEM_DT_P_DISABLED:
+		return "disabled";
 	}
 	return "unknown problem";
 }
