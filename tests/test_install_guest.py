@@ -28,10 +28,14 @@ from tests.harness import boots, build, hostbin, matrix, packages, pattern
 STAGE = "/opt/resmem-pkg"
 
 
+def skip_local(target):
+    if target == "local":
+        pytest.skip("packs the packages into a QEMU guest (on a machine: install them)")
+
+
 @pytest.fixture
 def packaged_files(target):
-    if target == "local":
-        pytest.skip("packs the packages into a QEMU guest")
+    skip_local(target)
     k = matrix.by_name(target)
     files = {f"{STAGE}/dkms/resmem.ko": packages.dkms_module(k),
              f"{STAGE}/deb/resmem.ko": packages.deb_dkms_module(k)}
@@ -117,6 +121,7 @@ def distinct_build_ids(k):
 @pytest.mark.parametrize("which", ["DKMS", ".deb (DKMS)"], ids=["dkms", "deb"])
 @pytest.mark.guest(boot="standard", extra_files_from="packaged_files")
 def test_packaged_module_loads_and_maps(guest, target, which):
+    skip_local(target)
     k = matrix.by_name(target)
     ids = distinct_build_ids(k)
     staged = f"{STAGE}/dkms/resmem.ko" if which == "DKMS" else f"{STAGE}/deb/resmem.ko"
@@ -135,6 +140,7 @@ def stat(guest, path):
 @pytest.mark.archs("x86_64")
 @pytest.mark.guest(boot="standard", extra_files_from="packaged_files")
 def test_group_resmem_maps_after_install(guest, target):
+    skip_local(target)
     k = matrix.by_name(target)
     dev = "/dev/resmem/region0"
     # before resmem-tools: udevd runs (no resmem rule yet), the packaged module is loaded
