@@ -138,3 +138,22 @@ def test_system_reset_keeps_ram(guest, target):
     assert guest.run(f"physpoke read {where:#x} 256").out.strip() == data.hex()
 
 
+
+
+def test_qemu_dying_with_unread_input_is_a_guest_crash(target):
+    """QEMU exiting while bytes we sent are still unread gives ECONNRESET on
+    the agent socket: the harness must report it as GuestCrashed with the
+    death report, not as a bare ConnectionResetError."""
+    import signal
+    import threading
+    if target == "local":
+        pytest.skip("needs QEMU")
+    g = qemu.Guest(matrix.by_name(target))
+    g.start()
+    try:
+        g.qmp("stop")       # the vCPUs stop: nothing reads the agent's serial port
+        threading.Timer(1.5, os.kill, (g.proc.pid, signal.SIGKILL)).start()
+        with pytest.raises(qemu.GuestCrashed, match="guest died"):
+            g.run("echo " + "x" * 8192, timeout=10)
+    finally:
+        g.stop()

@@ -209,9 +209,21 @@ class Guest:
 
     def _death_report(self, why):
         time.sleep(0.2)
+        said = self._qemu_out()
+        if len(said) > 2000:
+            # QEMU's reason (e.g. "hardware error: EDU: DMA range ...") comes
+            # first; a CPU register dump after it would push it out of a tail.
+            said = said[:1000] + "\n[...]\n" + said[-1000:]
         return (f"{why} ({self.k.name}, -m {self.mem}, cmdline {self.cmdline!r})\n"
-                f"--- QEMU said ---\n{self._qemu_out()[-2000:]}\n"
+                f"--- QEMU said ---\n{said}\n"
                 f"--- guest console (last lines) ---\n{log_tail(self.console())}")
+
+    def _wait_exit(self):
+        """The sockets closed: QEMU is exiting; give it a moment to finish."""
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
 
     def problems(self, since=0):
         """Kernel problem lines in the console log after offset `since`."""
@@ -239,9 +251,12 @@ class Guest:
                 data = self._agent.recv(1 << 20)
             except socket.timeout:
                 continue
+            except ConnectionError:
+                # QEMU exited with bytes we sent still unread (ECONNRESET)
+                data = b""
             if not data:
                 # QEMU closes the chardev when it exits; let poll() see it.
-                self.proc.wait(5)
+                self._wait_exit()
                 raise GuestCrashed(self._death_report(f"guest died while {what}"))
             self._abuf += data
 
@@ -260,7 +275,11 @@ class Guest:
             raise GuestCrashed(self._death_report("guest is not running"))
         self._id += 1
         body = script.encode()
-        self._agent.sendall(f"RUN {self._id} {timeout} {len(body)}\n".encode() + body)
+        try:
+            self._agent.sendall(f"RUN {self._id} {timeout} {len(body)}\n".encode() + body)
+        except ConnectionError:
+            self._wait_exit()
+            raise GuestCrashed(self._death_report(f"guest died before running {script[:200]!r}"))
         hdr = {}
 
         def header():
@@ -302,8 +321,12 @@ class Guest:
             if left <= 0:
                 raise GuestError("QMP did not answer")
             self._qmp.settimeout(left)
-            data = self._qmp.recv(65536)
+            try:
+                data = self._qmp.recv(65536)
+            except ConnectionError:
+                data = b""
             if not data:
+                self._wait_exit()
                 raise GuestCrashed(self._death_report("QMP closed"))
             self._qbuf += data
         line, self._qbuf = self._qbuf.split(b"\n", 1)
@@ -318,7 +341,11 @@ class Guest:
         msg = {"execute": cmd}
         if args:
             msg["arguments"] = args
-        self._qmp.sendall(json.dumps(msg).encode() + b"\n")
+        try:
+            self._qmp.sendall(json.dumps(msg).encode() + b"\n")
+        except ConnectionError:
+            self._wait_exit()
+            raise GuestCrashed(self._death_report(f"QMP closed before {cmd}"))
         deadline = time.monotonic() + 120
         while True:
             r = self._qmp_recv(deadline)
