@@ -280,8 +280,9 @@ int resmem_kring_reserve(struct resmem_kring *k, u32 len, u64 *data_off)
 	old_tail = k->tail;
 	make_room(k, pos_add(k, k->head, pad + size));
 	if (k->tail != old_tail) {
-		WRITE_ONCE(k->hdr->tail_seq, k->tail_seq);
 		WRITE_ONCE(k->hdr->tail, k->tail);
+		smp_wmb();	/* readers load tail_seq, then tail */
+		WRITE_ONCE(k->hdr->tail_seq, k->tail_seq);
 		smp_wmb();	/* new tail visible before old bytes change */
 	}
 	if (pad >= REC) {

@@ -444,7 +444,7 @@ struct resmem_ring_reader {
 	uint64_t pos;			/* next record's position */
 	uint64_t seq;			/* its expected sequence number */
 	int synced;			/* seq is known */
-	int resync;			/* after a jump: accept seq >= expected */
+	int resync;			/* after a jump: accept seq >= expected (2: from tail, nothing read yet) */
 	int scanning;			/* after corruption: searching for a record */
 	uint64_t records, bytes;	/* good records returned */
 	uint64_t lost;			/* records overwritten before they were read */

@@ -107,8 +107,10 @@ int resmem_ring_reserve(struct resmem_ring *r, uint32_t len, void **payload)
 	old_tail = r->tail;
 	make_room(r, resmem_ring_pos_add(r, r->head, pad + size));
 	if (r->tail != old_tail) {
-		STORE(r->hdr->tail_seq, r->tail_seq);
 		STORE(r->hdr->tail, r->tail);
+		WMB();		/* a reader loading tail_seq, then tail, never gets a seq
+				 * newer than its tail's */
+		STORE(r->hdr->tail_seq, r->tail_seq);
 		WMB();		/* new tail visible before old bytes change */
 	}
 	if (pad >= RING_REC) {

@@ -5,6 +5,28 @@
 #include "resmem.h"
 #include "ring_internal.h"
 
+/*
+ * A reader from tail has no position of its own yet (resync == FRESH): the
+ * first good record found where it starts gives the sequence number, so a
+ * tail_seq read while the producer moves tail cannot make it count records
+ * as lost.  tail_seq only counts corrupt records when the first record is
+ * bad (the producer stores tail, a write barrier, then tail_seq: loaded in
+ * the other order, tail_seq is never newer than the tail that follows).
+ */
+#define FRESH	2
+
+static void start_at_tail(struct resmem_ring_reader *rd)
+{
+	const struct resmem_ring *r = rd->ring;
+
+	rd->seq = LOAD(r->hdr->tail_seq);
+	RMB();
+	rd->pos = LOAD_ACQ(r->hdr->tail);
+	rd->synced = 1;
+	rd->resync = FRESH;
+	rd->scanning = 0;
+}
+
 int resmem_ring_reader_init(struct resmem_ring_reader *rd, const struct resmem_ring *r,
 			    enum resmem_ring_from from)
 {
@@ -24,11 +46,7 @@ int resmem_ring_reader_init(struct resmem_ring_reader *rd, const struct resmem_r
 		rd->pos = LOAD_ACQ(r->hdr->head);
 		break;
 	default:
-		/* seq first: an older seq with a newer tail only overcounts */
-		rd->seq = LOAD(r->hdr->tail_seq);
-		rd->pos = LOAD_ACQ(r->hdr->tail);
-		rd->synced = 1;
-		rd->resync = 1;	/* so a bad first record is counted, not skipped */
+		start_at_tail(rd);
 		break;
 	}
 	return 0;
@@ -54,6 +72,10 @@ static int still_there(const struct resmem_ring *r, uint64_t pos)
 /* Overrun: the producer passed us.  Jump to tail, count what we missed later. */
 static void jump_to_tail(struct resmem_ring_reader *rd)
 {
+	if (rd->resync == FRESH) {	/* nothing read yet: start again at the new tail */
+		start_at_tail(rd);
+		return;
+	}
 	rd->pos = LOAD(rd->ring->hdr->tail);
 	rd->resync = 1;
 	rd->scanning = 0;
@@ -64,8 +86,8 @@ static void account(struct resmem_ring_reader *rd, uint64_t seq, struct resmem_r
 {
 	uint64_t skipped = seq - rd->seq;
 
-	if (!rd->synced) {
-		skipped = 0;
+	if (!rd->synced || (rd->resync == FRESH && !rd->scanning)) {
+		skipped = 0;	/* the first record where the reader started */
 	} else if (rd->scanning) {
 		if (!skipped)
 			skipped = 1;	/* something unreadable was there */
@@ -94,7 +116,7 @@ static void corrupt_here(struct resmem_ring_reader *rd)
 /* Is @seq acceptable where the reader is? */
 static int seq_ok(const struct resmem_ring_reader *rd, uint64_t seq)
 {
-	if (!rd->synced)
+	if (!rd->synced || (rd->resync == FRESH && !rd->scanning))
 		return 1;
 	if (rd->resync || rd->scanning)
 		return seq - rd->seq < (1ULL << 63);

@@ -126,9 +126,62 @@ static void run(int overwrite)
 	munmap(m, LEN);
 }
 
+/*
+ * Readers starting from tail while an overwriting producer moves tail under
+ * them: the first record a reader returns was not lost by anybody, so
+ * lost must be 0 and the record must be the one its seq says.
+ */
+static void tail_readers(void)
+{
+	unsigned char *m = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct resmem_ring_opts o = { 0, (1ULL << 32) - 4096, UINT64_MAX - 1000 };
+	struct resmem_ring r;
+	struct resmem_ring_reader rd;
+	struct resmem_ring_recinfo ri;
+	unsigned char buf[MAXP];
+	uint64_t lost = 0, corrupt = 0, wrong = 0, read = 0, i;
+	pid_t p;
+	int sp, n, k;
+
+	if (!CHECK(m != MAP_FAILED) || !CHECK(resmem_ring_init(&r, m, LEN, &o) == 0))
+		return;
+	fflush(NULL);
+	p = fork();
+	if (p == 0)
+		producer(m, 1);
+	for (i = 0;; i++) {	/* until the producer closes the ring */
+		resmem_ring_reader_init(&rd, &r, RESMEM_RING_FROM_TAIL);
+		for (k = 0; k < 3; k++) {
+			n = resmem_ring_read(&rd, buf, sizeof(buf), &ri);
+			if (n != 1)
+				break;
+			read++;
+			if (!model_check(SEED, ri.seq, buf, ri.len, MAXP))
+				wrong++;
+			if (k == 0) {
+				lost += ri.lost;
+				corrupt += ri.corrupt;
+			}
+		}
+		if (__atomic_load_n(&r.hdr->flags, __ATOMIC_ACQUIRE) & RESMEM_RING_F_CLOSED)
+			break;
+	}
+	waitpid(p, &sp, 0);
+	CHECK(WIFEXITED(sp) && WEXITSTATUS(sp) == 0, "producer status %#x", sp);
+	CHECK(read > 1000, "only %llu records read by the tail readers", (unsigned long long)read);
+	CHECK(!lost && !corrupt && !wrong,
+	      "readers from tail: first records counted %llu lost, %llu corrupt; %llu wrong of %llu read",
+	      (unsigned long long)lost, (unsigned long long)corrupt, (unsigned long long)wrong,
+	      (unsigned long long)read);
+	fprintf(stderr, "  ring tail readers under an overwriting producer: %llu readers, %llu records\n",
+		(unsigned long long)i, (unsigned long long)read);
+	munmap(m, LEN);
+}
+
 void test_ring_mp(const struct test_env *env)
 {
 	(void)env;
 	run(0);
 	run(1);
+	tail_readers();
 }

@@ -193,6 +193,90 @@ static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t st
 	      want_pad, bad_flip);
 }
 
+/*
+ * The FIRST record a reader meets is damaged (the record at tail, after the
+ * ring wrapped so tail and tail_seq are not where they started): a byte
+ * flipped at every offset of it.  From tail and from cons (= tail) it is
+ * counted as 1 corrupt record, never returned, nothing is lost, and every
+ * record after it reads back.
+ */
+static void first_record_case(unsigned char *m, int overwrite)
+{
+	static unsigned char after[LEN], img[LEN];
+	struct resmem_ring r;
+	struct resmem_ring_opts o = { DS, 0, 5 };
+	struct resmem_ring_rec hx;
+	struct resmem_ring_hdr *h;
+	uint64_t next = 5, k, t, tseq, hseq;
+	struct result res;
+	int bad = 0, i;
+
+	memset(m, 0x3c, LEN);
+	if (!CHECK(resmem_ring_init(&r, m, LEN, &o) == 0) ||
+	    !CHECK(resmem_ring_attach(&r, RESMEM_RING_F_OVERWRITE) == 0))
+		return;
+	for (i = 0; i < 200; i++)	/* several laps: tail moved by overwriting */
+		if (!CHECK(model_produce(&r, SEED, next++, MAXP) == 0))
+			return;
+	h = (struct resmem_ring_hdr *)m;
+	h->cons = h->tail;
+	h->cons_seq = h->tail_seq;
+	if (!overwrite)
+		h->flags = 0;
+	memcpy(after, m, LEN);
+	t = h->tail;
+	tseq = h->tail_seq;
+	hseq = h->head_seq;
+	if (DS - t % DS < 24 || (memcpy(&hx, after + RESMEM_RING_HDR_SIZE + t % DS, 24), hx.flags)) {
+		/* tail at a pad: the first record is after it */
+		t = resmem_ring_pos_add(&r, t, DS - t % DS);
+		memcpy(&hx, after + RESMEM_RING_HDR_SIZE, 24);
+	}
+	if (!CHECK(hx.seq == tseq && tseq > 5 && hseq - tseq > 3, "seq %llu tail_seq %llu head_seq %llu",
+		   (unsigned long long)hx.seq, (unsigned long long)tseq, (unsigned long long)hseq))
+		return;
+	for (k = 0; k < 24 + hx.len; k++) {
+		int from;
+
+		memcpy(img, after, LEN);
+		img[RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(&r, t, k) % DS] ^= 0x10;
+		for (from = 0; from < 2; from++) {
+			struct resmem_ring ri;
+			struct resmem_ring_reader rd;
+			struct resmem_ring_recinfo inf;
+			unsigned char buf[4096];
+
+			memset(&res, 0, sizeof(res));
+			if (resmem_ring_open(&ri, img, LEN)) {
+				bad++;
+				continue;
+			}
+			resmem_ring_reader_init(&rd, &ri, from ? RESMEM_RING_FROM_CONS
+							       : RESMEM_RING_FROM_TAIL);
+			while (resmem_ring_read(&rd, buf, sizeof(buf), &inf) == 1) {
+				if (!model_check(SEED, inf.seq, buf, inf.len, MAXP))
+					res.wrong++;
+				if (!res.n)
+					res.first = inf.seq;
+				res.last = inf.seq;
+				res.n++;
+			}
+			if (res.wrong || rd.corrupt != 1 || rd.lost || res.first != tseq + 1 ||
+			    res.last != hseq - 1 || res.n != hseq - tseq - 1) {
+				fprintf(stderr, "  first record, flip at %llu (from %s): wrong %d corrupt %llu lost %llu first %llu last %llu n %llu (tail_seq %llu head_seq %llu)\n",
+					(unsigned long long)k, from ? "cons" : "tail", res.wrong,
+					(unsigned long long)rd.corrupt, (unsigned long long)rd.lost,
+					(unsigned long long)res.first, (unsigned long long)res.last,
+					(unsigned long long)res.n, (unsigned long long)tseq,
+					(unsigned long long)hseq);
+				bad++;
+			}
+		}
+	}
+	CHECK(!bad, "corrupt first record (overwrite %d): %d of %llu cases wrong", overwrite, bad,
+	      (unsigned long long)(24 + hx.len) * 2);
+}
+
 void test_ring_torn(const struct test_env *env)
 {
 	unsigned char *m = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -204,5 +288,7 @@ void test_ring_torn(const struct test_env *env)
 	torn_case(m, 1, 1, 0);
 	torn_case(m, 0, 0, (1ULL << 32) - 512);
 	torn_case(m, 1, 0, ((UINT64_MAX / DS) * DS - 504));
+	first_record_case(m, 1);
+	first_record_case(m, 0);
 	munmap(m, LEN);
 }
