@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -16,6 +17,7 @@ void help_capture(FILE *f)
 	fprintf(f,
 		"usage: resmem capture NAME [--from FILE|-] [--generate SEED] [--record-size N]\n"
 		"                      [--duration S] [--count N] [--stop-when-full|--overwrite]\n"
+		"                      [--force]\n"
 		"\n"
 		"Writes a stream into the crash-safe ring of the region (docs/ring-format.md),\n"
 		"one record per N bytes (default 4096), continuing an existing ring or\n"
@@ -29,8 +31,13 @@ void help_capture(FILE *f)
 		"  (default)         wait for the consumer: nothing is lost\n"
 		"  --stop-when-full  stop capturing\n"
 		"  --overwrite       overwrite the oldest records (drain reports them lost)\n"
+		"One producer at a time: a capture holds an exclusive lock (flock) on the\n"
+		"region while it runs, and refuses a ring a kernel driver has open\n"
+		"  --force           take over a ring left open by a kernel producer that\n"
+		"                    is gone (the machine went down while it produced)\n"
 		"Rate, fill level and drops are shown on a terminal; a summary line ends it.\n"
-		"Exit: 0, 2 usage, 3 system error.\n");
+		"Exit: 0, 1 another producer has the ring (or no usable ring), 2 usage,\n"
+		"3 system error.\n");
 }
 
 static volatile sig_atomic_t stop_flag;
@@ -103,6 +110,7 @@ int cmd_capture(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "stop-when-full", no_argument, NULL, 's' },
 		{ "overwrite", no_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -111,6 +119,8 @@ int cmd_capture(int argc, char **argv)
 	uint64_t recsize = 4096, count = UINT64_MAX, records = 0, bytes = 0, waits = 0, seq0;
 	double duration = -1, t0, last, now;
 	int c, ret, generate = 0, stop_full = 0, overwrite = 0, tty = isatty(STDERR_FILENO), err;
+	int force = 0;
+	uint32_t fl;
 	struct ring_map m;
 	struct sigaction sa;
 	unsigned char *buf;
@@ -145,6 +155,7 @@ int cmd_capture(int argc, char **argv)
 			break;
 		case 's': stop_full = 1; break;
 		case 'o': overwrite = 1; break;
+		case 'F': force = 1; break;
 		case 'h': help_capture(stdout); return EXIT_OK;
 		default: return bad_option("capture", c, argv[optind - 1]);
 		}
@@ -165,6 +176,24 @@ int cmd_capture(int argc, char **argv)
 	ret = ring_map("capture", argv[optind], 1, 1, &m);
 	if (ret)
 		return ret;
+	/* the lock goes with the open file: released when capture exits, even killed */
+	if (flock(m.region.fd, LOCK_EX | LOCK_NB)) {
+		err = errno;
+		ring_unmap(&m);
+		if (err == EWOULDBLOCK) {
+			fprintf(stderr, "capture: %s: another resmem capture is producing into this ring: one producer at a time\n",
+				argv[optind]);
+			return EXIT_PROBLEM;
+		}
+		return sys_error("cannot lock", argv[optind], -err);
+	}
+	fl = __atomic_load_n(&m.ring.hdr->flags, __ATOMIC_ACQUIRE);
+	if ((fl & RESMEM_RING_F_KERNEL) && !(fl & RESMEM_RING_F_CLOSED) && !force) {
+		fprintf(stderr, "capture: %s: a kernel driver has this ring open as its producer (or had, when the machine went down): stop the driver, or use --force if it is gone\n",
+			argv[optind]);
+		ring_unmap(&m);
+		return EXIT_PROBLEM;
+	}
 	if (recsize > m.ring.data_size / 2 - sizeof(struct resmem_ring_rec)) {
 		ring_unmap(&m);
 		return usage_error("capture", "--record-size %" PRIu64 " is more than this ring takes (%" PRIu64 ")",

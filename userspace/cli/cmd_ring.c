@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/file.h>
 
 #include "cli.h"
 
@@ -14,7 +15,8 @@ void help_ring(FILE *f)
 		"Shows the ring kept in the region (docs/ring-format.md): geometry, epoch,\n"
 		"producer flags, head/tail/consumer positions and sequence numbers, fill\n"
 		"level, drops and the in-flight record a crash left at head, if any.\n"
-		"  --reset   start an empty ring (the old records are gone)\n"
+		"  --reset   start an empty ring (the old records are gone); refused while\n"
+		"            a resmem capture produces into it\n"
 		"  --json    one JSON object\n"
 		"Exit: 0, 1 no (valid) ring, 2 usage, 3 system error.\n");
 }
@@ -56,6 +58,12 @@ int cmd_ring(int argc, char **argv)
 		ret = ring_map("ring", argv[optind], 1, 1, &m);
 		if (ret)
 			return ret;
+		if (flock(m.region.fd, LOCK_EX | LOCK_NB)) {
+			fprintf(stderr, "ring: %s: a resmem capture is producing into this ring: not reset\n",
+				argv[optind]);
+			ring_unmap(&m);
+			return EXIT_PROBLEM;
+		}
 		err = resmem_ring_init(&m.ring, m.base, m.size, NULL);
 		if (err) {
 			ring_unmap(&m);

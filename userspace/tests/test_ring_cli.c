@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include "resmem.h"
 
 #include "test.h"
 
@@ -102,5 +105,33 @@ void test_ring_cli(const struct test_env *env)
 	CHECK(read_whole(outp, out, sizeof(out), &len) == 0 && len == sizeof(in) - 1000 &&
 	      !memcmp(in, out, 5000) && !memcmp(in + 6000, out + 5000, len - 5000),
 	      "everything but record 5 drained intact (%zu bytes)", len);
+
+	/* one producer at a time: a running capture (its flock) keeps out another and --reset */
+	fd = open(region, O_RDWR);
+	if (CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)) {
+		run_cli(env, res, (const char *[]){ "", "capture", region, "--generate", "9", "--count", "1", NULL });
+		CHECK(res->status == 1 && strstr(res->err, "another resmem capture is producing"),
+		      "second producer: %d %s", res->status, res->err);
+		run_cli(env, res, (const char *[]){ "", "ring", region, "--reset", NULL });
+		CHECK(res->status == 1 && strstr(res->err, "not reset"), "reset under a capture: %d %s",
+		      res->status, res->err);
+		run_cli(env, res, (const char *[]){ "", "ring", region, "--json", NULL });
+		CHECK(res->status == 0 && strstr(res->out, "\"head_seq\": 301,"), "ring untouched: %s", res->out);
+		close(fd);	/* the lock goes with it */
+	}
+	/* a ring a kernel producer has open: refused unless --force */
+	fd = open(region, O_RDWR);
+	if (CHECK(fd >= 0)) {
+		uint32_t fl = RESMEM_RING_F_KERNEL;
+
+		CHECK(pwrite(fd, &fl, 4, 56) == 4);
+		close(fd);
+	}
+	run_cli(env, res, (const char *[]){ "", "capture", region, "--generate", "9", "--count", "1", NULL });
+	CHECK(res->status == 1 && strstr(res->err, "a kernel driver has this ring open"),
+	      "kernel producer's ring: %d %s", res->status, res->err);
+	run_cli(env, res, (const char *[]){ "", "capture", region, "--generate", "9", "--count", "1",
+					    "--force", NULL });
+	CHECK(res->status == 0 && strstr(res->err, "seq 301..301"), "--force: %d %s", res->status, res->err);
 	free(res);
 }
