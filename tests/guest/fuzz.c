@@ -140,17 +140,24 @@ static void fail(const char *fmt, ...)
 	failures++;
 }
 
+/* One write() per line, so the lines of forked children never split ours. */
 static void trace(const char *fmt, ...)
 {
+	char line[512];
 	va_list ap;
+	int n;
 
 	if (!verbose)
 		return;
-	fprintf(stderr, "[%d%s %ld] ", me, is_child ? "c" : "", iter);
+	n = snprintf(line, sizeof(line), "[%d%s %ld] ", me, is_child ? "c" : "", iter);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(2, line, (size_t)n) < 0)
+		verbose = 0;
 }
 
 static void on_sig(int s)
@@ -662,8 +669,10 @@ static void op_fork(void)
 {
 	pid_t p;
 
-	if (is_child || nkids == MAX_CHILDREN)
+	if (is_child)
 		return;
+	if (nkids == MAX_CHILDREN)
+		reap(1);	/* wait, rather than skip: keeps the sequence seed-determined */
 	fflush(stdout);
 	p = fork();
 	if (p < 0) {
