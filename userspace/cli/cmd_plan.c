@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "plan_lines.h"
 
-#define GiB	(1ULL << 30)
+#define GiB (1ULL << 30)
 
 struct plan_opts {
 	struct resmem_plan_req req;
@@ -73,23 +73,31 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (parse_size_opt("plan", "--size", optarg, &o->req.size))
+			if (parse_size_opt("plan", "--size", optarg,
+					   &o->req.size))
 				return EXIT_USAGE;
 			have_size = 1;
 			break;
 		case 'a':
-			if (parse_size_opt("plan", "--align", optarg, &o->req.align))
+			if (parse_size_opt("plan", "--align", optarg,
+					   &o->req.align))
 				return EXIT_USAGE;
-			if (o->req.align < 4096 || (o->req.align & (o->req.align - 1)))
-				return usage_error("plan", "--align %s: use a power of two, at least 4K", optarg);
+			if (o->req.align < 4096 ||
+			    (o->req.align & (o->req.align - 1)))
+				return usage_error(
+					"plan",
+					"--align %s: use a power of two, at least 4K",
+					optarg);
 			break;
 		case 'A':
-			if (parse_size_opt("plan", "--above", optarg, &o->req.above))
+			if (parse_size_opt("plan", "--above", optarg,
+					   &o->req.above))
 				return EXIT_USAGE;
 			have_above = 1;
 			break;
 		case 'B':
-			if (parse_size_opt("plan", "--below", optarg, &o->req.below))
+			if (parse_size_opt("plan", "--below", optarg,
+					   &o->req.below))
 				return EXIT_USAGE;
 			break;
 		case 't':
@@ -101,41 +109,69 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 			if (parse_size_opt("plan", "--count", optarg, &v))
 				return EXIT_USAGE;
 			if (!v || v > RESMEM_PLAN_MAX)
-				return usage_error("plan", "--count %s: use 1 to %d", optarg, RESMEM_PLAN_MAX);
+				return usage_error("plan",
+						   "--count %s: use 1 to %d",
+						   optarg, RESMEM_PLAN_MAX);
 			o->req.count = (unsigned)v;
 			break;
-		case 'F': o->from = optarg; break;
-		case 'f': o->fw_dir = optarg; break;
-		case 'i': o->iomem = optarg; break;
-		case 'c': o->cmdline = optarg; break;
-		case 'g': o->grub_default = optarg; break;
-		case 'd': o->grub_d = optarg; break;
-		case 'j': o->json = 1; break;
-		case 'w': o->write = 1; break;
-		case 'h': help_plan(stdout); return -1;
-		default: return bad_option("plan", c, argv[optind - 1]);
+		case 'F':
+			o->from = optarg;
+			break;
+		case 'f':
+			o->fw_dir = optarg;
+			break;
+		case 'i':
+			o->iomem = optarg;
+			break;
+		case 'c':
+			o->cmdline = optarg;
+			break;
+		case 'g':
+			o->grub_default = optarg;
+			break;
+		case 'd':
+			o->grub_d = optarg;
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		case 'w':
+			o->write = 1;
+			break;
+		case 'h':
+			help_plan(stdout);
+			return -1;
+		default:
+			return bad_option("plan", c, argv[optind - 1]);
 		}
 	}
-	if (!have_size && argc - optind == 1) {		/* old form: resmem plan 8G */
+	if (!have_size && argc - optind == 1) { /* old form: resmem plan 8G */
 		if (parse_size_opt("plan", "SIZE", argv[optind], &o->req.size))
 			return EXIT_USAGE;
 		have_size = 1;
 		optind++;
 	}
 	if (argc != optind)
-		return usage_error("plan", "unexpected argument '%s'", argv[optind]);
+		return usage_error("plan", "unexpected argument '%s'",
+				   argv[optind]);
 	if (!have_size)
-		return usage_error("plan", "--size is required (e.g. --size 8G)");
+		return usage_error("plan",
+				   "--size is required (e.g. --size 8G)");
 	if (!o->req.size || o->req.size % 4096)
-		return usage_error("plan", "--size: use a nonzero multiple of 4K");
+		return usage_error("plan",
+				   "--size: use a nonzero multiple of 4K");
 	if (o->from && o->fw_dir)
-		return usage_error("plan", "--from and --firmware-memmap: give one firmware map");
+		return usage_error(
+			"plan",
+			"--from and --firmware-memmap: give one firmware map");
 	if (o->req.have_at && o->req.count > 1)
-		return usage_error("plan", "--at places one region: drop --count");
+		return usage_error("plan",
+				   "--at places one region: drop --count");
 	if (o->req.have_at && !have_above)
 		o->req.above = 0;
 	if (o->req.below && o->req.below <= o->req.above)
-		return usage_error("plan", "--below must be above --above (default 4G)");
+		return usage_error(
+			"plan", "--below must be above --above (default 4G)");
 	/* the live machine's maps unless the firmware map came from elsewhere */
 	o->live = !o->from && !o->fw_dir;
 	if (!o->fw_dir && !o->from)
@@ -149,7 +185,8 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 	return 0;
 }
 
-static int load_fwmap(const struct plan_opts *o, struct resmem_fwmap **fw, size_t *n)
+static int load_fwmap(const struct plan_opts *o, struct resmem_fwmap **fw,
+		      size_t *n)
 {
 	char *text;
 	int err;
@@ -157,7 +194,8 @@ static int load_fwmap(const struct plan_opts *o, struct resmem_fwmap **fw, size_
 	if (!o->from) {
 		err = resmem_fwmap_read(o->fw_dir, fw, n);
 		if (err == -ENOENT) {
-			fprintf(stderr, "resmem: no firmware memory map at %s: memmap= is an x86 parameter; "
+			fprintf(stderr,
+				"resmem: no firmware memory map at %s: memmap= is an x86 parameter; "
 				"elsewhere use a /reserved-memory devicetree node or the module's regions=. "
 				"On x86 without it: dmesg | grep BIOS-e820 | resmem plan --from - ...\n",
 				o->fw_dir);
@@ -165,13 +203,15 @@ static int load_fwmap(const struct plan_opts *o, struct resmem_fwmap **fw, size_
 		}
 		return err ? sys_error("cannot read", o->fw_dir, err) : 0;
 	}
-	err = resmem_read_file(strcmp(o->from, "-") ? o->from : "/dev/stdin", &text);
+	err = resmem_read_file(strcmp(o->from, "-") ? o->from : "/dev/stdin",
+			       &text);
 	if (err)
 		return sys_error("cannot read", o->from, err);
 	err = resmem_fwmap_parse_text(text, fw, n);
 	free(text);
 	if (err == -ENODATA || err == -EINVAL) {
-		fprintf(stderr, "resmem: %s: no firmware map there: give a /sys/firmware/memmap listing "
+		fprintf(stderr,
+			"resmem: %s: no firmware map there: give a /sys/firmware/memmap listing "
 			"(lines 'START END TYPE') or the kernel log's 'BIOS-e820: [mem A-B] TYPE' lines\n",
 			o->from);
 		return EXIT_USAGE;
@@ -207,7 +247,8 @@ static int has_word(const char *cmdline, const char *word)
 	return found;
 }
 
-static void say_refusal(const struct plan_opts *o, const struct resmem_plan *p, FILE *f)
+static void say_refusal(const struct plan_opts *o, const struct resmem_plan *p,
+			FILE *f)
 {
 	char sz[32], big[32], al[32];
 
@@ -217,34 +258,47 @@ static void say_refusal(const struct plan_opts *o, const struct resmem_plan *p, 
 	switch (p->why) {
 	case RESMEM_PLAN_NO_FIT:
 	case RESMEM_PLAN_FEWER:
-		fprintf(f, "refused: %s%s does not fit: the largest stretch of firmware-usable RAM between "
+		fprintf(f,
+			"refused: %s%s does not fit: the largest stretch of firmware-usable RAM between "
 			"0x%llx and %s%s, aligned to %s, is %s",
-			p->why == RESMEM_PLAN_FEWER ? "another region of " : "", sz,
-			(unsigned long long)(o->req.above > RESMEM_PLAN_FLOOR ? o->req.above : RESMEM_PLAN_FLOOR),
+			p->why == RESMEM_PLAN_FEWER ? "another region of " : "",
+			sz,
+			(unsigned long long)(o->req.above > RESMEM_PLAN_FLOOR ?
+						     o->req.above :
+						     RESMEM_PLAN_FLOOR),
 			o->req.below ? "" : "the end of RAM",
 			o->req.below ? "--below" : "", al, big);
 		if (p->why == RESMEM_PLAN_FEWER)
 			fprintf(f, " (%u of %u placed)", p->n, o->req.count);
-		fprintf(f, ". Use a smaller --size%s%s\n", o->req.count > 1 ? " or --count" : "",
-			o->req.above >= 4 * GiB ? ", or --above 256M to allow a range below 4 GiB "
-			"(where the kernel, initrd and 32-bit DMA memory live)" : ", or a smaller --align");
+		fprintf(f, ". Use a smaller --size%s%s\n",
+			o->req.count > 1 ? " or --count" : "",
+			o->req.above >= 4 * GiB ?
+				", or --above 256M to allow a range below 4 GiB "
+				"(where the kernel, initrd and 32-bit DMA memory live)" :
+				", or a smaller --align");
 		break;
 	case RESMEM_PLAN_AT_NOT_RAM:
-		fprintf(f, "refused: 0x%llx is not usable RAM in the firmware map: it is %s. "
+		fprintf(f,
+			"refused: 0x%llx is not usable RAM in the firmware map: it is %s. "
 			"A memmap= range must lie wholly inside firmware System RAM (holes such as "
 			"the PCI window below 4 GiB are not memory); drop --at to let resmem choose\n",
 			(unsigned long long)p->where, p->what);
 		break;
 	case RESMEM_PLAN_AT_IN_USE:
-		fprintf(f, "refused: the range touches '%s' at 0x%llx (per /proc/iomem); choose another "
-			"address or drop --at\n", p->what, (unsigned long long)p->where);
+		fprintf(f,
+			"refused: the range touches '%s' at 0x%llx (per /proc/iomem); choose another "
+			"address or drop --at\n",
+			p->what, (unsigned long long)p->where);
 		break;
 	case RESMEM_PLAN_AT_UNALIGNED:
-		fprintf(f, "refused: 0x%llx is not aligned to %s (--align, or the largest page size "
-			"for this size)\n", (unsigned long long)p->where, al);
+		fprintf(f,
+			"refused: 0x%llx is not aligned to %s (--align, or the largest page size "
+			"for this size)\n",
+			(unsigned long long)p->where, al);
 		break;
 	case RESMEM_PLAN_AT_OUTSIDE:
-		fprintf(f, "refused: the range is not between --above and --below\n");
+		fprintf(f,
+			"refused: the range is not between --above and --below\n");
 		break;
 	case RESMEM_PLAN_OK:
 		break;
@@ -253,32 +307,45 @@ static void say_refusal(const struct plan_opts *o, const struct resmem_plan *p, 
 
 static const char *why_word(enum resmem_plan_why w)
 {
-	static const char *const words[] = { "ok", "no_fit", "fewer", "not_ram", "in_use",
-					     "unaligned", "outside" };
+	static const char *const words[] = { "ok",	"no_fit", "fewer",
+					     "not_ram", "in_use", "unaligned",
+					     "outside" };
 
 	return words[w];
 }
 
-static void kaslr_advice(const struct resmem_plan *p, const struct plan_lines *l,
-			 char *buf, size_t len)
+static void kaslr_advice(const struct resmem_plan *p,
+			 const struct plan_lines *l, char *buf, size_t len)
 {
 	char where[96] = "";
 
 	if (p->kernel_at)
-		snprintf(where, sizeof(where), "the running kernel is at 0x%llx%s; ",
+		snprintf(where, sizeof(where),
+			 "the running kernel is at 0x%llx%s; ",
 			 (unsigned long long)p->kernel_at,
-			 p->kernel_randomized ? " (placed by KASLR: it moves at each boot)" : "");
+			 p->kernel_randomized ?
+				 " (placed by KASLR: it moves at each boot)" :
+				 "");
 	if (p->kernel_at && !p->kernel_randomized)
-		snprintf(buf, len, "KASLR: off or not in use: %sit loads there at every boot, and the "
-			 "plan keeps clear of it.", where);
+		snprintf(
+			buf, len,
+			"KASLR: off or not in use: %sit loads there at every boot, and the "
+			"plan keeps clear of it.",
+			where);
 	else if (l->memmap_total <= 4)
-		snprintf(buf, len, "KASLR: %sthe x86 boot code keeps the kernel out of the first four "
-			 "memmap= ranges; this command line has %d, so the kernel will not land inside "
-			 "the reservation. `resmem check` after reboot confirms it.", where, l->memmap_total);
+		snprintf(
+			buf, len,
+			"KASLR: %sthe x86 boot code keeps the kernel out of the first four "
+			"memmap= ranges; this command line has %d, so the kernel will not land inside "
+			"the reservation. `resmem check` after reboot confirms it.",
+			where, l->memmap_total);
 	else
-		snprintf(buf, len, "KASLR: %sthis command line has %d memmap= ranges but the x86 boot "
-			 "code avoids only the first four: put this one among the first four, or add "
-			 "nokaslr.", where, l->memmap_total);
+		snprintf(
+			buf, len,
+			"KASLR: %sthis command line has %d memmap= ranges but the x86 boot "
+			"code avoids only the first four: put this one among the first four, or add "
+			"nokaslr.",
+			where, l->memmap_total);
 }
 
 static void print_json(const struct plan_opts *o, const struct resmem_plan *p,
@@ -298,11 +365,14 @@ static void print_json(const struct plan_opts *o, const struct resmem_plan *p,
 		printf("%s\n    {\"memmap\": ", k ? "," : "");
 		json_string(stdout, l->memmap[k]);
 		printf(", \"start\": %llu, \"size\": %llu, \"end\": %llu, \"ram_run\": [%llu, %llu]}",
-		       (unsigned long long)p->r[k].start, (unsigned long long)p->r[k].size,
+		       (unsigned long long)p->r[k].start,
+		       (unsigned long long)p->r[k].size,
 		       (unsigned long long)(p->r[k].start + p->r[k].size - 1),
-		       (unsigned long long)p->r[k].run_start, (unsigned long long)p->r[k].run_end);
+		       (unsigned long long)p->r[k].run_start,
+		       (unsigned long long)p->r[k].run_end);
 	}
-	printf("\n  ],\n  \"align\": %llu,\n  \"kernel_cmdline\": ", (unsigned long long)p->align);
+	printf("\n  ],\n  \"align\": %llu,\n  \"kernel_cmdline\": ",
+	       (unsigned long long)p->align);
 	json_string(stdout, l->kernel);
 	printf(",\n  \"etc_default_grub\": ");
 	if (l->etc_default_grub)
@@ -342,23 +412,30 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 	resmem_format_size(p->align, a, sizeof(a));
 	for (k = 0; k < p->n; k++) {
 		resmem_format_size(p->r[k].size, b, sizeof(b));
-		resmem_format_size(p->r[k].run_end - p->r[k].run_start + 1, c, sizeof(c));
+		resmem_format_size(p->r[k].run_end - p->r[k].run_start + 1, c,
+				   sizeof(c));
 		printf("  region%u: 0x%llx-0x%llx (%s), aligned to %s, inside firmware System RAM "
-		       "0x%llx-0x%llx (%s)\n", k, (unsigned long long)p->r[k].start,
-		       (unsigned long long)(p->r[k].start + p->r[k].size - 1), b, a,
-		       (unsigned long long)p->r[k].run_start, (unsigned long long)p->r[k].run_end, c);
+		       "0x%llx-0x%llx (%s)\n",
+		       k, (unsigned long long)p->r[k].start,
+		       (unsigned long long)(p->r[k].start + p->r[k].size - 1),
+		       b, a, (unsigned long long)p->r[k].run_start,
+		       (unsigned long long)p->r[k].run_end, c);
 	}
 	printf("\nkernel command line: %s\n", l->kernel);
 	if (l->etc_default_grub)
 		printf("/etc/default/grub:   %s\n"
 		       "                     (replace the GRUB_CMDLINE_LINUX_DEFAULT line, then update-grub; "
-		       "or resmem plan ... --write)\n", l->etc_default_grub);
+		       "or resmem plan ... --write)\n",
+		       l->etc_default_grub);
 	else
 		printf("/etc/default/grub:   its GRUB_CMDLINE_LINUX_DEFAULT %s: use the drop-in "
-		       "(resmem plan ... --write)\n", l->grub_err == -ENOTSUP ?
-		       "uses sh expansion and cannot be rewritten exactly" : "has an unterminated quote");
+		       "(resmem plan ... --write)\n",
+		       l->grub_err == -ENOTSUP ?
+			       "uses sh expansion and cannot be rewritten exactly" :
+			       "has an unterminated quote");
 	printf("grub.d drop-in:      /etc/default/grub.d/resmem.cfg (--write installs it):\n");
-	printf("                     %s", strstr(l->dropin, "\nGRUB_CMDLINE") + 1);
+	printf("                     %s",
+	       strstr(l->dropin, "\nGRUB_CMDLINE") + 1);
 	printf("grub.cfg menu entry: %s\n", l->grub_cfg);
 	printf("grubby (BLS):        %s\n", l->grubby);
 	printf("systemd-boot entry:  %s\n", l->systemd_boot);
@@ -368,10 +445,12 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 	printf("\n%s\n", advice);
 	resmem_format_size(total, a, sizeof(a));
 	resmem_format_size(p->fw_ram, b, sizeof(b));
-	resmem_format_size(p->fw_ram > total ? p->fw_ram - total : 0, c, sizeof(c));
+	resmem_format_size(p->fw_ram > total ? p->fw_ram - total : 0, c,
+			   sizeof(c));
 	printf("after reboot: /proc/iomem shows each range as 'Reserved'; MemTotal (free) drops by "
 	       "about %s: %s of %s firmware RAM stays usable; modprobe resmem gives /dev/resmem/region0%s; "
-	       "run `resmem check` to confirm\n", a, c, b, p->n > 1 ? "..." : "");
+	       "run `resmem check` to confirm\n",
+	       a, c, b, p->n > 1 ? "..." : "");
 }
 
 static int write_dropin(const struct plan_opts *o, const struct plan_lines *l)
@@ -397,9 +476,13 @@ static int write_dropin(const struct plan_opts *o, const struct plan_lines *l)
 		unlink(tmp);
 		return sys_error("cannot write", path, err);
 	}
-	fprintf(o->json ? stderr : stdout, "wrote %s; now run update-grub (or grub-mkconfig -o "
-		"/boot/grub/grub.cfg) and reboot%s%s\n", path,
-		l->dropin_dup[0] ? "; also remove from /etc/default/grub: " : "", l->dropin_dup);
+	fprintf(o->json ? stderr : stdout,
+		"wrote %s; now run update-grub (or grub-mkconfig -o "
+		"/boot/grub/grub.cfg) and reboot%s%s\n",
+		path,
+		l->dropin_dup[0] ? "; also remove from /etc/default/grub: " :
+				   "",
+		l->dropin_dup);
 	return 0;
 }
 
@@ -420,8 +503,10 @@ int cmd_plan(int argc, char **argv)
 	rc = load_fwmap(&o, &fw, &n_fw);
 	if (!rc)
 		rc = read_optional(o.iomem, !o.live, &iomem_text);
-	if (!rc && iomem_text && resmem_iomem_parse(iomem_text, &io, &n_io, &zeroed))
-		rc = usage_error("plan", "%s does not look like /proc/iomem", o.iomem);
+	if (!rc && iomem_text &&
+	    resmem_iomem_parse(iomem_text, &io, &n_io, &zeroed))
+		rc = usage_error("plan", "%s does not look like /proc/iomem",
+				 o.iomem);
 	if (!rc)
 		rc = read_optional(o.cmdline, !o.live, &cmdline);
 	if (!rc)
@@ -434,7 +519,8 @@ int cmd_plan(int argc, char **argv)
 	if (err == -ENOSPC) {
 		if (o.json) {
 			printf("{\"error\": \"%s\", \"largest\": %llu, \"where\": %llu, \"what\": ",
-			       why_word(p.why), (unsigned long long)p.largest, (unsigned long long)p.where);
+			       why_word(p.why), (unsigned long long)p.largest,
+			       (unsigned long long)p.where);
 			json_string(stdout, p.what);
 			printf("}\n");
 		}
@@ -456,7 +542,8 @@ int cmd_plan(int argc, char **argv)
 	else
 		print_text(&o, &p, &l, advice);
 	if (zeroed)
-		fprintf(stderr, "note: /proc/iomem shows zeros (not root): the running kernel's location "
+		fprintf(stderr,
+			"note: /proc/iomem shows zeros (not root): the running kernel's location "
 			"was not checked; run as root to keep the plan clear of it\n");
 	if (o.write)
 		rc = write_dropin(&o, &l);

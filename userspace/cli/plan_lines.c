@@ -49,7 +49,8 @@ static void sb_word(struct sb *b, const char *s)
 }
 
 /* escaped with @esc (which may need up to 4x + 3 bytes) */
-static void sb_esc(struct sb *b, int (*esc)(const char *, char *, size_t), const char *s)
+static void sb_esc(struct sb *b, int (*esc)(const char *, char *, size_t),
+		   const char *s)
 {
 	size_t len = strlen(s) * 4 + 3;
 	char *tmp = malloc(len);
@@ -87,7 +88,8 @@ static int replaced_word(const char *w)
 	if (strncmp(w, "memmap=", 7) || resmem_memmap_parse(w, &m, &n))
 		return 0;
 	for (i = 0; i < n; i++)
-		all &= m[i].kind == RESMEM_MEMMAP_RESERVE || m[i].kind == RESMEM_MEMMAP_LIMIT;
+		all &= m[i].kind == RESMEM_MEMMAP_RESERVE ||
+		       m[i].kind == RESMEM_MEMMAP_LIMIT;
 	free(m);
 	return n && all;
 }
@@ -136,7 +138,8 @@ static void sb_kernel_word(struct sb *b, const char *w)
 static int build_from_cmdline(const struct resmem_plan *p, const char *cmdline,
 			      struct plan_lines *l, struct sb *dropped)
 {
-	struct sb kern = { 0 }, grub = { 0 }, line = { 0 }, sd = { 0 }, ub = { 0 }, gb = { 0 };
+	struct sb kern = { 0 }, grub = { 0 }, line = { 0 }, sd = { 0 },
+		  ub = { 0 }, gb = { 0 };
 	const char *image = "/boot/vmlinuz";
 	char **w = NULL;
 	size_t n = 0, i;
@@ -201,7 +204,8 @@ static int build_from_cmdline(const struct resmem_plan *p, const char *cmdline,
 
 /* GRUB_CMDLINE_LINUX_DEFAULT="..." keeping the file's other words */
 static int build_default_grub(const struct resmem_plan *p, const char *text,
-			      struct plan_lines *l, struct sb *dropped, struct sb *dup)
+			      struct plan_lines *l, struct sb *dropped,
+			      struct sb *dup)
 {
 	struct sb val = { 0 }, line = { 0 };
 	char **verb = NULL, **dec = NULL, *value;
@@ -209,7 +213,8 @@ static int build_default_grub(const struct resmem_plan *p, const char *text,
 	unsigned k;
 	int err;
 
-	err = resmem_default_grub_value(text ? text : "", &value, &l->grub_found);
+	err = resmem_default_grub_value(text ? text : "", &value,
+					&l->grub_found);
 	if (err) {
 		l->grub_err = err;
 		return err == -ENOMEM ? err : 0;
@@ -253,12 +258,13 @@ static int build_dropin(const struct resmem_plan *p, struct plan_lines *l)
 	unsigned k;
 	int err = 0;
 
-	sb_add(&d, "# Written by `resmem plan --write`: reserves memory for the resmem driver.\n"
-		   "# grub-mkconfig (update-grub) sources this file with sh after /etc/default/grub\n"
-		   "# and copies the value into grub.cfg, where GRUB parses it again: the '$' of\n"
-		   "# memmap= is written \\\\\\$ here (sh makes it \\$, GRUB makes it $).\n"
-		   "# See docs/reserving-memory.md.  Remove this file to drop the reservation.\n"
-		   "#   kernel command line:");
+	sb_add(&d,
+	       "# Written by `resmem plan --write`: reserves memory for the resmem driver.\n"
+	       "# grub-mkconfig (update-grub) sources this file with sh after /etc/default/grub\n"
+	       "# and copies the value into grub.cfg, where GRUB parses it again: the '$' of\n"
+	       "# memmap= is written \\\\\\$ here (sh makes it \\$, GRUB makes it $).\n"
+	       "# See docs/reserving-memory.md.  Remove this file to drop the reservation.\n"
+	       "#   kernel command line:");
 	for (k = 0; k < p->n; k++) {
 		snprintf(word, sizeof(word), " memmap=%s", l->memmap[k]);
 		sb_add(&d, word);
@@ -266,7 +272,8 @@ static int build_dropin(const struct resmem_plan *p, struct plan_lines *l)
 		sb_add(&grub, " ");
 		sb_esc(&grub, resmem_escape_grub, word);
 	}
-	sb_add(&d, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT");
+	sb_add(&d,
+	       "\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT");
 	sb_esc(&d, resmem_escape_sh_dq, grub.s ? grub.s : "");
 	sb_add(&d, "\"\n");
 	l->dropin = sb_done(&d, &err);
@@ -277,7 +284,8 @@ static int build_dropin(const struct resmem_plan *p, struct plan_lines *l)
 int plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 		     const char *grub_default, struct plan_lines *l)
 {
-	struct sb kern = { 0 }, gb = { 0 }, dropped = { 0 }, dup = { 0 }, unused = { 0 };
+	struct sb kern = { 0 }, gb = { 0 }, dropped = { 0 }, dup = { 0 },
+		  unused = { 0 };
 	char sz[32], word[80];
 	unsigned k;
 	int err = 0;

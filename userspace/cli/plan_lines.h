@@ -6,20 +6,20 @@
 #include "resmem_plan.h"
 
 struct plan_lines {
-	char memmap[RESMEM_PLAN_MAX][64];	/* "8G$0x100000000" per region */
-	char *kernel;		/* the new parameters: "memmap=8G$0x100000000" */
-	char *etc_default_grub;	/* GRUB_CMDLINE_LINUX_DEFAULT="..." or NULL (see grub_err) */
-	int grub_err;		/* why etc_default_grub is NULL: -ENOTSUP, -EINVAL */
-	int grub_found;		/* /etc/default/grub had the variable */
-	char *dropin;		/* /etc/default/grub.d/resmem.cfg contents */
-	char *grub_cfg;		/* linux IMAGE ARGS... for a menu entry */
-	char *grub_cfg_args;	/* just the new parameters, escaped for grub.cfg */
-	char *grubby;		/* grubby --update-kernel=ALL --args='...' */
-	char *systemd_boot;	/* options ... */
-	char *uboot;		/* setenv bootargs '...' */
-	char *dropped;		/* old memmap= words replaced ("" if none) */
-	char *dropin_dup;	/* memmap= words a drop-in would duplicate ("" if none) */
-	int memmap_total;	/* memmap= regions on the resulting command line */
+	char memmap[RESMEM_PLAN_MAX][64]; /* "8G$0x100000000" per region */
+	char *kernel; /* the new parameters: "memmap=8G$0x100000000" */
+	char *etc_default_grub; /* GRUB_CMDLINE_LINUX_DEFAULT="..." or NULL (see grub_err) */
+	int grub_err; /* why etc_default_grub is NULL: -ENOTSUP, -EINVAL */
+	int grub_found; /* /etc/default/grub had the variable */
+	char *dropin; /* /etc/default/grub.d/resmem.cfg contents */
+	char *grub_cfg; /* linux IMAGE ARGS... for a menu entry */
+	char *grub_cfg_args; /* just the new parameters, escaped for grub.cfg */
+	char *grubby; /* grubby --update-kernel=ALL --args='...' */
+	char *systemd_boot; /* options ... */
+	char *uboot; /* setenv bootargs '...' */
+	char *dropped; /* old memmap= words replaced ("" if none) */
+	char *dropin_dup; /* memmap= words a drop-in would duplicate ("" if none) */
+	int memmap_total; /* memmap= regions on the resulting command line */
 };
 
 /*

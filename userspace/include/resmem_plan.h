@@ -30,55 +30,58 @@
  * Returns 0, -ENODATA (no entry found), -EINVAL (an entry with end < start),
  * -ENOMEM.
  */
-int resmem_fwmap_parse_text(const char *text, struct resmem_fwmap **out, size_t *n);
+int resmem_fwmap_parse_text(const char *text, struct resmem_fwmap **out,
+			    size_t *n);
 
 /* --------------------------------------------------------------- planning */
 
-#define RESMEM_PLAN_MAX		16	/* regions one plan can place */
-#define RESMEM_PLAN_FLOOR	(1ULL << 20)	/* never below 1 MiB */
+#define RESMEM_PLAN_MAX 16 /* regions one plan can place */
+#define RESMEM_PLAN_FLOOR (1ULL << 20) /* never below 1 MiB */
 
 struct resmem_plan_req {
-	uint64_t size;			/* bytes per region, a multiple of 4 KiB */
-	uint64_t align;			/* power of two >= 4 KiB; 0: the largest page
+	uint64_t size; /* bytes per region, a multiple of 4 KiB */
+	uint64_t align; /* power of two >= 4 KiB; 0: the largest page
 					 * size not above size (1 GiB, 2 MiB, 4 KiB) */
-	uint64_t above;			/* lowest start (raised to 1 MiB) */
-	uint64_t below;			/* ranges end at or below this; 0: no limit */
-	uint64_t at;			/* with have_at: exactly here (checked, not searched) */
+	uint64_t above; /* lowest start (raised to 1 MiB) */
+	uint64_t below; /* ranges end at or below this; 0: no limit */
+	uint64_t at; /* with have_at: exactly here (checked, not searched) */
 	int have_at;
-	unsigned count;			/* regions, 1..RESMEM_PLAN_MAX */
-	int kaslr;			/* -1: decide from /proc/iomem (below), 0: the kernel
+	unsigned count; /* regions, 1..RESMEM_PLAN_MAX */
+	int kaslr; /* -1: decide from /proc/iomem (below), 0: the kernel
 					 * loads at a fixed address (nokaslr), 1: randomised */
 };
 
 enum resmem_plan_why {
 	RESMEM_PLAN_OK,
-	RESMEM_PLAN_NO_FIT,		/* no RAM run between above and below holds it */
-	RESMEM_PLAN_FEWER,		/* only n of count regions fit */
-	RESMEM_PLAN_AT_NOT_RAM,		/* --at range touches a non-RAM byte */
-	RESMEM_PLAN_AT_IN_USE,		/* --at range touches the kernel or crash kernel */
-	RESMEM_PLAN_AT_UNALIGNED,	/* --at not a multiple of the alignment */
-	RESMEM_PLAN_AT_OUTSIDE,		/* --at range not between above and below */
+	RESMEM_PLAN_NO_FIT, /* no RAM run between above and below holds it */
+	RESMEM_PLAN_FEWER, /* only n of count regions fit */
+	RESMEM_PLAN_AT_NOT_RAM, /* --at range touches a non-RAM byte */
+	RESMEM_PLAN_AT_IN_USE, /* --at range touches the kernel or crash kernel */
+	RESMEM_PLAN_AT_UNALIGNED, /* --at not a multiple of the alignment */
+	RESMEM_PLAN_AT_OUTSIDE, /* --at range not between above and below */
 };
 
 struct resmem_plan_range {
 	uint64_t start, size;
-	uint64_t run_start, run_end;	/* the firmware RAM run it lies in (inclusive end) */
+	uint64_t run_start,
+		run_end; /* the firmware RAM run it lies in (inclusive end) */
 };
 
 struct resmem_plan {
 	struct resmem_plan_range r[RESMEM_PLAN_MAX];
-	unsigned n;			/* regions placed */
-	uint64_t align;			/* alignment used */
-	uint64_t fw_ram;		/* bytes of System RAM in the firmware map */
-	uint64_t largest;		/* largest aligned span free between above and below */
+	unsigned n; /* regions placed */
+	uint64_t align; /* alignment used */
+	uint64_t fw_ram; /* bytes of System RAM in the firmware map */
+	uint64_t largest; /* largest aligned span free between above and below */
 	enum resmem_plan_why why;
-	uint64_t where;			/* AT_*: first offending address */
-	char what[64];			/* AT_*: what is there ("Reserved", "Kernel code",
+	uint64_t where; /* AT_*: first offending address */
+	char what[64]; /* AT_*: what is there ("Reserved", "Kernel code",
 					 * "nothing (no firmware entry)") */
-	char avoided[4][64];		/* iomem entries kept out of the search (kernel...) */
+	char avoided[4]
+		    [64]; /* iomem entries kept out of the search (kernel...) */
 	unsigned n_avoided;
-	uint64_t kernel_at;		/* "Kernel code" start in /proc/iomem; 0: unknown */
-	int kernel_randomized;		/* it moves at each boot (KASLR): not avoided */
+	uint64_t kernel_at; /* "Kernel code" start in /proc/iomem; 0: unknown */
+	int kernel_randomized; /* it moves at each boot (KASLR): not avoided */
 };
 
 /*
@@ -142,7 +145,8 @@ int resmem_cmdline_split(const char *cmdline, char ***out, size_t *n);
  * (what GRUB passes on).  Both arrays as for resmem_cmdline_split.
  * Returns 0, -EINVAL (unterminated quote), -ENOMEM.
  */
-int resmem_grub_words(const char *s, char ***verbatim, char ***decoded, size_t *n);
+int resmem_grub_words(const char *s, char ***verbatim, char ***decoded,
+		      size_t *n);
 
 /* resmem_strv_free - free an array from the functions above (NULL is fine). */
 void resmem_strv_free(char **v);

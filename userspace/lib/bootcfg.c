@@ -41,7 +41,7 @@ static int strv_add(struct strv *s, const char *p, size_t len)
 			return -ENOMEM;
 		s->v = bigger;
 		s->cap = cap;
-		s->v[s->n] = NULL;	/* terminated even if the copy below fails */
+		s->v[s->n] = NULL; /* terminated even if the copy below fails */
 	}
 	copy = malloc(len + 1);
 	if (!copy)
@@ -104,7 +104,8 @@ int resmem_cmdline_split(const char *cmdline, char ***out, size_t *n)
 	return err;
 }
 
-int resmem_grub_words(const char *str, char ***verbatim, char ***decoded, size_t *n)
+int resmem_grub_words(const char *str, char ***verbatim, char ***decoded,
+		      size_t *n)
 {
 	struct strv vs = { 0 }, ds = { 0 };
 	const char *p = str;
@@ -123,7 +124,8 @@ int resmem_grub_words(const char *str, char ***verbatim, char ***decoded, size_t
 		if (!*p)
 			break;
 		start = p;
-		for (; *p && (q || (*p != ' ' && *p != '\t' && *p != '\n')); p++) {
+		for (; *p && (q || (*p != ' ' && *p != '\t' && *p != '\n'));
+		     p++) {
 			if (q == '\'') {
 				if (*p == '\'')
 					q = 0;
@@ -165,7 +167,8 @@ int resmem_grub_words(const char *str, char ***verbatim, char ***decoded, size_t
 /* Would sh expand this '$'?  Names, ${...}, $(...), and special parameters. */
 static int sh_expands(const char *p)
 {
-	return p[1] && (isalnum((unsigned char)p[1]) || strchr("_{(@*#?$!-", p[1]));
+	return p[1] &&
+	       (isalnum((unsigned char)p[1]) || strchr("_{(@*#?$!-", p[1]));
 }
 
 /* The sh word at @p (an assignment's right-hand side) after quote removal. */
@@ -185,7 +188,7 @@ static int sh_word(const char *p, char *out)
 				break;
 			p++;
 			if (*p == '\n')
-				continue;		/* line continuation */
+				continue; /* line continuation */
 			if (q == '"' && !strchr("\\$\"`", *p))
 				out[o++] = '\\';
 			out[o++] = *p;
@@ -195,7 +198,8 @@ static int sh_word(const char *p, char *out)
 			q = '\'';
 		} else if (*p == '`' || (*p == '$' && sh_expands(p))) {
 			return -ENOTSUP;
-		} else if (!q && (isspace((unsigned char)*p) || *p == ';' || *p == '&' || *p == '|')) {
+		} else if (!q && (isspace((unsigned char)*p) || *p == ';' ||
+				  *p == '&' || *p == '|')) {
 			break;
 		} else {
 			out[o++] = *p;

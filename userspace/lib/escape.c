@@ -42,8 +42,8 @@ static int done(struct out *o)
 
 static int grub_safe(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("_.,:/=+-", c));
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("_.,:/=+-", c));
 }
 
 int resmem_escape_grub(const char *s, char *buf, size_t len)

@@ -71,7 +71,8 @@ static int parse_listing(const char *line, size_t len, struct resmem_fwmap *e)
 
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (rm_parse_u64(p, 0, &e->start, &end) || (*end != ' ' && *end != '\t'))
+	if (rm_parse_u64(p, 0, &e->start, &end) ||
+	    (*end != ' ' && *end != '\t'))
 		return 0;
 	p = end;
 	while (*p == ' ' || *p == '\t')
@@ -95,7 +96,8 @@ static int cmp(const void *a, const void *b)
 	return strcmp(x->type, y->type);
 }
 
-int resmem_fwmap_parse_text(const char *text, struct resmem_fwmap **out, size_t *n)
+int resmem_fwmap_parse_text(const char *text, struct resmem_fwmap **out,
+			    size_t *n)
 {
 	struct resmem_fwmap *arr = NULL, e;
 	size_t cap = 0, cnt = 0, i, k;
@@ -124,7 +126,7 @@ int resmem_fwmap_parse_text(const char *text, struct resmem_fwmap **out, size_t 
 	if (!cnt)
 		return -ENODATA;
 	qsort(arr, cnt, sizeof(*arr), cmp);
-	for (i = k = 0; i < cnt; i++)		/* the same log twice: drop repeats */
+	for (i = k = 0; i < cnt; i++) /* the same log twice: drop repeats */
 		if (!k || cmp(&arr[k - 1], &arr[i]))
 			arr[k++] = arr[i];
 	*out = arr;

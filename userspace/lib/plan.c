@@ -13,12 +13,12 @@
 #include "internal.h"
 #include "resmem_plan.h"
 
-#define PAGE		4096ULL
-#define MiB2		(2ULL << 20)
-#define GiB1		(1ULL << 30)
+#define PAGE 4096ULL
+#define MiB2 (2ULL << 20)
+#define GiB1 (1ULL << 30)
 
 struct span {
-	uint64_t s, e;			/* [s, e) */
+	uint64_t s, e; /* [s, e) */
 	const char *what;
 };
 
@@ -79,7 +79,8 @@ static int ram_runs(const struct resmem_fwmap *fw, size_t n, struct spans *runs)
 	return 0;
 }
 
-#define LOAD_PHYSICAL_ADDR	0x1000000ULL	/* x86_64 default CONFIG_PHYSICAL_START */
+/* x86_64 default CONFIG_PHYSICAL_START */
+#define LOAD_PHYSICAL_ADDR 0x1000000ULL
 
 static int kernel_name(const char *name)
 {
@@ -94,17 +95,19 @@ static void find_kernel(const struct resmem_iomem *io, size_t n_io, int kaslr,
 	size_t i;
 
 	for (i = 0; i < n_io; i++)
-		if (!strcmp(io[i].name, "Kernel code") && (io[i].start || io[i].end))
+		if (!strcmp(io[i].name, "Kernel code") &&
+		    (io[i].start || io[i].end))
 			p->kernel_at = io[i].start;
 	if (kaslr >= 0)
 		p->kernel_randomized = kaslr;
 	else
-		p->kernel_randomized = p->kernel_at && p->kernel_at != LOAD_PHYSICAL_ADDR;
+		p->kernel_randomized = p->kernel_at &&
+				       p->kernel_at != LOAD_PHYSICAL_ADDR;
 }
 
 static int in_use(const struct resmem_iomem *e, const struct resmem_plan *p)
 {
-	if (!e->start && !e->end)		/* non-root: zeros */
+	if (!e->start && !e->end) /* non-root: zeros */
 		return 0;
 	if (!strcmp(e->name, "Crash kernel"))
 		return 1;
@@ -120,7 +123,8 @@ static int align_up(uint64_t x, uint64_t a, uint64_t *out)
 }
 
 /* The first blocked span overlapping [s, e), or NULL. */
-static const struct span *blocked_by(const struct spans *b, uint64_t s, uint64_t e)
+static const struct span *blocked_by(const struct spans *b, uint64_t s,
+				     uint64_t e)
 {
 	size_t i;
 
@@ -150,7 +154,8 @@ static int first_fit(uint64_t s, uint64_t e, uint64_t size, uint64_t align,
 }
 
 /* Longest stretch from an aligned start in [s, e) that nothing blocked touches. */
-static uint64_t largest_free(uint64_t s, uint64_t e, uint64_t align, const struct spans *blocked)
+static uint64_t largest_free(uint64_t s, uint64_t e, uint64_t align,
+			     const struct spans *blocked)
 {
 	uint64_t best = 0, c, piece_end;
 	size_t i;
@@ -158,36 +163,42 @@ static uint64_t largest_free(uint64_t s, uint64_t e, uint64_t align, const struc
 	while (s < e) {
 		piece_end = e;
 		for (i = 0; i < blocked->n; i++) {
-			if (blocked->v[i].e <= s || blocked->v[i].s >= piece_end)
+			if (blocked->v[i].e <= s ||
+			    blocked->v[i].s >= piece_end)
 				continue;
 			if (blocked->v[i].s <= s) {
 				s = blocked->v[i].e;
 				piece_end = e;
-				i = (size_t)-1;		/* rescan from the new start */
+				i = (size_t)-1; /* rescan from the new start */
 				if (s >= e)
 					return best;
 				continue;
 			}
 			piece_end = blocked->v[i].s;
 		}
-		if (align_up(s, align, &c) && c < piece_end && piece_end - c > best)
-			best = piece_end - c;	/* a region starts aligned, may end anywhere */
+		if (align_up(s, align, &c) && c < piece_end &&
+		    piece_end - c > best)
+			best = piece_end -
+			       c; /* a region starts aligned, may end anywhere */
 		s = piece_end;
 	}
 	return best;
 }
 
-static const char *fw_type_at(const struct resmem_fwmap *fw, size_t n, uint64_t a)
+static const char *fw_type_at(const struct resmem_fwmap *fw, size_t n,
+			      uint64_t a)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (fw[i].start <= a && a <= fw[i].end && strcasecmp(fw[i].type, "System RAM"))
+		if (fw[i].start <= a && a <= fw[i].end &&
+		    strcasecmp(fw[i].type, "System RAM"))
 			return fw[i].type;
 	return "nothing (no firmware entry: a hole, or beyond installed RAM)";
 }
 
-static void place(struct resmem_plan *p, const struct spans *runs, uint64_t at, uint64_t size)
+static void place(struct resmem_plan *p, const struct spans *runs, uint64_t at,
+		  uint64_t size)
 {
 	struct resmem_plan_range *r = &p->r[p->n++];
 	size_t i;
@@ -201,9 +212,10 @@ static void place(struct resmem_plan *p, const struct spans *runs, uint64_t at, 
 		}
 }
 
-static int check_at(const struct resmem_fwmap *fw, size_t n_fw, const struct spans *runs,
-		    const struct spans *blocked, const struct resmem_plan_req *req,
-		    uint64_t lo, uint64_t hi, struct resmem_plan *p)
+static int check_at(const struct resmem_fwmap *fw, size_t n_fw,
+		    const struct spans *runs, const struct spans *blocked,
+		    const struct resmem_plan_req *req, uint64_t lo, uint64_t hi,
+		    struct resmem_plan *p)
 {
 	uint64_t s = req->at, e = req->at + req->size, cur = s;
 	const struct span *b;
@@ -250,11 +262,14 @@ int resmem_plan_make(const struct resmem_fwmap *fw, size_t n_fw,
 	int err = 0;
 
 	memset(p, 0, sizeof(*p));
-	if (!req->size || req->size % PAGE || !req->count || req->count > RESMEM_PLAN_MAX)
+	if (!req->size || req->size % PAGE || !req->count ||
+	    req->count > RESMEM_PLAN_MAX)
 		return -EINVAL;
-	if (req->align && (req->align < PAGE || (req->align & (req->align - 1))))
+	if (req->align &&
+	    (req->align < PAGE || (req->align & (req->align - 1))))
 		return -EINVAL;
-	p->align = req->align ? req->align : resmem_plan_default_align(req->size);
+	p->align = req->align ? req->align :
+				resmem_plan_default_align(req->size);
 	lo = req->above > RESMEM_PLAN_FLOOR ? req->above : RESMEM_PLAN_FLOOR;
 	hi = req->below ? req->below : UINT64_MAX;
 
@@ -266,9 +281,11 @@ int resmem_plan_make(const struct resmem_fwmap *fw, size_t n_fw,
 	for (i = 0; !err && i < n_io; i++) {
 		if (!in_use(&io[i], p))
 			continue;
-		err = spans_add(&blocked, io[i].start, end_of(io[i].end), io[i].name);
+		err = spans_add(&blocked, io[i].start, end_of(io[i].end),
+				io[i].name);
 		if (!err && p->n_avoided < 4)
-			rm_strlcpy(p->avoided[p->n_avoided++], io[i].name, sizeof(p->avoided[0]));
+			rm_strlcpy(p->avoided[p->n_avoided++], io[i].name,
+				   sizeof(p->avoided[0]));
 	}
 	if (err)
 		goto out;
@@ -284,14 +301,17 @@ int resmem_plan_make(const struct resmem_fwmap *fw, size_t n_fw,
 			uint64_t s = runs.v[i].s > lo ? runs.v[i].s : lo;
 			uint64_t e = runs.v[i].e < hi ? runs.v[i].e : hi;
 
-			found = s < e && first_fit(s, e, req->size, p->align, &blocked, &at);
+			found = s < e && first_fit(s, e, req->size, p->align,
+						   &blocked, &at);
 		}
 		if (!found)
 			break;
 		place(p, &runs, at, req->size);
 		/* keep the next region one page away so the two do not merge */
 		err = spans_add(&blocked, at >= PAGE ? at - PAGE : 0,
-				at + req->size <= UINT64_MAX - PAGE ? at + req->size + PAGE : UINT64_MAX,
+				at + req->size <= UINT64_MAX - PAGE ?
+					at + req->size + PAGE :
+					UINT64_MAX,
 				"another planned region");
 		if (err)
 			goto out;
