@@ -13,6 +13,13 @@
  *                        slice i of every region for data checks.  Prints the
  *                        worker pids first ("pids P1 P2 ..."), then "ops=N" and
  *                        "errors=N"; exit 1 on any error.
+ *   abuse race SECONDS PROCS DEV...          PROCS workers open, map one page,
+ *                        touch it, unmap and close, as fast as they can, while
+ *                        the module may be unloaded under them: an open that
+ *                        fails with ENOENT, ENXIO or ENODEV counts as "gone",
+ *                        any other failure as an error (a short random pause
+ *                        between rounds gives rmmod its chance).  Prints
+ *                        "race ok=N gone=N errors=N"; exit 1 on errors.
  *
  * Case OPs (numbers: decimal or 0x-hex, optional K/M/G/T suffix; negative
  * numbers with a leading '-'):
@@ -775,6 +782,70 @@ static int stress(int argc, char **argv)
 	return bad ? 1 : 0;
 }
 
+static int race(int argc, char **argv)
+{
+	double end = now() + atof(argv[2]);
+	int procs = atoi(argv[3]), ndev = argc - 4, bad = 0;
+	long tot[3] = { 0, 0, 0 };
+	int p[2];
+
+	if (procs < 1 || procs > 64 || ndev < 1 || pipe(p))
+		return 2;
+	for (int i = 0; i < procs; i++) {
+		if (fork() == 0) {
+			long ok = 0, gone = 0, err = 0;
+
+			close(p[0]);
+			for (long n = 0; now() < end; n++) {
+				const char *path = argv[4 + n % ndev];
+				int fd = open(path, O_RDWR | O_CLOEXEC);
+				uint8_t *m;
+
+				if (fd < 0) {
+					if (errno == ENOENT || errno == ENXIO || errno == ENODEV) {
+						gone++;
+					} else {
+						fprintf(stderr, "race: open %s: %s\n", path, strerror(errno));
+						err++;
+					}
+					continue;
+				}
+				m = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+					 (off_t)(pg * (i + 1)));
+				if (m == MAP_FAILED) {
+					fprintf(stderr, "race: mmap %s: %s\n", path, strerror(errno));
+					err++;
+				} else {
+					m[0] = (uint8_t)n;
+					munmap(m, (size_t)pg);
+					ok++;
+				}
+				close(fd);
+				usleep(200 + (useconds_t)(n * 7919 % 800));	/* let rmmod in */
+			}
+			dprintf(p[1], "%ld %ld %ld\n", ok, gone, err);
+			_exit(err ? 1 : 0);
+		}
+	}
+	close(p[1]);
+	FILE *f = fdopen(p[0], "r");
+	long a, b, c;
+
+	while (f && fscanf(f, "%ld %ld %ld", &a, &b, &c) == 3) {
+		tot[0] += a;
+		tot[1] += b;
+		tot[2] += c;
+	}
+	for (int i = 0; i < procs; i++) {
+		int st;
+
+		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			bad++;
+	}
+	printf("race ok=%ld gone=%ld errors=%ld failed=%d\n", tot[0], tot[1], tot[2], bad);
+	return bad || tot[2] ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_fault };
@@ -800,6 +871,8 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 5 && !strcmp(argv[1], "stress"))
 		return stress(argc, argv);
-	fprintf(stderr, "usage: abuse cases DEV < CASES | abuse open DEV r|w|rw | abuse stress SECONDS PROCS DEV...\n");
+	if (argc >= 5 && !strcmp(argv[1], "race"))
+		return race(argc, argv);
+	fprintf(stderr, "usage: abuse cases DEV < CASES | abuse open DEV r|w|rw | abuse stress SECONDS PROCS DEV... | abuse race SECONDS PROCS DEV...\n");
 	return 2;
 }
