@@ -12,9 +12,10 @@
 /* Exit codes (documented in docs/cli.md). */
 enum {
 	EXIT_OK = 0,
-	EXIT_PROBLEM = 1,	/* verification mismatch, check/plan found a problem */
-	EXIT_USAGE = 2,		/* bad command line */
-	EXIT_SYSTEM = 3,	/* open/ioctl/mmap/read failed */
+	EXIT_PROBLEM =
+		1, /* verification mismatch, check/plan found a problem */
+	EXIT_USAGE = 2, /* bad command line */
+	EXIT_SYSTEM = 3, /* open/ioctl/mmap/read failed */
 };
 
 /* A subcommand: argv[0] is its name, options follow (getopt_long style). */
@@ -51,27 +52,33 @@ void help_drain(FILE *f);
 void help_ring(FILE *f);
 
 /* report.c: messages and exit codes */
-const char *errno_name(int err);		/* "EACCES"; err positive */
-int sys_error(const char *what, const char *object, int neg_err);	/* -> EXIT_SYSTEM */
-int region_error(const char *name, const char *sysfs_root, int neg_err);	/* open failed */
-int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int bad_option(const char *cmd, int opt, const char *arg);	/* getopt '?' / ':' */
+const char *errno_name(int err); /* "EACCES"; err positive */
+int sys_error(const char *what, const char *object,
+	      int neg_err); /* -> EXIT_SYSTEM */
+int region_error(const char *name, const char *sysfs_root,
+		 int neg_err); /* open failed */
+int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int bad_option(const char *cmd, int opt,
+	       const char *arg); /* getopt '?' / ':' */
 
 /* options.c: values shared by the commands */
-int parse_size_opt(const char *cmd, const char *opt, const char *val, uint64_t *out);
+int parse_size_opt(const char *cmd, const char *opt, const char *val,
+		   uint64_t *out);
 int parse_via_opt(const char *cmd, const char *val, enum resmem_access *via);
 /* "8G", "512M", "0x1234": the shortest exact memparse spelling of @v. */
 char *format_memparse(uint64_t v, char *buf, size_t len);
 /* Check --offset/--length against the region; default length = rest. */
-int resolve_range(const char *cmd, const struct resmem_region_info *info, int have_len,
-		  uint64_t off, uint64_t *len);
+int resolve_range(const char *cmd, const struct resmem_region_info *info,
+		  int have_len, uint64_t off, uint64_t *len);
 
 /* json.c */
 void json_string(FILE *f, const char *s);
 
 /* show.c: region output shared by list and info */
 void show_region_json(FILE *f, const struct resmem_region_info *r, int detail);
-void show_region_line(FILE *f, const struct resmem_region_info *r, int name_width);
+void show_region_line(FILE *f, const struct resmem_region_info *r,
+		      int name_width);
 void show_region_detail(FILE *f, const struct resmem_region_info *r);
 
 /* progress.c: progress and rate on a terminal for long operations */
@@ -82,9 +89,10 @@ struct progress {
 	int on;
 	struct timespec start, last;
 };
-void progress_start(struct progress *p, const char *verb, const char *name, uint64_t total);
+void progress_start(struct progress *p, const char *verb, const char *name,
+		    uint64_t total);
 void progress_add(struct progress *p, uint64_t n);
-double progress_end(struct progress *p);	/* returns elapsed seconds */
+double progress_end(struct progress *p); /* returns elapsed seconds */
 
 /* ring_map.c: a whole region mapped, with its ring (capture, drain, ring) */
 struct ring_map {
@@ -94,9 +102,10 @@ struct ring_map {
 	struct resmem_ring ring;
 };
 /* Returns EXIT_OK, or an exit code after saying why on stderr. */
-int ring_map(const char *cmd, const char *name, int writable, int create, struct ring_map *m);
+int ring_map(const char *cmd, const char *name, int writable, int create,
+	     struct ring_map *m);
 void ring_unmap(struct ring_map *m);
 const char *ring_strerror(int err);
-double now_seconds(void);		/* CLOCK_MONOTONIC */
+double now_seconds(void); /* CLOCK_MONOTONIC */
 
 #endif

@@ -49,13 +49,14 @@ static void on_stop(int sig)
 }
 
 struct source {
-	int fd;			/* -1: generated */
+	int fd; /* -1: generated */
 	struct resmem_pattern pat;
 	int eof;
 };
 
 /* Read up to @len bytes of the stream (a short count only at EOF). */
-static ssize_t source_read(struct source *s, void *buf, size_t len, uint64_t seq)
+static ssize_t source_read(struct source *s, void *buf, size_t len,
+			   uint64_t seq)
 {
 	size_t got = 0;
 	ssize_t n;
@@ -82,22 +83,28 @@ static ssize_t source_read(struct source *s, void *buf, size_t len, uint64_t seq
 	return (ssize_t)got;
 }
 
-static void show(const char *name, const struct resmem_ring *r, uint64_t records,
-		 uint64_t bytes, double t, uint64_t waits, int final)
+static void show(const char *name, const struct resmem_ring *r,
+		 uint64_t records, uint64_t bytes, double t, uint64_t waits,
+		 int final)
 {
 	struct resmem_ring_state st;
 	char b[32], rate[32];
 	uint64_t overwritten;
 
 	resmem_ring_state(r, &st);
-	overwritten = st.tail_seq - st.cons_seq < (1ULL << 63) ? st.tail_seq - st.cons_seq : 0;
+	overwritten = st.tail_seq - st.cons_seq < (1ULL << 63) ?
+			      st.tail_seq - st.cons_seq :
+			      0;
 	resmem_format_size(bytes, b, sizeof(b));
-	resmem_format_size(t > 0 ? (uint64_t)((double)bytes / t) : 0, rate, sizeof(rate));
-	fprintf(stderr, "%scapture %s: %" PRIu64 " records, %s, %s/s, fill %.1f%%, dropped %" PRIu64
+	resmem_format_size(t > 0 ? (uint64_t)((double)bytes / t) : 0, rate,
+			   sizeof(rate));
+	fprintf(stderr,
+		"%scapture %s: %" PRIu64
+		" records, %s, %s/s, fill %.1f%%, dropped %" PRIu64
 		", overwritten unread %" PRIu64 ", waited %" PRIu64 "%s",
 		final ? "" : "\r", name, records, b, rate,
-		100.0 * (double)st.unread / (double)r->data_size, st.dropped, overwritten, waits,
-		final ? "\n" : "   ");
+		100.0 * (double)st.unread / (double)r->data_size, st.dropped,
+		overwritten, waits, final ? "\n" : "   ");
 }
 
 int cmd_capture(int argc, char **argv)
@@ -116,9 +123,11 @@ int cmd_capture(int argc, char **argv)
 	};
 	const char *from = "-";
 	struct source src = { .fd = 0 };
-	uint64_t recsize = 4096, count = UINT64_MAX, records = 0, bytes = 0, waits = 0, seq0;
+	uint64_t recsize = 4096, count = UINT64_MAX, records = 0, bytes = 0,
+		 waits = 0, seq0;
 	double duration = -1, t0, last, now;
-	int c, ret, generate = 0, stop_full = 0, overwrite = 0, tty = isatty(STDERR_FILENO), err;
+	int c, ret, generate = 0, stop_full = 0, overwrite = 0,
+		    tty = isatty(STDERR_FILENO), err;
 	int force = 0;
 	uint32_t fl;
 	struct ring_map m;
@@ -129,41 +138,60 @@ int cmd_capture(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f': from = optarg; break;
-		case 'g':
-			{
-				char p[96];
+		case 'f':
+			from = optarg;
+			break;
+		case 'g': {
+			char p[96];
 
-				snprintf(p, sizeof(p), "seq:%s", optarg);
-				if (resmem_pattern_parse(p, &src.pat))
-					return usage_error("capture", "bad --generate seed '%s'", optarg);
-			}
+			snprintf(p, sizeof(p), "seq:%s", optarg);
+			if (resmem_pattern_parse(p, &src.pat))
+				return usage_error("capture",
+						   "bad --generate seed '%s'",
+						   optarg);
+		}
 			generate = 1;
 			break;
 		case 'r':
-			if (parse_size_opt("capture", "--record-size", optarg, &recsize))
+			if (parse_size_opt("capture", "--record-size", optarg,
+					   &recsize))
 				return EXIT_USAGE;
 			break;
 		case 'n':
-			if (parse_size_opt("capture", "--count", optarg, &count))
+			if (parse_size_opt("capture", "--count", optarg,
+					   &count))
 				return EXIT_USAGE;
 			break;
 		case 'd':
 			duration = strtod(optarg, &end);
 			if (*end || !(duration >= 0))
-				return usage_error("capture", "bad --duration '%s': seconds, e.g. 600 or 0.5", optarg);
+				return usage_error(
+					"capture",
+					"bad --duration '%s': seconds, e.g. 600 or 0.5",
+					optarg);
 			break;
-		case 's': stop_full = 1; break;
-		case 'o': overwrite = 1; break;
-		case 'F': force = 1; break;
-		case 'h': help_capture(stdout); return EXIT_OK;
-		default: return bad_option("capture", c, argv[optind - 1]);
+		case 's':
+			stop_full = 1;
+			break;
+		case 'o':
+			overwrite = 1;
+			break;
+		case 'F':
+			force = 1;
+			break;
+		case 'h':
+			help_capture(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("capture", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
 		return usage_error("capture", "expected NAME");
 	if (stop_full && overwrite)
-		return usage_error("capture", "--stop-when-full and --overwrite exclude each other");
+		return usage_error(
+			"capture",
+			"--stop-when-full and --overwrite exclude each other");
 	if (!recsize || recsize > RESMEM_RING_MAX_PAYLOAD)
 		return usage_error("capture", "--record-size must be 1 .. 1G");
 	if (generate) {
@@ -181,23 +209,30 @@ int cmd_capture(int argc, char **argv)
 		err = errno;
 		ring_unmap(&m);
 		if (err == EWOULDBLOCK) {
-			fprintf(stderr, "capture: %s: another resmem capture is producing into this ring: one producer at a time\n",
+			fprintf(stderr,
+				"capture: %s: another resmem capture is producing into this ring: one producer at a time\n",
 				argv[optind]);
 			return EXIT_PROBLEM;
 		}
 		return sys_error("cannot lock", argv[optind], -err);
 	}
 	fl = __atomic_load_n(&m.ring.hdr->flags, __ATOMIC_ACQUIRE);
-	if ((fl & RESMEM_RING_F_KERNEL) && !(fl & RESMEM_RING_F_CLOSED) && !force) {
-		fprintf(stderr, "capture: %s: a kernel driver has this ring open as its producer (or had, when the machine went down): stop the driver, or use --force if it is gone\n",
+	if ((fl & RESMEM_RING_F_KERNEL) && !(fl & RESMEM_RING_F_CLOSED) &&
+	    !force) {
+		fprintf(stderr,
+			"capture: %s: a kernel driver has this ring open as its producer (or had, when the machine went down): stop the driver, or use --force if it is gone\n",
 			argv[optind]);
 		ring_unmap(&m);
 		return EXIT_PROBLEM;
 	}
 	if (recsize > m.ring.data_size / 2 - sizeof(struct resmem_ring_rec)) {
 		ring_unmap(&m);
-		return usage_error("capture", "--record-size %" PRIu64 " is more than this ring takes (%" PRIu64 ")",
-				   recsize, m.ring.data_size / 2 - sizeof(struct resmem_ring_rec));
+		return usage_error(
+			"capture",
+			"--record-size %" PRIu64
+			" is more than this ring takes (%" PRIu64 ")",
+			recsize,
+			m.ring.data_size / 2 - sizeof(struct resmem_ring_rec));
 	}
 	buf = malloc(recsize);
 	if (!buf) {
@@ -217,7 +252,8 @@ int cmd_capture(int argc, char **argv)
 		if (duration >= 0 && now - t0 >= duration)
 			break;
 		if (tty && now - last >= 0.5) {
-			show(m.region.info.name, &m.ring, records, bytes, now - t0, waits, 0);
+			show(m.region.info.name, &m.ring, records, bytes,
+			     now - t0, waits, 0);
 			last = now;
 		}
 		n = source_read(&src, buf, recsize, m.ring.head_seq);
@@ -227,7 +263,8 @@ int cmd_capture(int argc, char **argv)
 		}
 		if (n == 0)
 			break;
-		while ((err = resmem_ring_write(&m.ring, buf, (uint32_t)n)) == -ENOSPC &&
+		while ((err = resmem_ring_write(&m.ring, buf, (uint32_t)n)) ==
+			       -ENOSPC &&
 		       !stop_full && !stop_flag) {
 			waits++;
 			usleep(100);
@@ -236,12 +273,16 @@ int cmd_capture(int argc, char **argv)
 		}
 		if (err == -ENOSPC) {
 			if (stop_full)
-				fprintf(stderr, "%scapture %s: ring full after %" PRIu64 " records: stopped\n",
-					tty ? "\n" : "", m.region.info.name, records);
+				fprintf(stderr,
+					"%scapture %s: ring full after %" PRIu64
+					" records: stopped\n",
+					tty ? "\n" : "", m.region.info.name,
+					records);
 			break;
 		}
 		if (err) {
-			ret = sys_error("cannot write a record to", m.region.path, err);
+			ret = sys_error("cannot write a record to",
+					m.region.path, err);
 			break;
 		}
 		records++;
@@ -250,9 +291,10 @@ int cmd_capture(int argc, char **argv)
 	resmem_ring_close(&m.ring);
 	if (tty)
 		fprintf(stderr, "\r");
-	show(m.region.info.name, &m.ring, records, bytes, now_seconds() - t0, waits, 1);
-	fprintf(stderr, "capture %s: seq %" PRIu64 "..%" PRIu64 ", epoch %u\n", m.region.info.name,
-		seq0, m.ring.head_seq - 1, m.ring.epoch);
+	show(m.region.info.name, &m.ring, records, bytes, now_seconds() - t0,
+	     waits, 1);
+	fprintf(stderr, "capture %s: seq %" PRIu64 "..%" PRIu64 ", epoch %u\n",
+		m.region.info.name, seq0, m.ring.head_seq - 1, m.ring.epoch);
 	free(buf);
 	ring_unmap(&m);
 	if (src.fd > 0)

@@ -62,7 +62,9 @@ static void report_inflight(const char *name, const struct resmem_ring *r)
 
 	resmem_ring_inflight(r, &f);
 	if (f.present)
-		fprintf(stderr, "drain %s: in-flight record seq %" PRIu64 " at head was not committed (%s): not copied\n",
+		fprintf(stderr,
+			"drain %s: in-flight record seq %" PRIu64
+			" at head was not committed (%s): not copied\n",
 			name, f.seq, f.complete ? "complete" : "torn");
 }
 
@@ -79,7 +81,8 @@ int cmd_drain(int argc, char **argv)
 	};
 	const char *to = "-", *index_path = NULL, *name;
 	enum resmem_ring_from from = RESMEM_RING_FROM_CONS;
-	int c, ret, follow = 0, consume = 1, fd = 1, tty = isatty(STDERR_FILENO), n, err;
+	int c, ret, follow = 0, consume = 1, fd = 1,
+		    tty = isatty(STDERR_FILENO), n, err;
 	struct resmem_ring_reader rd;
 	struct resmem_ring_recinfo ri;
 	struct ring_map m;
@@ -93,10 +96,18 @@ int cmd_drain(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 't': to = optarg; break;
-		case 'f': follow = 1; break;
-		case 'n': consume = 0; break;
-		case 'i': index_path = optarg; break;
+		case 't':
+			to = optarg;
+			break;
+		case 'f':
+			follow = 1;
+			break;
+		case 'n':
+			consume = 0;
+			break;
+		case 'i':
+			index_path = optarg;
+			break;
 		case 'F':
 			if (!strcmp(optarg, "cons"))
 				from = RESMEM_RING_FROM_CONS;
@@ -105,10 +116,16 @@ int cmd_drain(int argc, char **argv)
 			else if (!strcmp(optarg, "head"))
 				from = RESMEM_RING_FROM_HEAD;
 			else
-				return usage_error("drain", "bad --from '%s': cons, tail or head", optarg);
+				return usage_error(
+					"drain",
+					"bad --from '%s': cons, tail or head",
+					optarg);
 			break;
-		case 'h': help_drain(stdout); return EXIT_OK;
-		default: return bad_option("drain", c, argv[optind - 1]);
+		case 'h':
+			help_drain(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("drain", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
@@ -149,7 +166,8 @@ int cmd_drain(int argc, char **argv)
 			unsigned char *nb = realloc(buf, ri.len);
 
 			if (!nb) {
-				ret = sys_error("cannot allocate", "record buffer", -ENOMEM);
+				ret = sys_error("cannot allocate",
+						"record buffer", -ENOMEM);
 				break;
 			}
 			buf = nb;
@@ -159,18 +177,27 @@ int cmd_drain(int argc, char **argv)
 		if (n == 0) {
 			if (!follow)
 				break;
-			if ((__atomic_load_n(&m.ring.hdr->flags, __ATOMIC_ACQUIRE) & RESMEM_RING_F_CLOSED) &&
-			    __atomic_load_n(&m.ring.hdr->head, __ATOMIC_ACQUIRE) == rd.pos)
+			if ((__atomic_load_n(&m.ring.hdr->flags,
+					     __ATOMIC_ACQUIRE) &
+			     RESMEM_RING_F_CLOSED) &&
+			    __atomic_load_n(&m.ring.hdr->head,
+					    __ATOMIC_ACQUIRE) == rd.pos)
 				break;
 			usleep(idle++ < 100 ? 50 : 1000);
 			continue;
 		}
 		idle = 0;
 		if (ri.lost)
-			fprintf(stderr, "%sdrain %s: gap: %" PRIu64 " records lost (overwritten before they were read) before seq %" PRIu64 "\n",
+			fprintf(stderr,
+				"%sdrain %s: gap: %" PRIu64
+				" records lost (overwritten before they were read) before seq %" PRIu64
+				"\n",
 				tty ? "\r" : "", name, ri.lost, ri.seq);
 		if (ri.corrupt)
-			fprintf(stderr, "%sdrain %s: %" PRIu64 " corrupt records (bad CRC or sequence) before seq %" PRIu64 ": not copied\n",
+			fprintf(stderr,
+				"%sdrain %s: %" PRIu64
+				" corrupt records (bad CRC or sequence) before seq %" PRIu64
+				": not copied\n",
 				tty ? "\r" : "", name, ri.corrupt, ri.seq);
 		if (rd.records == 1)
 			first = ri.seq;
@@ -180,30 +207,45 @@ int cmd_drain(int argc, char **argv)
 			break;
 		}
 		if (index)
-			fprintf(index, "%" PRIu64 " %" PRIu64 " %u %u\n", ri.seq, out_off, ri.len, ri.epoch);
+			fprintf(index, "%" PRIu64 " %" PRIu64 " %u %u\n",
+				ri.seq, out_off, ri.len, ri.epoch);
 		out_off += ri.len;
 		if (consume)
 			resmem_ring_consume(&rd);
-		if (tty && (rd.records & 255) == 0 && (now = now_seconds()) - last >= 0.5) {
+		if (tty && (rd.records & 255) == 0 &&
+		    (now = now_seconds()) - last >= 0.5) {
 			resmem_format_size(rd.bytes, b, sizeof(b));
-			resmem_format_size((uint64_t)((double)rd.bytes / (now - t0)), rate, sizeof(rate));
-			fprintf(stderr, "\rdrain %s: %" PRIu64 " records, %s, %s/s, lost %" PRIu64 ", corrupt %" PRIu64 "   ",
+			resmem_format_size(
+				(uint64_t)((double)rd.bytes / (now - t0)), rate,
+				sizeof(rate));
+			fprintf(stderr,
+				"\rdrain %s: %" PRIu64
+				" records, %s, %s/s, lost %" PRIu64
+				", corrupt %" PRIu64 "   ",
 				name, rd.records, b, rate, rd.lost, rd.corrupt);
 			last = now;
 		}
 	}
 	if (rd.scanning) {
-		fprintf(stderr, "drain %s: corrupt data between the last good record and head (records up to seq %" PRIu64 "): not copied\n",
-			name, (uint64_t)__atomic_load_n(&m.ring.hdr->head_seq, __ATOMIC_RELAXED) - 1);
+		fprintf(stderr,
+			"drain %s: corrupt data between the last good record and head (records up to seq %" PRIu64
+			"): not copied\n",
+			name,
+			(uint64_t)__atomic_load_n(&m.ring.hdr->head_seq,
+						  __ATOMIC_RELAXED) -
+				1);
 		rd.corrupt++;
 	}
 	if (!follow || stop_flag)
 		report_inflight(name, &m.ring);
 	resmem_format_size(rd.bytes, b, sizeof(b));
-	fprintf(stderr, "%sdrain %s: %" PRIu64 " records (%s)", tty ? "\r" : "", name, rd.records, b);
+	fprintf(stderr, "%sdrain %s: %" PRIu64 " records (%s)", tty ? "\r" : "",
+		name, rd.records, b);
 	if (rd.records)
-		fprintf(stderr, ", seq %" PRIu64 "..%" PRIu64, first, rd.seq - 1);
-	fprintf(stderr, ", lost %" PRIu64 ", corrupt %" PRIu64 "\n", rd.lost, rd.corrupt);
+		fprintf(stderr, ", seq %" PRIu64 "..%" PRIu64, first,
+			rd.seq - 1);
+	fprintf(stderr, ", lost %" PRIu64 ", corrupt %" PRIu64 "\n", rd.lost,
+		rd.corrupt);
 	if (ret == EXIT_OK && (rd.lost || rd.corrupt))
 		ret = EXIT_PROBLEM;
 	if (index && fclose(index) && ret == EXIT_OK)

@@ -23,7 +23,8 @@ void help_ring(FILE *f)
 
 static void flags_text(uint32_t fl, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s", fl & RESMEM_RING_F_OVERWRITE ? "overwrite " : "",
+	snprintf(buf, len, "%s%s%s%s",
+		 fl & RESMEM_RING_F_OVERWRITE ? "overwrite " : "",
 		 fl & RESMEM_RING_F_CLOSED ? "closed " : "open ",
 		 fl & RESMEM_RING_F_KERNEL ? "kernel " : "", "");
 	if (*buf)
@@ -46,10 +47,17 @@ int cmd_ring(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': reset = 1; break;
-		case 'j': json = 1; break;
-		case 'h': help_ring(stdout); return EXIT_OK;
-		default: return bad_option("ring", c, argv[optind - 1]);
+		case 'r':
+			reset = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			help_ring(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("ring", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
@@ -59,7 +67,8 @@ int cmd_ring(int argc, char **argv)
 		if (ret)
 			return ret;
 		if (flock(m.region.fd, LOCK_EX | LOCK_NB)) {
-			fprintf(stderr, "ring: %s: a resmem capture is producing into this ring: not reset\n",
+			fprintf(stderr,
+				"ring: %s: a resmem capture is producing into this ring: not reset\n",
 				argv[optind]);
 			ring_unmap(&m);
 			return EXIT_PROBLEM;
@@ -67,10 +76,12 @@ int cmd_ring(int argc, char **argv)
 		err = resmem_ring_init(&m.ring, m.base, m.size, NULL);
 		if (err) {
 			ring_unmap(&m);
-			return sys_error("cannot create a ring in", m.region.path, err);
+			return sys_error("cannot create a ring in",
+					 m.region.path, err);
 		}
 		if (!json)
-			printf("%s: ring reset: empty, %" PRIu64 " bytes of data\n",
+			printf("%s: ring reset: empty, %" PRIu64
+			       " bytes of data\n",
 			       m.region.info.name, m.ring.data_size);
 	} else {
 		ret = ring_map("ring", argv[optind], 0, 0, &m);
@@ -83,28 +94,40 @@ int cmd_ring(int argc, char **argv)
 	if (json) {
 		printf("{\"name\": ");
 		json_string(stdout, m.region.info.name);
-		printf(", \"data_offset\": %d, \"data_size\": %" PRIu64 ", \"pos_mod\": %" PRIu64
-		       ", \"epoch\": %" PRIu64 ", \"flags\": %u, \"head\": %" PRIu64
-		       ", \"head_seq\": %" PRIu64 ", \"tail\": %" PRIu64 ", \"tail_seq\": %" PRIu64
-		       ", \"cons\": %" PRIu64 ", \"cons_seq\": %" PRIu64 ", \"used\": %" PRIu64
+		printf(", \"data_offset\": %d, \"data_size\": %" PRIu64
+		       ", \"pos_mod\": %" PRIu64 ", \"epoch\": %" PRIu64
+		       ", \"flags\": %u, \"head\": %" PRIu64
+		       ", \"head_seq\": %" PRIu64 ", \"tail\": %" PRIu64
+		       ", \"tail_seq\": %" PRIu64 ", \"cons\": %" PRIu64
+		       ", \"cons_seq\": %" PRIu64 ", \"used\": %" PRIu64
 		       ", \"unread\": %" PRIu64 ", \"dropped\": %" PRIu64
-		       ", \"inflight\": %s, \"inflight_seq\": %" PRIu64 ", \"inflight_complete\": %s}\n",
-		       RESMEM_RING_HDR_SIZE, m.ring.data_size, m.ring.pos_mod, st.epoch, st.flags,
-		       st.head, st.head_seq, st.tail, st.tail_seq, st.cons, st.cons_seq, st.used,
-		       st.unread, st.dropped, f.present ? "true" : "false", f.seq,
+		       ", \"inflight\": %s, \"inflight_seq\": %" PRIu64
+		       ", \"inflight_complete\": %s}\n",
+		       RESMEM_RING_HDR_SIZE, m.ring.data_size, m.ring.pos_mod,
+		       st.epoch, st.flags, st.head, st.head_seq, st.tail,
+		       st.tail_seq, st.cons, st.cons_seq, st.used, st.unread,
+		       st.dropped, f.present ? "true" : "false", f.seq,
 		       f.complete ? "true" : "false");
 	} else if (!reset) {
 		resmem_format_size(m.ring.data_size, sz, sizeof(sz));
-		printf("%s: ring v%d, data %s at offset %d, epoch %" PRIu64 ", %s\n",
-		       m.region.info.name, RESMEM_RING_VERSION, sz, RESMEM_RING_HDR_SIZE, st.epoch, fl);
-		printf("  head  0x%016" PRIx64 "  next seq %" PRIu64 "\n", st.head, st.head_seq);
-		printf("  tail  0x%016" PRIx64 "  seq %" PRIu64 "\n", st.tail, st.tail_seq);
-		printf("  cons  0x%016" PRIx64 "  seq %" PRIu64 "\n", st.cons, st.cons_seq);
-		printf("  fill  %.1f%% unread (%" PRIu64 " bytes), %" PRIu64 " bytes kept, %" PRIu64 " dropped\n",
-		       100.0 * (double)st.unread / (double)m.ring.data_size, st.unread, st.used, st.dropped);
+		printf("%s: ring v%d, data %s at offset %d, epoch %" PRIu64
+		       ", %s\n",
+		       m.region.info.name, RESMEM_RING_VERSION, sz,
+		       RESMEM_RING_HDR_SIZE, st.epoch, fl);
+		printf("  head  0x%016" PRIx64 "  next seq %" PRIu64 "\n",
+		       st.head, st.head_seq);
+		printf("  tail  0x%016" PRIx64 "  seq %" PRIu64 "\n", st.tail,
+		       st.tail_seq);
+		printf("  cons  0x%016" PRIx64 "  seq %" PRIu64 "\n", st.cons,
+		       st.cons_seq);
+		printf("  fill  %.1f%% unread (%" PRIu64 " bytes), %" PRIu64
+		       " bytes kept, %" PRIu64 " dropped\n",
+		       100.0 * (double)st.unread / (double)m.ring.data_size,
+		       st.unread, st.used, st.dropped);
 		if (f.present)
-			printf("  in flight: seq %" PRIu64 ", %u bytes, %s (not committed)\n", f.seq, f.len,
-			       f.complete ? "complete" : "torn");
+			printf("  in flight: seq %" PRIu64
+			       ", %u bytes, %s (not committed)\n",
+			       f.seq, f.len, f.complete ? "complete" : "torn");
 	}
 	ring_unmap(&m);
 	return EXIT_OK;

@@ -44,8 +44,11 @@ int cmd_sync(int argc, char **argv)
 		case 'c':
 		case 'd':
 			if (dir)
-				return usage_error("sync", "give one of --for-cpu and --for-device");
-			dir = c == 'c' ? RESMEM_SYNC_FOR_CPU : RESMEM_SYNC_FOR_DEVICE;
+				return usage_error(
+					"sync",
+					"give one of --for-cpu and --for-device");
+			dir = c == 'c' ? RESMEM_SYNC_FOR_CPU :
+					 RESMEM_SYNC_FOR_DEVICE;
 			break;
 		case 'o':
 			if (parse_size_opt("sync", "--offset", optarg, &off))
@@ -56,15 +59,22 @@ int cmd_sync(int argc, char **argv)
 				return EXIT_USAGE;
 			have_len = 1;
 			break;
-		case 'h': help_sync(stdout); return EXIT_OK;
-		default: return bad_option("sync", c, argv[optind - 1]);
+		case 'h':
+			help_sync(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("sync", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error("sync", argc == optind ? "which region? (see 'resmem list')"
-				   : "too many arguments");
+		return usage_error("sync",
+				   argc == optind ?
+					   "which region? (see 'resmem list')" :
+					   "too many arguments");
 	if (!dir)
-		return usage_error("sync", "say which way: --for-cpu (device wrote, CPU reads) or --for-device (CPU wrote, device reads)");
+		return usage_error(
+			"sync",
+			"say which way: --for-cpu (device wrote, CPU reads) or --for-device (CPU wrote, device reads)");
 
 	err = resmem_open(argv[optind], 0, &r);
 	if (err)

@@ -13,25 +13,36 @@ static const struct command commands[] = {
 	{ "list", "list regions", cmd_list, help_list },
 	{ "info", "describe one region", cmd_info, help_info },
 	{ "fill", "write a pattern into a region", cmd_fill, help_fill },
-	{ "verify", "compare a region with a pattern", cmd_verify, help_verify },
-	{ "dump", "show bytes of a region (hexdump -C style or raw)", cmd_dump, help_dump },
-	{ "check", "explain whether memmap= reservations took effect", cmd_check, help_check },
+	{ "verify", "compare a region with a pattern", cmd_verify,
+	  help_verify },
+	{ "dump", "show bytes of a region (hexdump -C style or raw)", cmd_dump,
+	  help_dump },
+	{ "check", "explain whether memmap= reservations took effect",
+	  cmd_check, help_check },
 	{ "plan", "suggest a memmap= inside usable RAM", cmd_plan, help_plan },
-	{ "dt", "add or check device-tree /reserved-memory regions", cmd_dt, help_dt },
-	{ "sync", "cache maintenance for non-coherent DMA", cmd_sync, help_sync },
-	{ "capture", "stream data into a crash-safe ring in a region", cmd_capture, help_capture },
-	{ "drain", "copy committed ring records out, in order", cmd_drain, help_drain },
-	{ "ring", "show (or reset) the ring header of a region", cmd_ring, help_ring },
+	{ "dt", "add or check device-tree /reserved-memory regions", cmd_dt,
+	  help_dt },
+	{ "sync", "cache maintenance for non-coherent DMA", cmd_sync,
+	  help_sync },
+	{ "capture", "stream data into a crash-safe ring in a region",
+	  cmd_capture, help_capture },
+	{ "drain", "copy committed ring records out, in order", cmd_drain,
+	  help_drain },
+	{ "ring", "show (or reset) the ring header of a region", cmd_ring,
+	  help_ring },
 };
 
 static void help(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: resmem COMMAND [ARGS]   (resmem COMMAND --help for details)\n\n");
+	fprintf(f,
+		"usage: resmem COMMAND [ARGS]   (resmem COMMAND --help for details)\n\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nExit status: 0 ok, 1 mismatch or problem found, 2 usage error, 3 system error.\n");
+		fprintf(f, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f,
+		"\nExit status: 0 ok, 1 mismatch or problem found, 2 usage error, 3 system error.\n");
 }
 
 /*
@@ -42,7 +53,8 @@ static void help(FILE *f)
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	static const char msg1[] = "resmem: SIGBUS at address 0x";
-	static const char msg2[] = ": the driver could not back this page of the mapping (see dmesg)\n";
+	static const char msg2[] =
+		": the driver could not back this page of the mapping (see dmesg)\n";
 	char hex[17];
 	uintptr_t a = (uintptr_t)si->si_addr;
 	int i;

@@ -11,15 +11,21 @@
 const char *ring_strerror(int err)
 {
 	switch (err) {
-	case -ENODATA: return "no ring in this region (resmem capture or resmem ring --reset creates one)";
-	case -EPROTONOSUPPORT: return "a ring of another format version";
-	case -EBADMSG: return "damaged ring header (resmem ring --reset starts over)";
-	case -EINVAL: return "the ring does not fit this region";
-	default: return "cannot open the ring";
+	case -ENODATA:
+		return "no ring in this region (resmem capture or resmem ring --reset creates one)";
+	case -EPROTONOSUPPORT:
+		return "a ring of another format version";
+	case -EBADMSG:
+		return "damaged ring header (resmem ring --reset starts over)";
+	case -EINVAL:
+		return "the ring does not fit this region";
+	default:
+		return "cannot open the ring";
 	}
 }
 
-int ring_map(const char *cmd, const char *name, int writable, int create, struct ring_map *m)
+int ring_map(const char *cmd, const char *name, int writable, int create,
+	     struct ring_map *m)
 {
 	int err;
 
@@ -28,7 +34,8 @@ int ring_map(const char *cmd, const char *name, int writable, int create, struct
 	if (err)
 		return region_error(name, NULL, err);
 	m->size = m->region.info.size;
-	err = resmem_map(&m->region, 0, m->size, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+	err = resmem_map(&m->region, 0, m->size,
+			 writable ? PROT_READ | PROT_WRITE : PROT_READ,
 			 &m->base);
 	if (err) {
 		resmem_close(&m->region);
@@ -38,11 +45,14 @@ int ring_map(const char *cmd, const char *name, int writable, int create, struct
 	if (err && create && err != -EPROTONOSUPPORT) {
 		err = resmem_ring_init(&m->ring, m->base, m->size, NULL);
 		if (!err)
-			fprintf(stderr, "%s: %s: no valid ring: created an empty one (%" PRIu64 " bytes of data)\n",
+			fprintf(stderr,
+				"%s: %s: no valid ring: created an empty one (%" PRIu64
+				" bytes of data)\n",
 				cmd, m->region.info.name, m->ring.data_size);
 	}
 	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", cmd, m->region.info.name, ring_strerror(err));
+		fprintf(stderr, "%s: %s: %s\n", cmd, m->region.info.name,
+			ring_strerror(err));
 		ring_unmap(m);
 		return EXIT_PROBLEM;
 	}

@@ -14,9 +14,10 @@
 #include <stdint.h>
 #include <linux/resmem.h>
 
-#define RESMEM_DEV_DIR		"/dev/resmem"
-#define RESMEM_SYSFS_ROOT	"/sys"		/* default for every sysfs_root argument */
-#define RESMEM_DEFAULT_WINDOW	(1ULL << 30)	/* bytes mapped at once by resmem_walk() */
+#define RESMEM_DEV_DIR "/dev/resmem"
+#define RESMEM_SYSFS_ROOT "/sys" /* default for every sysfs_root argument */
+/* bytes mapped at once by resmem_walk() */
+#define RESMEM_DEFAULT_WINDOW (1ULL << 30)
 
 /* ------------------------------------------------------------------ region */
 
@@ -24,20 +25,20 @@
 struct resmem_region_info {
 	char name[RESMEM_NAME_MAX];
 	uint64_t phys_addr;
-	uint64_t size;			/* bytes */
-	char source[24];		/* "cmdline", "param", "devicetree" (or sysfs' word) */
-	char cache_mode[24];		/* "write-back", "write-combine", "uncached" */
-	int numa_node;			/* -1: unknown */
-	long mappings;			/* live mappings (sysfs only); -1: unknown */
-	uint32_t page_size;		/* kernel base page size; 0: unknown */
-	uint32_t flags;			/* RESMEM_INFO_* */
+	uint64_t size; /* bytes */
+	char source[24]; /* "cmdline", "param", "devicetree" (or sysfs' word) */
+	char cache_mode[24]; /* "write-back", "write-combine", "uncached" */
+	int numa_node; /* -1: unknown */
+	long mappings; /* live mappings (sysfs only); -1: unknown */
+	uint32_t page_size; /* kernel base page size; 0: unknown */
+	uint32_t flags; /* RESMEM_INFO_* */
 };
 
 /* An open region.  Fill it with resmem_open(); release with resmem_close(). */
 struct resmem_region {
 	int fd;
-	int writable;			/* opened O_RDWR */
-	char path[256];			/* device node that was opened */
+	int writable; /* opened O_RDWR */
+	char path[256]; /* device node that was opened */
 	struct resmem_region_info info;
 };
 
@@ -60,7 +61,8 @@ int resmem_dev_path(const char *name_or_path, char *buf, size_t len);
  * Returns 0, or the negative errno of open()/ioctl(); -ENOTTY when the file
  * is not a resmem device.  On failure nothing stays open.
  */
-int resmem_open(const char *name_or_path, int writable, struct resmem_region *r);
+int resmem_open(const char *name_or_path, int writable,
+		struct resmem_region *r);
 
 /* resmem_close - close the region's descriptor (idempotent). */
 void resmem_close(struct resmem_region *r);
@@ -90,7 +92,8 @@ int resmem_info_sysfs_dir(const char *dir, struct resmem_region_info *out);
  * A missing class directory (module not loaded) is not an error: *n = 0.
  * Returns 0 or -errno (-ENOMEM, or a region's unreadable attributes).
  */
-int resmem_list(const char *sysfs_root, struct resmem_region_info **out, size_t *n);
+int resmem_list(const char *sysfs_root, struct resmem_region_info **out,
+		size_t *n);
 
 /* Names for the UAPI enums; NULL for values this library does not know. */
 const char *resmem_source_name(uint32_t source);
@@ -117,15 +120,15 @@ int resmem_sync(void *addr, uint64_t len);
  * what a device wrote.  Only a barrier on coherent regions (RESMEM_INFO_COHERENT).
  * Returns 0, -EINVAL (bad direction or range), or the ioctl's -errno.
  */
-int resmem_dma_sync(const struct resmem_region *r, uint32_t direction, uint64_t off,
-		    uint64_t len);
+int resmem_dma_sync(const struct resmem_region *r, uint32_t direction,
+		    uint64_t off, uint64_t len);
 
 /* resmem_unmap - munmap a window from resmem_map().  Returns 0 or -errno. */
 int resmem_unmap(void *addr, uint64_t len);
 
 enum resmem_access {
-	RESMEM_VIA_MMAP = 0,		/* through mapped windows */
-	RESMEM_VIA_RW = 1,		/* through pread()/pwrite() */
+	RESMEM_VIA_MMAP = 0, /* through mapped windows */
+	RESMEM_VIA_RW = 1, /* through pread()/pwrite() */
 };
 
 /*
@@ -139,9 +142,9 @@ typedef int (*resmem_walk_fn)(void *buf, uint64_t off, size_t len, void *ctx);
 
 struct resmem_walk_opts {
 	enum resmem_access via;
-	int write;			/* the callback produces data */
-	uint64_t window;		/* bytes mapped at once; 0: RESMEM_DEFAULT_WINDOW */
-	size_t chunk;			/* bytes per callback; 0: 64 MiB (mmap), 4 MiB (rw) */
+	int write; /* the callback produces data */
+	uint64_t window; /* bytes mapped at once; 0: RESMEM_DEFAULT_WINDOW */
+	size_t chunk; /* bytes per callback; 0: 64 MiB (mmap), 4 MiB (rw) */
 };
 
 /*
@@ -152,7 +155,8 @@ struct resmem_walk_opts {
  * -EIO (short read/write), or -errno from mmap/msync/pread/pwrite.
  */
 int resmem_walk(const struct resmem_region *r, uint64_t off, uint64_t len,
-		const struct resmem_walk_opts *opts, resmem_walk_fn fn, void *ctx);
+		const struct resmem_walk_opts *opts, resmem_walk_fn fn,
+		void *ctx);
 
 /* -------------------------------------------------------------------- size */
 
@@ -173,8 +177,8 @@ char *resmem_format_size(uint64_t bytes, char *buf, size_t len);
 /* ----------------------------------------------------------------- pattern */
 
 enum resmem_pattern_kind {
-	RESMEM_PATTERN_BYTE,		/* every byte the same ("0xAB", "zero") */
-	RESMEM_PATTERN_SEQ,		/* position-dependent ("seq:SEED") */
+	RESMEM_PATTERN_BYTE, /* every byte the same ("0xAB", "zero") */
+	RESMEM_PATTERN_SEQ, /* position-dependent ("seq:SEED") */
 };
 
 struct resmem_pattern {
@@ -190,7 +194,8 @@ struct resmem_pattern {
 int resmem_pattern_parse(const char *s, struct resmem_pattern *p);
 
 /* resmem_pattern_format - canonical text ("0xab", "zero", "seq:0x1f"). */
-char *resmem_pattern_format(const struct resmem_pattern *p, char *buf, size_t len);
+char *resmem_pattern_format(const struct resmem_pattern *p, char *buf,
+			    size_t len);
 
 /*
  * resmem_seq_word - the 8 bytes of "seq:seed" at region offset @word_off
@@ -207,15 +212,16 @@ uint8_t resmem_pattern_byte(const struct resmem_pattern *p, uint64_t off);
  * offsets [off, off + len).  Uses aligned 8-byte stores only (never memset:
  * it may use cache-zeroing instructions that fault on uncached mappings).
  */
-void resmem_pattern_fill(const struct resmem_pattern *p, void *buf, uint64_t off, size_t len);
+void resmem_pattern_fill(const struct resmem_pattern *p, void *buf,
+			 uint64_t off, size_t len);
 
 /* Result of comparisons, accumulated over calls. */
 struct resmem_mismatch {
-	uint64_t bad_bytes;		/* bytes that differ */
-	uint64_t first_off;		/* region offset of the first bad byte */
-	uint8_t expected;		/* ... what it should have been */
-	uint8_t actual;			/* ... and what it was */
-	uint64_t last_off;		/* region offset of the last bad byte */
+	uint64_t bad_bytes; /* bytes that differ */
+	uint64_t first_off; /* region offset of the first bad byte */
+	uint8_t expected; /* ... what it should have been */
+	uint8_t actual; /* ... and what it was */
+	uint64_t last_off; /* region offset of the last bad byte */
 };
 
 /*
@@ -225,28 +231,29 @@ struct resmem_mismatch {
  * Returns the number of bad bytes found in this call.
  */
 uint64_t resmem_pattern_compare(const struct resmem_pattern *p, const void *buf,
-				uint64_t off, size_t len, struct resmem_mismatch *m);
+				uint64_t off, size_t len,
+				struct resmem_mismatch *m);
 
 /* ------------------------------------------------------ boot configuration */
 
 /* One memmap= entry (one item of a comma-separated list). */
 enum resmem_memmap_kind {
-	RESMEM_MEMMAP_LIMIT,		/* "SIZE": caps usable RAM at SIZE */
-	RESMEM_MEMMAP_RAM,		/* "SIZE@ADDR" */
-	RESMEM_MEMMAP_ACPI,		/* "SIZE#ADDR" */
-	RESMEM_MEMMAP_RESERVE,		/* "SIZE$ADDR" */
-	RESMEM_MEMMAP_PERSIST,		/* "SIZE!ADDR" */
-	RESMEM_MEMMAP_CONVERT,		/* "SIZE%ADDR-OLD+NEW": type conversion */
-	RESMEM_MEMMAP_EXACTMAP,		/* "exactmap" */
-	RESMEM_MEMMAP_INVALID,		/* the kernel rejects it */
+	RESMEM_MEMMAP_LIMIT, /* "SIZE": caps usable RAM at SIZE */
+	RESMEM_MEMMAP_RAM, /* "SIZE@ADDR" */
+	RESMEM_MEMMAP_ACPI, /* "SIZE#ADDR" */
+	RESMEM_MEMMAP_RESERVE, /* "SIZE$ADDR" */
+	RESMEM_MEMMAP_PERSIST, /* "SIZE!ADDR" */
+	RESMEM_MEMMAP_CONVERT, /* "SIZE%ADDR-OLD+NEW": type conversion */
+	RESMEM_MEMMAP_EXACTMAP, /* "exactmap" */
+	RESMEM_MEMMAP_INVALID, /* the kernel rejects it */
 };
 
 struct resmem_memmap {
-	char text[96];			/* the entry as written, e.g. "8G$4G" */
+	char text[96]; /* the entry as written, e.g. "8G$4G" */
 	enum resmem_memmap_kind kind;
 	uint64_t size;
-	uint64_t addr;			/* start, for kinds with an address */
-	int trailing;			/* junk after the entry (kernel: -EINVAL after acting) */
+	uint64_t addr; /* start, for kinds with an address */
+	int trailing; /* junk after the entry (kernel: -EINVAL after acting) */
 };
 
 /*
@@ -254,12 +261,13 @@ struct resmem_memmap {
  * like arch/x86/kernel/e820.c does (memparse: base 0, K/M/G/T/P/E suffixes).
  * *out is malloc()ed (free() it).  Returns 0 or -ENOMEM.
  */
-int resmem_memmap_parse(const char *cmdline, struct resmem_memmap **out, size_t *n);
+int resmem_memmap_parse(const char *cmdline, struct resmem_memmap **out,
+			size_t *n);
 
 /* One line of /proc/iomem. */
 struct resmem_iomem {
-	uint64_t start, end;		/* inclusive */
-	int depth;			/* nesting: 0 top level */
+	uint64_t start, end; /* inclusive */
+	int depth; /* nesting: 0 top level */
 	char name[64];
 };
 
@@ -268,12 +276,13 @@ struct resmem_iomem {
  * address is 0 (what non-root readers see).  *out is malloc()ed.
  * Returns 0, -ENOMEM, -EINVAL (not iomem-shaped).
  */
-int resmem_iomem_parse(const char *text, struct resmem_iomem **out, size_t *n, int *zeroed);
+int resmem_iomem_parse(const char *text, struct resmem_iomem **out, size_t *n,
+		       int *zeroed);
 
 /* One entry of /sys/firmware/memmap/N/{start,end,type}. */
 struct resmem_fwmap {
-	uint64_t start, end;		/* inclusive */
-	char type[48];			/* "System RAM", "Reserved", ... */
+	uint64_t start, end; /* inclusive */
+	char type[48]; /* "System RAM", "Reserved", ... */
 };
 
 /*
@@ -291,30 +300,30 @@ int resmem_read_file(const char *path, char **out);
 
 /* Verdict on one memmap= entry, given the kernel's and the firmware's maps. */
 enum resmem_verdict {
-	RESMEM_VERDICT_OK,		/* took effect as asked */
-	RESMEM_VERDICT_NO_ADDRESS,	/* bare SIZE: caps RAM, reserves nothing */
-	RESMEM_VERDICT_NOT_RAM,		/* firmware does not call the range RAM */
-	RESMEM_VERDICT_NOT_APPLIED,	/* /proc/iomem does not show it */
-	RESMEM_VERDICT_KERNEL_INSIDE,	/* the kernel image lies in the range */
-	RESMEM_VERDICT_UNKNOWN,		/* /proc/iomem zeroed (not root) */
-	RESMEM_VERDICT_INVALID,		/* the kernel cannot parse it */
-	RESMEM_VERDICT_NOT_CHECKED,	/* exactmap, %: not judged */
+	RESMEM_VERDICT_OK, /* took effect as asked */
+	RESMEM_VERDICT_NO_ADDRESS, /* bare SIZE: caps RAM, reserves nothing */
+	RESMEM_VERDICT_NOT_RAM, /* firmware does not call the range RAM */
+	RESMEM_VERDICT_NOT_APPLIED, /* /proc/iomem does not show it */
+	RESMEM_VERDICT_KERNEL_INSIDE, /* the kernel image lies in the range */
+	RESMEM_VERDICT_UNKNOWN, /* /proc/iomem zeroed (not root) */
+	RESMEM_VERDICT_INVALID, /* the kernel cannot parse it */
+	RESMEM_VERDICT_NOT_CHECKED, /* exactmap, %: not judged */
 };
 
 struct resmem_sysview {
 	const struct resmem_iomem *iomem;
 	size_t n_iomem;
 	int iomem_zeroed;
-	const struct resmem_fwmap *fw;	/* NULL when unavailable */
+	const struct resmem_fwmap *fw; /* NULL when unavailable */
 	size_t n_fw;
 };
 
 /* What the maps say about the range, to explain a verdict. */
 struct resmem_evidence {
-	char iomem[64];			/* iomem entry at the first uncovered byte, or "" */
-	char fw[48];			/* firmware type at the first non-RAM byte, or "" */
-	uint64_t where;			/* that byte's address */
-	int fw_known;			/* a firmware map was available */
+	char iomem[64]; /* iomem entry at the first uncovered byte, or "" */
+	char fw[48]; /* firmware type at the first non-RAM byte, or "" */
+	uint64_t where; /* that byte's address */
+	int fw_known; /* a firmware map was available */
 };
 
 /* resmem_memmap_judge - the verdict on @m; @ev (may be NULL) says why. */
@@ -342,25 +351,25 @@ uint32_t resmem_crc32c(uint32_t crc, const void *buf, size_t len);
 
 /* A ring on mapped memory: fill with resmem_ring_init() or _open(). */
 struct resmem_ring {
-	struct resmem_ring_hdr *hdr;	/* region offset 0 */
-	unsigned char *data;		/* the data area */
+	struct resmem_ring_hdr *hdr; /* region offset 0 */
+	unsigned char *data; /* the data area */
 	uint64_t data_size;
 	uint64_t pos_mod;
 	/* producer state (valid after resmem_ring_attach()) */
 	int producing;
-	uint32_t flags;			/* RESMEM_RING_F_* of this session */
+	uint32_t flags; /* RESMEM_RING_F_* of this session */
 	uint32_t epoch;
 	uint64_t head, head_seq, tail, tail_seq;
-	int reserved;			/* a record is reserved, not committed */
-	uint64_t rsv_pos;		/* its position */
-	uint32_t rsv_len;		/* its reserved payload length */
+	int reserved; /* a record is reserved, not committed */
+	uint64_t rsv_pos; /* its position */
+	uint32_t rsv_len; /* its reserved payload length */
 };
 
 /* Options for resmem_ring_init(); all zero: defaults. */
 struct resmem_ring_opts {
-	uint64_t data_size;		/* 0: all of the region after the header */
-	uint64_t start_pos;		/* first position (tests: near 2^32, 2^64) */
-	uint64_t start_seq;		/* first sequence number */
+	uint64_t data_size; /* 0: all of the region after the header */
+	uint64_t start_pos; /* first position (tests: near 2^32, 2^64) */
+	uint64_t start_seq; /* first sequence number */
 };
 
 /*
@@ -382,27 +391,31 @@ int resmem_ring_init(struct resmem_ring *r, void *base, uint64_t region_size,
 int resmem_ring_open(struct resmem_ring *r, void *base, uint64_t region_size);
 
 /* Position arithmetic modulo pos_mod (see docs/ring-format.md). */
-uint64_t resmem_ring_pos_add(const struct resmem_ring *r, uint64_t pos, uint64_t n);
-uint64_t resmem_ring_distance(const struct resmem_ring *r, uint64_t to, uint64_t from);
+uint64_t resmem_ring_pos_add(const struct resmem_ring *r, uint64_t pos,
+			     uint64_t n);
+uint64_t resmem_ring_distance(const struct resmem_ring *r, uint64_t to,
+			      uint64_t from);
 
 /* A snapshot of the header's moving fields. */
 struct resmem_ring_state {
 	uint64_t epoch;
 	uint32_t flags;
 	uint64_t head, head_seq, tail, tail_seq, cons, cons_seq, dropped;
-	uint64_t used;			/* bytes in [tail, head) */
-	uint64_t unread;		/* bytes in [cons, head) (cons clamped to tail) */
+	uint64_t used; /* bytes in [tail, head) */
+	uint64_t unread; /* bytes in [cons, head) (cons clamped to tail) */
 };
-void resmem_ring_state(const struct resmem_ring *r, struct resmem_ring_state *st);
+void resmem_ring_state(const struct resmem_ring *r,
+		       struct resmem_ring_state *st);
 
 /* The record being written when the producer stopped (at head). */
 struct resmem_ring_inflight {
-	int present;			/* a record header with seq == head_seq */
-	int complete;			/* its CRC is good (written, not committed) */
+	int present; /* a record header with seq == head_seq */
+	int complete; /* its CRC is good (written, not committed) */
 	uint64_t seq;
 	uint32_t len;
 };
-void resmem_ring_inflight(const struct resmem_ring *r, struct resmem_ring_inflight *f);
+void resmem_ring_inflight(const struct resmem_ring *r,
+			  struct resmem_ring_inflight *f);
 
 /*
  * resmem_ring_attach - become the ring's (only) producer: epoch++, flags
@@ -434,35 +447,36 @@ int resmem_ring_write(struct resmem_ring *r, const void *buf, uint32_t len);
 
 /* Where a new reader starts. */
 enum resmem_ring_from {
-	RESMEM_RING_FROM_TAIL,		/* the oldest record still there */
-	RESMEM_RING_FROM_CONS,		/* where the consumer left off */
-	RESMEM_RING_FROM_HEAD,		/* only records committed from now on */
+	RESMEM_RING_FROM_TAIL, /* the oldest record still there */
+	RESMEM_RING_FROM_CONS, /* where the consumer left off */
+	RESMEM_RING_FROM_HEAD, /* only records committed from now on */
 };
 
 struct resmem_ring_reader {
 	const struct resmem_ring *ring;
-	uint64_t pos;			/* next record's position */
-	uint64_t seq;			/* its expected sequence number */
-	int synced;			/* seq is known */
-	int resync;			/* after a jump: accept seq >= expected (2: from tail, nothing read yet) */
-	int scanning;			/* after corruption: searching for a record */
-	uint64_t records, bytes;	/* good records returned */
-	uint64_t lost;			/* records overwritten before they were read */
-	uint64_t corrupt;		/* records that failed their checks */
+	uint64_t pos; /* next record's position */
+	uint64_t seq; /* its expected sequence number */
+	int synced; /* seq is known */
+	int resync; /* after a jump: accept seq >= expected (2: from tail, nothing read yet) */
+	int scanning; /* after corruption: searching for a record */
+	uint64_t records, bytes; /* good records returned */
+	uint64_t lost; /* records overwritten before they were read */
+	uint64_t corrupt; /* records that failed their checks */
 };
 
 /* What resmem_ring_read() found (in addition to the payload). */
 struct resmem_ring_recinfo {
 	uint64_t seq;
 	uint64_t pos;
-	uint32_t len;			/* payload bytes (or needed, with -EMSGSIZE) */
+	uint32_t len; /* payload bytes (or needed, with -EMSGSIZE) */
 	uint32_t epoch;
-	uint64_t lost;			/* records lost just before this one */
-	uint64_t corrupt;		/* records corrupt just before this one */
+	uint64_t lost; /* records lost just before this one */
+	uint64_t corrupt; /* records corrupt just before this one */
 };
 
 /* resmem_ring_reader_init - start a reader.  Returns 0. */
-int resmem_ring_reader_init(struct resmem_ring_reader *rd, const struct resmem_ring *r,
+int resmem_ring_reader_init(struct resmem_ring_reader *rd,
+			    const struct resmem_ring *r,
 			    enum resmem_ring_from from);
 
 /*

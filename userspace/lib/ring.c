@@ -6,14 +6,16 @@
 #include "resmem.h"
 #include "ring_internal.h"
 
-uint64_t resmem_ring_pos_add(const struct resmem_ring *r, uint64_t pos, uint64_t n)
+uint64_t resmem_ring_pos_add(const struct resmem_ring *r, uint64_t pos,
+			     uint64_t n)
 {
-	uint64_t room = r->pos_mod - pos;	/* > 0: pos < pos_mod */
+	uint64_t room = r->pos_mod - pos; /* > 0: pos < pos_mod */
 
 	return n >= room ? n - room : pos + n;
 }
 
-uint64_t resmem_ring_distance(const struct resmem_ring *r, uint64_t to, uint64_t from)
+uint64_t resmem_ring_distance(const struct resmem_ring *r, uint64_t to,
+			      uint64_t from)
 {
 	return to >= from ? to - from : r->pos_mod - from + to;
 }
@@ -28,7 +30,8 @@ static uint32_t geo_crc(const struct resmem_ring_hdr *h)
 	return resmem_crc32c(0, h, offsetof(struct resmem_ring_hdr, geo_crc));
 }
 
-static void bind(struct resmem_ring *r, void *base, uint64_t data_size, uint64_t pos_mod)
+static void bind(struct resmem_ring *r, void *base, uint64_t data_size,
+		 uint64_t pos_mod)
 {
 	memset(r, 0, sizeof(*r));
 	r->hdr = base;
@@ -48,7 +51,8 @@ int resmem_ring_init(struct resmem_ring *r, void *base, uint64_t region_size,
 		o = &def;
 	if (region_size < RESMEM_RING_HDR_SIZE + 8 * RING_REC)
 		return -EINVAL;
-	ds = o->data_size ? o->data_size : (region_size - RESMEM_RING_HDR_SIZE) & ~7ULL;
+	ds = o->data_size ? o->data_size :
+			    (region_size - RESMEM_RING_HDR_SIZE) & ~7ULL;
 	if (ds % RESMEM_RING_ALIGN || ds < 8 * RING_REC ||
 	    ds > region_size - RESMEM_RING_HDR_SIZE)
 		return -EINVAL;
@@ -71,7 +75,8 @@ int resmem_ring_init(struct resmem_ring *r, void *base, uint64_t region_size,
 	bind(r, base, ds, pm);
 	STORE(r->hdr->magic, 0);
 	WMB();
-	ring_copy_in((unsigned char *)base + 8, (const unsigned char *)&h + 8, sizeof(h) - 8);
+	ring_copy_in((unsigned char *)base + 8, (const unsigned char *)&h + 8,
+		     sizeof(h) - 8);
 	WMB();
 	STORE(r->hdr->magic, h.magic);
 	return 0;
@@ -87,18 +92,20 @@ static int check_header(const struct resmem_ring_hdr *h, uint64_t size)
 	if (h->version != RESMEM_RING_VERSION)
 		return -EPROTONOSUPPORT;
 	if (h->hdr_size != sizeof(*h) || h->data_off != RESMEM_RING_HDR_SIZE ||
-	    geo_crc(h) != h->geo_crc || !h->data_size || h->data_size % RESMEM_RING_ALIGN ||
-	    h->data_size < 8 * RING_REC)
+	    geo_crc(h) != h->geo_crc || !h->data_size ||
+	    h->data_size % RESMEM_RING_ALIGN || h->data_size < 8 * RING_REC)
 		return -EBADMSG;
 	pm = pos_mod_for(h->data_size);
 	if (h->pos_mod != pm)
 		return -EBADMSG;
-	if (h->data_size > size - RESMEM_RING_HDR_SIZE || size < RESMEM_RING_HDR_SIZE)
+	if (h->data_size > size - RESMEM_RING_HDR_SIZE ||
+	    size < RESMEM_RING_HDR_SIZE)
 		return -EINVAL;
 	if (h->head >= pm || h->tail >= pm || h->cons >= pm ||
 	    (h->head | h->tail | h->cons) % RESMEM_RING_ALIGN)
 		return -EBADMSG;
-	if ((h->head >= h->tail ? h->head - h->tail : pm - h->tail + h->head) > h->data_size)
+	if ((h->head >= h->tail ? h->head - h->tail : pm - h->tail + h->head) >
+	    h->data_size)
 		return -EBADMSG;
 	return 0;
 }
@@ -118,7 +125,8 @@ int resmem_ring_open(struct resmem_ring *r, void *base, uint64_t region_size)
 	return 0;
 }
 
-void resmem_ring_state(const struct resmem_ring *r, struct resmem_ring_state *st)
+void resmem_ring_state(const struct resmem_ring *r,
+		       struct resmem_ring_state *st)
 {
 	struct resmem_ring_hdr *h = r->hdr;
 	uint64_t t;
@@ -137,9 +145,11 @@ void resmem_ring_state(const struct resmem_ring *r, struct resmem_ring_state *st
 	st->unread = t > st->used ? st->used : t;
 }
 
-void resmem_ring_inflight(const struct resmem_ring *r, struct resmem_ring_inflight *f)
+void resmem_ring_inflight(const struct resmem_ring *r,
+			  struct resmem_ring_inflight *f)
 {
-	uint64_t pos = LOAD_ACQ(r->hdr->head), seq = LOAD(r->hdr->head_seq), off, room;
+	uint64_t pos = LOAD_ACQ(r->hdr->head), seq = LOAD(r->hdr->head_seq),
+		 off, room;
 	struct resmem_ring_rec h;
 	int hop;
 
@@ -163,9 +173,11 @@ void resmem_ring_inflight(const struct resmem_ring *r, struct resmem_ring_inflig
 		f->present = 1;
 		f->seq = h.seq;
 		f->len = h.len;
-		if (h.len <= ring_max_payload(r->data_size) && ring_rec_size(h.len) <= room)
+		if (h.len <= ring_max_payload(r->data_size) &&
+		    ring_rec_size(h.len) <= room)
 			f->complete = ring_crc_ring(resmem_crc32c(0, &h, 20),
-						    r->data + off + RING_REC, h.len) == h.crc;
+						    r->data + off + RING_REC,
+						    h.len) == h.crc;
 		return;
 	}
 }

@@ -13,17 +13,17 @@
 
 #include "resmem.h"
 
-#define RING_REC		((uint64_t)sizeof(struct resmem_ring_rec))
-#define RING_ALIGN8(x)		(((x) + 7) & ~(uint64_t)7)
+#define RING_REC ((uint64_t)sizeof(struct resmem_ring_rec))
+#define RING_ALIGN8(x) (((x) + 7) & ~(uint64_t)7)
 
-#define LOAD(x)			__atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define LOAD_ACQ(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
-#define STORE(x, v)		__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-#define STORE_REL(x, v)		__atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define LOAD_ACQ(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define STORE_REL(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 /* smp_wmb(): earlier stores before later stores (and loads). */
-#define WMB()			__atomic_thread_fence(__ATOMIC_RELEASE)
+#define WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
 /* smp_rmb(): earlier loads before later loads. */
-#define RMB()			__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 
 /* Record size in the ring for @len payload bytes. */
 static inline uint64_t ring_rec_size(uint64_t len)
@@ -40,9 +40,11 @@ static inline uint64_t ring_max_payload(uint64_t data_size)
 }
 
 /* Copy @len bytes from 8-aligned ring memory @src into ordinary memory. */
-static inline void ring_copy_out(void *dst, const unsigned char *src, uint64_t len)
+static inline void ring_copy_out(void *dst, const unsigned char *src,
+				 uint64_t len)
 {
-	const volatile uint64_t *s = (const volatile uint64_t *)(const void *)src;
+	const volatile uint64_t *s =
+		(const volatile uint64_t *)(const void *)src;
 	unsigned char *d = dst;
 	uint64_t w;
 
@@ -57,7 +59,8 @@ static inline void ring_copy_out(void *dst, const unsigned char *src, uint64_t l
 }
 
 /* Copy @len bytes into 8-aligned ring memory; the last word is zero-padded. */
-static inline void ring_copy_in(unsigned char *dst, const void *src, uint64_t len)
+static inline void ring_copy_in(unsigned char *dst, const void *src,
+				uint64_t len)
 {
 	volatile uint64_t *d = (volatile uint64_t *)(void *)dst;
 	const unsigned char *s = src;
@@ -75,7 +78,8 @@ static inline void ring_copy_in(unsigned char *dst, const void *src, uint64_t le
 }
 
 /* CRC of a record: its first 20 header bytes, then @payload. */
-static inline uint32_t ring_rec_crc(const struct resmem_ring_rec *h, const void *payload)
+static inline uint32_t ring_rec_crc(const struct resmem_ring_rec *h,
+				    const void *payload)
 {
 	return resmem_crc32c(resmem_crc32c(0, h, 20), payload,
 			     (h->flags & RESMEM_REC_F_PAD) ? 0 : h->len);

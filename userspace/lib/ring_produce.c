@@ -55,7 +55,8 @@ static void make_room(struct resmem_ring *r, uint64_t end)
 		}
 		ring_copy_out(&h, r->data + off, RING_REC);
 		size = ring_rec_size(h.len);
-		if (h.seq != r->tail_seq || h.len > RESMEM_RING_MAX_PAYLOAD || size > room ||
+		if (h.seq != r->tail_seq || h.len > RESMEM_RING_MAX_PAYLOAD ||
+		    size > room ||
 		    size > resmem_ring_distance(r, r->head, r->tail)) {
 			r->tail = r->head;
 			r->tail_seq = r->head_seq;
@@ -108,14 +109,16 @@ int resmem_ring_reserve(struct resmem_ring *r, uint32_t len, void **payload)
 	make_room(r, resmem_ring_pos_add(r, r->head, pad + size));
 	if (r->tail != old_tail) {
 		STORE(r->hdr->tail, r->tail);
-		WMB();		/* a reader loading tail_seq, then tail, never gets a seq
+		WMB(); /* a reader loading tail_seq, then tail, never gets a seq
 				 * newer than its tail's */
 		STORE(r->hdr->tail_seq, r->tail_seq);
-		WMB();		/* new tail visible before old bytes change */
+		WMB(); /* new tail visible before old bytes change */
 	}
 	if (pad >= RING_REC) {
 		h = (struct resmem_ring_rec){ .len = (uint32_t)(pad - RING_REC),
-			.flags = RESMEM_REC_F_PAD, .seq = r->head_seq, .epoch = r->epoch };
+					      .flags = RESMEM_REC_F_PAD,
+					      .seq = r->head_seq,
+					      .epoch = r->epoch };
 		h.crc = ring_rec_crc(&h, NULL);
 		put_header(r->data + off, &h);
 	}
@@ -123,7 +126,9 @@ int resmem_ring_reserve(struct resmem_ring *r, uint32_t len, void **payload)
 	r->rsv_len = len;
 	r->reserved = 1;
 	off = r->rsv_pos % r->data_size;
-	h = (struct resmem_ring_rec){ .len = len, .seq = r->head_seq, .epoch = r->epoch };
+	h = (struct resmem_ring_rec){ .len = len,
+				      .seq = r->head_seq,
+				      .epoch = r->epoch };
 	put_header(r->data + off, &h);
 	*payload = r->data + off + RING_REC;
 	return 0;
@@ -137,14 +142,17 @@ int resmem_ring_commit(struct resmem_ring *r, uint32_t len)
 	if (!r->reserved || len > r->rsv_len)
 		return -EINVAL;
 	at = r->data + r->rsv_pos % r->data_size;
-	h = (struct resmem_ring_rec){ .len = len, .seq = r->head_seq, .epoch = r->epoch };
+	h = (struct resmem_ring_rec){ .len = len,
+				      .seq = r->head_seq,
+				      .epoch = r->epoch };
 	h.crc = ring_crc_ring(resmem_crc32c(0, &h, 20), at + RING_REC, len);
 	put_header(at, &h);
 	r->head_seq++;
 	r->head = resmem_ring_pos_add(r, r->rsv_pos, ring_rec_size(len));
 	r->reserved = 0;
 	STORE(r->hdr->head_seq, r->head_seq);
-	STORE_REL(r->hdr->head, r->head);	/* the record is complete before head moves */
+	STORE_REL(r->hdr->head,
+		  r->head); /* the record is complete before head moves */
 	return 0;
 }
 

@@ -13,7 +13,7 @@
  * bad (the producer stores tail, a write barrier, then tail_seq: loaded in
  * the other order, tail_seq is never newer than the tail that follows).
  */
-#define FRESH	2
+#define FRESH 2
 
 static void start_at_tail(struct resmem_ring_reader *rd)
 {
@@ -27,7 +27,8 @@ static void start_at_tail(struct resmem_ring_reader *rd)
 	rd->scanning = 0;
 }
 
-int resmem_ring_reader_init(struct resmem_ring_reader *rd, const struct resmem_ring *r,
+int resmem_ring_reader_init(struct resmem_ring_reader *rd,
+			    const struct resmem_ring *r,
 			    enum resmem_ring_from from)
 {
 	memset(rd, 0, sizeof(*rd));
@@ -57,7 +58,8 @@ void resmem_ring_consume(const struct resmem_ring_reader *rd)
 	struct resmem_ring_hdr *h = rd->ring->hdr;
 
 	STORE(h->cons_seq, rd->seq);
-	STORE_REL(h->cons, rd->pos);	/* our reads are done before space is freed */
+	STORE_REL(h->cons,
+		  rd->pos); /* our reads are done before space is freed */
 }
 
 /* Is @pos still inside [tail, head]?  Loads tail, then head (head >= tail). */
@@ -66,13 +68,15 @@ static int still_there(const struct resmem_ring *r, uint64_t pos)
 	uint64_t tail = LOAD(r->hdr->tail);
 	uint64_t head = LOAD_ACQ(r->hdr->head);
 
-	return resmem_ring_distance(r, head, pos) <= resmem_ring_distance(r, head, tail);
+	return resmem_ring_distance(r, head, pos) <=
+	       resmem_ring_distance(r, head, tail);
 }
 
 /* Overrun: the producer passed us.  Jump to tail, count what we missed later. */
 static void jump_to_tail(struct resmem_ring_reader *rd)
 {
-	if (rd->resync == FRESH) {	/* nothing read yet: start again at the new tail */
+	if (rd->resync ==
+	    FRESH) { /* nothing read yet: start again at the new tail */
 		start_at_tail(rd);
 		return;
 	}
@@ -82,15 +86,16 @@ static void jump_to_tail(struct resmem_ring_reader *rd)
 }
 
 /* A good record with @seq arrived: account for what was skipped before it. */
-static void account(struct resmem_ring_reader *rd, uint64_t seq, struct resmem_ring_recinfo *ri)
+static void account(struct resmem_ring_reader *rd, uint64_t seq,
+		    struct resmem_ring_recinfo *ri)
 {
 	uint64_t skipped = seq - rd->seq;
 
 	if (!rd->synced || (rd->resync == FRESH && !rd->scanning)) {
-		skipped = 0;	/* the first record where the reader started */
+		skipped = 0; /* the first record where the reader started */
 	} else if (rd->scanning) {
 		if (!skipped)
-			skipped = 1;	/* something unreadable was there */
+			skipped = 1; /* something unreadable was there */
 		ri->corrupt += skipped;
 		rd->corrupt += skipped;
 		skipped = 0;
@@ -105,8 +110,9 @@ static void account(struct resmem_ring_reader *rd, uint64_t seq, struct resmem_r
 /* The record at rd->pos failed its checks while still inside the window. */
 static void corrupt_here(struct resmem_ring_reader *rd)
 {
-	if (!rd->synced) {	/* nothing to count against yet: just look further */
-		rd->pos = resmem_ring_pos_add(rd->ring, rd->pos, RESMEM_RING_ALIGN);
+	if (!rd->synced) { /* nothing to count against yet: just look further */
+		rd->pos = resmem_ring_pos_add(rd->ring, rd->pos,
+					      RESMEM_RING_ALIGN);
 		return;
 	}
 	rd->scanning = 1;
@@ -141,7 +147,7 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 		}
 		off = rd->pos % r->data_size;
 		room = r->data_size - off;
-		if (room < RING_REC) {			/* implicit pad */
+		if (room < RING_REC) { /* implicit pad */
 			rd->pos = resmem_ring_pos_add(r, rd->pos, room);
 			continue;
 		}
@@ -163,18 +169,20 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 		}
 		if (!(h.flags & RESMEM_REC_F_PAD))
 			ring_copy_out(buf, r->data + off + RING_REC, h.len);
-		RMB();			/* the copy is done before we look at tail */
+		RMB(); /* the copy is done before we look at tail */
 		if (!still_there(r, rd->pos)) {
 			jump_to_tail(rd);
 			continue;
 		}
 		if (!seq_ok(rd, h.seq) || h.flags & ~RESMEM_REC_F_PAD ||
 		    resmem_crc32c(resmem_crc32c(0, &h, 20), buf,
-				  (h.flags & RESMEM_REC_F_PAD) ? 0 : h.len) != h.crc) {
+				  (h.flags & RESMEM_REC_F_PAD) ? 0 : h.len) !=
+			    h.crc) {
 			corrupt_here(rd);
 			continue;
 		}
-		if (h.flags & RESMEM_REC_F_PAD) {	/* carries the next seq, none of its own */
+		if (h.flags &
+		    RESMEM_REC_F_PAD) { /* carries the next seq, none of its own */
 			rd->pos = resmem_ring_pos_add(r, rd->pos, room);
 			continue;
 		}

@@ -6,12 +6,13 @@
 
 #include "resmem.h"
 
-int resmem_dma_sync(const struct resmem_region *r, uint32_t direction, uint64_t off,
-		    uint64_t len)
+int resmem_dma_sync(const struct resmem_region *r, uint32_t direction,
+		    uint64_t off, uint64_t len)
 {
 	struct resmem_sync s;
 
-	if (direction != RESMEM_SYNC_FOR_CPU && direction != RESMEM_SYNC_FOR_DEVICE)
+	if (direction != RESMEM_SYNC_FOR_CPU &&
+	    direction != RESMEM_SYNC_FOR_DEVICE)
 		return -EINVAL;
 	if (off > r->info.size || len > r->info.size - off)
 		return -EINVAL;
