@@ -267,10 +267,10 @@ valgrind:
 # make soak: the long runs (fuzzer, concurrency, ring capture + drain) on x86_64, e.g.
 #   make soak SOAK_SECONDS=3600 TARGETS=qemu-x86_64-6.12
 # The ring soak captures for SOAK_SECONDS with a concurrent drain and prints
-# records, wraps and rate (tests/test_ring_soak.py); SOAK_K='ring_soak' runs only it.
+# records, wraps and rate (tests/soak_ring.py); SOAK_K='ring_soak' runs only it.
 # Any kernel warning in the guest fails the run (panic_on_warn, the harness's log check).
 SOAK_SECONDS ?= 600
-SOAK_TESTS   ?= tests/test_bad_input.py tests/test_ring_soak.py
+SOAK_TESTS   ?= tests/test_bad_input.py tests/soak_ring.py
 SOAK_K       ?= fuzz or concurrent or ring_soak
 soak: deps
 	RESMEM_FUZZ_SECONDS=$(SOAK_SECONDS) RESMEM_STRESS_SECONDS=$$(( $(SOAK_SECONDS) / 4 )) \

@@ -9,7 +9,9 @@ DKMS-built module) to the boot's extra_files.
 A guest is shared by consecutive tests that ask for the same boot (tests
 are ordered so that they are consecutive); `fresh=True` gives a test its
 own boot (for tests that reboot or crash the guest).  `@pytest.mark.archs
-("x86_64")` limits a test to targets of those architectures.
+("x86_64")` limits a test to targets of those architectures, and
+`@pytest.mark.once` to the first of them, for what does not depend on the
+kernel (the test is then not generated for the others, rather than skipped).
 
 Every test that used a guest fails if the guest's console shows a kernel
 WARN, BUG, oops, "Bad page map" or panic during the test; the console log
@@ -31,6 +33,8 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "guest(**boot): the boot this test needs")
     config.addinivalue_line("markers", "archs(*names): only targets of these architectures")
+    config.addinivalue_line("markers", "once: only the first selected target (of those archs): "
+                            "for what does not depend on the kernel")
     config._resmem_pool = Pool()
 
 
@@ -52,6 +56,8 @@ def pytest_generate_tests(metafunc):
     m = metafunc.definition.get_closest_marker("archs")
     if m:
         names = [n for n in names if target_arch(n) in m.args]
+    if metafunc.definition.get_closest_marker("once"):
+        names = names[:1]
     metafunc.parametrize("target", names, scope="function")
 
 
