@@ -103,6 +103,8 @@ install-tools:
 	$(MAKE) tools ARCH=$(HOST_ARCH)
 	$(INSTALL) -D -m 0755 $(BUILD)/$(HOST_ARCH)/bin/resmem $(DESTDIR)$(BINDIR)/resmem
 	$(INSTALL) -D -m 0644 $(BUILD)/$(HOST_ARCH)/lib/libresmem.a $(DESTDIR)$(LIBDIR)/libresmem.a
+	$(INSTALL) -D -m 0755 $(BUILD)/$(HOST_ARCH)/lib/libresmem.so.1 $(DESTDIR)$(LIBDIR)/libresmem.so.1
+	ln -sf libresmem.so.1 $(DESTDIR)$(LIBDIR)/libresmem.so
 	$(INSTALL) -D -m 0644 userspace/include/resmem.h $(DESTDIR)$(INCLUDEDIR)/resmem.h
 	$(INSTALL) -D -m 0644 include/uapi/linux/resmem.h $(DESTDIR)$(INCLUDEDIR)/linux/resmem.h
 	@mkdir -p $(DESTDIR)$(PKGCONFIGDIR)
@@ -122,6 +124,7 @@ uninstall: uninstall-tools uninstall-module
 
 uninstall-tools:
 	rm -f $(DESTDIR)$(BINDIR)/resmem $(DESTDIR)$(LIBDIR)/libresmem.a \
+	    $(DESTDIR)$(LIBDIR)/libresmem.so.1 $(DESTDIR)$(LIBDIR)/libresmem.so \
 	    $(DESTDIR)$(INCLUDEDIR)/resmem.h $(DESTDIR)$(INCLUDEDIR)/linux/resmem.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/resmem.pc $(DESTDIR)$(MANDIR)/man1/resmem.1 \
 	    $(DESTDIR)$(MANDIR)/man4/resmem.4 $(DESTDIR)$(UDEVRULESDIR)/60-resmem.rules \

@@ -34,7 +34,7 @@ def test_dkms_builds_for_every_kernel(k):
 
 
 INSTALLED = [
-    "usr/bin/resmem", "usr/lib/libresmem.a", "usr/include/resmem.h",
+    "usr/bin/resmem", "usr/lib/libresmem.a", "usr/lib/libresmem.so.1", "usr/include/resmem.h",
     "usr/include/linux/resmem.h", "usr/lib/pkgconfig/resmem.pc",
     "usr/share/man/man1/resmem.1", "usr/share/man/man4/resmem.4",
     "lib/udev/rules.d/60-resmem.rules", "etc/modprobe.d/resmem.conf",
@@ -61,7 +61,9 @@ def test_make_install_destdir(tmp_path):
     prog.write_text('#include <resmem.h>\n#include <stdio.h>\nint main(void){char b[64];'
                     'printf("%s\\n", resmem_format_size(8ULL<<30, b, sizeof(b)));return 0;}\n')
     run(["sh", "-c", f"cc -o {tmp_path}/p {prog} $(pkg-config --cflags --libs resmem)"], env=env)
-    assert run([f"{tmp_path}/p"]).strip() == "8.0 GiB"
+    # it links the installed shared library (libresmem.so.1), found where it was installed
+    assert run([f"{tmp_path}/p"], env=dict(os.environ, LD_LIBRARY_PATH=f"{dest}/usr/lib")
+               ).strip() == "8.0 GiB"
     make("uninstall", *common)
     left = [os.path.join(r, f) for r, _, fs in os.walk(dest) for f in fs]
     assert not left, f"left behind by make uninstall: {left}"
