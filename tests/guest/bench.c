@@ -7,6 +7,7 @@
  *     KIND: resmem  (/dev/resmem/region0, MAP_SHARED, OFFSET in the region)
  *           devmem  (/dev/mem, OFFSET a physical address, write-back)
  *           devmem-sync (/dev/mem opened O_SYNC: uncached)
+ *           devdax  (/dev/dax0.0, MAP_SHARED, OFFSET in the device)
  *           anon    (MAP_PRIVATE|MAP_ANONYMOUS, MADV_HUGEPAGE)
  *     BW_BYTES: bytes the bandwidth and random-access loops cover (the
  *           first BW_BYTES of the mapping; default: all of it)
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
 
 	if (argc < 5 || parse(argv[2], &off) || parse(argv[3], &size) ||
 	    parse(argv[4], &reps) || !reps || reps > MAXREPS) {
-		fprintf(stderr, "usage: bench resmem|devmem|devmem-sync|anon OFFSET SIZE REPS [BW_BYTES]\n");
+		fprintf(stderr, "usage: bench resmem|devmem|devmem-sync|devdax|anon OFFSET SIZE REPS [BW_BYTES]\n");
 		return 2;
 	}
 	bw = size;
@@ -110,6 +111,8 @@ int main(int argc, char **argv)
 		fd = open("/dev/resmem/region0", O_RDWR);
 	else if (!strcmp(kind, "devmem"))
 		fd = open("/dev/mem", O_RDWR);
+	else if (!strcmp(kind, "devdax"))
+		fd = open("/dev/dax0.0", O_RDWR);
 	else if (!strcmp(kind, "devmem-sync"))
 		fd = open("/dev/mem", O_RDWR | O_SYNC);
 	else if (strcmp(kind, "anon"))
