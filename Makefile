@@ -62,7 +62,7 @@ test: deps
 demo: deps
 	$(PYTHON) -m tests.demo
 
-# make bench [TARGET=local|qemu-x86_64-6.12,...] [BENCH_FULL=4G] (see docs/benchmarks.md)
+# make bench [TARGET=local|qemu-x86_64-6.12,...] [BENCH_FULL=8G] [BENCH_DAX=8G] (see docs/benchmarks.md)
 TARGET ?=
 bench: deps
 	TARGET=$(TARGET) $(PYTHON) -m tests.bench

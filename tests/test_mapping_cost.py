@@ -206,3 +206,39 @@ def test_cache_mode_applies_to_every_entry(guest, target, mode, types):
             assert g.pmemsave(PHYS + o, 8) == seq(0x77, o, 8), hex(o)
     finally:
         g.run("rmmod resmem")
+
+
+# ------------------------------------------------------------ the bench's baseline
+@pytest.fixture
+def devdax_files(target):
+    from tests.harness import devdax, matrix
+    return devdax.extra_files(matrix.by_name(target))
+
+
+# 64 MiB of resmem at 4 GiB, then a 128 MiB legacy-pmem range for device-dax.
+DAX_BOOT = dict(mem="5G", cmdline="memmap=64M$4G memmap=128M!4160M",
+                extra_files_from="devdax_files")
+
+
+@pytest.mark.guest(**DAX_BOOT)
+def test_bench_baselines_page_sizes(guest, target):
+    """What `make bench` compares is what it claims: device-dax (ndctl, -a 2M)
+    maps with 2 MiB entries on both kernels, resmem with 2 MiB entries on 6.12
+    and 4 KiB ones on 6.1, both pointing into their own reserved range."""
+    from tests.harness import devdax
+    g = guest
+    g.run("test -e /proc/resmem_pgwalk || "
+          "insmod /lib/modules/$(uname -r)/testmods/resmem_test_pgwalk.ko")
+    g.run("lsmod | grep -q '^resmem ' || modprobe resmem")
+    if not g.run(f"test -c {devdax.DEVICE}", check=False).ok:
+        devdax.setup(g)
+    r = g.run(f"mapcost {devdax.DEVICE} 0 64M", check=False)
+    assert r.status == 0 and r.out.rstrip().endswith("ok"), r
+    d = parse(r.out)
+    assert leaves(d["walk"]) == (0, 32, 0) and int(d["faults"]) == 32, d
+    phys = int(d["walk"]["phys"], 16)
+    assert 4 * G + 64 * M <= phys and phys + 64 * M <= 4 * G + 192 * M, d
+    m = mapcost(g, "0 64M")
+    assert int(m["walk"]["phys"], 16) == PHYS, m
+    assert leaves(m["walk"]) == ((0, 32, 0) if huge_pfnmap(g) else (0, 0, 16384)), m
+    assert not BAD_TABLE.search(g.console()), g.console()[-3000:]

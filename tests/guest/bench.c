@@ -16,6 +16,8 @@
  * the whole mapping); PageTables growth (/proc/meminfo); sequential write
  * (memset), read (64-bit sum), copy (memcpy first half to second half);
  * 2^20 random 8-byte loads at 4 KiB-aligned offsets; munmap.
+ * Each metric is printed as its median and, as NAME_min / NAME_max, the
+ * smallest and largest of the REPS values (the run-to-run spread).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -179,8 +181,12 @@ int main(int argc, char **argv)
 	printf("{\"kind\": \"%s\", \"size\": %llu, \"bw_bytes\": %llu, \"reps\": %llu",
 	       kind, (unsigned long long)size, (unsigned long long)bw,
 	       (unsigned long long)reps);
-	for (int m = 0; m < NM; m++)
-		printf(", \"%s\": %.4f", names[m], median(v[m], (int)reps));
+	for (int m = 0; m < NM; m++) {
+		double med = median(v[m], (int)reps);	/* sorts v[m] */
+
+		printf(", \"%s\": %.4f, \"%s_min\": %.4f, \"%s_max\": %.4f", names[m], med,
+		       names[m], v[m][0], names[m], v[m][reps - 1]);
+	}
 	printf("}\n");
 	return sink == 42 ? 3 : 0;
 }
