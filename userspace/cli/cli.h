@@ -17,6 +17,8 @@ enum {
 	EXIT_USAGE = 2, /* bad command line */
 	EXIT_SYSTEM = 3, /* open/ioctl/mmap/read failed */
 };
+/* From a shared option parser: parsed, the command goes on (not an exit code). */
+#define GO_ON (-1)
 
 /* A subcommand: argv[0] is its name, options follow (getopt_long style). */
 struct command {
@@ -71,6 +73,19 @@ char *format_memparse(uint64_t v, char *buf, size_t len);
 /* Check --offset/--length against the region; default length = rest. */
 int resolve_range(const char *cmd, const struct resmem_region_info *info,
 		  int have_len, uint64_t off, uint64_t *len);
+
+/* The command line of fill and verify (NAME PATTERN) and dump (NAME, --raw). */
+struct window_args {
+	const char *name;
+	struct resmem_pattern pat; /* fill, verify */
+	uint64_t off, len;
+	int have_len;
+	int raw; /* dump */
+	enum resmem_access via;
+};
+/* GO_ON, or the exit code after showing help or saying what is wrong. */
+int parse_window_args(const char *cmd, void (*help)(FILE *f), int argc,
+		      char **argv, struct window_args *w);
 
 /* json.c */
 void json_string(FILE *f, const char *s);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* resmem dump: bytes of a region, as `hexdump -C` would show them, or raw. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,57 +109,26 @@ static int dump_chunk(void *buf, uint64_t off, size_t len, void *arg)
 
 int cmd_dump(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "offset", required_argument, NULL, 'o' },
-		{ "length", required_argument, NULL, 'l' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct resmem_walk_opts wo = { .via = RESMEM_VIA_MMAP,
-				       .chunk = DUMP_CHUNK };
+	struct resmem_walk_opts wo = { .chunk = DUMP_CHUNK };
+	struct window_args w;
 	struct resmem_region r;
 	struct dump_ctx ctx;
-	uint64_t off = 0, len = 0;
-	int have_len = 0, c, err;
+	int ret, err;
 
+	ret = parse_window_args("dump", help_dump, argc, argv, &w);
+	if (ret != GO_ON)
+		return ret;
+	wo.via = w.via;
 	memset(&ctx, 0, sizeof(ctx));
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			if (parse_size_opt("dump", "--offset", optarg, &off))
-				return EXIT_USAGE;
-			break;
-		case 'l':
-			if (parse_size_opt("dump", "--length", optarg, &len))
-				return EXIT_USAGE;
-			have_len = 1;
-			break;
-		case 'r':
-			ctx.raw = 1;
-			break;
-		case 'v':
-			if (parse_via_opt("dump", optarg, &wo.via))
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			help_dump(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("dump", c, argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return usage_error("dump", "expected one region NAME");
-	if (!have_len)
+	ctx.raw = w.raw;
+	if (!w.have_len)
 		return usage_error("dump",
 				   "--length is required (e.g. --length 256)");
 
-	err = resmem_open(argv[optind], 0, &r);
+	err = resmem_open(w.name, 0, &r);
 	if (err)
-		return region_error(argv[optind], NULL, err);
-	if (resolve_range("dump", &r.info, 1, off, &len)) {
+		return region_error(w.name, NULL, err);
+	if (resolve_range("dump", &r.info, 1, w.off, &w.len)) {
 		resmem_close(&r);
 		return EXIT_USAGE;
 	}
@@ -169,8 +137,8 @@ int cmd_dump(int argc, char **argv)
 		resmem_close(&r);
 		return sys_error("cannot allocate", "a buffer", -ENOMEM);
 	}
-	ctx.line_off = off;
-	err = resmem_walk(&r, off, len, &wo, dump_chunk, &ctx);
+	ctx.line_off = w.off;
+	err = resmem_walk(&r, w.off, w.len, &wo, dump_chunk, &ctx);
 	resmem_close(&r);
 	free(ctx.bounce);
 	if (err == 1)
@@ -179,10 +147,10 @@ int cmd_dump(int argc, char **argv)
 		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" :
 							     "cannot read",
 				 r.path, err);
-	if (!ctx.raw && len) {
+	if (!ctx.raw && w.len) {
 		if (ctx.nline)
 			flush_line(&ctx);
-		printf("%08" PRIx64 "\n", off + len);
+		printf("%08" PRIx64 "\n", w.off + w.len);
 	}
 	if (fflush(stdout))
 		return sys_error("cannot write", "stdout", -errno);

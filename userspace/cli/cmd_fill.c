@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* resmem fill: write a pattern into (part of) a region. */
-#include <getopt.h>
 #include <inttypes.h>
 
 #include "cli.h"
@@ -35,56 +34,23 @@ static int fill_chunk(void *buf, uint64_t off, size_t len, void *arg)
 
 int cmd_fill(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "offset", required_argument, NULL, 'o' },
-		{ "length", required_argument, NULL, 'l' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct resmem_walk_opts wo = { .via = RESMEM_VIA_MMAP, .write = 1 };
-	struct resmem_pattern pat;
+	struct resmem_walk_opts wo = { .write = 1 };
+	struct window_args w;
 	struct resmem_region r;
 	struct progress prog;
-	struct fill_ctx ctx = { &pat, &prog };
-	uint64_t off = 0, len = 0;
-	int have_len = 0, c, err;
+	struct fill_ctx ctx = { &w.pat, &prog };
+	int ret, err;
 	char patname[64], size[32], rate[32];
 	double secs;
 
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			if (parse_size_opt("fill", "--offset", optarg, &off))
-				return EXIT_USAGE;
-			break;
-		case 'l':
-			if (parse_size_opt("fill", "--length", optarg, &len))
-				return EXIT_USAGE;
-			have_len = 1;
-			break;
-		case 'v':
-			if (parse_via_opt("fill", optarg, &wo.via))
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			help_fill(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("fill", c, argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 2)
-		return usage_error("fill", "expected NAME PATTERN");
-	err = resmem_pattern_parse(argv[optind + 1], &pat);
-	if (err)
-		return usage_error(
-			"fill", "bad pattern '%s': use 0xAB, zero or seq:SEED",
-			argv[optind + 1]);
+	ret = parse_window_args("fill", help_fill, argc, argv, &w);
+	if (ret != GO_ON)
+		return ret;
+	wo.via = w.via;
 
-	err = resmem_open(argv[optind], 1, &r);
+	err = resmem_open(w.name, 1, &r);
 	if (err)
-		return region_error(argv[optind], NULL, err);
+		return region_error(w.name, NULL, err);
 	if (r.info.flags & RESMEM_INFO_READONLY) {
 		fprintf(stderr,
 			"resmem: region '%s' is read-only: it cannot be filled\n",
@@ -92,13 +58,13 @@ int cmd_fill(int argc, char **argv)
 		resmem_close(&r);
 		return EXIT_SYSTEM;
 	}
-	if (resolve_range("fill", &r.info, have_len, off, &len)) {
+	if (resolve_range("fill", &r.info, w.have_len, w.off, &w.len)) {
 		resmem_close(&r);
 		return EXIT_USAGE;
 	}
 
-	progress_start(&prog, "fill", r.info.name, len);
-	err = resmem_walk(&r, off, len, &wo, fill_chunk, &ctx);
+	progress_start(&prog, "fill", r.info.name, w.len);
+	err = resmem_walk(&r, w.off, w.len, &wo, fill_chunk, &ctx);
 	secs = progress_end(&prog);
 	if (err) {
 		resmem_close(&r);
@@ -107,13 +73,13 @@ int cmd_fill(int argc, char **argv)
 				 r.path, err);
 	}
 	resmem_close(&r);
-	resmem_format_size(len, size, sizeof(size));
-	resmem_format_size(secs > 0 ? (uint64_t)((double)len / secs) : 0, rate,
-			   sizeof(rate));
+	resmem_format_size(w.len, size, sizeof(size));
+	resmem_format_size(secs > 0 ? (uint64_t)((double)w.len / secs) : 0,
+			   rate, sizeof(rate));
 	printf("%s: filled %s at offset 0x%" PRIx64
 	       " with %s via %s (%.2f s, %s/s)\n",
-	       r.info.name, size, off,
-	       resmem_pattern_format(&pat, patname, sizeof(patname)),
+	       r.info.name, size, w.off,
+	       resmem_pattern_format(&w.pat, patname, sizeof(patname)),
 	       wo.via == RESMEM_VIA_MMAP ? "mmap" : "write", secs, rate);
 	return EXIT_OK;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Option values several commands share: sizes, offsets, access paths. */
+/* Option values several commands share: sizes, offsets, access paths, and
+ * the whole command line of the window commands (fill, verify, dump). */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +59,71 @@ int resolve_range(const char *cmd, const struct resmem_region_info *info,
 			info->name, (unsigned long long)info->size, sz,
 			(unsigned long long)(info->size - off));
 	return 0;
+}
+
+int parse_window_args(const char *cmd, void (*help)(FILE *f), int argc,
+		      char **argv, struct window_args *w)
+{
+	static const struct option pattern_opts[] = {
+		{ "offset", required_argument, NULL, 'o' },
+		{ "length", required_argument, NULL, 'l' },
+		{ "via", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	/* dump: no PATTERN, but --raw (its own table, so fill has no --raw) */
+	static const struct option dump_opts[] = {
+		{ "offset", required_argument, NULL, 'o' },
+		{ "length", required_argument, NULL, 'l' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "via", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int dump = !strcmp(cmd, "dump"), c;
+
+	memset(w, 0, sizeof(*w));
+	w->via = RESMEM_VIA_MMAP;
+	while ((c = getopt_long(argc, argv, ":h",
+				dump ? dump_opts : pattern_opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (parse_size_opt(cmd, "--offset", optarg, &w->off))
+				return EXIT_USAGE;
+			break;
+		case 'l':
+			if (parse_size_opt(cmd, "--length", optarg, &w->len))
+				return EXIT_USAGE;
+			w->have_len = 1;
+			break;
+		case 'r':
+			w->raw = 1;
+			break;
+		case 'v':
+			if (parse_via_opt(cmd, optarg, &w->via))
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			help(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option(cmd, c, argv[optind - 1]);
+		}
+	}
+	if (dump) {
+		if (argc - optind != 1)
+			return usage_error(cmd, "expected one region NAME");
+	} else {
+		if (argc - optind != 2)
+			return usage_error(cmd, "expected NAME PATTERN");
+		if (resmem_pattern_parse(argv[optind + 1], &w->pat))
+			return usage_error(
+				cmd,
+				"bad pattern '%s': use 0xAB, zero or seq:SEED",
+				argv[optind + 1]);
+	}
+	w->name = argv[optind];
+	return GO_ON;
 }
 
 char *format_memparse(uint64_t v, char *buf, size_t len)
