@@ -87,6 +87,15 @@ struct window_args {
 int parse_window_args(const char *cmd, void (*help)(FILE *f), int argc,
 		      char **argv, struct window_args *w);
 
+/* The options of list and info: --json, --sysfs DIR (arguments left to them). */
+struct show_args {
+	int json;
+	const char *sysfs;
+};
+/* GO_ON, or the exit code after showing help or saying what is wrong. */
+int parse_show_args(const char *cmd, void (*help)(FILE *f), int argc,
+		    char **argv, struct show_args *a);
+
 /* json.c */
 void json_string(FILE *f, const char *s);
 

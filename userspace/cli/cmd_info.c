@@ -21,32 +21,15 @@ void help_info(FILE *f)
 
 int cmd_info(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "sysfs", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct show_args a;
 	struct resmem_region r;
 	struct resmem_region_info info;
-	const char *sysfs = NULL, *name;
-	int json = 0, c, err;
+	const char *name;
+	int ret, err;
 
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 's':
-			sysfs = optarg;
-			break;
-		case 'h':
-			help_info(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("info", c, argv[optind - 1]);
-		}
-	}
+	ret = parse_show_args("info", help_info, argc, argv, &a);
+	if (ret != GO_ON)
+		return ret;
 	if (argc - optind != 1)
 		return usage_error("info",
 				   argc == optind ?
@@ -59,16 +42,16 @@ int cmd_info(int argc, char **argv)
 		info = r.info;
 		resmem_close(&r);
 	} else if (!strchr(name, '/') &&
-		   !resmem_info_sysfs(sysfs, name, &info)) {
+		   !resmem_info_sysfs(a.sysfs, name, &info)) {
 		/* No access to the device (not root?): sysfs tells nearly as much. */
 		fprintf(stderr,
 			"resmem: note: cannot open /dev/resmem/%s (%s); showing sysfs information\n",
 			name, errno_name(-err));
 		info.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	} else {
-		return region_error(name, sysfs, err);
+		return region_error(name, a.sysfs, err);
 	}
-	if (json) {
+	if (a.json) {
 		show_region_json(stdout, &info, 1);
 		printf("\n");
 	} else {

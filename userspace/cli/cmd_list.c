@@ -19,40 +19,22 @@ void help_list(FILE *f)
 
 int cmd_list(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "sysfs", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct show_args a;
 	struct resmem_region_info *regions;
-	const char *sysfs = NULL;
-	int json = 0, c, err, width = 4;
+	int ret, err, width = 4;
 	size_t n, i;
 
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 's':
-			sysfs = optarg;
-			break;
-		case 'h':
-			help_list(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("list", c, argv[optind - 1]);
-		}
-	}
+	ret = parse_show_args("list", help_list, argc, argv, &a);
+	if (ret != GO_ON)
+		return ret;
 	if (optind < argc)
 		return usage_error("list", "unexpected argument '%s'",
 				   argv[optind]);
 
-	err = resmem_list(sysfs, &regions, &n);
+	err = resmem_list(a.sysfs, &regions, &n);
 	if (err)
 		return sys_error("cannot read", "/sys/class/resmem", err);
-	if (json) {
+	if (a.json) {
 		printf("[");
 		for (i = 0; i < n; i++) {
 			printf(i ? ",\n  " : "\n  ");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Option values several commands share: sizes, offsets, access paths, and
- * the whole command line of the window commands (fill, verify, dump). */
+ * the options of fill, verify and dump, and of list and info. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -123,6 +123,37 @@ int parse_window_args(const char *cmd, void (*help)(FILE *f), int argc,
 				argv[optind + 1]);
 	}
 	w->name = argv[optind];
+	return GO_ON;
+}
+
+int parse_show_args(const char *cmd, void (*help)(FILE *f), int argc,
+		    char **argv, struct show_args *a)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "sysfs", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	a->json = 0;
+	a->sysfs = NULL;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			a->json = 1;
+			break;
+		case 's':
+			a->sysfs = optarg;
+			break;
+		case 'h':
+			help(stdout);
+			return EXIT_OK;
+		default:
+			return bad_option(cmd, c, argv[optind - 1]);
+		}
+	}
 	return GO_ON;
 }
 
