@@ -126,6 +126,17 @@ static inline pgprot_t resmem_pgprot_uc(pgprot_t prot)
 }
 
 /*
+ * Protection of the 4 KiB entries resmem installs.  x86 sets the accessed
+ * and dirty bits in hardware without a fault, so the VMA's protection is
+ * used as it is (presetting D on a read-only entry would even turn it into
+ * a shadow-stack entry).
+ */
+static inline pgprot_t resmem_pgprot_entry(struct vm_area_struct *vma)
+{
+	return vma->vm_page_prot;
+}
+
+/*
  * Boot reservations (memmap=, firmware) are top-level E820 "Reserved"
  * entries in /proc/iomem: IORES_DESC_RESERVED.  Returns REGION_INTERSECTS
  * if [phys, phys + size) lies entirely in them, REGION_DISJOINT if in none,
@@ -177,6 +188,25 @@ static inline void __iomem *resmem_ioremap_uc(phys_addr_t phys, size_t size)
 static inline pgprot_t resmem_pgprot_uc(pgprot_t prot)
 {
 	return pgprot_writecombine(prot);
+}
+
+/*
+ * Protection of the 4 KiB entries resmem installs.  A writable entry is
+ * made "writable-clean" (PTE_RDONLY with PTE_WRITE) so that the first
+ * store sets the dirty bit; cores without hardware dirty-bit management
+ * (no FEAT_HAFDBS: Cortex-A53, A57, A72, so ZynqMP and the Raspberry Pi 4)
+ * take a permission fault for that, once per 4 KiB page: 2 Mi faults to
+ * write 8 GiB.  Nothing tracks the dirtiness of PFN maps (no struct page,
+ * no writeback; fork makes the child's copies clean itself), so writable
+ * entries are installed dirty and hardware-writable from the start.
+ */
+static inline pgprot_t resmem_pgprot_entry(struct vm_area_struct *vma)
+{
+	pgprot_t prot = vma->vm_page_prot;
+
+	if (!(vma->vm_flags & VM_WRITE))
+		return prot;
+	return __pgprot((pgprot_val(prot) | PTE_DIRTY) & ~PTE_RDONLY);
 }
 
 /*
@@ -261,7 +291,8 @@ static inline vm_fault_t resmem_insert_pfn(struct vm_fault *vmf,
 
 	switch (order) {
 	case 0:
-		return vmf_insert_pfn(vmf->vma, vmf->address, pfn);
+		return vmf_insert_pfn_prot(vmf->vma, vmf->address, pfn,
+					   resmem_pgprot_entry(vmf->vma));
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 	case PMD_ORDER:
 		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),

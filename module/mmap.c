@@ -300,7 +300,7 @@ int resmem_map_vma(struct resmem_region *r, struct vm_area_struct *vma,
 			chunk -= PAGE_SIZE;
 		ret = remap_pfn_range(vma, vma->vm_start + done,
 				      (r->phys + offset + done) >> PAGE_SHIFT,
-				      chunk, vma->vm_page_prot);
+				      chunk, resmem_pgprot_entry(vma));
 		if (ret)
 			break;
 		done += chunk;

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,33 @@ static uint64_t pattern_word(uint64_t seed, uint64_t o)
 	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
 	x ^= x >> 31;
 	return x;
+}
+
+/*
+ * Store one byte (its own value) at q in a child: 1 if the child died of
+ * SIGSEGV, 0 if the store went through, -1 on anything else.
+ */
+static int store_faults(volatile uint8_t *q)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		*q = *q;
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -1;
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV)
+		return 1;
+	if (WIFEXITED(st) && !WEXITSTATUS(st))
+		return 0;
+	printf("store child: status 0x%x\n", st);
+	return -1;
 }
 
 static int parse_num(const char *s, uint64_t *out)
@@ -251,6 +279,19 @@ int main(int argc, char **argv)
 		stamp(p + 3 * PS, off + 3 * PS, len - 3 * PS, seed + 1);
 		if (check(p, off, 0, 2 * PS, seed + 1) || check(p, off, 2 * PS, 3 * PS, seed) ||
 		    check(p, off, 3 * PS, len, seed + 1))
+			return 1;
+		/* The hole is really read-only (entries installed dirty or not)... */
+		if (store_faults(p + 2 * PS) != 1 || check(p, off, 2 * PS, 3 * PS, seed))
+			return 1;
+		/* ...and writable again once allowed. */
+		if (mprotect(p + 2 * PS, PS, PROT_READ | PROT_WRITE)) {
+			printf("mprotect: %s\n", strerror(errno));
+			return 1;
+		}
+		if (store_faults(p + 2 * PS) != 0)
+			return 1;
+		stamp(p + 2 * PS, off + 2 * PS, PS, seed + 1);
+		if (check(p, off, 0, len, seed + 1))
 			return 1;
 	} else if (!strcmp(misuse, "munmap")) {
 		/* Punch 4 KiB out of the middle of the mapping. */

@@ -21,6 +21,10 @@ BOOTS = {
 BOOTS["two"] = {"x86_64": dict(mem="9G", cmdline="memmap=1G$4G memmap=1G$6G")}
 BOOTS["four"] = {"x86_64": dict(
     mem="9G", cmdline="memmap=512M$4G memmap=512M$5G memmap=512M$6G memmap=512M$7G")}
+# arm64 only: an 8 GiB no-map region at 4 GiB (RAM 1 GiB..12 GiB), the size
+# the mapping-cost targets are stated for.
+BOOTS["eight"] = {"aarch64": dict(mem="11G", reservations=[
+    dict(name="region0", addr=4 * G, size=8 * G, no_map=True, compatible="resmem,region")])}
 # The GRUB symptom: the '$4G' was eaten, leaving a RAM cap and no reservation.
 BOOTS["eaten-dollar"] = {"x86_64": dict(mem="13G", cmdline="memmap=8G")}
 
@@ -31,6 +35,7 @@ REGIONS = {
         "aarch64": [(0x140000000, 1 * G)],
     },
     "two": {"x86_64": [(4 * G, G), (6 * G, G)]},
+    "eight": {"aarch64": [(4 * G, 8 * G)]},
     "four": {"x86_64": [(4 * G, G // 2), (5 * G, G // 2), (6 * G, G // 2), (7 * G, G // 2)]},
 }
 

@@ -7,7 +7,8 @@ Builds the module, tools and helpers for the target first (make module /
 tools / guest-helpers), packs the initramfs, boots, runs each command with
 sh -c as root, prints status/stdout/stderr, then the kernel problems seen
 in the console log, and stops.  --console prints the whole console log.
---reserve NAME:ADDR:SIZE[:no-map] adds an arm64 /reserved-memory node.
+--reserve NAME:ADDR:SIZE[:no-map] adds an arm64 /reserved-memory node
+(compatible "resmem,region").
 
 In the guest: modules at /lib/modules/$(uname -r)/extra/resmem.ko (depmod
 has run, so `modprobe resmem` works), tools and helpers in /usr/bin,
@@ -37,7 +38,8 @@ def main():
     res = []
     for r in a.reserve:
         f = r.split(":")
-        res.append(dict(name=f[0], addr=int(f[1], 0), size=int(f[2], 0), no_map="no-map" in f[3:]))
+        res.append(dict(name=f[0], addr=int(f[1], 0), size=int(f[2], 0), no_map="no-map" in f[3:],
+                        compatible="resmem,region"))
     k = matrix.by_name(a.target)
     rc = 0
     g = qemu.Guest(k, mem=a.mem, smp=a.smp, cmdline=a.append, reservations=res)
