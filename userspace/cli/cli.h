@@ -3,6 +3,7 @@
 #ifndef RESMEM_CLI_H
 #define RESMEM_CLI_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -129,6 +130,14 @@ struct ring_map {
 int ring_map(const char *cmd, const char *name, int writable, int create,
 	     struct ring_map *m);
 void ring_unmap(struct ring_map *m);
+/* Set by SIGINT/SIGTERM once ring_begin() ran: capture and drain stop cleanly. */
+extern volatile sig_atomic_t ring_stop;
+/*
+ * What capture and drain need before their loop: a record buffer of @len
+ * bytes and the stop signals caught.  EXIT_OK, or EXIT_SYSTEM after
+ * unmapping @m.
+ */
+int ring_begin(struct ring_map *m, size_t len, unsigned char **buf);
 const char *ring_strerror(int err);
 double now_seconds(void); /* CLOCK_MONOTONIC */
 

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -40,14 +39,6 @@ void help_capture(FILE *f)
 		"3 system error.\n");
 }
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
 struct source {
 	int fd; /* -1: generated */
 	struct resmem_pattern pat;
@@ -68,7 +59,7 @@ static ssize_t source_read(struct source *s, void *buf, size_t len,
 	while (got < len) {
 		n = read(s->fd, (char *)buf + got, len - got);
 		if (n < 0 && errno == EINTR) {
-			if (stop_flag)
+			if (ring_stop)
 				break;
 			continue;
 		}
@@ -131,7 +122,6 @@ int cmd_capture(int argc, char **argv)
 	int force = 0;
 	uint32_t fl;
 	struct ring_map m;
-	struct sigaction sa;
 	unsigned char *buf;
 	char *end;
 	ssize_t n;
@@ -234,20 +224,14 @@ int cmd_capture(int argc, char **argv)
 			recsize,
 			m.ring.data_size / 2 - sizeof(struct resmem_ring_rec));
 	}
-	buf = malloc(recsize);
-	if (!buf) {
-		ring_unmap(&m);
-		return sys_error("cannot allocate", "record buffer", -ENOMEM);
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	ret = ring_begin(&m, recsize, &buf);
+	if (ret)
+		return ret;
 	resmem_ring_attach(&m.ring, overwrite ? RESMEM_RING_F_OVERWRITE : 0);
 	seq0 = m.ring.head_seq;
 	t0 = last = now_seconds();
 	ret = EXIT_OK;
-	while (!stop_flag && records < count && !src.eof) {
+	while (!ring_stop && records < count && !src.eof) {
 		now = now_seconds();
 		if (duration >= 0 && now - t0 >= duration)
 			break;
@@ -265,7 +249,7 @@ int cmd_capture(int argc, char **argv)
 			break;
 		while ((err = resmem_ring_write(&m.ring, buf, (uint32_t)n)) ==
 			       -ENOSPC &&
-		       !stop_full && !stop_flag) {
+		       !stop_full && !ring_stop) {
 			waits++;
 			usleep(100);
 			if (duration >= 0 && now_seconds() - t0 >= duration)

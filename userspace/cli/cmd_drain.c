@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,14 +28,6 @@ void help_drain(FILE *f)
 		"  --index FILE    one line per record: seq offset-in-output length epoch\n"
 		"Exit: 0 all records intact, 1 records lost or corrupt (or no ring),\n"
 		"2 usage, 3 system error.\n");
-}
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -86,7 +77,6 @@ int cmd_drain(int argc, char **argv)
 	struct resmem_ring_reader rd;
 	struct resmem_ring_recinfo ri;
 	struct ring_map m;
-	struct sigaction sa;
 	uint64_t out_off = 0, first = 0, idle = 0;
 	double t0, last, now;
 	size_t cap = 1 << 20;
@@ -148,19 +138,13 @@ int cmd_drain(int argc, char **argv)
 			return sys_error("cannot create", index_path, -errno);
 		}
 	}
-	buf = malloc(cap);
-	if (!buf) {
-		ring_unmap(&m);
-		return sys_error("cannot allocate", "record buffer", -ENOMEM);
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	ret = ring_begin(&m, cap, &buf);
+	if (ret)
+		return ret;
 	resmem_ring_reader_init(&rd, &m.ring, from);
 	t0 = last = now_seconds();
 	ret = EXIT_OK;
-	while (!stop_flag) {
+	while (!ring_stop) {
 		n = resmem_ring_read(&rd, buf, cap, &ri);
 		if (n == -EMSGSIZE) {
 			unsigned char *nb = realloc(buf, ri.len);
@@ -236,7 +220,7 @@ int cmd_drain(int argc, char **argv)
 				1);
 		rd.corrupt++;
 	}
-	if (!follow || stop_flag)
+	if (!follow || ring_stop)
 		report_inflight(name, &m.ring);
 	resmem_format_size(rd.bytes, b, sizeof(b));
 	fprintf(stderr, "%sdrain %s: %" PRIu64 " records (%s)", tty ? "\r" : "",

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Map a whole region and attach to (or create) the ring in it: shared by
- * capture, drain and ring. */
+ * capture, drain and ring; and what capture and drain set up before their
+ * loop. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -67,6 +70,30 @@ void ring_unmap(struct ring_map *m)
 	}
 	m->base = NULL;
 	resmem_close(&m->region);
+}
+
+volatile sig_atomic_t ring_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	ring_stop = 1;
+}
+
+int ring_begin(struct ring_map *m, size_t len, unsigned char **buf)
+{
+	struct sigaction sa;
+
+	*buf = malloc(len);
+	if (!*buf) {
+		ring_unmap(m);
+		return sys_error("cannot allocate", "record buffer", -ENOMEM);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return EXIT_OK;
 }
 
 double now_seconds(void)
