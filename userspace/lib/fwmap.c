@@ -3,10 +3,7 @@
  * /sys/firmware/memmap: the firmware's (e820) map as it was before the
  * kernel applied memmap=, so it tells user reservations from holes.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "internal.h"
 #include "resmem.h"
@@ -18,8 +15,9 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static int read_entry(const char *dir, struct resmem_fwmap *e)
+static int read_entry(const char *dir, void *item)
 {
+	struct resmem_fwmap *e = item;
 	char buf[64];
 	const char *end;
 	int err;
@@ -40,40 +38,23 @@ static int read_entry(const char *dir, struct resmem_fwmap *e)
 	return err;
 }
 
+/* Entries are named 0, 1, 2, ... */
+static int is_entry(const char *name)
+{
+	return name[0] >= '0' && name[0] <= '9';
+}
+
 int resmem_fwmap_read(const char *dir, struct resmem_fwmap **out, size_t *n)
 {
-	struct resmem_fwmap *arr = NULL;
-	size_t cap = 0, cnt = 0;
-	char sub[1024];
-	struct dirent *de;
-	DIR *d;
-	int err = 0;
+	static const struct rm_dir_reader how = {
+		.elem = sizeof(struct resmem_fwmap),
+		.want = is_entry,
+		.read = read_entry,
+		.cmp = by_start,
+	};
+	void *arr;
+	int err = rm_read_dir(dir, &how, &arr, n);
 
-	*out = NULL;
-	*n = 0;
-	d = opendir(dir);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		err = rm_grow((void **)&arr, &cap, cnt, sizeof(*arr));
-		if (err)
-			break;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
-		err = read_entry(sub, &arr[cnt]);
-		if (err)
-			break;
-		cnt++;
-	}
-	closedir(d);
-	if (err) {
-		free(arr);
-		return err;
-	}
-	if (cnt)
-		qsort(arr, cnt, sizeof(*arr), by_start);
 	*out = arr;
-	*n = cnt;
-	return 0;
+	return err;
 }

@@ -19,4 +19,16 @@ int rm_read_attr(const char *dir, const char *attr, char *buf, size_t len);
 /* Grow a malloc()ed array of @elem-byte items so index *n fits. */
 int rm_grow(void **arr, size_t *cap, size_t n, size_t elem);
 
+/* How rm_read_dir() turns a sysfs directory into a sorted array. */
+struct rm_dir_reader {
+	size_t elem; /* bytes per item */
+	int (*want)(const char *entry); /* which entries are items */
+	int (*read)(const char *path, void *item);
+	int (*cmp)(const void *a, const void *b); /* qsort order */
+	int missing_ok; /* no such directory: no items, not an error */
+};
+/* Read the wanted entries of @dir into a malloc()ed, sorted array. */
+int rm_read_dir(const char *dir, const struct rm_dir_reader *how, void **out,
+		size_t *n);
+
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Small string, number and file helpers for the rest of libresmem. */
+/* Small string, number, file and directory helpers for the rest of libresmem. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -140,5 +141,44 @@ int rm_grow(void **arr, size_t *cap, size_t n, size_t elem)
 		return -ENOMEM;
 	*arr = bigger;
 	*cap = want;
+	return 0;
+}
+
+int rm_read_dir(const char *dir, const struct rm_dir_reader *how, void **out,
+		size_t *n)
+{
+	char *arr = NULL;
+	size_t cap = 0, cnt = 0;
+	char sub[1024];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	*out = NULL;
+	*n = 0;
+	d = opendir(dir);
+	if (!d)
+		return how->missing_ok && errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (!how->want(de->d_name))
+			continue;
+		err = rm_grow((void **)&arr, &cap, cnt, how->elem);
+		if (err)
+			break;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+		err = how->read(sub, arr + cnt * how->elem);
+		if (err)
+			break;
+		cnt++;
+	}
+	closedir(d);
+	if (err) {
+		free(arr);
+		return err;
+	}
+	if (cnt)
+		qsort(arr, cnt, how->elem, how->cmp);
+	*out = arr;
+	*n = cnt;
 	return 0;
 }
