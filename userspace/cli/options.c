@@ -61,6 +61,17 @@ int resolve_range(const char *cmd, const struct resmem_region_info *info,
 	return 0;
 }
 
+/* How the parsers below end their switch: --help, or a bad option. */
+static int help_or_bad_option(const char *cmd, void (*help)(FILE *f), int c,
+			      char **argv)
+{
+	if (c == 'h') {
+		help(stdout);
+		return EXIT_OK;
+	}
+	return bad_option(cmd, c, argv[optind - 1]);
+}
+
 int parse_window_args(const char *cmd, void (*help)(FILE *f), int argc,
 		      char **argv, struct window_args *w)
 {
@@ -103,11 +114,8 @@ int parse_window_args(const char *cmd, void (*help)(FILE *f), int argc,
 			if (parse_via_opt(cmd, optarg, &w->via))
 				return EXIT_USAGE;
 			break;
-		case 'h':
-			help(stdout);
-			return EXIT_OK;
 		default:
-			return bad_option(cmd, c, argv[optind - 1]);
+			return help_or_bad_option(cmd, help, c, argv);
 		}
 	}
 	if (dump) {
@@ -147,11 +155,8 @@ int parse_show_args(const char *cmd, void (*help)(FILE *f), int argc,
 		case 's':
 			a->sysfs = optarg;
 			break;
-		case 'h':
-			help(stdout);
-			return EXIT_OK;
 		default:
-			return bad_option(cmd, c, argv[optind - 1]);
+			return help_or_bad_option(cmd, help, c, argv);
 		}
 	}
 	return GO_ON;
