@@ -34,59 +34,54 @@ static int iomem_is(const char *name, enum resmem_memmap_kind kind)
 	return !strcasecmp(name, resmem_memmap_type_name(kind));
 }
 
+/* Entry @i of a map: its range, and whether it is of @kind. */
+typedef int (*span_fn)(const struct resmem_sysview *v, size_t i,
+		       enum resmem_memmap_kind kind, uint64_t *start,
+		       uint64_t *end);
+
+static int iomem_span(const struct resmem_sysview *v, size_t i,
+		      enum resmem_memmap_kind kind, uint64_t *start,
+		      uint64_t *end)
+{
+	*start = v->iomem[i].start;
+	*end = v->iomem[i].end;
+	return iomem_is(v->iomem[i].name, kind);
+}
+
+/* The firmware map is only asked where the RAM was. */
+static int fw_ram_span(const struct resmem_sysview *v, size_t i,
+		       enum resmem_memmap_kind kind, uint64_t *start,
+		       uint64_t *end)
+{
+	(void)kind;
+	*start = v->fw[i].start;
+	*end = v->fw[i].end;
+	return !strcasecmp(v->fw[i].type, "System RAM");
+}
+
 /*
- * First address in [start, end] not covered by the entries @match accepts,
+ * First address in [start, end] not covered by the @n entries of @kind,
  * or 0 with *covered = 1.  Entries may be split and nested, so follow the
  * union from @start onwards.
  */
-static uint64_t first_gap_iomem(const struct resmem_sysview *v,
-				enum resmem_memmap_kind kind, uint64_t start,
-				uint64_t end, int *covered)
+static uint64_t first_gap(const struct resmem_sysview *v, size_t n,
+			  span_fn span, enum resmem_memmap_kind kind,
+			  uint64_t start, uint64_t end, int *covered)
 {
-	uint64_t cur = start;
+	uint64_t cur = start, s, e;
 	size_t i;
 	int moved = 1;
 
 	while (moved) {
 		moved = 0;
-		for (i = 0; i < v->n_iomem; i++) {
-			const struct resmem_iomem *e = &v->iomem[i];
-
-			if (!iomem_is(e->name, kind) || e->start > cur ||
-			    e->end < cur)
+		for (i = 0; i < n; i++) {
+			if (!span(v, i, kind, &s, &e) || s > cur || e < cur)
 				continue;
-			if (e->end >= end) {
+			if (e >= end) {
 				*covered = 1;
 				return 0;
 			}
-			cur = e->end + 1;
-			moved = 1;
-		}
-	}
-	*covered = 0;
-	return cur;
-}
-
-static uint64_t first_gap_fw(const struct resmem_sysview *v, uint64_t start,
-			     uint64_t end, int *covered)
-{
-	uint64_t cur = start;
-	size_t i;
-	int moved = 1;
-
-	while (moved) {
-		moved = 0;
-		for (i = 0; i < v->n_fw; i++) {
-			const struct resmem_fwmap *e = &v->fw[i];
-
-			if (strcasecmp(e->type, "System RAM") ||
-			    e->start > cur || e->end < cur)
-				continue;
-			if (e->end >= end) {
-				*covered = 1;
-				return 0;
-			}
-			cur = e->end + 1;
+			cur = e + 1;
 			moved = 1;
 		}
 	}
@@ -150,7 +145,8 @@ enum resmem_verdict resmem_memmap_judge(const struct resmem_memmap *m,
 	/* Reserving or pmem-ing memory the firmware does not have is futile. */
 	if (v->fw && (m->kind == RESMEM_MEMMAP_RESERVE ||
 		      m->kind == RESMEM_MEMMAP_PERSIST)) {
-		at = first_gap_fw(v, start, end, &covered);
+		at = first_gap(v, v->n_fw, fw_ram_span, RESMEM_MEMMAP_RAM,
+			       start, end, &covered);
 		if (!covered) {
 			ev->where = at;
 			explain_fw(v, at, ev);
@@ -177,7 +173,8 @@ enum resmem_verdict resmem_memmap_judge(const struct resmem_memmap *m,
 		}
 	}
 
-	at = first_gap_iomem(v, m->kind, start, end, &covered);
+	at = first_gap(v, v->n_iomem, iomem_span, m->kind, start, end,
+		       &covered);
 	if (!covered) {
 		ev->where = at;
 		explain_iomem(v, at, ev);
