@@ -125,5 +125,5 @@ def test_grub_naive_line_caps_ram(k, host_plan, tmp_path):
         r = g.run("resmem check", check=False)
         assert r.status == 1, r
         assert f"{eaten} has no address: this caps usable RAM at 8G and reserves nothing" in r.out, r.out
-        assert "GRUB expanded" in r.out
+        assert "grub-mkconfig, expanded" in r.out
         check_console(g)

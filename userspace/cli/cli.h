@@ -62,6 +62,16 @@ int region_error(const char *name, const char *sysfs_root,
 		 int neg_err); /* open failed */
 int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Set by --file: a command may write to a regular file named as its region
+ * (fill, capture or ring --reset on a scratch file or a saved image).
+ * Without it such writes are refused: a path typed by mistake must not be
+ * overwritten.
+ */
+extern int cli_file_writes;
+/* 0, or EXIT_USAGE after saying why when r is a regular file and !--file. */
+int refuse_file_write(const char *cmd, const struct resmem_region *r,
+		      const char *what);
 int bad_option(const char *cmd, int opt,
 	       const char *arg); /* getopt '?' / ':' */
 

@@ -16,7 +16,7 @@ void help_capture(FILE *f)
 	fprintf(f,
 		"usage: resmem capture NAME [--from FILE|-] [--generate SEED] [--record-size N]\n"
 		"                      [--duration S] [--count N] [--stop-when-full|--overwrite]\n"
-		"                      [--force]\n"
+		"                      [--force] [--file]\n"
 		"\n"
 		"Writes a stream into the crash-safe ring of the region (docs/ring-format.md),\n"
 		"one record per N bytes (default 4096), continuing an existing ring or\n"
@@ -34,6 +34,8 @@ void help_capture(FILE *f)
 		"region while it runs, and refuses a ring a kernel driver has open\n"
 		"  --force           take over a ring left open by a kernel producer that\n"
 		"                    is gone (the machine went down while it produced)\n"
+		"  --file            NAME may be a regular file without a ring: create one\n"
+		"                    in it (without it, such a file is left alone)\n"
 		"Rate, fill level and drops are shown on a terminal; a summary line ends it.\n"
 		"Exit: 0, 1 another producer has the ring (or no usable ring), 2 usage,\n"
 		"3 system error.\n");
@@ -109,6 +111,7 @@ int cmd_capture(int argc, char **argv)
 		{ "stop-when-full", no_argument, NULL, 's' },
 		{ "overwrite", no_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "file", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -168,6 +171,9 @@ int cmd_capture(int argc, char **argv)
 			break;
 		case 'F':
 			force = 1;
+			break;
+		case 'W':
+			cli_file_writes = 1;
 			break;
 		case 'h':
 			help_capture(stdout);

@@ -137,7 +137,7 @@ static void judge_one(struct check *c, const struct resmem_memmap *m)
 	case RESMEM_VERDICT_NO_ADDRESS:
 		problem(c,
 			"memmap=%s has no address: this caps usable RAM at %s and reserves nothing. "
-			"Most likely GRUB expanded `$ADDR` as a variable: write `memmap=%s\\$ADDR` in grub.cfg "
+			"Most likely GRUB, or the shell that runs grub-mkconfig, expanded `$ADDR` as a variable: write `memmap=%s\\$ADDR` in grub.cfg "
 			"or `memmap=%s\\\\\\$ADDR` in /etc/default/grub (e.g. memmap=%s\\\\\\$4G; "
 			"'resmem plan %s' suggests an ADDR)",
 			m->text, sz, sz, sz, sz, sz);

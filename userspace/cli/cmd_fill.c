@@ -8,6 +8,7 @@ void help_fill(FILE *f)
 {
 	fprintf(f,
 		"usage: resmem fill NAME PATTERN [--offset OFF] [--length LEN] [--via mmap|write]\n"
+		"                   [--file]\n"
 		"\n"
 		"Writes PATTERN into the region through MAP_SHARED windows of 1 GiB, then\n"
 		"msync()s each window.  OFF and LEN are region-relative (default: all of it).\n"
@@ -15,6 +16,8 @@ void help_fill(FILE *f)
 		"  each 8-byte word at region offset w (w = o & ~7) holds splitmix64's\n"
 		"  finaliser of SEED ^ w, little-endian.\n"
 		"  --via write   use pwrite() instead of mmap\n"
+		"  --file        NAME may be a regular file (a scratch file standing in for a\n"
+		"                region): without it, fill refuses to overwrite one\n"
 		"Sizes: 4096, 0x1000, 64K, 8G (K/M/G/T = powers of 1024).\n");
 }
 
@@ -51,6 +54,11 @@ int cmd_fill(int argc, char **argv)
 	err = resmem_open(w.name, 1, &r);
 	if (err)
 		return region_error(w.name, NULL, err);
+	ret = refuse_file_write("fill", &r, "fill");
+	if (ret) {
+		resmem_close(&r);
+		return ret;
+	}
 	if (r.info.flags & RESMEM_INFO_READONLY) {
 		fprintf(stderr,
 			"resmem: region '%s' is read-only: it cannot be filled\n",

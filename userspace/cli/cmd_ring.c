@@ -10,13 +10,14 @@
 void help_ring(FILE *f)
 {
 	fprintf(f,
-		"usage: resmem ring NAME [--reset] [--json]\n"
+		"usage: resmem ring NAME [--reset [--file]] [--json]\n"
 		"\n"
 		"Shows the ring kept in the region (docs/ring-format.md): geometry, epoch,\n"
 		"producer flags, head/tail/consumer positions and sequence numbers, fill\n"
 		"level, drops and the in-flight record a crash left at head, if any.\n"
 		"  --reset   start an empty ring (the old records are gone); refused while\n"
 		"            a resmem capture produces into it\n"
+		"  --file    with --reset: NAME may be a regular file (overwritten)\n"
 		"  --json    one JSON object\n"
 		"Exit: 0, 1 no (valid) ring, 2 usage, 3 system error.\n");
 }
@@ -36,6 +37,7 @@ int cmd_ring(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "reset", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "file", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -53,6 +55,9 @@ int cmd_ring(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'W':
+			cli_file_writes = 1;
+			break;
 		case 'h':
 			help_ring(stdout);
 			return EXIT_OK;
@@ -66,6 +71,11 @@ int cmd_ring(int argc, char **argv)
 		ret = ring_map("ring", argv[optind], 1, 1, &m);
 		if (ret)
 			return ret;
+		ret = refuse_file_write("ring", &m.region, "--reset");
+		if (ret) {
+			ring_unmap(&m);
+			return ret;
+		}
 		if (flock(m.region.fd, LOCK_EX | LOCK_NB)) {
 			fprintf(stderr,
 				"ring: %s: a resmem capture is producing into this ring: not reset\n",

@@ -79,6 +79,7 @@ int parse_window_args(const char *cmd, void (*help)(FILE *f), int argc,
 		{ "offset", required_argument, NULL, 'o' },
 		{ "length", required_argument, NULL, 'l' },
 		{ "via", required_argument, NULL, 'v' },
+		{ "file", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -109,6 +110,11 @@ int parse_window_args(const char *cmd, void (*help)(FILE *f), int argc,
 			break;
 		case 'r':
 			w->raw = 1;
+			break;
+		case 'W':
+			if (strcmp(cmd, "fill")) /* verify never writes */
+				return bad_option(cmd, '?', argv[optind - 1]);
+			cli_file_writes = 1;
 			break;
 		case 'v':
 			if (parse_via_opt(cmd, optarg, &w->via))

@@ -153,6 +153,20 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int cli_file_writes;
+
+int refuse_file_write(const char *cmd, const struct resmem_region *r,
+		      const char *what)
+{
+	if (cli_file_writes || strcmp(r->info.source, "file"))
+		return 0;
+	return usage_error(
+		cmd,
+		"%s is a regular file, not a resmem region: %s would overwrite it. "
+		"Name a region (see 'resmem list'), or add --file to write to this file",
+		r->path, what);
+}
+
 int bad_option(const char *cmd, int opt, const char *arg)
 {
 	if (opt == ':')

@@ -45,6 +45,11 @@ int ring_map(const char *cmd, const char *name, int writable, int create,
 		return sys_error("cannot map", m->region.path, err);
 	}
 	err = resmem_ring_open(&m->ring, m->base, m->size);
+	if (err && create && err != -EPROTONOSUPPORT &&
+	    refuse_file_write(cmd, &m->region, "creating a ring")) {
+		ring_unmap(m);
+		return EXIT_USAGE;
+	}
 	if (err && create && err != -EPROTONOSUPPORT) {
 		err = resmem_ring_init(&m->ring, m->base, m->size, NULL);
 		if (!err)

@@ -17,7 +17,7 @@ static const struct scenario scenarios[] = {
 	  { "ok: reserved", "claimed by resmem region 'ram0'", "all good" } },
 	{ "GRUB ate the dollar", "eaten-dollar", "no-reservation", "loaded-no-regions", 1,
 	  { "memmap=8G has no address: this caps usable RAM at 8G and reserves nothing",
-	    "GRUB expanded", "memmap=8G\\$ADDR` in grub.cfg", "memmap=8G\\\\\\$ADDR` in /etc/default/grub" } },
+	    "grub-mkconfig, expanded `$ADDR`", "memmap=8G\\$ADDR` in grub.cfg", "memmap=8G\\\\\\$ADDR` in /etc/default/grub" } },
 	{ "PCI hole", "pci-hole", "reserved-pci-hole", "loaded-no-regions", 1,
 	  { "0xc0000000 is not RAM according to firmware", "PCI hole", "resmem plan 1G" } },
 	{ "beyond the end of RAM", "beyond-ram", "no-reservation", "loaded-no-regions", 1,

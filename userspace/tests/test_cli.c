@@ -74,7 +74,16 @@ static void test_fill_verify_dump(const struct test_env *env)
 		CHECK(write(fd, zero, sizeof(zero)) == (ssize_t)sizeof(zero));
 	close(fd);
 
-	CHECK(RUN(&res, "fill", path, "seq:7", "--offset", "4095", "--length", "0x2001") == 0, "%s", res.err);
+	/* a regular file is only written with --file: left as it was, exit 2 */
+	CHECK(RUN(&res, "fill", path, "0xAB") == 2 && strstr(res.err, "is a regular file, not a resmem region") &&
+	      strstr(res.err, "--file"), "%d %s", res.status, res.err);
+	fd = open(path, O_RDONLY);
+	CHECK(pread(fd, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) && !memcmp(buf, zero, sizeof(buf)),
+	      "fill without --file changed the file");
+	close(fd);
+	CHECK(RUN(&res, "verify", path, "zero", "--file") == 2, "verify takes no --file");
+	CHECK(RUN(&res, "fill", path, "seq:7", "--offset", "4095", "--length", "0x2001", "--file") == 0, "%s",
+	      res.err);
 	CHECK(strstr(res.out, "filled 8.0 KiB at offset 0xfff with seq:0x7 via mmap"), "%s", res.out);
 	fd = open(path, O_RDONLY);
 	CHECK(pread(fd, buf, 33, 4094) == 33);
@@ -100,7 +109,7 @@ static void test_fill_verify_dump(const struct test_env *env)
 	CHECK(strstr(res.out, "1 of 8193 bytes differ"), "%s", res.out);
 
 	/* fill through pwrite, verify through mmap */
-	CHECK(RUN(&res, "fill", path, "0xA5", "--via", "write") == 0, "%s", res.err);
+	CHECK(RUN(&res, "fill", path, "0xA5", "--via", "write", "--file") == 0, "%s", res.err);
 	CHECK(RUN(&res, "verify", path, "0xa5") == 0, "%s", res.out);
 
 	/* dump: identical to hexdump -C of the same bytes */

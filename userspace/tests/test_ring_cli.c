@@ -52,7 +52,14 @@ void test_ring_cli(const struct test_env *env)
 	close(fd);
 	CHECK(write_file(inp, in, sizeof(in)) == 0);
 
-	run_cli(env, res, (const char *[]){ "", "capture", region, "--from", inp, "--record-size", "1000", NULL });
+	/* a regular file without a ring is only written with --file */
+	run_cli(env, res, (const char *[]){ "", "capture", region, "--from", inp, NULL });
+	CHECK(res->status == 2 && strstr(res->err, "is a regular file, not a resmem region"),
+	      "capture into a plain file without --file: %d %s", res->status, res->err);
+	run_cli(env, res, (const char *[]){ "", "ring", region, "--reset", NULL });
+	CHECK(res->status == 2, "ring --reset of a plain file without --file: %d %s", res->status, res->err);
+	run_cli(env, res, (const char *[]){ "", "capture", region, "--from", inp, "--record-size", "1000",
+					    "--file", NULL });
 	CHECK(res->status == 0 && strstr(res->err, "created an empty one") &&
 	      strstr(res->err, "301 records"), "capture: %d %s", res->status, res->err);
 	run_cli(env, res, (const char *[]){ "", "ring", region, NULL });
@@ -80,7 +87,7 @@ void test_ring_cli(const struct test_env *env)
 	      "overrun reported as a gap: %d %s", res->status, res->err);
 
 	/* stop-when-full: the ring takes what fits, then capture stops */
-	run_cli(env, res, (const char *[]){ "", "ring", region, "--reset", NULL });
+	run_cli(env, res, (const char *[]){ "", "ring", region, "--reset", "--file", NULL });
 	CHECK(res->status == 0 && strstr(res->out, "ring reset"), "%s", res->out);
 	run_cli(env, res, (const char *[]){ "", "capture", region, "--generate", "9", "--count", "5000",
 					    "--record-size", "1000", "--stop-when-full", NULL });
@@ -88,7 +95,7 @@ void test_ring_cli(const struct test_env *env)
 	      "stop-when-full: %s", res->err);
 
 	/* a damaged committed record: reported, not copied, the rest drains */
-	run_cli(env, res, (const char *[]){ "", "ring", region, "--reset", NULL });
+	run_cli(env, res, (const char *[]){ "", "ring", region, "--reset", "--file", NULL });
 	run_cli(env, res, (const char *[]){ "", "capture", region, "--from", inp, "--record-size", "1000", NULL });
 	fd = open(region, O_RDWR);
 	if (CHECK(fd >= 0)) {
@@ -112,7 +119,7 @@ void test_ring_cli(const struct test_env *env)
 		run_cli(env, res, (const char *[]){ "", "capture", region, "--generate", "9", "--count", "1", NULL });
 		CHECK(res->status == 1 && strstr(res->err, "another resmem capture is producing"),
 		      "second producer: %d %s", res->status, res->err);
-		run_cli(env, res, (const char *[]){ "", "ring", region, "--reset", NULL });
+		run_cli(env, res, (const char *[]){ "", "ring", region, "--reset", "--file", NULL });
 		CHECK(res->status == 1 && strstr(res->err, "not reset"), "reset under a capture: %d %s",
 		      res->status, res->err);
 		run_cli(env, res, (const char *[]){ "", "ring", region, "--json", NULL });
