@@ -5,7 +5,7 @@
                                      region0 = the region to measure)
     make bench BENCH_FULL=8G         size of the "whole mapping" runs
     make bench BENCH_DAX=4G          device-dax at another size (host memory)
-    make bench BENCH_ROUNDS=21       rounds of the interleaved resmem/device-dax runs
+    make bench BENCH_ROUNDS=41       rounds of the interleaved resmem/device-dax runs
 
 Runs tests/guest/bench.c for every kind and size, prints one table (medians,
 ratio to anonymous memory), then resmem and device-dax interleaved round by
@@ -28,7 +28,7 @@ G, M = 1 << 30, 1 << 20
 FULL = os.environ.get("BENCH_FULL", "8G")
 WINDOW = "64M"
 REPS = int(os.environ.get("BENCH_REPS", "5"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "21"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "41"))
 # Bytes the bandwidth/random loops cover in the full-size runs (TCG is slow).
 BW = os.environ.get("BENCH_BW", "512M")
 # device-dax size (default: FULL); its memmap=! region adds room for the

@@ -14,12 +14,11 @@ Expected, per kernel (the mapping strategy compat.h picks):
   6.1   everything mapped at mmap() time with 4 KiB entries installed
         dirty: no fault at all, stores included; 16 MiB + 32 KiB of tables.
 """
-import re
-
 import pytest
 
 from tests.harness.pattern import seq
-from tests.test_mapping_cost import BAD_TABLE, huge_pfnmap, leaves, mapcost, size
+from tests.test_mapping_cost import (check_window, huge_pfnmap, leaves, mapcost,  # noqa: F401
+                                     mapcost_with_thp, walker)
 
 G = 1 << 30
 M = 1 << 20
@@ -27,17 +26,6 @@ K = 1 << 10
 PHYS = 4 * G
 
 pytestmark = [pytest.mark.archs("aarch64"), pytest.mark.guest(boot="eight")]
-
-
-@pytest.fixture
-def walker(guest):
-    guest.run("test -e /proc/resmem_pgwalk || "
-              "insmod /lib/modules/$(uname -r)/testmods/resmem_test_pgwalk.ko")
-    guest.run("lsmod | grep -q '^resmem ' || modprobe resmem")
-    mark = len(guest.console())
-    yield guest
-    assert not BAD_TABLE.search(guest.console()[mark:]), guest.console()[mark:][-3000:]
-    guest.run("rmmod resmem", check=False)
 
 
 def test_full_8g_mapping_cost(walker, target):
@@ -77,31 +65,12 @@ WINDOWS = [
 def test_window_page_sizes(walker, target, args, huge, faults):
     """Entry sizes and store-fault counts of windows; 4 KiB entries take one
     fault each on 6.12 (installed dirty on a write fault), none on 6.1."""
-    g = walker
-    m = mapcost(g, f"{args} --stamp 7")
-    w = m["walk"]
-    off, length = (size(a) for a in args.split()[:2])
-    assert int(w["phys"], 16) == PHYS + off and w["contiguous"] == "1", m
-    assert int(w["none"]) == 0, m
-    if huge_pfnmap(g):
-        assert leaves(w) == huge, m
-        assert int(m["faults"]) == faults, m
-    else:
-        assert leaves(w) == (0, 0, length // (4 * K)), m
-        assert int(m["faults"]) == 0, m
-    for o in [off, off + 4 * K, (off + 2 * M - 1) & ~(2 * M - 1), off + length - 4 * K]:
-        assert g.pmemsave(PHYS + o, 8) == seq(7, o, 8), hex(o)
+    check_window(walker, PHYS, f"{args} --stamp 7", huge, faults)
 
 
 def test_thp_never_gives_base_pages(walker, target):
     g = walker
-    thp = "/sys/kernel/mm/transparent_hugepage/enabled"
-    before = re.search(r"\[(\w+)\]", g.run(f"cat {thp}").out)[1]
-    g.run(f"echo never > {thp}")
-    try:
-        m = mapcost(g, "0 64M --stamp 3")
-    finally:
-        g.run(f"echo {before} > {thp}")
+    m = mapcost_with_thp(g, "never", "0 64M --stamp 3")
     assert leaves(m["walk"]) == (0, 0, 16384), m
     assert int(m["faults"]) == (16384 if huge_pfnmap(g) else 0), m
     m = mapcost(g, "0 64M --stamp 4")
