@@ -265,6 +265,14 @@ static inline bool resmem_res_is_reservation(const struct resource *res)
 #include <linux/pfn_t.h>
 
 #define RESMEM_HAVE_HUGE_PFNMAP	1
+/*
+ * Marked like a MADV_HUGEPAGE mapping (as device-dax marks its VMAs):
+ * with THP "madvise" the mm would otherwise keep PFN maps at 4 KiB, and
+ * "never" or MADV_NOHUGEPAGE on the mapping still give 4 KiB entries.
+ * (Later 6.12.y kernels skip the THP sysfs check for huge PFN maps
+ * altogether; MADV_NOHUGEPAGE still applies there.)
+ */
+#define RESMEM_VM_HUGE		VM_HUGEPAGE
 
 #ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
 #define RESMEM_PUD_MAP_SIZE	PUD_SIZE
@@ -309,6 +317,7 @@ static inline vm_fault_t resmem_insert_pfn(struct vm_fault *vmf,
 }
 #else
 #define RESMEM_HAVE_HUGE_PFNMAP	0
+#define RESMEM_VM_HUGE		0
 #define RESMEM_PUD_MAP_SIZE	0UL
 #define RESMEM_PMD_MAP_SIZE	0UL
 #endif

@@ -9,9 +9,10 @@
  *    the largest entry that fits: 1 GiB where the window's physical
  *    address, the virtual address and the VMA allow it, else 2 MiB, else
  *    4 KiB at ragged edges.  resmem_get_unmapped_area() aligns mmap(NULL)
- *    addresses so the big entries are possible.  The THP sysfs setting
- *    ("never", or "madvise", which PFN maps cannot opt into) is applied
- *    by the mm before ->huge_fault is called: then everything is 4 KiB.
+ *    addresses so the big entries are possible.  The VMA is marked
+ *    VM_HUGEPAGE (RESMEM_VM_HUGE), so THP "madvise" maps huge like
+ *    "always"; THP "never" (where the mm applies it to PFN maps) and
+ *    MADV_NOHUGEPAGE on the mapping make everything 4 KiB.
  *  - otherwise (6.1): the whole VMA is mapped eagerly with 4 KiB entries
  *    by remap_pfn_range() in chunks (resmem_map_vma()).
  *
@@ -350,7 +351,7 @@ int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 	offset = (u64)vma->vm_pgoff << PAGE_SHIFT;
 
 	resmem_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
-				 VM_DONTDUMP);
+				 VM_DONTDUMP | RESMEM_VM_HUGE);
 	vma->vm_page_prot = resmem_pgprot(r, vma->vm_page_prot);
 	vma->vm_private_data = r;
 	vma->vm_ops = &resmem_vm_ops;

@@ -176,6 +176,21 @@ def test_thp_never_gives_base_pages(walker, target):
     assert leaves(m["walk"]) == ((0, 32, 0) if huge_pfnmap(g) else (0, 0, 16384)), m
 
 
+MADV_NOHUGEPAGE = 15     # asm-generic/mman-common.h (x86_64 and arm64)
+
+
+def test_thp_madvise_maps_huge_and_nohugepage_does_not(walker, target):
+    """THP "madvise" maps resmem huge (the VMA is marked VM_HUGEPAGE, as
+    device-dax marks its own); MADV_NOHUGEPAGE on a mapping gives it 4 KiB
+    entries whatever the THP setting."""
+    g = walker
+    m = mapcost_with_thp(g, "madvise", "0 64M")
+    assert leaves(m["walk"]) == ((0, 32, 0) if huge_pfnmap(g) else (0, 0, 16384)), m
+    m = mapcost(g, f"0 64M --madvise {MADV_NOHUGEPAGE}")
+    assert leaves(m["walk"]) == (0, 0, 16384), m
+    assert int(m["faults"]) == (16384 if huge_pfnmap(g) else 0), m
+
+
 def test_populate_and_lock_are_harmless(walker, target):
     g = walker
     m = mapcost(g, "0 1G --populate")

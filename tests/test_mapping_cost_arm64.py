@@ -17,8 +17,8 @@ Expected, per kernel (the mapping strategy compat.h picks):
 import pytest
 
 from tests.harness.pattern import seq
-from tests.test_mapping_cost import (check_window, huge_pfnmap, leaves, mapcost,  # noqa: F401
-                                     mapcost_with_thp, walker)
+from tests.test_mapping_cost import (MADV_NOHUGEPAGE, check_window, huge_pfnmap,  # noqa: F401
+                                     leaves, mapcost, mapcost_with_thp, walker)
 
 G = 1 << 30
 M = 1 << 20
@@ -75,6 +75,15 @@ def test_thp_never_gives_base_pages(walker, target):
     assert int(m["faults"]) == (16384 if huge_pfnmap(g) else 0), m
     m = mapcost(g, "0 64M --stamp 4")
     assert leaves(m["walk"]) == ((0, 32, 0) if huge_pfnmap(g) else (0, 0, 16384)), m
+
+
+def test_thp_madvise_maps_huge_and_nohugepage_does_not(walker, target):
+    g = walker
+    m = mapcost_with_thp(g, "madvise", "0 64M --stamp 5")
+    assert leaves(m["walk"]) == ((0, 32, 0) if huge_pfnmap(g) else (0, 0, 16384)), m
+    m = mapcost(g, f"0 64M --stamp 6 --madvise {MADV_NOHUGEPAGE}")
+    assert leaves(m["walk"]) == (0, 0, 16384), m
+    assert int(m["faults"]) == (16384 if huge_pfnmap(g) else 0), m
 
 
 @pytest.mark.parametrize("case", ["fork", "mprotect", "munmap", "mremap-shrink", "mremap-move"])

@@ -6,6 +6,8 @@
  *     --fixed-misalign   map at a MAP_FIXED address that is 4 KiB past a
  *                        1 GiB boundary (no huge entry can fit)
  *     --populate         MAP_POPULATE | MAP_LOCKED
+ *     --madvise ADVICE   madvise(ADVICE, a MADV_* number) on the whole
+ *                        mapping before touching it
  *     --stamp SEED       touch by writing the pattern word (mapper's
  *                        PATTERN) at every 4 KiB page's first byte;
  *                        otherwise touch by reading one byte per page
@@ -173,7 +175,7 @@ static unsigned long align_of(unsigned long a)
 int main(int argc, char **argv)
 {
 	uint64_t off, len, seed = 0;
-	int have_seed = 0, misalign = 0, flags = MAP_SHARED;
+	int have_seed = 0, misalign = 0, flags = MAP_SHARED, advice = -1;
 	const char *misuse = NULL;
 	long pte0, f0;
 	uint8_t *p;
@@ -188,6 +190,8 @@ int main(int argc, char **argv)
 			flags |= MAP_POPULATE | MAP_LOCKED;
 		else if (!strcmp(argv[i], "--stamp") && i + 1 < argc && !parse_num(argv[i + 1], &seed))
 			have_seed = 1, i++;
+		else if (!strcmp(argv[i], "--madvise") && i + 1 < argc)
+			advice = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--misuse") && i + 1 < argc)
 			misuse = argv[++i];
 		else
@@ -222,6 +226,10 @@ int main(int argc, char **argv)
 	}
 	printf("addr=%#lx\naddr_align=%lu\n", (unsigned long)p,
 	       align_of((unsigned long)p));
+	if (advice >= 0 && madvise(p, len, advice)) {
+		printf("madvise %d: %s\n", advice, strerror(errno));
+		return 1;
+	}
 	f0 = minflt();
 	if (have_seed) {
 		stamp(p, off, len, seed);
@@ -338,7 +346,7 @@ int main(int argc, char **argv)
 	puts("ok");
 	return 0;
 usage:
-	fprintf(stderr, "usage: mapcost DEV OFFSET LENGTH [--fixed-misalign] [--populate] "
+	fprintf(stderr, "usage: mapcost DEV OFFSET LENGTH [--fixed-misalign] [--populate] [--madvise N] "
 		"[--stamp SEED] [--misuse fork|mprotect|munmap|mremap-move|mremap-shrink]\n");
 	return 2;
 }
