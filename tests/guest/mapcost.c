@@ -21,6 +21,8 @@
  *   faults      minor faults taken by the touch (getrusage)
  *   pt_bytes    growth of this process's page tables (VmPTE) from before
  *               mmap to after the touch, in bytes
+ *   thp_eligible  smaps THPeligible of the mapping (the kernel's THP
+ *               policy for it; -1 when smaps does not say)
  *   walk        /proc/resmem_pgwalk's line for the mapping, when the
  *               resmem_test_pgwalk module is loaded
  * then "ok", or a reason and exit status 1.
@@ -115,6 +117,30 @@ static long vmpte_kb(void)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/*
+ * The kernel's own word on whether the VMA at p may get huge entries under
+ * the current THP settings (smaps THPeligible), or -1 if not found.
+ */
+static int thp_eligible(void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256];
+	unsigned long start, end;
+	int in = 0, v = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		/* a VMA's header line: "start-end perms ..." */
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			in = start == (unsigned long)p;
+		else if (in && sscanf(line, "THPeligible: %d", &v) == 1)
+			break;
+	}
+	fclose(f);
+	return v;
 }
 
 static long minflt(void)
@@ -230,6 +256,7 @@ int main(int argc, char **argv)
 		printf("madvise %d: %s\n", advice, strerror(errno));
 		return 1;
 	}
+	printf("thp_eligible=%d\n", thp_eligible(p));
 	f0 = minflt();
 	if (have_seed) {
 		stamp(p, off, len, seed);
