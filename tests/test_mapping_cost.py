@@ -173,19 +173,25 @@ def thp_policy_says_huge(g, m):
     return huge_pfnmap(g) and m["thp_eligible"] == "1"
 
 
-def test_thp_never_follows_the_kernels_policy(walker, target):
-    """THP "never": 4 KiB entries where the kernel applies the setting to PFN
-    maps (the matrix's 6.12), huge ones where it says they stay eligible."""
-    g = walker
-    m = mapcost_with_thp(g, "never", "0 64M")
+def check_thp_never(g, touch=""):
+    """64 MiB at offset 0 under THP "never": 4 KiB entries where the kernel
+    applies the setting to PFN maps, 2 MiB ones where it says they stay
+    eligible; then huge again once THP is back.  `touch`: extra mapcost
+    options (arm64 touches with --stamp, so stores are counted too)."""
+    m = mapcost_with_thp(g, "never", f"0 64M {touch}".strip())
     if thp_policy_says_huge(g, m):
         assert leaves(m["walk"]) == (0, 32, 0) and int(m["faults"]) == 32, m
     else:
         assert leaves(m["walk"]) == (0, 0, 16384), m
         assert int(m["faults"]) == (16384 if huge_pfnmap(g) else 0), m
-    # and back to huge entries once it is allowed again
-    m = mapcost(g, "0 64M")
+    m = mapcost(g, f"0 64M {touch}".strip())
     assert leaves(m["walk"]) == ((0, 32, 0) if huge_pfnmap(g) else (0, 0, 16384)), m
+
+
+def test_thp_never_follows_the_kernels_policy(walker, target):
+    """THP "never": 4 KiB entries where the kernel applies the setting to PFN
+    maps (the matrix's 6.12), huge ones where it says they stay eligible."""
+    check_thp_never(walker)
 
 
 MADV_NOHUGEPAGE = 15     # asm-generic/mman-common.h (x86_64 and arm64)

@@ -17,9 +17,9 @@ Expected, per kernel (the mapping strategy compat.h picks):
 import pytest
 
 from tests.harness.pattern import seq
-from tests.test_mapping_cost import (MADV_NOHUGEPAGE, check_window, huge_pfnmap,  # noqa: F401
-                                     leaves, mapcost, mapcost_with_thp, thp_policy_says_huge,
-                                     walker)
+from tests.test_mapping_cost import (MADV_NOHUGEPAGE, check_thp_never,  # noqa: F401
+                                     check_window, huge_pfnmap, leaves, mapcost,
+                                     mapcost_with_thp, thp_policy_says_huge, walker)
 
 G = 1 << 30
 M = 1 << 20
@@ -70,15 +70,7 @@ def test_window_page_sizes(walker, target, args, huge, faults):
 
 
 def test_thp_never_follows_the_kernels_policy(walker, target):
-    g = walker
-    m = mapcost_with_thp(g, "never", "0 64M --stamp 3")
-    if thp_policy_says_huge(g, m):
-        assert leaves(m["walk"]) == (0, 32, 0) and int(m["faults"]) == 32, m
-    else:
-        assert leaves(m["walk"]) == (0, 0, 16384), m
-        assert int(m["faults"]) == (16384 if huge_pfnmap(g) else 0), m
-    m = mapcost(g, "0 64M --stamp 4")
-    assert leaves(m["walk"]) == ((0, 32, 0) if huge_pfnmap(g) else (0, 0, 16384)), m
+    check_thp_never(walker, "--stamp 3")
 
 
 def test_thp_madvise_maps_huge_and_nohugepage_does_not(walker, target):
