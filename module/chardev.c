@@ -207,7 +207,7 @@ int resmem_chardev_init(void)
 		pr_err("cannot allocate device numbers: %d\n", ret);
 		return ret;
 	}
-	resmem_class = resmem_class_create(KBUILD_MODNAME);
+	resmem_class = class_create(KBUILD_MODNAME);
 	if (IS_ERR(resmem_class)) {
 		ret = PTR_ERR(resmem_class);
 		pr_err("cannot create class resmem: %d\n", ret);

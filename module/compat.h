@@ -3,7 +3,11 @@
  * Every kernel-version and architecture difference resmem cares about.
  * No other file tests LINUX_VERSION_CODE or CONFIG_X86/CONFIG_ARM64.
  *
- * Supported: 6.1 and 6.12 (Debian), x86_64 and arm64.
+ * Supported: 6.1 through 7.3 (Debian bookworm, trixie, trixie-backports,
+ * PREEMPT_RT), x86_64 and arm64.  Where an interface changed, the .c files
+ * call it by its newest upstream name and signature and this file gives
+ * older kernels that name (tested by feature where the headers allow it),
+ * so dropping a kernel means deleting a block here.
  */
 #ifndef _RESMEM_COMPAT_H
 #define _RESMEM_COMPAT_H
@@ -17,21 +21,22 @@
 #include <linux/sizes.h>
 #include <linux/version.h>
 
-/* The supported range: what CI builds and boots (Debian 6.1 and 6.12). */
+/* The supported range starts at what CI builds and boots (Debian's 6.1). */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "resmem supports Linux 6.1 and later"
 #endif
 
-/*
- * class_create() lost its owner argument in 6.4; the class devnode callback
- * takes a const device from 6.2.
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
-#define resmem_class_create(name)	class_create(name)
-#else
-#define resmem_class_create(name)	class_create(THIS_MODULE, name)
+/* class_create(name): the owner argument went away in 6.4. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#undef class_create
+#define class_create(name)						\
+({									\
+	static struct lock_class_key __key;				\
+	__class_create(THIS_MODULE, name, &__key);			\
+})
 #endif
 
+/* The class devnode callback takes a const device from 6.2. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
 #define RESMEM_DEVNODE_CONST const
 #else
@@ -39,68 +44,42 @@
 #endif
 
 /* vma->vm_flags became read-only in 6.3; writers use vm_flags_set(). */
-static inline void resmem_vm_flags_set(struct vm_area_struct *vma,
-				       unsigned long flags)
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline void vm_flags_set(struct vm_area_struct *vma,
+				unsigned long flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	vm_flags_set(vma, flags);
-#else
 	vma->vm_flags |= flags;
-#endif
 }
-
-/* The mm's default placement: a per-mm hook until 6.10, a helper since. */
-static inline unsigned long
-resmem_mm_get_unmapped_area(struct file *file, unsigned long addr,
-			    unsigned long len, unsigned long pgoff,
-			    unsigned long flags)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-	return mm_get_unmapped_area(current->mm, file, addr, len, pgoff, flags);
-#else
-	return current->mm->get_unmapped_area(file, addr, len, pgoff, flags);
 #endif
-}
 
 /*
- * Classification of one page by the firmware's own memory map, before any
- * memmap= edits.  Only x86 keeps that map (e820_table_firmware, queried
- * through e820__mapped_raw_any()); elsewhere we cannot tell and say RAM.
+ * The mm's default placement, mm_get_unmapped_area(file, addr, len, pgoff,
+ * flags) as 6.19 has it: 6.10 to 6.18 also took the mm, older kernels kept
+ * a per-mm hook.
  */
-enum resmem_fw_type {
-	RESMEM_FW_RAM,		/* firmware calls it usable RAM */
-	RESMEM_FW_OTHER,	/* firmware-reserved, ACPI, NVS, ... */
-	RESMEM_FW_HOLE,		/* nothing at all: no memory there */
-};
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+#define mm_get_unmapped_area(file, addr, len, pgoff, flags) \
+	current->mm->get_unmapped_area(file, addr, len, pgoff, flags)
+#elif LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
+#define mm_get_unmapped_area(file, addr, len, pgoff, flags) \
+	mm_get_unmapped_area(current->mm, file, addr, len, pgoff, flags)
+#endif
+
+/* zap_special_vma_range(): zap_vma_ptes() until 7.1 (VM_PFNMAP VMAs only). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(7, 1, 0)
+#define zap_special_vma_range	zap_vma_ptes
+#endif
 
 #ifdef CONFIG_X86
-#include <asm/e820/api.h>
 #include <asm/processor.h>
 
-#define RESMEM_HAVE_FW_MAP	1
+/* Reservations come from memmap=SIZE$ADDR on the command line (cmdline.c). */
+#define RESMEM_HAVE_MEMMAP	1
 
 /* Physical address bits the CPU implements (CPUID 0x80000008). */
 static inline unsigned int resmem_phys_bits(void)
 {
 	return boot_cpu_data.x86_phys_bits;
-}
-
-/*
- * e820__mapped_raw_any() answers "does any entry of @type intersect
- * [start, end)".  The firmware table is sanitized (sorted, no overlaps,
- * adjacent same-type entries merged), so a page whose first and last byte
- * are RAM is RAM.
- */
-static inline enum resmem_fw_type resmem_fw_page_type(u64 addr)
-{
-	if (e820__mapped_raw_any(addr, addr + 1, E820_TYPE_RAM) &&
-	    e820__mapped_raw_any(addr + PAGE_SIZE - 1, addr + PAGE_SIZE,
-				 E820_TYPE_RAM))
-		return RESMEM_FW_RAM;
-	/* type 0 matches an entry of any type */
-	if (e820__mapped_raw_any(addr, addr + PAGE_SIZE, 0))
-		return RESMEM_FW_OTHER;
-	return RESMEM_FW_HOLE;
 }
 
 /*
@@ -157,16 +136,11 @@ static inline bool resmem_res_is_reservation(const struct resource *res)
 
 #else /* !CONFIG_X86 */
 
-#define RESMEM_HAVE_FW_MAP	0
+#define RESMEM_HAVE_MEMMAP	0
 
 static inline unsigned int resmem_phys_bits(void)
 {
 	return MAX_PHYSMEM_BITS;
-}
-
-static inline enum resmem_fw_type resmem_fw_page_type(u64 addr)
-{
-	return RESMEM_FW_RAM;
 }
 
 /*
@@ -249,20 +223,31 @@ static inline bool resmem_res_is_reservation(const struct resource *res)
  * How a mapping gets its page-table entries: one strategy per kernel,
  * chosen here and used in one place in mmap.c.
  *
- * RESMEM_HAVE_HUGE_PFNMAP (6.12+ with CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP):
+ * RESMEM_HAVE_HUGE_PFNMAP (CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP: 6.12 and later
+ * with transparent huge pages, so not on PREEMPT_RT, which has none):
  * the mm calls ->huge_fault for VM_PFNMAP VMAs (subject to the THP sysfs
  * setting, which it applies itself), so entries are installed on fault,
  * 1 GiB (PUD) or 2 MiB (PMD) where the architecture supports PFN maps of
  * that size, 4 KiB otherwise.  RESMEM_PUD_MAP_SIZE/RESMEM_PMD_MAP_SIZE
  * are those sizes, 0 when unsupported.
  *
- * Otherwise (6.1) a VM_PFNMAP VMA never reaches ->huge_fault: the whole
+ * Otherwise (6.1, RT kernels) a VM_PFNMAP VMA never reaches ->huge_fault: the whole
  * VMA is mapped with 4 KiB entries at mmap() time (remap_pfn_range()).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && \
-	defined(CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP)
+#if defined(CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP)
 #include <linux/huge_mm.h>
+
+/*
+ * vmf_insert_pfn_pmd/_pud(vmf, pfn, write) as 6.17 has them, without pfn_t:
+ * before that they took a pfn_t (PFN_DEV: memory without struct pages).
+ */
+#if __has_include(<linux/pfn_t.h>)
 #include <linux/pfn_t.h>
+#define vmf_insert_pfn_pmd(vmf, pfn, write) \
+	vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write)
+#define vmf_insert_pfn_pud(vmf, pfn, write) \
+	vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write)
+#endif
 
 #define RESMEM_HAVE_HUGE_PFNMAP	1
 /*
@@ -303,13 +288,11 @@ static inline vm_fault_t resmem_insert_pfn(struct vm_fault *vmf,
 					   resmem_pgprot_entry(vmf->vma));
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 	case PMD_ORDER:
-		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
-					  write);
+		return vmf_insert_pfn_pmd(vmf, pfn, write);
 #endif
 #ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
 	case PUD_ORDER:
-		return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
-					  write);
+		return vmf_insert_pfn_pud(vmf, pfn, write);
 #endif
 	default:
 		return VM_FAULT_FALLBACK;

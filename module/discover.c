@@ -2,23 +2,23 @@
 /*
  * Zero-config discovery of memmap=SIZE$ADDR reservations.
  *
- * Modules cannot read the kernel command line (saved_command_line is not
- * exported), so we recognise the reservations by their effect instead:
- * memmap=SIZE$ADDR turns RAM into an E820 "Reserved" range.  The kernel's
- * table shows it as a top-level "Reserved" entry in /proc/iomem while the
- * firmware's own table (e820_table_firmware, which memmap= does not edit)
- * still calls it RAM.  Every firmware-RAM run inside a top-level Reserved
- * entry is therefore a user reservation and becomes a candidate; the parts
- * the firmware itself reserved are left alone.
+ * memmap=SIZE$ADDR turns the RAM in that range into E820 "Reserved",
+ * shown as a top-level "Reserved" entry in /proc/iomem.  Firmware
+ * reservations, and RAM the kernel itself reserves for EFI tables, look
+ * the same there; only the command line tells them apart (cmdline.c).  So
+ * a candidate is every part of a top-level Reserved entry that a memmap=$
+ * word of the command line covers: what the user asked for and the kernel
+ * really reserved.  Other Reserved ranges are never taken.  A memmap=$
+ * range the kernel did not reserve in full (a hole, the PCI window, beyond
+ * installed RAM: the kernel only converts RAM) is reported.
  *
  * Candidates are named region0, region1, ... in ascending address order
- * (region.c).  For the usual command lines, with memmap= entries listed
- * in ascending address order, that is command-line order too.
+ * (region.c).  Adjacent memmap= ranges merge into one region, as their
+ * E820 entries do.
  *
  * What we cannot see: a memmap=SIZE$ADDR whose '$' GRUB swallowed (the
  * kernel then gets "memmap=SIZEADDR" or similar and reserves nothing).
- * Only the command line shows that; the userspace "resmem check" reads
- * /proc/cmdline and warns about a memmap= with none of "$!#@".
+ * The userspace "resmem check" warns about a memmap= with none of "$!#@".
  *
  * Below 1 MiB the kernel itself turns RAM into Reserved (BIOS data, the
  * first page), so discovery starts at 1 MiB.
@@ -38,39 +38,15 @@ struct discover_ctx {
 	int err;
 };
 
-static void discover_run(struct discover_ctx *ctx, u64 start, u64 end,
-			 enum resmem_fw_type type, u64 res_start, u64 res_end)
-{
-	struct resmem_region *r;
-
-	switch (type) {
-	case RESMEM_FW_RAM:
-		r = resmem_region_alloc(start, end - start,
-					RESMEM_SOURCE_CMDLINE);
-		if (!r) {
-			ctx->err = -ENOMEM;
-			return;
-		}
-		r->fw_ram = true;
-		list_add_tail(&r->node, ctx->out);
-		break;
-	case RESMEM_FW_HOLE:
-		pr_warn("[mem %#018llx-%#018llx] in Reserved [mem %#018llx-%#018llx] is not memory at all in the firmware map (memmap= beyond installed RAM?): ignored; check /sys/firmware/memmap and fix memmap=\n",
-			start, end - 1, res_start, res_end);
-		break;
-	case RESMEM_FW_OTHER:
-		pr_debug("[mem %#018llx-%#018llx]: reserved by firmware, not by memmap=: ignored\n",
-			 start, end - 1);
-		break;
-	}
-}
-
-/* Split one top-level Reserved entry into runs of one firmware type. */
+/* Every part of one top-level Reserved entry that memmap=$ covers. */
 static int discover_one(struct resource *res, void *arg)
 {
+	const struct resmem_memmap *m = resmem_memmap();
 	struct discover_ctx *ctx = arg;
-	u64 start, end, run, p;
-	enum resmem_fw_type type = RESMEM_FW_RAM, t;
+	struct resmem_region *r;
+	u64 start, end, lo, hi;
+	bool taken = false;
+	unsigned int i;
 
 	/* Only top-level entries come from the E820 table. */
 	if (res->parent != &iomem_resource)
@@ -81,20 +57,40 @@ static int discover_one(struct resource *res, void *arg)
 	if (res->end == (resource_size_t)~0ULL || start >= end)
 		return 0;
 
-	for (run = p = start; p < end; p += PAGE_SIZE) {
-		t = resmem_fw_page_type(p);
-		if (p == start) {
-			type = t;
-		} else if (t != type) {
-			discover_run(ctx, run, p, type, res->start, res->end);
-			run = p;
-			type = t;
+	for (i = 0; i < m->n; i++) {
+		lo = PAGE_ALIGN(max(start, m->span[i].start));
+		hi = min(end, m->span[i].end) & PAGE_MASK;
+		if (lo >= hi)
+			continue;
+		r = resmem_region_alloc(lo, hi - lo, RESMEM_SOURCE_CMDLINE);
+		if (!r) {
+			ctx->err = -ENOMEM;
+			return ctx->err;
 		}
-		if (!(p & (SZ_64M - 1)))
-			cond_resched();
+		r->memmap = true;
+		list_add_tail(&r->node, ctx->out);
+		taken = true;
 	}
-	discover_run(ctx, run, end, type, res->start, res->end);
-	return ctx->err;
+	if (!taken)
+		pr_debug("[mem %#018llx-%#018llx]: Reserved, but not by memmap=$ on the command line (firmware or kernel reservation): ignored\n",
+			 (u64)res->start, (u64)res->end);
+	return 0;
+}
+
+/* memmap=$ ranges the kernel did not (fully) turn into Reserved. */
+static void discover_report_unreserved(void)
+{
+	const struct resmem_memmap *m = resmem_memmap();
+	unsigned int i;
+
+	for (i = 0; i < m->n; i++) {
+		u64 start = m->span[i].start, size = m->span[i].end - start;
+
+		if (resmem_reserved_intersects(start, size) == REGION_INTERSECTS)
+			continue;
+		pr_warn("memmap=%#llx$%#llx [mem %#018llx-%#018llx]: the kernel did not reserve all of it: memmap=$ only reserves what the firmware calls RAM, so part of it is a hole, a PCI window or beyond installed memory; check /sys/firmware/memmap and move the range into System RAM\n",
+			size, start, start, m->span[i].end - 1);
+	}
 }
 
 /**
@@ -110,11 +106,13 @@ int resmem_discover(struct list_head *out)
 
 	if (!resmem_discover_enabled)
 		return 0;
-	if (!RESMEM_HAVE_FW_MAP) {
-		pr_info("automatic discovery needs the x86 firmware memory map; name regions with regions=\n");
+	if (!RESMEM_HAVE_MEMMAP) {
+		pr_info("automatic discovery is for memmap= (x86); name regions with regions= or use a device tree node\n");
 		return 0;
 	}
 	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM, 0, U64_MAX,
 			    &ctx, discover_one);
+	if (!ctx.err)
+		discover_report_unreserved();
 	return ctx.err;
 }

@@ -115,7 +115,7 @@ static int resmem_may_split(struct vm_area_struct *vma, unsigned long addr)
 	start = max(ALIGN_DOWN(addr, RESMEM_PUD_MAP_SIZE), vma->vm_start);
 	end = min(ALIGN(addr, RESMEM_PUD_MAP_SIZE), vma->vm_end);
 	vma_start_write(vma);
-	zap_vma_ptes(vma, start, end - start);
+	zap_special_vma_range(vma, start, end - start);
 	return 0;
 }
 
@@ -147,7 +147,7 @@ static void resmem_vm_copied(struct vm_area_struct *vma)
 		      (RESMEM_PUD_MAP_SIZE - 1)))
 			continue;
 		vma_start_write(v);
-		zap_vma_ptes(v, v->vm_start, v->vm_end - v->vm_start);
+		zap_special_vma_range(v, v->vm_start, v->vm_end - v->vm_start);
 	}
 }
 
@@ -263,12 +263,12 @@ unsigned long resmem_get_unmapped_area(struct file *file, unsigned long addr,
 	align = resmem_map_align(r, offset, len);
 	if (!align || check_add_overflow(len, align, &len_align))
 		goto out;
-	area = resmem_mm_get_unmapped_area(file, 0, len_align, pgoff, flags);
+	area = mm_get_unmapped_area(file, 0, len_align, pgoff, flags);
 	if (IS_ERR_VALUE(area))
 		goto out;
 	return area + ((r->phys + offset - area) & (align - 1));
 out:
-	return resmem_mm_get_unmapped_area(file, addr, len, pgoff, flags);
+	return mm_get_unmapped_area(file, addr, len, pgoff, flags);
 }
 
 /**
@@ -314,7 +314,7 @@ int resmem_map_vma(struct resmem_region *r, struct vm_area_struct *vma,
 		}
 	}
 	if (ret && done)
-		zap_vma_ptes(vma, vma->vm_start, done);
+		zap_special_vma_range(vma, vma->vm_start, done);
 	return ret;
 }
 
@@ -350,8 +350,8 @@ int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	offset = (u64)vma->vm_pgoff << PAGE_SHIFT;
 
-	resmem_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
-				 VM_DONTDUMP | RESMEM_VM_HUGE);
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
+			  RESMEM_VM_HUGE);
 	vma->vm_page_prot = resmem_pgprot(r, vma->vm_page_prot);
 	vma->vm_private_data = r;
 	vma->vm_ops = &resmem_vm_ops;

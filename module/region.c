@@ -120,7 +120,7 @@ int resmem_merge_candidates(struct list_head *discovered,
 	list_for_each_entry_safe(d, tmp, discovered, node) {
 		list_for_each_entry(e, explicit, node) {
 			if (d->phys == e->phys && d->size == e->size) {
-				e->fw_ram = d->fw_ram;
+				e->memmap = d->memmap;
 				list_del(&d->node);
 				resmem_region_free(d);
 				break;

@@ -33,7 +33,7 @@
  * @source:	enum resmem_source
  * @cache:	enum resmem_cache_mode
  * @cache_set:	@cache was given per region (otherwise cache= applies)
- * @fw_ram:	discovery already found every page RAM in the firmware map
+ * @memmap:	discovery found it inside memmap=$ ranges of the command line
  * @linear:	in the kernel's linear map (a device-tree region without
  *		no-map): claimed inside System RAM, mapped write-back only
  * @reusable:	the device tree lends it to the page allocator (refused)
@@ -59,7 +59,7 @@ struct resmem_region {
 	u32 source;
 	u32 cache;
 	bool cache_set;
-	bool fw_ram;
+	bool memmap;
 	bool linear;
 	bool reusable;
 	bool readonly;
@@ -90,6 +90,33 @@ bool resmem_name_ok(const char *name);
 
 /* discover.c */
 int resmem_discover(struct list_head *out);
+
+/* cmdline.c: the memmap=SIZE$ADDR ranges of the kernel command line */
+#define RESMEM_MEMMAP_MAX	64
+
+/* [start, end) */
+struct resmem_span {
+	u64 start;
+	u64 end;
+};
+
+/**
+ * struct resmem_memmap - memmap=$ ranges, ascending, merged where they touch
+ * @n:		number of ranges in @span
+ * @span:	the ranges
+ * @loaded:	the command line was read
+ * @err:	why it could not be read (negative errno), else 0
+ */
+struct resmem_memmap {
+	unsigned int n;
+	struct resmem_span span[RESMEM_MEMMAP_MAX];
+	bool loaded;
+	int err;
+};
+
+void resmem_memmap_load(void);
+const struct resmem_memmap *resmem_memmap(void);
+u64 resmem_memmap_uncovered(u64 start, u64 end);
 
 /* validate.c */
 int resmem_validate(struct resmem_region *r, struct list_head *accepted);

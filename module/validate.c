@@ -38,21 +38,6 @@ static int busy_found(struct resource *res, void *arg)
 	return 1;	/* the first one is enough */
 }
 
-/* Find the first page the firmware does not call RAM; U64_MAX if none. */
-static u64 first_non_fw_ram(u64 start, u64 size, enum resmem_fw_type *type)
-{
-	u64 p;
-
-	for (p = start; p - start < size; p += PAGE_SIZE) {
-		*type = resmem_fw_page_type(p);
-		if (*type != RESMEM_FW_RAM)
-			return p;
-		if (!(p & (SZ_64M - 1)))
-			cond_resched();
-	}
-	return U64_MAX;
-}
-
 /* The first page in [start, start + size) the page allocator may own. */
 static u64 first_unreserved_page(u64 start, u64 size)
 {
@@ -158,7 +143,6 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 	unsigned int bits = resmem_phys_bits();
 	struct resmem_region *o;
 	struct busy_ctx busy = {};
-	enum resmem_fw_type fwt = RESMEM_FW_RAM;
 	u64 last, bad;
 	int ret;
 
@@ -232,15 +216,21 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 	}
 
 	/*
-	 * memmap=$ reserves RAM; anything the firmware did not call RAM is not
-	 * ours.  Discovery has scanned its candidates page by page already.
+	 * Only what the command line reserved with memmap=$ is the user's:
+	 * never a firmware or EFI reservation.  Discovery took its candidates
+	 * from the memmap=$ ranges already.
 	 */
-	bad = r->fw_ram ? U64_MAX : first_non_fw_ram(r->phys, r->size, &fwt);
+	if (!RESMEM_HAVE_MEMMAP || r->memmap)
+		return 0;
+	if (resmem_memmap()->err) {
+		refuse(r, "cannot tell whether memmap=$ reserved it: the kernel command line could not be read (/proc/cmdline: error %d); load resmem with /proc mounted",
+		       resmem_memmap()->err);
+		return -EINVAL;
+	}
+	bad = resmem_memmap_uncovered(r->phys, r->phys + r->size);
 	if (bad != U64_MAX) {
-		refuse(r, "page at %#llx is %s in the firmware memory map, not RAM; use only ranges /sys/firmware/memmap calls System RAM",
-		       bad, fwt == RESMEM_FW_HOLE ?
-		       "missing (no memory installed there)" :
-		       "firmware-reserved (ACPI, PCI or platform use)");
+		refuse(r, "page at %#llx is not in a memmap=SIZE$ADDR range of the kernel command line (a firmware or EFI reservation, not the user's); use only ranges memmap=$ reserved",
+		       bad);
 		return -EINVAL;
 	}
 	return 0;

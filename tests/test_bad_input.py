@@ -50,7 +50,7 @@ FUZZ_SECONDS = float(os.environ.get("RESMEM_FUZZ_SECONDS", "20"))
 STRESS_SECONDS = float(os.environ.get("RESMEM_STRESS_SECONDS", "10"))
 STRESS_PROCS = int(os.environ.get("RESMEM_STRESS_PROCS", "16"))
 
-pytestmark = [pytest.mark.archs("x86_64"), pytest.mark.guest(boot="standard")]
+pytestmark = [pytest.mark.core, pytest.mark.archs("x86_64"), pytest.mark.guest(boot="standard")]
 
 
 # ------------------------------------------------------------------ helpers

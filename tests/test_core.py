@@ -16,7 +16,7 @@ M = 1 << 20
 K = 1 << 10
 DEV = "/dev/resmem/region0"
 
-pytestmark = [pytest.mark.archs("x86_64"), pytest.mark.guest(boot="standard")]
+pytestmark = [pytest.mark.core, pytest.mark.archs("x86_64"), pytest.mark.guest(boot="standard")]
 
 
 @pytest.fixture

@@ -22,6 +22,9 @@ K = 1 << 10
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEVICE_OVERLAY = os.path.join(HERE, "dt", "device-two-regions.dtso")
 
+# arm64's core tier: regions bound, mapped and witnessed on every kernel
+pytestmark = pytest.mark.core
+
 
 def sysfs(g, name, attr):
     return g.run(f"cat /sys/class/resmem/{name}/{attr}").out.strip()

@@ -11,7 +11,7 @@ import pytest
 from tests import ring_witness
 from tests.harness import boots, matrix, pattern, qemu
 
-pytestmark = [pytest.mark.archs("x86_64")]
+pytestmark = [pytest.mark.core, pytest.mark.archs("x86_64")]
 
 EDU = ["-device", "edu,dma_mask=0xffffffffffffffff"]
 G = 1 << 30

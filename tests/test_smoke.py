@@ -12,7 +12,7 @@ import pytest
 
 from tests.harness import boots
 
-pytestmark = pytest.mark.guest(boot="standard")
+pytestmark = [pytest.mark.core, pytest.mark.guest(boot="standard")]
 
 
 def iomem(guest):

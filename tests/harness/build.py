@@ -3,17 +3,34 @@ import glob
 import os
 import subprocess
 
-from . import initramfs, kernels
+import time
+
+from . import buildroot, initramfs, kernels
 
 REPO = kernels.REPO
 BUILD = os.path.join(REPO, "build")
 
 
-def _make(*args):
-    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", REPO, *args],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+class BuildFailed(RuntimeError):
+    """Building for a kernel failed; the message carries the compiler output."""
+
+
+_failed = {}        # kernel name -> BuildFailed: a broken build fails once
+_built = set()      # kernel names built in this process
+build_seconds = {}  # kernel name -> seconds its first build took
+
+
+def _make(*args, k=None):
+    """make -C REPO args: on the host, or where k's modules are built
+    (the trixie build root for kernels made by a newer gcc)."""
+    argv = ["make", "-s", "--no-print-directory", "-C", REPO, *args]
+    if k is None:
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    else:
+        r = buildroot.run_for(k, argv)
     if r.returncode:
-        raise RuntimeError(f"make {' '.join(args)} failed:\n{r.stdout}")
+        where = " (in the trixie build root)" if k is not None and buildroot.needed(k) else ""
+        raise BuildFailed(f"make {' '.join(args)}{where} failed:\n{r.stdout}")
     return r.stdout
 
 
@@ -41,14 +58,32 @@ def helper_path(k, name):
 
 
 def build_all(k):
-    """Module, test modules, tools and guest helpers for kernel k."""
-    kernels.fetch(k)
-    _make("guest-helpers", f"ARCH={k.arch}")
-    if glob.glob(os.path.join(REPO, "module", "*.c")):
-        _make("module", *kbuild_args(k))
-    _make("test-modules", *kbuild_args(k))     # after the module: its Module.symvers
-    if os.path.exists(os.path.join(REPO, "userspace", "Makefile")):
-        _make("tools", f"ARCH={k.arch}")
+    """Module, test modules, tools and guest helpers for kernel k.
+
+    Built once per process; a failure is remembered and raised again at
+    once for every later caller, so a broken tree costs one compile per
+    kernel, not one per test."""
+    if k.name in _failed:
+        raise _failed[k.name]
+    if k.name in _built:
+        return
+    t0 = time.monotonic()
+    try:
+        kernels.fetch(k)
+        _make("guest-helpers", f"ARCH={k.arch}")
+        if glob.glob(os.path.join(REPO, "module", "*.c")):
+            _make("module", *kbuild_args(k), k=k)
+        _make("test-modules", *kbuild_args(k), k=k)     # after the module: its Module.symvers
+        if os.path.exists(os.path.join(REPO, "userspace", "Makefile")):
+            _make("tools", f"ARCH={k.arch}")
+    except BuildFailed as e:
+        _failed[k.name] = e
+        raise
+    except (RuntimeError, OSError, SystemExit) as e:
+        _failed[k.name] = BuildFailed(f"preparing {k.name} failed: {e}")
+        raise _failed[k.name] from e
+    _built.add(k.name)
+    build_seconds[k.name] = time.monotonic() - t0
 
 
 def initrd(k, extra_files=None):

@@ -7,6 +7,7 @@ unpacked is reused without touching the network.
 
     python3 -m tests.harness.kernels fetch [NAME ...]   # all by default
     python3 -m tests.harness.kernels path NAME [image|headers|modules]
+    python3 -m tests.harness.kernels run NAME -- CMD ...   # where k's modules build
 """
 import glob
 import os
@@ -22,12 +23,10 @@ CACHE = os.environ.get("RESMEM_CACHE", os.path.join(REPO, ".cache"))
 HOST_DEBARCH = "amd64"
 
 
-def _os_codename():
-    with open("/etc/os-release") as f:
-        for line in f:
-            if line.startswith("VERSION_CODENAME="):
-                return line.split("=", 1)[1].strip().strip('"')
-    return "bookworm"
+# Debian suites the matrix's kernels come from (bookworm: 6.1; trixie and
+# its security and backports suites: 6.12, 7.x), and the build root's.
+SUITES = ["bookworm", "bookworm-updates", "bookworm-backports", "bookworm-security",
+          "trixie", "trixie-updates", "trixie-backports", "trixie-security"]
 
 
 def _system_sources():
@@ -58,28 +57,46 @@ def _system_sources():
     return found
 
 
+def _debian_sources():
+    """{"archive": (uri, signed_by), "security": (uri, signed_by)} from the
+    machine's Debian sources (a source is Debian's if it serves a suite of
+    SUITES; its security suites come from the one that serves *-security)."""
+    out = {}
+    for uri, suites, signed in _system_sources():
+        names = set(suites) & set(SUITES)
+        if not names:
+            continue
+        kind = "security" if all(n.endswith("-security") for n in names) else "archive"
+        out.setdefault(kind, (uri, signed))
+    if "archive" not in out:
+        sys.exit("kernels: no Debian archive among the apt sources in /etc/apt: cannot fetch kernels")
+    return out
+
+
+def archive_uri():
+    return _debian_sources()["archive"][0]
+
+
 def _apt_root():
     root = os.path.join(CACHE, "apt")
-    code = _os_codename()
     lines = []
-    for uri, suites, signed in _system_sources():
+    srcs = _debian_sources()
+    for suite in SUITES:
+        kind = "security" if suite.endswith("-security") else "archive"
+        if kind not in srcs:
+            continue
+        uri, signed = srcs[kind]
         opts = "arch=amd64,arm64"
         if signed:
             opts += f" signed-by={signed}"
-        if code in suites:
-            for s in (code, f"{code}-updates", f"{code}-backports"):
-                lines.append(f"deb [{opts}] {uri} {s} main")
-        elif f"{code}-security" in suites:
-            lines.append(f"deb [{opts}] {uri} {code}-security main")
-    if not lines:
-        sys.exit("kernels: no Debian source for %s in /etc/apt: cannot fetch kernels" % code)
+        lines.append(f"deb [{opts}] {uri} {suite} main")
     for d in ("etc/apt/apt.conf.d", "etc/apt/preferences.d", "etc/apt/sources.list.d",
               "var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg"):
         os.makedirs(os.path.join(root, d), exist_ok=True)
     status = os.path.join(root, "var/lib/dpkg/status")
     open(status, "a").close()
     src = os.path.join(root, "etc/apt/sources.list")
-    text = "\n".join(sorted(set(lines))) + "\n"
+    text = "\n".join(lines) + "\n"
     if not os.path.exists(src) or open(src).read() != text:
         with open(src, "w") as f:
             f.write(text)
@@ -97,16 +114,20 @@ def _apt_args(root):
             "-o", "Debug::NoLocking=1", "-o", "APT::Sandbox::User=root", "-q"]
 
 
+def _apt_update(root):
+    stamp = os.path.join(root, "updated")
+    if not os.path.exists(stamp):
+        subprocess.run(["apt-get", *_apt_args(root), "update"], check=True,
+                       stdout=subprocess.DEVNULL)
+        open(stamp, "w").close()
+
+
 def download(packages, dest):
     """Download Debian packages ("name:arch") into dest; returns their paths."""
     os.makedirs(dest, exist_ok=True)
     root = _apt_root()
-    args = _apt_args(root)
-    stamp = os.path.join(root, "updated")
-    if not os.path.exists(stamp):
-        subprocess.run(["apt-get", *args, "update"], check=True, stdout=subprocess.DEVNULL)
-        open(stamp, "w").close()
-    subprocess.run(["apt-get", *args, "download", *packages], check=True, cwd=dest,
+    _apt_update(root)
+    subprocess.run(["apt-get", *_apt_args(root), "download", *packages], check=True, cwd=dest,
                    stdout=subprocess.DEVNULL)
     out = []
     for p in packages:
@@ -119,12 +140,30 @@ def download(packages, dest):
     return out
 
 
+def _exists(package):
+    root = _apt_root()
+    _apt_update(root)
+    r = subprocess.run(["apt-cache", *_apt_args(root), "show", package],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return r.returncode == 0
+
+
 def kernel_dir(k):
-    return os.path.join(CACHE, "kernels", f"{k.abi}-{k.debarch}")
+    return os.path.join(CACHE, "kernels", k.kernelrelease)
+
+
+def _first(*paths):
+    for p in paths:
+        if os.path.exists(p):
+            return p
+    return paths[0]
 
 
 def image(k):
-    return os.path.join(kernel_dir(k), "root", "boot", f"vmlinuz-{k.kernelrelease}")
+    """vmlinuz: /boot until 6.12, /usr/lib/modules/<release>/ from 7.x."""
+    r = os.path.join(kernel_dir(k), "root")
+    return _first(os.path.join(r, "boot", f"vmlinuz-{k.kernelrelease}"),
+                  os.path.join(r, "usr", "lib", "modules", k.kernelrelease, "vmlinuz"))
 
 
 def headers(k):
@@ -132,16 +171,26 @@ def headers(k):
 
 
 def modules(k):
-    return os.path.join(kernel_dir(k), "root", "lib", "modules", k.kernelrelease)
+    r = os.path.join(kernel_dir(k), "root")
+    return _first(os.path.join(r, "lib", "modules", k.kernelrelease),
+                  os.path.join(r, "usr", "lib", "modules", k.kernelrelease))
+
+
+def config(k):
+    """The kernel's .config (from its headers)."""
+    with open(os.path.join(headers(k), ".config")) as f:
+        return f.read()
 
 
 def _fix_headers(k, root):
-    """Make the unpacked headers usable where they are, not under /usr/src."""
+    """Make the unpacked headers usable where they are, not under /usr/src:
+    their Makefile names /usr/src/linux-headers-* (the common part, and from
+    7.x KBUILD_OUTPUT) by absolute path."""
     hdr = headers(k)
-    common = os.path.join(root, "usr", "src", f"linux-headers-{k.abi}-common")
     mk = os.path.join(hdr, "Makefile")
     text = open(mk).read()
-    text = re.sub(r"/usr/src/linux-headers-[^/\s]+-common", common, text)
+    text = re.sub(r"/usr/src/(linux-headers-[^/\s]+)",
+                  lambda m: os.path.join(root, "usr", "src", m.group(1)), text)
     with open(mk, "w") as f:
         f.write(text)
     scripts = os.path.join(hdr, "scripts")
@@ -157,16 +206,22 @@ def fetch(k):
     if os.path.exists(kd):
         shutil.rmtree(kd)
     debs = os.path.join(CACHE, "debs")
-    pkgs = [f"linux-image-{k.kernelrelease}:{k.debarch}",
-            f"linux-headers-{k.kernelrelease}:{k.debarch}",
+    rel = k.kernelrelease
+    pkgs = [f"linux-image-{rel}:{k.debarch}",
+            f"linux-headers-{rel}:{k.debarch}",
             f"linux-headers-{k.abi}-common:all",
             f"{k.kbuild}:{HOST_DEBARCH}"]
+    # from 7.x linux-image-* is empty and depends on these three
+    if _exists(f"linux-binary-{rel}:{k.debarch}"):
+        pkgs += [f"linux-{part}-{rel}:{k.debarch}" for part in ("binary", "modules", "base")]
     files = download(pkgs, debs)
     root = os.path.join(kd, "root")
     os.makedirs(root)
     for f in files:
         subprocess.run(["dpkg-deb", "-x", f, root], check=True)
     _fix_headers(k, root)
+    if not os.path.exists(image(k)):
+        sys.exit(f"kernels: no vmlinuz for {rel} in {', '.join(os.path.basename(f) for f in files)}")
     open(done, "w").close()
     return kd
 
@@ -174,12 +229,12 @@ def fetch(k):
 def busybox(debarch):
     """Path of a static busybox for a Debian architecture."""
     d = os.path.join(CACHE, "busybox", debarch)
-    bb = os.path.join(d, "bin", "busybox")
-    if not os.path.exists(bb):
+    where = [os.path.join(d, "bin", "busybox"), os.path.join(d, "usr", "bin", "busybox")]
+    if not any(os.path.exists(p) for p in where):
         f = download([f"busybox-static:{debarch}"], os.path.join(CACHE, "debs"))[0]
         os.makedirs(d, exist_ok=True)
         subprocess.run(["dpkg-deb", "-x", f, d], check=True)
-    return bb
+    return _first(*where)
 
 
 def main(argv):
@@ -195,6 +250,13 @@ def main(argv):
         fetch(k)
         print({"image": image, "headers": headers, "modules": modules}[what](k))
         return 0
+    if len(argv) >= 4 and argv[0] == "run" and argv[2] == "--":
+        from . import buildroot
+        k = matrix.by_name(argv[1])
+        fetch(k)
+        r = buildroot.run_for(k, argv[3:])
+        sys.stdout.write(r.stdout)
+        return r.returncode
     if len(argv) == 2 and argv[0] == "busybox":
         print(busybox(argv[1]))
         return 0

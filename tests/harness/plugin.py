@@ -12,16 +12,27 @@ own boot (for tests that reboot or crash the guest).  `@pytest.mark.archs
 ("x86_64")` limits a test to targets of those architectures, and
 `@pytest.mark.once` to the first of them, for what does not depend on the
 kernel (the test is then not generated for the others, rather than skipped).
+`@pytest.mark.core` (or `pytestmark = pytest.mark.core` in a module) puts a
+test in the core tier, which every kernel runs; kernels of tier "core" in
+the matrix run only those (the test is not generated for them otherwise).
+
+Before any test runs, the module, test modules, tools and helpers are built
+for every selected kernel; a failed build ends the run at once with the
+compiler's output (a broken tree fails in the time of one build per kernel).
+A boot that does not reach the agent is retried once (TCG hiccups); if the
+retry fails too, every later test of that kernel fails at once with the
+cached reason instead of waiting for its own timeout.
 
 Every test that used a guest fails if the guest's console shows a kernel
 WARN, BUG, oops, "Bad page map" or panic during the test; the console log
 is attached to the report of every failed test.
 """
 import json
+import time
 
 import pytest
 
-from . import boots, matrix, qemu
+from . import boots, build, matrix, qemu
 from .local import LocalMachine
 
 
@@ -35,7 +46,10 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "archs(*names): only targets of these architectures")
     config.addinivalue_line("markers", "once: only the first selected target (of those archs): "
                             "for what does not depend on the kernel")
+    config.addinivalue_line("markers", "core: runs on every kernel, including the matrix's "
+                            "core-tier kernels")
     config._resmem_pool = Pool()
+    config._resmem_times = {}    # target -> seconds spent in its tests (incl. boots)
 
 
 def _targets(config):
@@ -49,6 +63,10 @@ def target_arch(name):
     return matrix.by_name(name).arch
 
 
+def target_tier(name):
+    return "full" if name == "local" else matrix.by_name(name).tier
+
+
 def pytest_generate_tests(metafunc):
     if "target" not in metafunc.fixturenames:
         return
@@ -58,6 +76,8 @@ def pytest_generate_tests(metafunc):
         names = [n for n in names if target_arch(n) in m.args]
     if metafunc.definition.get_closest_marker("once"):
         names = names[:1]
+    if not metafunc.definition.get_closest_marker("core"):
+        names = [n for n in names if target_tier(n) == "full"]
     metafunc.parametrize("target", names, scope="function")
 
 
@@ -81,6 +101,27 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = [it for _, it in sorted(enumerate(items), key=key)]
 
 
+def pytest_sessionstart(session):
+    """Build for every selected kernel first: a broken tree fails here, once,
+    with the compiler's output, before any guest boots."""
+    if session.config.option.collectonly:
+        return
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    for name in _targets(session.config):
+        if name == "local":
+            continue
+        k = matrix.by_name(name)
+        t0 = time.monotonic()
+        try:
+            build.build_all(k)
+        except build.BuildFailed as e:
+            pytest.exit(f"build for {name} failed; no test can run on a broken build:\n{e}",
+                        returncode=1)
+        if tr:
+            tr.write_line(f"resmem: built for {name} ({k.kernelrelease}) in "
+                          f"{time.monotonic() - t0:.0f} s")
+
+
 class Pool:
     """Keeps the one running guest and hands it to tests that want the same boot."""
 
@@ -88,6 +129,24 @@ class Pool:
         self.key = None
         self.guest = None
         self.boot_times = []    # (target, seconds) of every boot
+        self.broken = {}        # target -> why its boots fail (after a retry)
+        self.retried = []       # (target, why) of boots that needed a second try
+
+    def _start(self, target, boot):
+        if target in self.broken:
+            raise qemu.GuestError(f"{target}: not booted again, its boots failed earlier "
+                                  f"(first boot and one retry):\n{self.broken[target]}")
+        for attempt in (1, 2):
+            g = qemu.Guest(matrix.by_name(target), **boot)
+            try:
+                g.start()
+                return g
+            except (qemu.GuestError, OSError) as e:
+                why = f"{e}\n{qemu.log_tail(getattr(g, 'final_console', '') or '', 60)}"
+                if attempt == 2:
+                    self.broken[target] = why
+                    raise
+                self.retried.append((target, why))
 
     def get(self, target, boot):
         if target == "local":
@@ -98,8 +157,7 @@ class Pool:
         if not fresh and self.guest is not None and self.key == key and self.guest.alive():
             return self.guest
         self.drop()
-        g = qemu.Guest(matrix.by_name(target), **boot)
-        g.start()
+        g = self._start(target, boot)
         self.boot_times.append((target, g.boot_seconds))
         if fresh:
             return g
@@ -120,6 +178,15 @@ class Pool:
 
 def pytest_terminal_summary(terminalreporter, config):
     pool = getattr(config, "_resmem_pool", None)
+    times = getattr(config, "_resmem_times", {})
+    if times:
+        terminalreporter.section("time per kernel")
+        for t, secs in times.items():
+            b = build.build_seconds.get(t)
+            extra = f" (+ {b:.0f} s build)" if b is not None else ""
+            tier = target_tier(t) if t in [k.name for k in matrix.MATRIX] else ""
+            terminalreporter.write_line(f"{t}: {secs / 60:.1f} min in tests{extra}"
+                                        + (f", tier {tier}" if tier else ""))
     if not pool or not pool.boot_times:
         return
     terminalreporter.section("guest boots")
@@ -129,6 +196,19 @@ def pytest_terminal_summary(terminalreporter, config):
     for t, times in by.items():
         terminalreporter.write_line(f"{t}: {len(times)} boots, slowest {max(times):.1f} s, "
                                     f"median {sorted(times)[len(times) // 2]:.1f} s (to the agent's READY)")
+    for t, why in pool.retried:
+        terminalreporter.write_line(f"{t}: a boot was retried: {why.splitlines()[0][:200]}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    cs = getattr(item, "callspec", None)
+    t = cs.params.get("target") if cs else None
+    t0 = time.monotonic()
+    yield
+    if t:
+        times = item.config._resmem_times
+        times[t] = times.get(t, 0.0) + time.monotonic() - t0
 
 
 def pytest_unconfigure(config):
