@@ -32,6 +32,7 @@ def sysfs(g, name, attr):
 
 
 def dmesg_since(g, mark):
+    g.console_sync()
     return g.console()[mark:]
 
 
@@ -233,6 +234,7 @@ def test_bad_region_refused_good_kept(guest, target, why, entry):
     mark = len(guest.console())
     guest.run(f"modprobe resmem 'regions={entry}'")
     try:
+        guest.console_sync()
         log = guest.console()[mark:]
         assert re.search(rf"resmem: {name}\b.*refused: ", log) or \
             re.search(rf"resmem: .*'{re.escape(entry)}'.*(refused|ignored)", log), log
@@ -248,6 +250,7 @@ def test_overlapping_regions_second_refused(guest, target):
     mark = len(guest.console())
     guest.run("modprobe resmem 'regions=first:2G$4G,second:2G$5G'")
     try:
+        guest.console_sync()
         log = guest.console()[mark:]
         assert re.search(r"resmem: second\b.*refused: .*overlap", log), log
         assert guest.run("ls /dev/resmem").out.split() == ["first", "region0"] or \

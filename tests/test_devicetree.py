@@ -334,6 +334,7 @@ class TestBadTrees:
         mark = len(g.console())
         g.run("modprobe resmem")
         try:
+            g.console_sync()
             log = g.console()[mark:]
             assert re.search(REFUSALS[name], log), log
             assert g.run(f"test -e /dev/resmem/{name}", check=False).status != 0
@@ -358,6 +359,7 @@ def test_region_containing_the_kernel_is_refused(guest, target):
     mark = len(g.console())
     g.run("modprobe resmem")
     try:
+        g.console_sync()
         log = g.console()[mark:]
         # The kernel frees its init sections after boot: the page check sees those
         # first; the claim's check of what the range contains is the backstop.

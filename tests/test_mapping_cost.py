@@ -47,6 +47,7 @@ def walker(guest):
     guest.run("lsmod | grep -q '^resmem ' || modprobe resmem")
     mark = len(guest.console())
     yield guest
+    guest.console_sync()
     assert not BAD_TABLE.search(guest.console()[mark:]), guest.console()[mark:][-3000:]
     guest.run("rmmod resmem", check=False)
 
@@ -290,4 +291,5 @@ def test_bench_baselines_page_sizes(guest, target):
     m = mapcost(g, "0 64M")
     assert int(m["walk"]["phys"], 16) == PHYS, m
     assert leaves(m["walk"]) == ((0, 32, 0) if huge_pfnmap(g) else (0, 0, 16384)), m
+    g.console_sync()
     assert not BAD_TABLE.search(g.console()), g.console()[-3000:]

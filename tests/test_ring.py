@@ -75,6 +75,29 @@ def test_edu_dma_through_producer_api(guest):
     assert d2.status == 1 and "1 corrupt records" in d2.err, d2.err
 
 
+@pytest.mark.guest(boot="standard", extra_qemu=EDU)
+def test_producer_api_in_hard_irq_context(guest):
+    """The producer API says "Context: any": the same 16 DMAed records with
+    every reserve and commit run in hard-IRQ context (an IPI, hard IRQ even
+    on PREEMPT_RT, where a sleeping lock there would be "scheduling while
+    atomic"), read back by drain and by the host."""
+    seed, n, reclen = 0xA70C, 16, 2048
+    guest.run("modprobe resmem; rmmod resmem_test_edu 2>/dev/null; true")
+    mark = guest.mark()
+    guest.run(f"insmod /lib/modules/$(uname -r)/testmods/resmem_test_edu.ko "
+              f"records={n} len={reclen} seed={seed} reset=1 atomic=1")
+    guest.console_sync()
+    log = guest.console()[mark:]
+    m = re.search(r"resmem-edu: (\d+) reserve/commit calls in hard-IRQ context", log)
+    assert m and int(m[1]) == 2 * n, log[-3000:]
+    m = re.search(r"resmem-edu: (\d+) records of (\d+) bytes DMAed into region0 .*status (-?\d+)", log)
+    assert m and int(m[1]) == n and int(m[3]) == 0, log[-3000:]
+    d, v = drain_and_verify(guest, seed)
+    assert d.status == 0 and f"{n} records" in d.err, d.err
+    assert v.status == 0 and "match" in v.out, v.out + v.err
+    host_check(guest, seed, reclen, n)
+
+
 def _capture_then(guest, seed, crash):
     guest.run("modprobe resmem && resmem ring region0 --reset")
     guest.run(f"(resmem capture region0 --generate {seed} --record-size 4096 "

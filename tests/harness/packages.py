@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 
-from . import kernels
+from . import buildroot, kernels
 
 REPO = kernels.REPO
 _memo = {}
@@ -34,6 +34,15 @@ def run(argv, **kw):
 
 def make(*args):
     return run(["make", "-s", "--no-print-directory", "-C", REPO, *args])
+
+
+def run_for(k, argv):
+    """run(), where a user of kernel k builds modules: the host, or the trixie
+    build root for kernels made by a newer gcc (as DKMS on a trixie machine)."""
+    r = buildroot.run_for(k, argv)
+    if r.returncode:
+        raise AssertionError(f"{' '.join(argv)} failed ({r.returncode}):\n{r.stdout[-6000:]}")
+    return r.stdout
 
 
 def tmpdir(name):
@@ -71,13 +80,15 @@ def dkms_build(k, tree, src_tree=None, make_source=True):
     args = (f"--dkmstree {dk} --sourcetree {src_tree} --installtree {inst} --no-depmod "
             f"-k {k.kernelrelease} -a {k.arch} --kernelsourcedir {kernels.headers(k)}")
     if make_source:
-        make("dkms-install", f"DKMS_SRCTREE={src_tree}", f"DKMS_ARGS={args}")
+        run_for(k, ["make", "-s", "--no-print-directory", "-C", REPO, "dkms-install",
+                    f"DKMS_SRCTREE={src_tree}", f"DKMS_ARGS={args}"])
     else:
         v = version()
         for step in ("add", "install"):
-            if step == "add" and run(["dkms", "status", "-m", "resmem", "-v", v, *args.split()]).strip():
+            if step == "add" and run_for(k, ["dkms", "status", "-m", "resmem", "-v", v,
+                                             *args.split()]).strip():
                 continue
-            run(["dkms", step, "-m", "resmem", "-v", v, *args.split()])
+            run_for(k, ["dkms", step, "-m", "resmem", "-v", v, *args.split()])
     d = os.path.join(inst, k.kernelrelease, "updates", "dkms")
     files = [f for f in os.listdir(d) if f.startswith("resmem.ko")]
     assert len(files) == 1, files

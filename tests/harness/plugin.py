@@ -197,7 +197,10 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(f"{t}: {len(times)} boots, slowest {max(times):.1f} s, "
                                     f"median {sorted(times)[len(times) // 2]:.1f} s (to the agent's READY)")
     for t, why in pool.retried:
-        terminalreporter.write_line(f"{t}: a boot was retried: {why.splitlines()[0][:200]}")
+        lines = why.splitlines()
+        prob = next((l for l in lines if qemu.PROBLEM.search(l)), "")
+        terminalreporter.write_line(f"{t}: a boot was retried: {lines[0][:200]}"
+                                    + (f"; first kernel problem: {prob.strip()[:200]}" if prob else ""))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -234,6 +237,12 @@ def guest(request, target):
     try:
         yield g
     finally:
+        alive = g.alive()
+        if alive and hasattr(g, "console_sync"):
+            try:
+                g.console_sync()
+            except Exception:
+                pass
         alive = g.alive()
         probs = g.problems(since)
         if not alive and not probs:

@@ -230,6 +230,22 @@ class Guest:
         text = self.console()[since:]
         return [l for l in text.splitlines() if PROBLEM.search(l)]
 
+    def console_sync(self, timeout=30):
+        """Wait until the console log holds everything the kernel logged so
+        far.  Newer kernels print to the serial console from a thread, after
+        the command that logged has returned; a marker written to /dev/kmsg
+        shows up only once what came before it is out."""
+        if not self.alive():
+            return
+        self._id += 1
+        token = f"resmem-console-sync-{os.getpid()}-{self._id}"
+        self.run(f"echo {token} > /dev/kmsg", check=False)
+        deadline = time.monotonic() + timeout
+        while token not in self.console()[-65536:]:
+            if time.monotonic() > deadline or not self.alive():
+                return
+            time.sleep(0.02)
+
     def mark(self):
         """Remember where the console log is now (for problems(since=...))."""
         self.log_mark = len(self.console())

@@ -8,6 +8,10 @@
  * then DMA them from there into the reserved record (slot.dma), and commits.
  * Record seq s holds pattern seq:@seed at stream offset s * @len, as
  * `resmem capture --generate` would write it.
+ *
+ * With @atomic, every reserve and commit runs in hard-IRQ context (an IPI
+ * on the other CPU, hard IRQ even on PREEMPT_RT), as a device's interrupt
+ * handler would call them: the producer API is documented "Context: any".
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/delay.h>
@@ -15,6 +19,7 @@
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/smp.h>
 
 #include "resmem_producer.h"
 
@@ -37,6 +42,47 @@ static ulong seed = 1;
 module_param(seed, ulong, 0444);
 static bool reset;
 module_param(reset, bool, 0444);
+static bool atomic;
+module_param(atomic, bool, 0444);
+
+/* One reserve or commit, run where @atomic says (see producer_call()). */
+struct producer_op {
+	struct resmem_producer *p;
+	struct resmem_slot *slot;
+	u32 len;
+	bool commit;
+	int ret;
+	bool hardirq;
+};
+
+static void producer_op_run(void *arg)
+{
+	struct producer_op *op = arg;
+
+	op->hardirq = in_hardirq() && irqs_disabled();
+	op->ret = op->commit ? resmem_producer_commit(op->p, op->len) :
+			       resmem_producer_reserve(op->p, op->len, op->slot);
+}
+
+/* Returns the call's result; counts calls that ran in hard-IRQ context. */
+static int producer_call(struct producer_op *op, unsigned int *hard)
+{
+	int this, cpu, ret;
+
+	if (!atomic) {
+		producer_op_run(op);
+	} else {
+		this = get_cpu();
+		cpu = cpumask_any_but(cpu_online_mask, this);
+		ret = smp_call_function_single(cpu < nr_cpu_ids ? cpu : this,
+					       producer_op_run, op, 1);
+		put_cpu();
+		if (ret)
+			return ret;
+	}
+	*hard += op->hardirq;
+	return op->ret;
+}
 
 static u64 seq_word(u64 s, u64 w)
 {
@@ -72,7 +118,8 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	void __iomem *bar;
 	dma_addr_t bounce_dma;
 	u64 *bounce, lo = U64_MAX, hi = 0;
-	unsigned int i, w;
+	unsigned int i, w, hard = 0;
+	struct producer_op op = { .slot = &slot, .len = len };
 	int ret;
 
 	/* QEMU < 8.2.1 refuses a transfer that ends exactly at the buffer's end */
@@ -96,8 +143,10 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(&pdev->dev, "resmem_producer_get(%s): %ld\n", region, PTR_ERR(p));
 		return PTR_ERR(p);
 	}
+	op.p = p;
 	for (i = 0; i < records; i++) {
-		ret = resmem_producer_reserve(p, len, &slot);
+		op.commit = false;
+		ret = producer_call(&op, &hard);
 		if (ret)
 			break;
 		for (w = 0; w < len / 8; w++)
@@ -109,10 +158,12 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			break;
 		lo = min_t(u64, lo, slot.dma);
 		hi = max_t(u64, hi, slot.dma + len);
-		ret = resmem_producer_commit(p, len);
+		op.commit = true;
+		ret = producer_call(&op, &hard);
 		if (ret)
 			break;
 	}
+	dev_info(&pdev->dev, "resmem-edu: %u reserve/commit calls in hard-IRQ context\n", hard);
 	dev_info(&pdev->dev, "resmem-edu: %u records of %u bytes DMAed into %s at bus %#llx-%#llx (phys base %pa), last seq %llu, status %d\n",
 		 i, len, region, lo, hi, &(phys_addr_t){ resmem_producer_phys(p) },
 		 slot.seq, ret);
