@@ -54,10 +54,13 @@ kernels: deps
 	$(PYTHON) -m tests.harness.kernels fetch
 
 # Arguments for pytest, e.g. make test PYTEST_ARGS='-k smoke' TARGETS=qemu-x86_64-6.1
+# A tree that fails everywhere stops after MAXFAIL failures (0: never).
 PYTEST_ARGS ?=
 TARGETS ?=
+MAXFAIL ?= 30
 test: deps
-	$(PYTHON) -m pytest tests $(if $(TARGETS),--targets=$(TARGETS)) $(PYTEST_ARGS)
+	$(PYTHON) -m pytest tests $(if $(TARGETS),--targets=$(TARGETS)) \
+	    $(if $(filter-out 0,$(MAXFAIL)),--maxfail=$(MAXFAIL)) $(PYTEST_ARGS)
 
 demo: deps
 	$(PYTHON) -m tests.demo

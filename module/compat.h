@@ -241,7 +241,7 @@ static inline bool resmem_res_is_reservation(const struct resource *res)
  * vmf_insert_pfn_pmd/_pud(vmf, pfn, write) as 6.17 has them, without pfn_t:
  * before that they took a pfn_t (PFN_DEV: memory without struct pages).
  */
-#if __has_include(<linux/pfn_t.h>)
+#ifdef RESMEM_HAVE_PFN_T	/* Kbuild: include/linux/pfn_t.h exists */
 #include <linux/pfn_t.h>
 #define vmf_insert_pfn_pmd(vmf, pfn, write) \
 	vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write)

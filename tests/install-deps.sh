@@ -6,7 +6,7 @@ PKGS="make gcc libc6-dev python3 python3-pytest qemu-system-x86 qemu-system-arm
 qemu-system-data ipxe-qemu gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
 device-tree-compiler libfdt-dev valgrind busybox-static xz-utils zstd bc kmod cpio apt dpkg dwarves grub-pc-bin xorriso mtools
 git file pkg-config dkms dh-dkms debhelper dpkg-dev fakeroot lintian mandoc man-db sparse cppcheck clang-tidy clang-format udev libc-bin
-gnuplot-nox ndctl daxctl"
+gnuplot-nox ndctl daxctl mmdebstrap"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

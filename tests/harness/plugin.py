@@ -89,6 +89,13 @@ def _boot_key(item):
 
 
 def pytest_collection_modifyitems(session, config, items):
+    # A test with no target left (its archs or tier not selected) is not
+    # collected at all, rather than reported as skipped.
+    empty = [it for it in items if any(m.name == "skip" and "empty parameter set" in
+                                       str(m.kwargs.get("reason", "")) for m in it.iter_markers())]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [it for it in items if it not in empty]
     order = {n: i for i, n in enumerate(_targets(config))}
 
     def key(pair):
