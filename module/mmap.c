@@ -103,7 +103,9 @@ static vm_fault_t resmem_fault(struct vm_fault *vmf)
  * it), zap the 1 GiB entry around @addr, if any: 6.12 splits huge PMDs at
  * the new boundary but walks a huge PUD there as if it were a PMD table
  * (vma_adjust_trans_huge() -> mm_find_pmd()).  Both halves refault with
- * entries that fit.  Write-locking the VMA first keeps a concurrent fault
+ * entries that fit.  7.3 still needs it: without this and
+ * resmem_vm_copied(), an mprotect() in the middle of a 1 GiB entry oopses
+ * there (tests/test_mapping_cost.py, the misuse cases).  Write-locking the VMA first keeps a concurrent fault
  * (per-VMA lock) from reinstalling the entry before the split.
  */
 static int resmem_may_split(struct vm_area_struct *vma, unsigned long addr)
