@@ -9,8 +9,8 @@
  * a candidate is every part of a top-level Reserved entry that a memmap=$
  * word of the command line covers: what the user asked for and the kernel
  * really reserved.  Other Reserved ranges are never taken.  A memmap=$
- * range the kernel did not reserve in full (a hole, the PCI window, beyond
- * installed RAM: the kernel only converts RAM) is reported.
+ * range not taken in full (a hole, the PCI window, below 1 MiB) is
+ * reported.
  *
  * Candidates are named region0, region1, ... in ascending address order
  * (region.c).  Adjacent memmap= ranges merge into one region, as their
@@ -35,6 +35,7 @@
 
 struct discover_ctx {
 	struct list_head *out;
+	u64 covered[RESMEM_MEMMAP_MAX];	/* bytes of each memmap=$ range taken */
 	int err;
 };
 
@@ -69,6 +70,7 @@ static int discover_one(struct resource *res, void *arg)
 		}
 		r->memmap = true;
 		list_add_tail(&r->node, ctx->out);
+		ctx->covered[i] += hi - lo;
 		taken = true;
 	}
 	if (!taken)
@@ -77,8 +79,12 @@ static int discover_one(struct resource *res, void *arg)
 	return 0;
 }
 
-/* memmap=$ ranges the kernel did not (fully) turn into Reserved. */
-static void discover_report_unreserved(void)
+/*
+ * memmap=$ ranges not wholly taken: memmap=$ marks the range Reserved even
+ * where there is no RAM, but inside the PCI window that Reserved entry sits
+ * under the PCI bus, not at the top level, and is device address space.
+ */
+static void discover_report_untaken(const struct discover_ctx *ctx)
 {
 	const struct resmem_memmap *m = resmem_memmap();
 	unsigned int i;
@@ -86,10 +92,11 @@ static void discover_report_unreserved(void)
 	for (i = 0; i < m->n; i++) {
 		u64 start = m->span[i].start, size = m->span[i].end - start;
 
-		if (resmem_reserved_intersects(start, size) == REGION_INTERSECTS)
+		if (ctx->covered[i] >= size)
 			continue;
-		pr_warn("memmap=%#llx$%#llx [mem %#018llx-%#018llx]: the kernel did not reserve all of it: memmap=$ only reserves what the firmware calls RAM, so part of it is a hole, a PCI window or beyond installed memory; check /sys/firmware/memmap and move the range into System RAM\n",
-			size, start, start, m->span[i].end - 1);
+		pr_warn("memmap=%#llx$%#llx [mem %#018llx-%#018llx]: %llu of %llu KiB usable: the rest is a hole, a PCI window or below 1 MiB, not RAM the kernel reserved; check /sys/firmware/memmap and move the range into System RAM\n",
+			size, start, start, m->span[i].end - 1,
+			ctx->covered[i] >> 10, size >> 10);
 	}
 }
 
@@ -113,6 +120,6 @@ int resmem_discover(struct list_head *out)
 	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM, 0, U64_MAX,
 			    &ctx, discover_one);
 	if (!ctx.err)
-		discover_report_unreserved();
+		discover_report_untaken(&ctx);
 	return ctx.err;
 }

@@ -215,6 +215,59 @@ def test_four_named_regions(guest, target):
         guest.run("rmmod resmem")
 
 
+# ------------------------------------------------- discovery from the command line
+# Every form the kernel's memmap= parser takes: a comma list, a separate word
+# adjacent to one of its ranges (E820 merges them: one region), a word over
+# the PCI hole (nothing to reserve there), and a word after "--", which is
+# init's argument and which the kernel does not apply.
+CMDLINE_FORMS = ("memmap=512M$4G,256M$0x160000000 memmap=256M$0x150000000 "
+                 "memmap=256M$0xd0000000 -- memmap=1G$7G")
+FW_RESERVED = 0xbffe0000    # "device reserved" in QEMU pc's e820, top-level Reserved in iomem
+
+
+@pytest.mark.guest(mem="9G", cmdline=CMDLINE_FORMS)
+def test_discovery_takes_exactly_the_memmap_words(guest, target):
+    """Regions are what memmap=SIZE$ADDR words reserved, read from the
+    command line: not a firmware (or EFI) Reserved range, not init's
+    arguments; a word the kernel could not apply is reported; regions= on a
+    firmware Reserved range is refused.  Catches discovery that takes every
+    Reserved range, ignores comma lists or "--", or misplaces a region."""
+    g = guest
+    iomem = g.run("cat /proc/iomem").out
+    assert re.search(rf"(?m)^\s*[0-9a-f]*{FW_RESERVED:x}-[0-9a-f]+ : Reserved", iomem), iomem
+    mark = g.mark()
+    g.run("modprobe resmem")
+    try:
+        names = g.run("ls /sys/class/resmem").out.split()
+        got = [(int(sysfs(g, n, "phys_addr"), 16), int(sysfs(g, n, "size"))) for n in names]
+        assert names == ["region0", "region1"], names
+        assert got == [(4 * G, 512 * M), (0x150000000, 512 * M)], [(hex(a), hex(b)) for a, b in got]
+        # the word after "--" reserved nothing: 7 GiB is still the kernel's RAM
+        top = [(int(a, 16), int(b, 16), n) for a, b, n in
+               re.findall(r"(?m)^([0-9a-f]+)-([0-9a-f]+) : (.*)$", iomem)]
+        assert [n for a, b, n in top if a <= 7 * G <= b] == ["System RAM"], iomem
+        assert g.run("grep -c ' : resmem: ' /proc/iomem").out.strip() == "2"
+        g.console_sync()
+        log = g.console()[mark:]
+        assert re.search(r"memmap=0x10000000\$0xd0000000 \[mem .*\]: 0 of 262144 KiB usable: "
+                         r"the rest is a hole, a PCI window", log), log
+        # the host sees region1's bytes at 0x150000000 + offset
+        g.run(f"mapper write /dev/resmem/region1 {384 * M:#x} 4096 9")
+        assert g.pmemsave(0x150000000 + 384 * M, 4096) == seq(9, 384 * M, 4096)
+    finally:
+        g.run("rmmod resmem")
+    mark = g.mark()
+    g.run(f"modprobe resmem 'regions=fw:128K${FW_RESERVED:#x}'")
+    try:
+        g.console_sync()
+        log = g.console()[mark:]
+        assert re.search(r"resmem: fw \[mem .*\]: refused: page at 0xbffe0000 is not in a "
+                         r"memmap=SIZE\$ADDR range", log), log
+        assert g.run("test -e /dev/resmem/fw", check=False).status != 0
+    finally:
+        g.run("rmmod resmem")
+
+
 # ---------------------------------------------------------------- refusals
 REFUSALS = [
     ("pci-hole", "hole:256M$0xd0000000"),
