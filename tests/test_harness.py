@@ -25,6 +25,59 @@ def test_kernel_cache_needs_no_network(monkeypatch):
     assert d == kernels.kernel_dir(k)
 
 
+def test_broken_module_build_ends_the_run_at_once(tmp_path):
+    """A tree whose module does not compile fails `pytest` before any guest
+    boots, with the compiler's error in the report, in the time of one build
+    (the whole suite must fail in minutes, not once per test)."""
+    import subprocess
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, stdout=subprocess.PIPE,
+                           check=True).stdout.decode().split("\0")
+    tree = tmp_path / "tree"
+    for f in filter(None, files):
+        dst = tree / f
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.isfile(os.path.join(REPO, f)):
+            dst.write_bytes(open(os.path.join(REPO, f), "rb").read())
+    main = tree / "module" / "main.c"
+    main.write_text(main.read_text() + "\nint resmem_broken_on_purpose = ;\n")
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                        "tests/test_smoke.py", f"--targets={matrix.DEFAULT.name}"],
+                       cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       env=dict(os.environ, RESMEM_CACHE=kernels.CACHE), timeout=600)
+    took = time.monotonic() - t0
+    assert r.returncode != 0, r.stdout[-3000:]
+    assert "build for qemu-x86_64-6.1 failed" in r.stdout, r.stdout[-3000:]
+    assert "main.c" in r.stdout and "error:" in r.stdout, r.stdout[-3000:]
+    assert "resmem-agent" not in r.stdout and " passed" not in r.stdout, r.stdout[-3000:]
+    assert took < 300, f"a broken build took {took:.0f} s to fail"
+
+
+def test_failed_boot_retried_once_then_fails_fast(monkeypatch):
+    """A kernel that does not boot costs two boot attempts (one retry for a
+    TCG hiccup), then every later test of it fails at once with the reason."""
+    from tests.harness import plugin
+    starts = []
+
+    class NeverBoots:
+        def __init__(self, k, **boot):
+            self.final_console = "Kernel panic - not syncing: VFS: Unable to mount root fs"
+
+        def start(self):
+            starts.append(time.monotonic())
+            raise qemu.GuestCrashed("guest died while booting")
+
+    monkeypatch.setattr(plugin.qemu, "Guest", NeverBoots)
+    pool = plugin.Pool()
+    name = matrix.DEFAULT.name
+    for _ in range(3):
+        with pytest.raises(qemu.GuestError) as e:
+            pool.get(name, {"mem": "1G"})
+    assert len(starts) == 2, starts
+    assert "not booted again" in str(e.value) and "Unable to mount root fs" in str(e.value)
+    assert len(pool.retried) == 1 and name in pool.broken
+
+
 def test_initramfs_rebuilt_only_when_an_input_changes(tmp_path, monkeypatch):
     monkeypatch.setattr(initramfs, "CACHE", str(tmp_path))
     b = initramfs.Builder()

@@ -17,7 +17,7 @@ test in the core tier, which every kernel runs; kernels of tier "core" in
 the matrix run only those (the test is not generated for them otherwise).
 
 Before any test runs, the module, test modules, tools and helpers are built
-for every selected kernel; a failed build ends the run at once with the
+for every kernel a collected test runs on; a failed build ends the run at once with the
 compiler's output (a broken tree fails in the time of one build per kernel).
 A boot that does not reach the agent is retried once (TCG hiccups); if the
 retry fails too, every later test of that kernel fails at once with the
@@ -108,14 +108,19 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = [it for _, it in sorted(enumerate(items), key=key)]
 
 
-def pytest_sessionstart(session):
-    """Build for every selected kernel first: a broken tree fails here, once,
-    with the compiler's output, before any guest boots."""
+def pytest_collection_finish(session):
+    """Build for every kernel a collected test runs on, first: a broken tree
+    fails here, once, with the compiler's output, before any guest boots."""
     if session.config.option.collectonly:
         return
+    used = set()
+    for item in session.items:
+        cs = getattr(item, "callspec", None)
+        if cs and "target" in cs.params:
+            used.add(cs.params["target"])
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     for name in _targets(session.config):
-        if name == "local":
+        if name == "local" or name not in used:
             continue
         k = matrix.by_name(name)
         t0 = time.monotonic()
