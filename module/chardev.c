@@ -176,7 +176,7 @@ static const struct file_operations resmem_fops = {
 	.read		= resmem_read,
 	.write		= resmem_write,
 	.fsync		= resmem_fsync,
-	.mmap		= resmem_mmap,
+	RESMEM_FOP_MMAP,
 	.get_unmapped_area = resmem_get_unmapped_area,
 	.unlocked_ioctl	= resmem_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

@@ -110,9 +110,9 @@ static inline pgprot_t resmem_pgprot_uc(pgprot_t prot)
  * used as it is (presetting D on a read-only entry would even turn it into
  * a shadow-stack entry).
  */
-static inline pgprot_t resmem_pgprot_entry(struct vm_area_struct *vma)
+static inline pgprot_t resmem_entry_prot(pgprot_t prot, bool writable)
 {
-	return vma->vm_page_prot;
+	return prot;
 }
 
 /*
@@ -174,11 +174,9 @@ static inline pgprot_t resmem_pgprot_uc(pgprot_t prot)
  * no writeback; fork makes the child's copies clean itself), so writable
  * entries are installed dirty and hardware-writable from the start.
  */
-static inline pgprot_t resmem_pgprot_entry(struct vm_area_struct *vma)
+static inline pgprot_t resmem_entry_prot(pgprot_t prot, bool writable)
 {
-	pgprot_t prot = vma->vm_page_prot;
-
-	if (!(vma->vm_flags & VM_WRITE))
+	if (!writable)
 		return prot;
 	return __pgprot((pgprot_val(prot) | PTE_DIRTY) & ~PTE_RDONLY);
 }
@@ -218,6 +216,25 @@ static inline bool resmem_res_is_reservation(const struct resource *res)
 }
 
 #endif /* CONFIG_X86 */
+
+/* The protection of the entries resmem installs in @vma (see above). */
+static inline pgprot_t resmem_pgprot_entry(struct vm_area_struct *vma)
+{
+	return resmem_entry_prot(vma->vm_page_prot, vma->vm_flags & VM_WRITE);
+}
+
+/*
+ * RESMEM_HAVE_MMAP_PREPARE (Kbuild probe: vm_operations_struct has
+ * ->mapped, 7.x): the VFS prefers f_op->mmap_prepare, which describes the
+ * new mapping (struct vm_area_desc) before the VMA exists; the mapping is
+ * counted by ->mapped and an eager map is a requested mmap_action.  Older
+ * kernels get ->mmap, which sets up the VMA itself.
+ */
+#ifdef RESMEM_HAVE_MMAP_PREPARE
+#define RESMEM_FOP_MMAP		.mmap_prepare = resmem_mmap_prepare
+#else
+#define RESMEM_FOP_MMAP		.mmap = resmem_mmap
+#endif
 
 /*
  * How a mapping gets its page-table entries: one strategy per kernel,

@@ -49,6 +49,22 @@
 static const struct vm_operations_struct resmem_vm_ops;
 static void resmem_vm_copied(struct vm_area_struct *vma);
 
+#ifdef RESMEM_HAVE_MMAP_PREPARE
+/* A new mapping made through resmem_mmap_prepare(): count it. */
+static int resmem_vm_mapped(unsigned long start, unsigned long end,
+			    pgoff_t pgoff, const struct file *file,
+			    void **vm_private_data)
+{
+	struct resmem_region *r = *vm_private_data;
+
+	atomic_inc(&r->mappings);
+	return 0;
+}
+#define RESMEM_VM_MAPPED	.mapped = resmem_vm_mapped,
+#else
+#define RESMEM_VM_MAPPED
+#endif
+
 static void resmem_vm_open(struct vm_area_struct *vma)
 {
 	struct resmem_region *r = vma->vm_private_data;
@@ -156,13 +172,14 @@ static void resmem_vm_copied(struct vm_area_struct *vma)
 static const struct vm_operations_struct resmem_vm_ops = {
 	.open		= resmem_vm_open,
 	.close		= resmem_vm_close,
+	RESMEM_VM_MAPPED
 	.fault		= resmem_fault,
 	.huge_fault	= resmem_huge_fault,
 	.may_split	= resmem_may_split,
 };
 
 /* Mapped on fault: nothing to do at mmap() time. */
-static int resmem_populate(struct resmem_region *r,
+static inline int resmem_populate(struct resmem_region *r,
 			   struct vm_area_struct *vma, u64 offset)
 {
 	return 0;
@@ -171,6 +188,7 @@ static int resmem_populate(struct resmem_region *r,
 static const struct vm_operations_struct resmem_vm_ops = {
 	.open	= resmem_vm_open,
 	.close	= resmem_vm_close,
+	RESMEM_VM_MAPPED
 };
 
 #define resmem_populate	resmem_map_vma
@@ -320,6 +338,65 @@ int resmem_map_vma(struct resmem_region *r, struct vm_area_struct *vma,
 	return ret;
 }
 
+/* mem.c style: check the window before shifting or adding anything. */
+static int resmem_check_window(struct resmem_region *r, unsigned long pgoff,
+			       unsigned long len)
+{
+	if (pgoff > (r->size >> PAGE_SHIFT) ||
+	    len > r->size - ((u64)pgoff << PAGE_SHIFT)) {
+		dev_info_ratelimited(r->dev,
+				     "%s[%d]: mmap window at page offset %#lx, length %#lx is outside the region (size %#llx); map within [0, size)\n",
+				     current->comm, task_pid_nr(current),
+				     pgoff, len, r->size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#ifdef RESMEM_HAVE_MMAP_PREPARE
+/**
+ * resmem_mmap_prepare() - file_operations.mmap_prepare for a region
+ * @desc:	the mapping about to be made
+ *
+ * The same checks and setup as resmem_mmap() on older kernels, on the
+ * description of the VMA; where entries are not installed on fault, the
+ * whole window is PFN-mapped by the mm right after (an mmap_action).
+ *
+ * Return: 0, or -EINVAL for a private mapping or a window outside the
+ * region (logged, rate-limited).
+ */
+int resmem_mmap_prepare(struct vm_area_desc *desc)
+{
+	struct resmem_region *r = desc->file->private_data;
+	u64 offset;
+	int ret;
+
+	/* Private (copy-on-write) mappings would hand out copies, not the memory. */
+	if (!vma_desc_test(desc, VMA_MAYSHARE_BIT)) {
+		refuse_private(r);
+		return -EINVAL;
+	}
+	ret = resmem_check_window(r, desc->pgoff, vma_desc_size(desc));
+	if (ret)
+		return ret;
+	offset = (u64)desc->pgoff << PAGE_SHIFT;
+
+	vma_desc_set_flags(desc, VMA_IO_BIT, VMA_PFNMAP_BIT, VMA_DONTEXPAND_BIT,
+			   VMA_DONTDUMP_BIT);
+	if (RESMEM_HAVE_HUGE_PFNMAP)
+		vma_desc_set_flags(desc, VMA_HUGEPAGE_BIT);
+	desc->page_prot = resmem_pgprot(r, desc->page_prot);
+	desc->private_data = r;
+	desc->vm_ops = &resmem_vm_ops;
+	if (!RESMEM_HAVE_HUGE_PFNMAP) {
+		mmap_action_remap_full(desc, (r->phys + offset) >> PAGE_SHIFT);
+		desc->action.remap.pgprot =
+			resmem_entry_prot(desc->page_prot,
+					  vma_desc_test(desc, VMA_WRITE_BIT));
+	}
+	return 0;
+}
+#else
 /**
  * resmem_mmap() - file_operations.mmap for a region
  * @file:	the open region
@@ -331,7 +408,6 @@ int resmem_map_vma(struct resmem_region *r, struct vm_area_struct *vma,
 int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct resmem_region *r = file->private_data;
-	unsigned long len = vma->vm_end - vma->vm_start;
 	u64 offset;
 	int ret;
 
@@ -340,16 +416,9 @@ int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 		refuse_private(r);
 		return -EINVAL;
 	}
-
-	/* mem.c style: check the window before shifting or adding anything. */
-	if (vma->vm_pgoff > (r->size >> PAGE_SHIFT) ||
-	    len > r->size - ((u64)vma->vm_pgoff << PAGE_SHIFT)) {
-		dev_info_ratelimited(r->dev,
-				     "%s[%d]: mmap window at page offset %#lx, length %#lx is outside the region (size %#llx); map within [0, size)\n",
-				     current->comm, task_pid_nr(current),
-				     vma->vm_pgoff, len, r->size);
-		return -EINVAL;
-	}
+	ret = resmem_check_window(r, vma->vm_pgoff, vma->vm_end - vma->vm_start);
+	if (ret)
+		return ret;
 	offset = (u64)vma->vm_pgoff << PAGE_SHIFT;
 
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
@@ -364,3 +433,4 @@ int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 	resmem_vm_open(vma);
 	return 0;
 }
+#endif

@@ -140,6 +140,7 @@ void resmem_chardev_del(struct resmem_region *r);
 
 /* mmap.c */
 int resmem_mmap(struct file *file, struct vm_area_struct *vma);
+int resmem_mmap_prepare(struct vm_area_desc *desc);
 unsigned long resmem_get_unmapped_area(struct file *file, unsigned long addr,
 				       unsigned long len, unsigned long pgoff,
 				       unsigned long flags);
