@@ -60,7 +60,7 @@ TARGETS ?=
 MAXFAIL ?= 30
 test: deps
 	$(PYTHON) -m pytest tests $(if $(TARGETS),--targets=$(TARGETS)) \
-	    $(if $(filter-out 0,$(MAXFAIL)),--maxfail=$(MAXFAIL)) $(PYTEST_ARGS)
+	    $(if $(filter-out 0,$(MAXFAIL)),--maxfail=$(MAXFAIL)) --durations=20 $(PYTEST_ARGS)
 
 demo: deps
 	$(PYTHON) -m tests.demo

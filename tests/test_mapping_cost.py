@@ -168,9 +168,9 @@ def test_window_page_sizes(walker, target, args, huge, faults):
 
 def thp_policy_says_huge(g, m):
     """Whether the kernel's THP policy lets this mapping have huge entries:
-    its own word in smaps (THPeligible).  6.12.95 applies the THP sysfs
-    setting to huge PFN maps; later 6.12.y do not ("huge PFN mappings are
-    uncompactable so the policy doesn't apply"), MADV_NOHUGEPAGE still."""
+    its own word in smaps (THPeligible).  6.12.95 applied the THP sysfs
+    setting to huge PFN maps; later 6.12.y and 7.x do not ("huge PFN mappings
+    are uncompactable so the policy doesn't apply"), MADV_NOHUGEPAGE still."""
     return huge_pfnmap(g) and m["thp_eligible"] == "1"
 
 
@@ -191,7 +191,7 @@ def check_thp_never(g, touch=""):
 
 def test_thp_never_follows_the_kernels_policy(walker, target):
     """THP "never": 4 KiB entries where the kernel applies the setting to PFN
-    maps (the matrix's 6.12), huge ones where it says they stay eligible."""
+    maps (6.12.95), huge ones where it says they stay eligible (7.3)."""
     check_thp_never(walker)
 
 
