@@ -127,6 +127,35 @@ def test_deb_dkms_source_builds(debs, k):
     assert info.split()[0] == k.kernelrelease, info
 
 
+def test_deb_dpkg_install_builds_on_trixie(debs, tmp_path):
+    """`dpkg -i resmem-dkms` on a trixie system with the newest kernel's
+    headers (the build root stands in for one): the package's own postinst
+    has DKMS build and install the module with trixie's gcc-14; `dpkg
+    --purge` removes it again."""
+    from tests.harness import buildroot
+    k = max((k for k in matrix.MATRIX if k.arch == "x86_64" and not k.rt and buildroot.needed(k)),
+            key=lambda k: k.version)
+    kernels.fetch(k)
+    rel, out = k.kernelrelease, str(tmp_path)
+    r = buildroot.run(["sh", "-c", f"""set -e
+        mkdir -p /lib/modules/{rel} && ln -sfn {kernels.headers(k)} /lib/modules/{rel}/build
+        trap 'dpkg --purge resmem-dkms >/dev/null 2>&1; rm -rf /lib/modules/{rel}' EXIT
+        dpkg -i {debs["resmem-dkms"]}
+        cp /lib/modules/{rel}/updates/dkms/resmem.ko* {out}/
+        dkms status -m resmem
+        dpkg --purge resmem-dkms
+        echo "after purge: $(dkms status -m resmem | wc -l) dkms entries," \
+             "$(ls /lib/modules/{rel}/updates/dkms 2>/dev/null | wc -l) modules"
+        """])
+    assert r.returncode == 0, r.stdout[-6000:]
+    assert f"resmem/{version()}, {rel}, x86_64: installed" in r.stdout, r.stdout[-3000:]
+    assert "after purge: 0 dkms entries, 0 modules" in r.stdout, r.stdout[-3000:]
+    ko = [f for f in os.listdir(out) if f.startswith("resmem.ko")]
+    assert len(ko) == 1, ko
+    info = run(["modinfo", "-F", "vermagic", os.path.join(out, ko[0])])
+    assert info.split()[0] == rel, info
+
+
 @pytest.mark.parametrize("page", ["resmem.1", "resmem.4"])
 def test_man_page_lint(page):
     path = os.path.join(REPO, "man", page)
