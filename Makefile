@@ -214,7 +214,7 @@ lint-module: kernels
 	    d=$(BUILD)/lint/$$krel; rm -rf $$d; mkdir -p $$d/include/uapi/linux; \
 	    cp -p $(MODSRC) $$d/; cp -p include/uapi/linux/resmem.h $$d/include/uapi/linux/; \
 	    echo "lint: module W=1 C=2 for $$krel"; \
-	    $(PYTHON) -m tests.harness.kernels run $$t -- make -s -C $$kdir M=$$d W=1 C=2 $$x modules \
+	    $(PYTHON) -m tests.harness.kernels run $$t -- make -s -j$$(nproc) -C $$kdir M=$$d W=1 C=2 $$x modules \
 	        > $$d/log 2>&1 || { cat $$d/log; exit 1; }; \
 	    if grep -E 'warning:|error:' $$d/log; then echo "lint: $$krel: warnings above"; exit 1; fi; \
 	done

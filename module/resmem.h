@@ -138,7 +138,8 @@ void resmem_chardev_exit(void);
 int resmem_chardev_add(struct resmem_region *r, unsigned int minor);
 void resmem_chardev_del(struct resmem_region *r);
 
-/* mmap.c */
+/* mmap.c: ->mmap_prepare where the kernel has it, else ->mmap (compat.h) */
+struct vm_area_desc;
 int resmem_mmap(struct file *file, struct vm_area_struct *vma);
 int resmem_mmap_prepare(struct vm_area_desc *desc);
 unsigned long resmem_get_unmapped_area(struct file *file, unsigned long addr,

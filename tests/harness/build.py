@@ -24,6 +24,8 @@ def _make(*args, k=None):
     """make -C REPO args: on the host, or where k's modules are built
     (the trixie build root for kernels made by a newer gcc)."""
     argv = ["make", "-s", "--no-print-directory", "-C", REPO, *args]
+    if k is not None:       # kbuild runs its jobs in parallel
+        argv.insert(2, f"-j{os.cpu_count() or 1}")
     if k is None:
         r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     else:
