@@ -176,11 +176,15 @@ def test_unprivileged_user_gets_eacces(loaded, target):
 
 def test_unload_refused_while_mapped(loaded, target):
     g = loaded
-    g.run(f"resprobe hold {DEV} 1M 600 > /tmp/hold.out & echo $! > /tmp/hold.pid; sleep 1; cat /tmp/hold.out")
-    assert sysfs(g, "region0", "mappings") == "1"
+    # the holder gets no pipe of the agent's (which would wait for it to exit)
+    g.run(f"resprobe hold {DEV} 1M 600 > /tmp/hold.out 2>&1 < /dev/null & echo $! > /tmp/hold.pid")
+    wait_mappings = ("for i in $(seq 300); do [ $(cat /sys/class/resmem/region0/mappings) = {} ] "
+                     "&& exit 0; sleep 0.1; done; exit 1")
+    assert g.run(wait_mappings.format(1), check=False).status == 0, g.run("cat /tmp/hold.out").out
     assert g.run("rmmod resmem", check=False).status != 0
     assert g.run("test -e /sys/module/resmem").status == 0
-    g.run("kill $(cat /tmp/hold.pid); sleep 1")
+    g.run("kill $(cat /tmp/hold.pid)")
+    assert g.run(wait_mappings.format(0), check=False).status == 0
     g.run("rmmod resmem")
     assert g.run("grep -c 'resmem' /proc/iomem", check=False).out.strip() == "0"
 

@@ -9,9 +9,11 @@
  * Record seq s holds pattern seq:@seed at stream offset s * @len, as
  * `resmem capture --generate` would write it.
  *
- * With @atomic, every reserve and commit runs in hard-IRQ context (an IPI
- * on the other CPU, hard IRQ even on PREEMPT_RT), as a device's interrupt
- * handler would call them: the producer API is documented "Context: any".
+ * With @atomic, every reserve and commit runs as a cross-CPU function call
+ * (smp_call_function_single()): in the other CPU's IPI handler (hard IRQ,
+ * even on PREEMPT_RT) or, when that CPU is polling in idle, from the idle
+ * loop's queue flush; interrupts are disabled either way, as in a device's
+ * interrupt handler: the producer API is documented "Context: any".
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/delay.h>
@@ -52,19 +54,19 @@ struct producer_op {
 	u32 len;
 	bool commit;
 	int ret;
-	bool hardirq;
+	bool atomic;
 };
 
 static void producer_op_run(void *arg)
 {
 	struct producer_op *op = arg;
 
-	op->hardirq = in_hardirq() && irqs_disabled();
+	op->atomic = irqs_disabled() && !preemptible();
 	op->ret = op->commit ? resmem_producer_commit(op->p, op->len) :
 			       resmem_producer_reserve(op->p, op->len, op->slot);
 }
 
-/* Returns the call's result; counts calls that ran in hard-IRQ context. */
+/* Returns the call's result; counts calls that ran with interrupts off. */
 static int producer_call(struct producer_op *op, unsigned int *hard)
 {
 	int this, cpu, ret;
@@ -80,7 +82,7 @@ static int producer_call(struct producer_op *op, unsigned int *hard)
 		if (ret)
 			return ret;
 	}
-	*hard += op->hardirq;
+	*hard += op->atomic;
 	return op->ret;
 }
 
@@ -163,7 +165,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		if (ret)
 			break;
 	}
-	dev_info(&pdev->dev, "resmem-edu: %u reserve/commit calls in hard-IRQ context\n", hard);
+	dev_info(&pdev->dev, "resmem-edu: %u reserve/commit calls with interrupts disabled\n", hard);
 	dev_info(&pdev->dev, "resmem-edu: %u records of %u bytes DMAed into %s at bus %#llx-%#llx (phys base %pa), last seq %llu, status %d\n",
 		 i, len, region, lo, hi, &(phys_addr_t){ resmem_producer_phys(p) },
 		 slot.seq, ret);
