@@ -144,7 +144,6 @@ void resmem_memmap_load(void)
 	}
 	buf[n] = '\0';
 	memmap_parse(&memmap, buf);
-	memmap.loaded = true;
 out:
 	if (memmap.err)
 		pr_warn("cannot read the kernel command line from /proc/cmdline (error %d): memmap= reservations are not recognised; load resmem with /proc mounted\n",

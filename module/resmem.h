@@ -104,13 +104,11 @@ struct resmem_span {
  * struct resmem_memmap - memmap=$ ranges, ascending, merged where they touch
  * @n:		number of ranges in @span
  * @span:	the ranges
- * @loaded:	the command line was read
  * @err:	why it could not be read (negative errno), else 0
  */
 struct resmem_memmap {
 	unsigned int n;
 	struct resmem_span span[RESMEM_MEMMAP_MAX];
-	bool loaded;
 	int err;
 };
 
