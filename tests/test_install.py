@@ -28,7 +28,7 @@ def elf_machine(path):
 
 
 @pytest.mark.parametrize("k", [k for k in matrix.MATRIX if k.tier == "full"], ids=lambda k: k.name)
-def test_dkms_builds_for_every_kernel(k):
+def test_dkms_builds_for_full_tier_kernels(k):
     """`make dkms-install` then DKMS, for the full-tier kernels: bookworm's
     with the host's gcc, trixie's in the build root.  (The core-tier kernels
     build the same source through the same kbuild in the harness and in
@@ -126,7 +126,7 @@ def test_deb_dkms_source_builds(debs, k):
     full-tier kernels, bookworm's and trixie's (the trixie ones inside the
     build root, as a trixie machine's DKMS would); test_install_guest.py
     boots these modules.  The same source, laid out by `make dkms-install`,
-    is built with DKMS for every kernel above."""
+    is built with DKMS for the same kernels above."""
     ko = packages.deb_dkms_module(k)
     assert elf_machine(ko) == ("x86-64" if k.arch == "x86_64" else "aarch64")
     info = run(["modinfo", "-F", "vermagic", ko])

@@ -35,7 +35,7 @@ def path():
 
 
 def _stamp():
-    return os.path.join(path() + ".done")
+    return path() + ".done"
 
 
 def _gcc_major(text):
