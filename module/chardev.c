@@ -30,7 +30,7 @@
 #include <linux/uaccess.h>
 
 #include "compat.h"
-#include "resmem.h"
+#include "resmem-private.h"
 
 #define RESMEM_COPY_CHUNK	SZ_1M
 #define RESMEM_BOUNCE_SIZE	SZ_64K	/* uncached regions; no high-order allocation */

@@ -25,7 +25,7 @@
 #include <asm/setup.h>
 
 #include "compat.h"
-#include "resmem.h"
+#include "resmem-private.h"
 
 static struct resmem_memmap memmap;
 

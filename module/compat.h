@@ -330,24 +330,6 @@ static inline vm_fault_t resmem_insert_pfn(struct vm_fault *vmf,
 #include <linux/dma-map-ops.h>
 
 /*
- * Is there a device tree at all?  x86 Debian kernels are built without
- * CONFIG_OF: of.c is not compiled (Kbuild) and these stubs stand in.
- */
-#ifdef CONFIG_OF
-int resmem_of_init(void);
-void resmem_of_exit(void);
-#else
-static inline int resmem_of_init(void)
-{
-	return 0;
-}
-
-static inline void resmem_of_exit(void)
-{
-}
-#endif
-
-/*
  * Are DMA masters coherent with the CPU caches unless a device says
  * otherwise?  x86: always (the caches snoop every DMA).  arm64: only
  * devices marked "dma-coherent" in the device tree (dev_is_dma_coherent()

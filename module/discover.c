@@ -31,7 +31,7 @@
 #include <linux/sizes.h>
 
 #include "compat.h"
-#include "resmem.h"
+#include "resmem-private.h"
 
 struct discover_ctx {
 	struct list_head *out;

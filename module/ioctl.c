@@ -14,7 +14,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "resmem.h"
+#include "resmem-private.h"
 
 /* The first published struct resmem_info; never changes. */
 #define RESMEM_INFO_SIZE_V1	72

@@ -22,7 +22,7 @@
 #include <linux/string.h>
 
 #include "compat.h"
-#include "resmem.h"
+#include "resmem-private.h"
 #include "ring.h"
 
 /*

@@ -38,7 +38,7 @@
 #include <linux/sizes.h>
 
 #include "compat.h"
-#include "resmem.h"
+#include "resmem-private.h"
 
 /*
  * remap_pfn_range() does not reschedule; 128 MiB of 4 KiB PTEs is well

@@ -51,7 +51,7 @@
 #include <linux/string.h>
 
 #include "compat.h"
-#include "resmem.h"
+#include "resmem-private.h"
 
 #define RESMEM_COMPATIBLE	"resmem,region"
 

@@ -33,7 +33,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "resmem.h"
+#include "resmem-private.h"
 
 static char *regions;
 module_param(regions, charp, 0444);

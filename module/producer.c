@@ -19,7 +19,7 @@
 #include <linux/slab.h>
 
 #include "compat.h"
-#include "resmem.h"
+#include "resmem-private.h"
 #include "resmem_producer.h"
 #include "ring.h"
 

@@ -12,7 +12,7 @@
 #include <linux/string.h>
 
 #include "compat.h"
-#include "resmem.h"
+#include "resmem-private.h"
 
 /**
  * resmem_region_alloc() - allocate a candidate region

@@ -47,9 +47,4 @@ void resmem_kring_close(struct resmem_kring *k);
 int resmem_kring_reserve(struct resmem_kring *k, u32 len, u64 *data_off);
 int resmem_kring_commit(struct resmem_kring *k, u32 len);
 
-/* producer.c: regions available to resmem_producer_get() */
-struct resmem_region;
-int resmem_producer_region_add(struct resmem_region *r);
-void resmem_producer_region_del(struct resmem_region *r);
-
 #endif /* _RESMEM_RING_H */

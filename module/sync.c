@@ -30,7 +30,7 @@
 #include <linux/sizes.h>
 
 #include "compat.h"
-#include "resmem.h"
+#include "resmem-private.h"
 
 /* Per step; cond_resched() and a fatal-signal check in between. */
 #define RESMEM_SYNC_CHUNK	SZ_1M

@@ -9,7 +9,7 @@
 #include <linux/numa.h>
 #include <linux/sysfs.h>
 
-#include "resmem.h"
+#include "resmem-private.h"
 
 static const char * const source_names[] = {
 	[RESMEM_SOURCE_CMDLINE] = "cmdline",

@@ -16,7 +16,7 @@
 #include <linux/sizes.h>
 
 #include "compat.h"
-#include "resmem.h"
+#include "resmem-private.h"
 
 #define refuse(r, fmt, ...)	resmem_refuse(r, fmt, ##__VA_ARGS__)
 

@@ -40,7 +40,7 @@ def test_dkms_builds_for_full_tier_kernels(k):
 
 
 INSTALLED = [
-    "usr/bin/resmem", "usr/lib/libresmem.a", "usr/lib/libresmem.so.1", "usr/include/resmem.h",
+    "usr/bin/resmem", "usr/lib/libresmem.a", "usr/lib/libresmem.so.1", "usr/include/libresmem.h",
     "usr/include/linux/resmem.h", "usr/lib/pkgconfig/resmem.pc",
     "usr/share/man/man1/resmem.1", "usr/share/man/man4/resmem.4",
     "lib/udev/rules.d/60-resmem.rules", "etc/modprobe.d/resmem.conf",
@@ -64,7 +64,7 @@ def test_make_install_destdir(tmp_path):
     assert f"-I{dest}/usr/include" in libs and "-lresmem" in libs, libs
     # and a program built against the installed header and library links
     prog = tmp_path / "p.c"
-    prog.write_text('#include <resmem.h>\n#include <stdio.h>\nint main(void){char b[64];'
+    prog.write_text('#include <libresmem.h>\n#include <stdio.h>\nint main(void){char b[64];'
                     'printf("%s\\n", resmem_format_size(8ULL<<30, b, sizeof(b)));return 0;}\n')
     run(["sh", "-c", f"cc -o {tmp_path}/p {prog} $(pkg-config --cflags --libs resmem)"], env=env)
     # it links the installed shared library (libresmem.so.1), found where it was installed
@@ -88,7 +88,7 @@ def test_deb_lintian_clean(debs):
 
 def test_deb_contents(debs, tmp_path):
     tools = run(["dpkg-deb", "-c", debs["resmem-tools"]])
-    for f in ("./usr/bin/resmem", "./usr/include/resmem.h", "./usr/include/linux/resmem.h",
+    for f in ("./usr/bin/resmem", "./usr/include/libresmem.h", "./usr/include/linux/resmem.h",
               "./lib/udev/rules.d/60-resmem.rules", "./etc/modprobe.d/resmem.conf",
               "./usr/share/man/man1/resmem.1.gz", "./usr/share/man/man4/resmem.4.gz"):
         assert f in tools, f"{f} missing from resmem-tools:\n{tools}"

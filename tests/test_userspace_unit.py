@@ -23,7 +23,7 @@ def test_shared_library_links_and_runs(tmp_path):
     subprocess.run(["make", "-s", "-C", os.path.join(REPO, "userspace"), f"OUT={out}",
                     f"{out}/lib/libresmem.so.1"], check=True, timeout=600)
     prog = tmp_path / "p.c"
-    prog.write_text('#include <resmem.h>\n#include <inttypes.h>\n#include <stdio.h>\n'
+    prog.write_text('#include <libresmem.h>\n#include <inttypes.h>\n#include <stdio.h>\n'
                     'int main(void){uint64_t v; if (resmem_parse_size("8G", &v)) return 1;'
                     'printf("%" PRIu64 " %" PRIu64 "\\n", v, resmem_seq_word(0x5eed, 4096));'
                     'return 0;}\n')

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "resmem.h"
+#include "libresmem.h"
 
 /* Exit codes (documented in docs/cli.md). */
 enum {

@@ -3,7 +3,7 @@
  * libresmem, device-tree part: read, check and extend the /reserved-memory
  * node of a flattened device tree (built on libfdt).
  *
- * Conventions as in resmem.h: 0 or a negative errno, nothing printed.  When
+ * Conventions as in libresmem.h: 0 or a negative errno, nothing printed.  When
  * libfdt itself rejects a blob the function returns -EINVAL and stores
  * libfdt's (positive) FDT_ERR_* code in *fdt_err, for fdt_strerror(-code).
  * Every blob is checked with fdt_check_full() against its real length

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * libresmem: planning a memmap=SIZE$ADDR reservation and writing it for each
- * boot loader's parser.  Same conventions as resmem.h: 0 or a negative errno,
+ * boot loader's parser.  Same conventions as libresmem.h: 0 or a negative errno,
  * nothing printed, no global state.
  */
 #ifndef RESMEM_PLAN_H
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "resmem.h"
+#include "libresmem.h"
 
 /* ------------------------------------------------------- firmware map text */
 

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "internal.h"
-#include "resmem.h"
+#include "libresmem.h"
 
 const char *resmem_memmap_type_name(enum resmem_memmap_kind kind)
 {

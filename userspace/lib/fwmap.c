@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "internal.h"
-#include "resmem.h"
+#include "libresmem.h"
 
 static int by_start(const void *a, const void *b)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "resmem.h"
+#include "libresmem.h"
 
 /* "  00100000-bffdffff : System RAM" -> one entry; returns -EINVAL if not */
 static int parse_line(const char *line, size_t len, struct resmem_iomem *e)

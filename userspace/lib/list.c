@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "resmem.h"
+#include "libresmem.h"
 
 static int by_name(const void *a, const void *b)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "resmem.h"
+#include "libresmem.h"
 
 /* simple_strtoull(base 0) + memparse suffixes.  Returns chars consumed,
  * 0 if there was no number, -1 on overflow (the kernel would wrap). */

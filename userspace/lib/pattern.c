@@ -17,7 +17,7 @@
 #include <strings.h>
 
 #include "internal.h"
-#include "resmem.h"
+#include "libresmem.h"
 
 int resmem_pattern_parse(const char *s, struct resmem_pattern *p)
 {

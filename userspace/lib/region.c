@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "resmem.h"
+#include "libresmem.h"
 
 const char *resmem_source_name(uint32_t source)
 {

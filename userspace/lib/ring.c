@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stddef.h>
 
-#include "resmem.h"
+#include "libresmem.h"
 #include "ring_internal.h"
 
 uint64_t resmem_ring_pos_add(const struct resmem_ring *r, uint64_t pos,

@@ -2,7 +2,7 @@
 /* CRC32C (Castagnoli), slice-by-8 with static tables; no global state. */
 #include <string.h>
 
-#include "resmem.h"
+#include "libresmem.h"
 #include "ring_crc_table.h"
 #include "ring_internal.h"
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "resmem.h"
+#include "libresmem.h"
 
 #define RING_REC ((uint64_t)sizeof(struct resmem_ring_rec))
 #define RING_ALIGN8(x) (((x) + 7) & ~(uint64_t)7)

@@ -2,7 +2,7 @@
 /* Ring producer: attach, reserve, commit (docs/ring-format.md, "Producer"). */
 #include <errno.h>
 
-#include "resmem.h"
+#include "libresmem.h"
 #include "ring_internal.h"
 
 int resmem_ring_attach(struct resmem_ring *r, uint32_t flags)

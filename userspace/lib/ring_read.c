@@ -2,7 +2,7 @@
 /* Ring readers (docs/ring-format.md, "Readers"): copy, then check, then trust. */
 #include <errno.h>
 
-#include "resmem.h"
+#include "libresmem.h"
 #include "ring_internal.h"
 
 /*

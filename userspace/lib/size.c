@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "internal.h"
-#include "resmem.h"
+#include "libresmem.h"
 
 int resmem_parse_size(const char *s, uint64_t *out)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "resmem.h"
+#include "libresmem.h"
 
 int resmem_dma_sync(const struct resmem_region *r, uint32_t direction,
 		    uint64_t off, uint64_t len)

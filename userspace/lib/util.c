@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "resmem.h"
+#include "libresmem.h"
 
 void rm_strlcpy(char *dst, const char *src, size_t len)
 {

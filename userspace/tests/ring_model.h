@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "resmem.h"
+#include "libresmem.h"
 
 /* Length of record @seq in a stream with at most @max payload bytes. */
 static inline uint32_t model_len(uint64_t seed, uint64_t seq, uint32_t max)

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "resmem.h"
+#include "libresmem.h"
 
 /* Paths the tests need, from the command line. */
 struct test_env {

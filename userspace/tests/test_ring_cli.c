@@ -12,7 +12,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "resmem.h"
+#include "libresmem.h"
 
 #include "test.h"
 

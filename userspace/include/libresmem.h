@@ -7,8 +7,8 @@
  * count) on success and a negative errno on failure; nothing here prints,
  * exits or keeps global state.  Strings in structs are always NUL-terminated.
  */
-#ifndef RESMEM_H
-#define RESMEM_H
+#ifndef LIBRESMEM_H
+#define LIBRESMEM_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -497,4 +497,4 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
  */
 void resmem_ring_consume(const struct resmem_ring_reader *rd);
 
-#endif /* RESMEM_H */
+#endif /* LIBRESMEM_H */

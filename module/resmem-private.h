@@ -7,8 +7,8 @@
  * sorts and names them, validate.c accepts or refuses each one, region.c
  * claims and maps the accepted ones and chardev.c gives each a device.
  */
-#ifndef _RESMEM_H
-#define _RESMEM_H
+#ifndef _RESMEM_PRIVATE_H
+#define _RESMEM_PRIVATE_H
 
 #include <linux/atomic.h>
 #include <linux/cdev.h>
@@ -153,6 +153,28 @@ int resmem_sync(struct resmem_region *r, u32 direction, u64 offset,
 /* ioctl.c */
 long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
+/* producer.c: regions available to resmem_producer_get() */
+int resmem_producer_region_add(struct resmem_region *r);
+void resmem_producer_region_del(struct resmem_region *r);
+
+/*
+ * of.c: /reserved-memory nodes.  x86 Debian kernels are built without
+ * CONFIG_OF: of.c is not compiled (Kbuild) and these stubs stand in.
+ */
+#ifdef CONFIG_OF
+int resmem_of_init(void);
+void resmem_of_exit(void);
+#else
+static inline int resmem_of_init(void)
+{
+	return 0;
+}
+
+static inline void resmem_of_exit(void)
+{
+}
+#endif
+
 /* sysfs.c */
 extern const struct attribute_group *resmem_groups[];
 
@@ -166,4 +188,4 @@ extern const struct attribute_group *resmem_groups[];
 	pr_err(resmem_region_fmt ": refused: " fmt "\n",		\
 	       resmem_region_arg(r), ##__VA_ARGS__)
 
-#endif /* _RESMEM_H */
+#endif /* _RESMEM_PRIVATE_H */
