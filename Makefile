@@ -128,7 +128,7 @@ uninstall: uninstall-tools uninstall-module
 uninstall-tools:
 	rm -f $(DESTDIR)$(BINDIR)/resmem $(DESTDIR)$(LIBDIR)/libresmem.a \
 	    $(DESTDIR)$(LIBDIR)/libresmem.so.1 $(DESTDIR)$(LIBDIR)/libresmem.so \
-	    $(DESTDIR)$(INCLUDEDIR)/resmem.h $(DESTDIR)$(INCLUDEDIR)/linux/resmem.h \
+	    $(DESTDIR)$(INCLUDEDIR)/libresmem.h $(DESTDIR)$(INCLUDEDIR)/linux/resmem.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/resmem.pc $(DESTDIR)$(MANDIR)/man1/resmem.1 \
 	    $(DESTDIR)$(MANDIR)/man4/resmem.4 $(DESTDIR)$(UDEVRULESDIR)/60-resmem.rules \
 	    $(DESTDIR)$(MODPROBEDIR)/resmem.conf
