@@ -13,6 +13,8 @@ BUILD   := $(TOP)/build
 KDIR    ?= /lib/modules/$(shell uname -r)/build
 KREL     = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 MODSRC  := $(wildcard module/*.c module/*.h) module/Kbuild
+# Headers the module includes from include/ (copied with their paths).
+MODINC  := include/uapi/linux/resmem.h include/resmem/ring_producer.h
 
 .PHONY: all module tools guest-helpers test-modules deps test demo bench clean kernels
 
@@ -22,8 +24,7 @@ module:
 	@test -n "$(KREL)" || { echo "make module: no kernel headers at KDIR=$(KDIR) (include/generated/utsrelease.h missing)"; exit 2; }
 	@mkdir -p $(BUILD)/$(KREL)/obj
 	@cp -p $(MODSRC) $(BUILD)/$(KREL)/obj/
-	@mkdir -p $(BUILD)/$(KREL)/obj/include/uapi/linux
-	@cp -p include/uapi/linux/resmem.h $(BUILD)/$(KREL)/obj/include/uapi/linux/
+	@cp -p --parents $(MODINC) $(BUILD)/$(KREL)/obj/
 	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KREL)/obj modules
 	@cp -p $(BUILD)/$(KREL)/obj/resmem.ko $(BUILD)/$(KREL)/resmem.ko
 	@echo "built $(BUILD)/$(KREL)/resmem.ko"
@@ -142,9 +143,9 @@ uninstall-module:
 DKMS_DIR = $(DESTDIR)$(DKMS_SRCTREE)/resmem-$(VERSION)
 dkms-source:
 	rm -rf $(DKMS_DIR)
-	@mkdir -p $(DKMS_DIR)/include/uapi/linux
+	@mkdir -p $(DKMS_DIR)
 	cp -p $(MODSRC) $(DKMS_DIR)/
-	cp -p include/uapi/linux/resmem.h $(DKMS_DIR)/include/uapi/linux/
+	cp -p --parents $(MODINC) $(DKMS_DIR)/
 	sed 's|@VERSION@|$(VERSION)|' dkms.conf > $(DKMS_DIR)/dkms.conf
 
 dkms-install: dkms-source
@@ -178,7 +179,7 @@ deb:
 # the files listed in CLANG_FORMAT_FILES.
 LINT_KERNELS = $(shell $(PYTHON) -c 'from tests.harness import matrix; print(" ".join(k.name for k in matrix.MATRIX))')
 US_SRCS = $(shell git ls-files 'userspace/lib/*.c' 'userspace/cli/*.c')
-US_INC  = -Iuserspace/include -Iinclude/uapi -Iuserspace/lib -Iuserspace/cli
+US_INC  = -Iuserspace/include -Iinclude/uapi -Iinclude -Iuserspace/lib -Iuserspace/cli
 # Checks left out, and why:
 #  insecureAPI.DeprecatedOrUnsafeBufferHandling: wants C11 Annex K (memcpy_s), which glibc lacks;
 #  valist.Uninitialized: clang 14 false positive on va_start/vprintf pairs;
@@ -201,7 +202,7 @@ CLANG_FORMATTED = cli/json.c lib/fwmap.c lib/internal.h \
 	cli/cmd_dt.c cli/cmd_dt.h cli/cmd_dt_add.c cli/cmd_dt_list.c include/resmem_dt.h lib/dt_add.c lib/dt_blob.c lib/dt_internal.h lib/dt_scan.c lib/check.c \
 	cli/cmd_plan.c cli/plan_lines.c cli/plan_lines.h include/resmem_plan.h lib/escape.c lib/fwtext.c lib/plan.c lib/bootcfg.c \
 	cli/cli.h cli/main.c include/libresmem.h lib/sync.c cli/cmd_sync.c lib/ring.c lib/ring_crc.c \
-	lib/ring_internal.h lib/ring_produce.c lib/ring_read.c cli/cmd_capture.c cli/cmd_drain.c cli/cmd_ring.c cli/ring_map.c
+	lib/kcompat.h lib/ring_internal.h lib/ring_kcompat.h lib/ring_produce.c lib/ring_read.c cli/cmd_capture.c cli/cmd_drain.c cli/cmd_ring.c cli/ring_map.c
 
 lint: lint-module lint-userspace
 	@echo "lint: clean"
@@ -211,8 +212,8 @@ lint-module: kernels
 	    kdir=$$($(PYTHON) -m tests.harness.kernels path $$t headers); \
 	    case $$t in *aarch64*) x="ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-";; *) x="";; esac; \
 	    krel=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' $$kdir/include/generated/utsrelease.h); \
-	    d=$(BUILD)/lint/$$krel; rm -rf $$d; mkdir -p $$d/include/uapi/linux; \
-	    cp -p $(MODSRC) $$d/; cp -p include/uapi/linux/resmem.h $$d/include/uapi/linux/; \
+	    d=$(BUILD)/lint/$$krel; rm -rf $$d; mkdir -p $$d; \
+	    cp -p $(MODSRC) $$d/; cp -p --parents $(MODINC) $$d/; \
 	    echo "lint: module W=1 C=2 for $$krel"; \
 	    $(PYTHON) -m tests.harness.kernels run $$t -- make -s -j$$(nproc) -C $$kdir M=$$d W=1 C=2 $$x modules \
 	        > $$d/log 2>&1 || { cat $$d/log; exit 1; }; \

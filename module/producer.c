@@ -55,7 +55,7 @@ static DEFINE_MUTEX(resmem_producers_lock);
 int resmem_producer_region_add(struct resmem_region *r)
 {
 	struct resmem_producer *p;
-	struct resmem_ring_hdr *h = r->kaddr;
+	struct resmem_ring_hdr h;
 
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
@@ -64,14 +64,11 @@ int resmem_producer_region_add(struct resmem_region *r)
 	mutex_lock(&resmem_producers_lock);
 	list_add_tail(&p->node, &resmem_producers);
 	mutex_unlock(&resmem_producers_lock);
-	if (h && r->size >= RESMEM_RING_HDR_SIZE &&
-	    !resmem_kring_check(h, r->size))
+	if (r->kaddr && r->size >= RESMEM_RING_HDR_SIZE &&
+	    !resmem_kring_check(r->kaddr, r->size, &h))
 		pr_info(resmem_region_fmt ": ring kept: epoch %llu, next seq %llu, %llu bytes committed since tail\n",
-			resmem_region_arg(r), READ_ONCE(h->epoch),
-			READ_ONCE(h->head_seq),
-			READ_ONCE(h->head) >= READ_ONCE(h->tail) ?
-			READ_ONCE(h->head) - READ_ONCE(h->tail) :
-			READ_ONCE(h->pos_mod) - READ_ONCE(h->tail) + READ_ONCE(h->head));
+			resmem_region_arg(r), h.epoch, h.head_seq,
+			resmem_ring_pos_distance(h.pos_mod, h.head, h.tail));
 	return 0;
 }
 

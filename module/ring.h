@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The ring format (docs/ring-format.md) as the kernel producer writes it.
- * ring.c: the format; producer.c: the exported API around it.
+ * ring.c builds the producer of include/resmem/ring_producer.h (the same
+ * code libresmem runs) for kernel memory; producer.c is the exported API.
  */
 #ifndef _RESMEM_RING_H
 #define _RESMEM_RING_H
@@ -13,8 +14,8 @@
  * struct resmem_kring - producer view of a ring in kernel-mapped memory
  * @hdr:	the header, at the region's first byte
  * @data:	the data area
- * @data_size:	bytes in the data area
- * @pos_mod:	positions wrap here
+ * @data_size:	bytes in the data area (from the checked header copy)
+ * @pos_mod:	positions wrap here (likewise)
  * @flags:	RESMEM_RING_F_* of this producer session
  * @epoch:	low 32 bits of the header's epoch for this session
  * @head:	committed end (producer's copy)
@@ -38,8 +39,8 @@ struct resmem_kring {
 	u32 rsv_len;
 };
 
-u32 resmem_crc32c(u32 crc, const void *buf, size_t len);
-int resmem_kring_check(const struct resmem_ring_hdr *h, u64 region_size);
+int resmem_kring_check(const void *base, u64 region_size,
+		       struct resmem_ring_hdr *copy);
 int resmem_kring_open(struct resmem_kring *k, void *base, u64 region_size,
 		      bool reset);
 void resmem_kring_attach(struct resmem_kring *k, u32 flags);

@@ -96,7 +96,8 @@ def test_deb_contents(debs, tmp_path):
     assert re.search(r"\./usr/lib/[^/]+/pkgconfig/resmem\.pc", tools)
     dkms = run(["dpkg-deb", "-c", debs["resmem-dkms"]])
     v = version()
-    for f in ("dkms.conf", "Kbuild", "main.c", "compat.h", "include/uapi/linux/resmem.h"):
+    for f in ("dkms.conf", "Kbuild", "main.c", "compat.h", "include/uapi/linux/resmem.h",
+              "include/resmem/ring_producer.h"):
         assert f"./usr/src/resmem-{v}/{f}" in dkms, f"{f} missing from resmem-dkms"
     assert "addgroup --system resmem" in run(["dpkg-deb", "-I", debs["resmem-tools"], "postinst"])
     assert "dkms" in run(["dpkg-deb", "-I", debs["resmem-dkms"], "postinst"])

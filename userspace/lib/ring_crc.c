@@ -46,9 +46,9 @@ uint32_t resmem_crc32c(uint32_t crc, const void *buf, size_t len)
 	return ~crc_bytes(c, p, len);
 }
 
-uint32_t ring_crc_ring(uint32_t crc, const unsigned char *p, uint64_t len)
+uint32_t ring_mem_crc32c(uint32_t crc, const void *p, uint64_t len)
 {
-	const volatile uint64_t *s = (const volatile uint64_t *)(const void *)p;
+	const volatile uint64_t *s = (const volatile uint64_t *)p;
 	uint32_t c = ~crc;
 	uint64_t w;
 

@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Ring readers (docs/ring-format.md, "Readers"): copy, then check, then trust. */
-#include <errno.h>
-
-#include "libresmem.h"
 #include "ring_internal.h"
 
 /*
@@ -19,9 +16,9 @@ static void start_at_tail(struct resmem_ring_reader *rd)
 {
 	const struct resmem_ring *r = rd->ring;
 
-	rd->seq = LOAD(r->hdr->tail_seq);
-	RMB();
-	rd->pos = LOAD_ACQ(r->hdr->tail);
+	rd->seq = READ_ONCE(r->hdr->tail_seq);
+	smp_rmb();
+	rd->pos = smp_load_acquire(&r->hdr->tail);
 	rd->synced = 1;
 	rd->resync = FRESH;
 	rd->scanning = 0;
@@ -35,16 +32,16 @@ int resmem_ring_reader_init(struct resmem_ring_reader *rd,
 	rd->ring = r;
 	switch (from) {
 	case RESMEM_RING_FROM_CONS:
-		rd->seq = LOAD(r->hdr->cons_seq);
-		rd->pos = LOAD_ACQ(r->hdr->cons);
+		rd->seq = READ_ONCE(r->hdr->cons_seq);
+		rd->pos = smp_load_acquire(&r->hdr->cons);
 		rd->synced = 1;
-		if (rd->pos >= r->pos_mod || rd->pos % RESMEM_RING_ALIGN) {
-			rd->pos = LOAD(r->hdr->tail);
+		if (!resmem_ring_pos_valid(r->pos_mod, rd->pos)) {
+			rd->pos = READ_ONCE(r->hdr->tail);
 			rd->resync = 1;
 		}
 		break;
 	case RESMEM_RING_FROM_HEAD:
-		rd->pos = LOAD_ACQ(r->hdr->head);
+		rd->pos = smp_load_acquire(&r->hdr->head);
 		break;
 	default:
 		start_at_tail(rd);
@@ -57,16 +54,17 @@ void resmem_ring_consume(const struct resmem_ring_reader *rd)
 {
 	struct resmem_ring_hdr *h = rd->ring->hdr;
 
-	STORE(h->cons_seq, rd->seq);
-	STORE_REL(h->cons,
-		  rd->pos); /* our reads are done before space is freed */
+	WRITE_ONCE(h->cons_seq, rd->seq);
+	smp_store_release(
+		&h->cons,
+		rd->pos); /* our reads are done before space is freed */
 }
 
 /* Is @pos still inside [tail, head]?  Loads tail, then head (head >= tail). */
 static int still_there(const struct resmem_ring *r, uint64_t pos)
 {
-	uint64_t tail = LOAD(r->hdr->tail);
-	uint64_t head = LOAD_ACQ(r->hdr->head);
+	uint64_t tail = READ_ONCE(r->hdr->tail);
+	uint64_t head = smp_load_acquire(&r->hdr->head);
 
 	return resmem_ring_distance(r, head, pos) <=
 	       resmem_ring_distance(r, head, tail);
@@ -80,7 +78,7 @@ static void jump_to_tail(struct resmem_ring_reader *rd)
 		start_at_tail(rd);
 		return;
 	}
-	rd->pos = LOAD(rd->ring->hdr->tail);
+	rd->pos = READ_ONCE(rd->ring->hdr->tail);
 	rd->resync = 1;
 	rd->scanning = 0;
 }
@@ -138,25 +136,26 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 
 	memset(ri, 0, sizeof(*ri));
 	for (;;) {
-		head = LOAD_ACQ(r->hdr->head);
+		head = smp_load_acquire(&r->hdr->head);
 		if (rd->pos == head)
 			return 0;
 		if (!still_there(r, rd->pos)) {
 			jump_to_tail(rd);
 			continue;
 		}
-		off = rd->pos % r->data_size;
+		off = resmem_ring_pos_offset(r->data_size, rd->pos);
 		room = r->data_size - off;
 		if (room < RING_REC) { /* implicit pad */
 			rd->pos = resmem_ring_pos_add(r, rd->pos, room);
 			continue;
 		}
-		ring_copy_out(&h, r->data + off, RING_REC);
-		size = ring_rec_size(h.len);
-		if (h.len > ring_max_payload(r->data_size) || size > room ||
+		ring_mem_read(&h, r->data + off, RING_REC);
+		size = resmem_ring_rec_size(h.len);
+		if (h.len > resmem_ring_max_payload(r->data_size) ||
+		    size > room ||
 		    size > resmem_ring_distance(r, head, rd->pos) ||
 		    ((h.flags & RESMEM_REC_F_PAD) && size != room)) {
-			RMB();
+			smp_rmb();
 			if (!still_there(r, rd->pos))
 				jump_to_tail(rd);
 			else
@@ -168,16 +167,14 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 			return -EMSGSIZE;
 		}
 		if (!(h.flags & RESMEM_REC_F_PAD))
-			ring_copy_out(buf, r->data + off + RING_REC, h.len);
-		RMB(); /* the copy is done before we look at tail */
+			ring_mem_read(buf, r->data + off + RING_REC, h.len);
+		smp_rmb(); /* the copy is done before we look at tail */
 		if (!still_there(r, rd->pos)) {
 			jump_to_tail(rd);
 			continue;
 		}
 		if (!seq_ok(rd, h.seq) || h.flags & ~RESMEM_REC_F_PAD ||
-		    resmem_crc32c(resmem_crc32c(0, &h, 20), buf,
-				  (h.flags & RESMEM_REC_F_PAD) ? 0 : h.len) !=
-			    h.crc) {
+		    ring_rec_crc(&h, buf) != h.crc) {
 			corrupt_here(rd);
 			continue;
 		}

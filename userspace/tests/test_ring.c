@@ -293,6 +293,7 @@ static void test_interleavings(const struct test_env *env)
 void test_ring_torn(const struct test_env *env);
 void test_ring_mp(const struct test_env *env);
 void test_ring_cli(const struct test_env *env);
+void test_ring_hdr_race(const struct test_env *env);
 
 void test_ring(const struct test_env *env)
 {
@@ -302,4 +303,5 @@ void test_ring(const struct test_env *env)
 	test_ring_torn(env);
 	test_ring_mp(env);
 	test_ring_cli(env);
+	test_ring_hdr_race(env);
 }

@@ -13,6 +13,7 @@
 #ifndef _UAPI_LINUX_RESMEM_H
 #define _UAPI_LINUX_RESMEM_H
 
+#include <linux/errno.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -191,7 +192,8 @@ struct resmem_ring_hdr {
  *		after it and consumes none)
  * @epoch:	low 32 bits of resmem_ring_hdr.epoch when it was written
  * @crc:	CRC32C (Castagnoli, reflected, init and final xor 0xffffffff)
- *		of the 20 bytes @len..@epoch followed by the @len payload bytes
+ *		of the RESMEM_RING_REC_CRC_LEN bytes @len..@epoch followed by
+ *		the @len payload bytes (none for a PAD record)
  */
 struct resmem_ring_rec {
 	__u32 len;
@@ -200,5 +202,106 @@ struct resmem_ring_rec {
 	__u32 epoch;
 	__u32 crc;
 };
+
+/* Bytes of struct resmem_ring_rec that its @crc covers: those before it. */
+#define RESMEM_RING_REC_CRC_LEN	__builtin_offsetof(struct resmem_ring_rec, crc)
+
+/*
+ * Ring arithmetic, shared by every producer and reader (the module's and
+ * libresmem's).  Pure functions of their arguments: callers pass values
+ * they have already read from the ring (a header is checked as a copy).
+ * Both supported architectures are 64-bit, so 64-bit division is plain.
+ */
+
+/* pos_mod of a ring whose data area is @data_size (> 0) bytes. */
+static __inline__ __u64 resmem_ring_pos_mod(__u64 data_size)
+{
+	return (~(__u64)0 / data_size) * data_size;
+}
+
+/* Position @n bytes after @pos (< @pos_mod), wrapping at @pos_mod. */
+static __inline__ __u64 resmem_ring_pos_advance(__u64 pos_mod, __u64 pos,
+						__u64 n)
+{
+	__u64 room = pos_mod - pos;
+
+	return n >= room ? n - room : pos + n;
+}
+
+/* Bytes from position @from forward to position @to. */
+static __inline__ __u64 resmem_ring_pos_distance(__u64 pos_mod, __u64 to,
+						 __u64 from)
+{
+	return to >= from ? to - from : pos_mod - from + to;
+}
+
+/* Data-area offset of position @pos. */
+static __inline__ __u64 resmem_ring_pos_offset(__u64 data_size, __u64 pos)
+{
+	return pos % data_size;
+}
+
+/* Bytes a record with @len payload bytes takes in the data area. */
+static __inline__ __u64 resmem_ring_rec_size(__u64 len)
+{
+	return (sizeof(struct resmem_ring_rec) + len + RESMEM_RING_ALIGN - 1) &
+	       ~(__u64)(RESMEM_RING_ALIGN - 1);
+}
+
+/* Largest payload a ring of @data_size bytes takes. */
+static __inline__ __u64 resmem_ring_max_payload(__u64 data_size)
+{
+	__u64 m = data_size / 2 - sizeof(struct resmem_ring_rec);
+
+	return m > RESMEM_RING_MAX_PAYLOAD ? RESMEM_RING_MAX_PAYLOAD : m;
+}
+
+/* Smallest data area a ring may have. */
+#define RESMEM_RING_MIN_DATA	(8 * sizeof(struct resmem_ring_rec))
+
+/*
+ * Is @pos a position a ring with this @pos_mod can hold?  (Below pos_mod,
+ * 8-aligned.)
+ */
+static __inline__ int resmem_ring_pos_valid(__u64 pos_mod, __u64 pos)
+{
+	return pos < pos_mod && !(pos % RESMEM_RING_ALIGN);
+}
+
+/*
+ * resmem_ring_hdr_check - is @h (a copy of a ring header, taken once) a
+ * valid ring for a region of @region_size bytes?  @geo_crc is the CRC32C
+ * of the bytes of *@h before its geo_crc field, computed by the caller.
+ * Returns 0, -ENODATA (no ring), -EPROTONOSUPPORT (other version),
+ * -EBADMSG (damaged), -EINVAL (does not fit the region).  Once it returns
+ * 0, data_size and pos_mod of the copy are safe to index and divide with.
+ */
+static __inline__ int resmem_ring_hdr_check(const struct resmem_ring_hdr *h,
+					    __u64 region_size, __u32 geo_crc)
+{
+	__u64 ds = h->data_size, pm;
+
+	if (h->magic != RESMEM_RING_MAGIC)
+		return -ENODATA;
+	if (h->version != RESMEM_RING_VERSION)
+		return -EPROTONOSUPPORT;
+	if (h->hdr_size != sizeof(*h) || h->data_off != RESMEM_RING_HDR_SIZE ||
+	    geo_crc != h->geo_crc || ds % RESMEM_RING_ALIGN ||
+	    ds < RESMEM_RING_MIN_DATA)
+		return -EBADMSG;
+	pm = resmem_ring_pos_mod(ds);
+	if (h->pos_mod != pm)
+		return -EBADMSG;
+	if (region_size < RESMEM_RING_HDR_SIZE ||
+	    ds > region_size - RESMEM_RING_HDR_SIZE)
+		return -EINVAL;
+	if (!resmem_ring_pos_valid(pm, h->head) ||
+	    !resmem_ring_pos_valid(pm, h->tail) ||
+	    !resmem_ring_pos_valid(pm, h->cons))
+		return -EBADMSG;
+	if (resmem_ring_pos_distance(pm, h->head, h->tail) > ds)
+		return -EBADMSG;
+	return 0;
+}
 
 #endif /* _UAPI_LINUX_RESMEM_H */

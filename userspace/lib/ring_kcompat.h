@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What include/resmem/ring_producer.h needs besides kernel names
+ * (kcompat.h), for libresmem: ring memory may be an uncached mapping, so it
+ * is only touched with naturally aligned 8-byte accesses.
+ */
+#ifndef RESMEM_RING_KCOMPAT_H
+#define RESMEM_RING_KCOMPAT_H
+
+#include <string.h>
+
+#include <linux/resmem.h>
+
+#include "kcompat.h"
+
+/* Copy @len bytes from 8-aligned ring memory @src into ordinary memory. */
+static inline void ring_mem_read(void *dst, const void *src, uint64_t len)
+{
+	const volatile uint64_t *s = (const volatile uint64_t *)src;
+	unsigned char *d = dst;
+	uint64_t w;
+
+	for (; len >= 8; len -= 8, d += 8) {
+		w = *s++;
+		memcpy(d, &w, 8);
+	}
+	if (len) {
+		w = *s;
+		memcpy(d, &w, len);
+	}
+}
+
+/* Copy @len bytes into 8-aligned ring memory; the last word is zero-padded. */
+static inline void ring_mem_write(void *dst, const void *src, uint64_t len)
+{
+	volatile uint64_t *d = (volatile uint64_t *)dst;
+	const unsigned char *s = src;
+	uint64_t w;
+
+	for (; len >= 8; len -= 8, s += 8) {
+		memcpy(&w, s, 8);
+		*d++ = w;
+	}
+	if (len) {
+		w = 0;
+		memcpy(&w, s, len);
+		*d = w;
+	}
+}
+
+/* resmem_crc32c() (libresmem.h) over ordinary memory. */
+uint32_t resmem_crc32c(uint32_t crc, const void *buf, size_t len);
+#define ring_crc32c(crc, buf, len) resmem_crc32c(crc, buf, len)
+
+/* The same over ring memory (8-aligned): aligned word reads. */
+uint32_t ring_mem_crc32c(uint32_t crc, const void *p, uint64_t len);
+
+#endif
