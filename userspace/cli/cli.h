@@ -134,7 +134,7 @@ struct ring_map {
 	struct resmem_region region;
 	void *base;
 	uint64_t size;
-	struct resmem_ring ring;
+	struct resmem_ring *ring;
 };
 /* Returns EXIT_OK, or an exit code after saying why on stderr. */
 int ring_map(const char *cmd, const char *name, int writable, int create,

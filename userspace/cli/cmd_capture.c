@@ -96,8 +96,8 @@ static void show(const char *name, const struct resmem_ring *r,
 		" records, %s, %s/s, fill %.1f%%, dropped %" PRIu64
 		", overwritten unread %" PRIu64 ", waited %" PRIu64 "%s",
 		final ? "" : "\r", name, records, b, rate,
-		100.0 * (double)st.unread / (double)r->data_size, st.dropped,
-		overwritten, waits, final ? "\n" : "   ");
+		100.0 * (double)st.unread / (double)resmem_ring_data_size(r),
+		st.dropped, overwritten, waits, final ? "\n" : "   ");
 }
 
 int cmd_capture(int argc, char **argv)
@@ -124,6 +124,7 @@ int cmd_capture(int argc, char **argv)
 		    tty = isatty(STDERR_FILENO), err;
 	int force = 0;
 	uint32_t fl;
+	struct resmem_ring_state st;
 	struct ring_map m;
 	unsigned char *buf;
 	char *end;
@@ -212,7 +213,8 @@ int cmd_capture(int argc, char **argv)
 		}
 		return sys_error("cannot lock", argv[optind], -err);
 	}
-	fl = __atomic_load_n(&m.ring.hdr->flags, __ATOMIC_ACQUIRE);
+	resmem_ring_state(m.ring, &st);
+	fl = st.flags;
 	if ((fl & RESMEM_RING_F_KERNEL) && !(fl & RESMEM_RING_F_CLOSED) &&
 	    !force) {
 		fprintf(stderr,
@@ -221,20 +223,30 @@ int cmd_capture(int argc, char **argv)
 		ring_unmap(&m);
 		return EXIT_PROBLEM;
 	}
-	if (recsize > m.ring.data_size / 2 - sizeof(struct resmem_ring_rec)) {
+	if (recsize > resmem_ring_data_size(m.ring) / 2 -
+			      sizeof(struct resmem_ring_rec)) {
 		ring_unmap(&m);
-		return usage_error(
-			"capture",
-			"--record-size %" PRIu64
-			" is more than this ring takes (%" PRIu64 ")",
-			recsize,
-			m.ring.data_size / 2 - sizeof(struct resmem_ring_rec));
+		return usage_error("capture",
+				   "--record-size %" PRIu64
+				   " is more than this ring takes (%" PRIu64
+				   ")",
+				   recsize,
+				   resmem_ring_data_size(m.ring) / 2 -
+					   sizeof(struct resmem_ring_rec));
 	}
 	ret = ring_begin(&m, recsize, &buf);
 	if (ret)
 		return ret;
-	resmem_ring_attach(&m.ring, overwrite ? RESMEM_RING_F_OVERWRITE : 0);
-	seq0 = m.ring.head_seq;
+	err = resmem_ring_attach(m.ring,
+				 overwrite ? RESMEM_RING_F_OVERWRITE : 0);
+	if (err) {
+		fprintf(stderr, "capture: %s: %s\n", m.region.info.name,
+			ring_strerror(err));
+		free(buf);
+		ring_unmap(&m);
+		return EXIT_PROBLEM;
+	}
+	seq0 = resmem_ring_next_seq(m.ring);
 	t0 = last = now_seconds();
 	ret = EXIT_OK;
 	while (!ring_stop && records < count && !src.eof) {
@@ -242,18 +254,19 @@ int cmd_capture(int argc, char **argv)
 		if (duration >= 0 && now - t0 >= duration)
 			break;
 		if (tty && now - last >= 0.5) {
-			show(m.region.info.name, &m.ring, records, bytes,
+			show(m.region.info.name, m.ring, records, bytes,
 			     now - t0, waits, 0);
 			last = now;
 		}
-		n = source_read(&src, buf, recsize, m.ring.head_seq);
+		n = source_read(&src, buf, recsize,
+				resmem_ring_next_seq(m.ring));
 		if (n < 0) {
 			ret = sys_error("cannot read", from, (int)n);
 			break;
 		}
 		if (n == 0)
 			break;
-		while ((err = resmem_ring_write(&m.ring, buf, (uint32_t)n)) ==
+		while ((err = resmem_ring_write(m.ring, buf, (uint32_t)n)) ==
 			       -ENOSPC &&
 		       !stop_full && !ring_stop) {
 			waits++;
@@ -278,13 +291,15 @@ int cmd_capture(int argc, char **argv)
 		records++;
 		bytes += (uint64_t)n;
 	}
-	resmem_ring_close(&m.ring);
+	resmem_ring_close(m.ring);
+	resmem_ring_state(m.ring, &st);
 	if (tty)
 		fprintf(stderr, "\r");
-	show(m.region.info.name, &m.ring, records, bytes, now_seconds() - t0,
+	show(m.region.info.name, m.ring, records, bytes, now_seconds() - t0,
 	     waits, 1);
 	fprintf(stderr, "capture %s: seq %" PRIu64 "..%" PRIu64 ", epoch %u\n",
-		m.region.info.name, seq0, m.ring.head_seq - 1, m.ring.epoch);
+		m.region.info.name, seq0, resmem_ring_next_seq(m.ring) - 1,
+		(uint32_t)st.epoch);
 	free(buf);
 	ring_unmap(&m);
 	if (src.fd > 0)

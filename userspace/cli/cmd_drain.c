@@ -74,7 +74,9 @@ int cmd_drain(int argc, char **argv)
 	enum resmem_ring_from from = RESMEM_RING_FROM_CONS;
 	int c, ret, follow = 0, consume = 1, fd = 1,
 		    tty = isatty(STDERR_FILENO), n, err;
-	struct resmem_ring_reader rd;
+	struct resmem_ring_reader *rd;
+	struct resmem_ring_reader_stats rs = { 0 };
+	struct resmem_ring_state st;
 	struct resmem_ring_recinfo ri;
 	struct ring_map m;
 	uint64_t out_off = 0, first = 0, idle = 0;
@@ -141,11 +143,16 @@ int cmd_drain(int argc, char **argv)
 	ret = ring_begin(&m, cap, &buf);
 	if (ret)
 		return ret;
-	resmem_ring_reader_init(&rd, &m.ring, from);
+	err = resmem_ring_reader_new(&rd, m.ring, from);
+	if (err) {
+		free(buf);
+		ring_unmap(&m);
+		return sys_error("cannot allocate", "ring reader", err);
+	}
 	t0 = last = now_seconds();
 	ret = EXIT_OK;
 	while (!ring_stop) {
-		n = resmem_ring_read(&rd, buf, cap, &ri);
+		n = resmem_ring_read(rd, buf, cap, &ri);
 		if (n == -EMSGSIZE) {
 			unsigned char *nb = realloc(buf, ri.len);
 
@@ -161,16 +168,16 @@ int cmd_drain(int argc, char **argv)
 		if (n == 0) {
 			if (!follow)
 				break;
-			if ((__atomic_load_n(&m.ring.hdr->flags,
-					     __ATOMIC_ACQUIRE) &
-			     RESMEM_RING_F_CLOSED) &&
-			    __atomic_load_n(&m.ring.hdr->head,
-					    __ATOMIC_ACQUIRE) == rd.pos)
+			resmem_ring_state(m.ring, &st);
+			resmem_ring_reader_stats(rd, &rs);
+			if ((st.flags & RESMEM_RING_F_CLOSED) &&
+			    st.head == rs.pos)
 				break;
 			usleep(idle++ < 100 ? 50 : 1000);
 			continue;
 		}
 		idle = 0;
+		resmem_ring_reader_stats(rd, &rs);
 		if (ri.lost)
 			fprintf(stderr,
 				"%sdrain %s: gap: %" PRIu64
@@ -183,7 +190,7 @@ int cmd_drain(int argc, char **argv)
 				" corrupt records (bad CRC or sequence) before seq %" PRIu64
 				": not copied\n",
 				tty ? "\r" : "", name, ri.corrupt, ri.seq);
-		if (rd.records == 1)
+		if (rs.records == 1)
 			first = ri.seq;
 		err = write_all(fd, buf, ri.len);
 		if (err) {
@@ -195,42 +202,42 @@ int cmd_drain(int argc, char **argv)
 				ri.seq, out_off, ri.len, ri.epoch);
 		out_off += ri.len;
 		if (consume)
-			resmem_ring_consume(&rd);
-		if (tty && (rd.records & 255) == 0 &&
+			resmem_ring_consume(rd);
+		if (tty && (rs.records & 255) == 0 &&
 		    (now = now_seconds()) - last >= 0.5) {
-			resmem_format_size(rd.bytes, b, sizeof(b));
+			resmem_format_size(rs.bytes, b, sizeof(b));
 			resmem_format_size(
-				(uint64_t)((double)rd.bytes / (now - t0)), rate,
+				(uint64_t)((double)rs.bytes / (now - t0)), rate,
 				sizeof(rate));
 			fprintf(stderr,
 				"\rdrain %s: %" PRIu64
 				" records, %s, %s/s, lost %" PRIu64
 				", corrupt %" PRIu64 "   ",
-				name, rd.records, b, rate, rd.lost, rd.corrupt);
+				name, rs.records, b, rate, rs.lost, rs.corrupt);
 			last = now;
 		}
 	}
-	if (rd.scanning) {
+	resmem_ring_reader_stats(rd, &rs);
+	resmem_ring_reader_free(rd);
+	if (rs.scanning) {
+		resmem_ring_state(m.ring, &st);
 		fprintf(stderr,
 			"drain %s: corrupt data between the last good record and head (records up to seq %" PRIu64
 			"): not copied\n",
-			name,
-			(uint64_t)__atomic_load_n(&m.ring.hdr->head_seq,
-						  __ATOMIC_RELAXED) -
-				1);
-		rd.corrupt++;
+			name, st.head_seq - 1);
+		rs.corrupt++;
 	}
 	if (!follow || ring_stop)
-		report_inflight(name, &m.ring);
-	resmem_format_size(rd.bytes, b, sizeof(b));
+		report_inflight(name, m.ring);
+	resmem_format_size(rs.bytes, b, sizeof(b));
 	fprintf(stderr, "%sdrain %s: %" PRIu64 " records (%s)", tty ? "\r" : "",
-		name, rd.records, b);
-	if (rd.records)
+		name, rs.records, b);
+	if (rs.records)
 		fprintf(stderr, ", seq %" PRIu64 "..%" PRIu64, first,
-			rd.seq - 1);
-	fprintf(stderr, ", lost %" PRIu64 ", corrupt %" PRIu64 "\n", rd.lost,
-		rd.corrupt);
-	if (ret == EXIT_OK && (rd.lost || rd.corrupt))
+			rs.seq - 1);
+	fprintf(stderr, ", lost %" PRIu64 ", corrupt %" PRIu64 "\n", rs.lost,
+		rs.corrupt);
+	if (ret == EXIT_OK && (rs.lost || rs.corrupt))
 		ret = EXIT_PROBLEM;
 	if (index && fclose(index) && ret == EXIT_OK)
 		ret = sys_error("cannot write", index_path, -errno);

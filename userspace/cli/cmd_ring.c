@@ -83,6 +83,7 @@ int cmd_ring(int argc, char **argv)
 			ring_unmap(&m);
 			return EXIT_PROBLEM;
 		}
+		resmem_ring_free(m.ring);
 		err = resmem_ring_init(&m.ring, m.base, m.size, NULL);
 		if (err) {
 			ring_unmap(&m);
@@ -92,14 +93,15 @@ int cmd_ring(int argc, char **argv)
 		if (!json)
 			printf("%s: ring reset: empty, %" PRIu64
 			       " bytes of data\n",
-			       m.region.info.name, m.ring.data_size);
+			       m.region.info.name,
+			       resmem_ring_data_size(m.ring));
 	} else {
 		ret = ring_map("ring", argv[optind], 0, 0, &m);
 		if (ret)
 			return ret;
 	}
-	resmem_ring_state(&m.ring, &st);
-	resmem_ring_inflight(&m.ring, &f);
+	resmem_ring_state(m.ring, &st);
+	resmem_ring_inflight(m.ring, &f);
 	flags_text(st.flags, fl, sizeof(fl));
 	if (json) {
 		printf("{\"name\": ");
@@ -113,13 +115,16 @@ int cmd_ring(int argc, char **argv)
 		       ", \"unread\": %" PRIu64 ", \"dropped\": %" PRIu64
 		       ", \"inflight\": %s, \"inflight_seq\": %" PRIu64
 		       ", \"inflight_complete\": %s}\n",
-		       RESMEM_RING_HDR_SIZE, m.ring.data_size, m.ring.pos_mod,
+		       RESMEM_RING_HDR_SIZE, resmem_ring_data_size(m.ring),
+		       (uint64_t)resmem_ring_pos_mod(
+			       resmem_ring_data_size(m.ring)),
 		       st.epoch, st.flags, st.head, st.head_seq, st.tail,
 		       st.tail_seq, st.cons, st.cons_seq, st.used, st.unread,
 		       st.dropped, f.present ? "true" : "false", f.seq,
 		       f.complete ? "true" : "false");
 	} else if (!reset) {
-		resmem_format_size(m.ring.data_size, sz, sizeof(sz));
+		resmem_format_size(resmem_ring_data_size(m.ring), sz,
+				   sizeof(sz));
 		printf("%s: ring v%d, data %s at offset %d, epoch %" PRIu64
 		       ", %s\n",
 		       m.region.info.name, RESMEM_RING_VERSION, sz,
@@ -132,7 +137,8 @@ int cmd_ring(int argc, char **argv)
 		       st.cons_seq);
 		printf("  fill  %.1f%% unread (%" PRIu64 " bytes), %" PRIu64
 		       " bytes kept, %" PRIu64 " dropped\n",
-		       100.0 * (double)st.unread / (double)m.ring.data_size,
+		       100.0 * (double)st.unread /
+			       (double)resmem_ring_data_size(m.ring),
 		       st.unread, st.used, st.dropped);
 		if (f.present)
 			printf("  in flight: seq %" PRIu64

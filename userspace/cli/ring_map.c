@@ -56,7 +56,8 @@ int ring_map(const char *cmd, const char *name, int writable, int create,
 			fprintf(stderr,
 				"%s: %s: no valid ring: created an empty one (%" PRIu64
 				" bytes of data)\n",
-				cmd, m->region.info.name, m->ring.data_size);
+				cmd, m->region.info.name,
+				resmem_ring_data_size(m->ring));
 	}
 	if (err) {
 		fprintf(stderr, "%s: %s: %s\n", cmd, m->region.info.name,
@@ -74,6 +75,8 @@ void ring_unmap(struct ring_map *m)
 		resmem_unmap(m->base, m->size);
 	}
 	m->base = NULL;
+	resmem_ring_free(m->ring);
+	m->ring = NULL;
 	resmem_close(&m->region);
 }
 

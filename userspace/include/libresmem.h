@@ -349,21 +349,11 @@ const char *resmem_memmap_type_name(enum resmem_memmap_kind kind);
  */
 uint32_t resmem_crc32c(uint32_t crc, const void *buf, size_t len);
 
-/* A ring on mapped memory: fill with resmem_ring_init() or _open(). */
-struct resmem_ring {
-	struct resmem_ring_hdr *hdr; /* region offset 0 */
-	unsigned char *data; /* the data area */
-	uint64_t data_size;
-	uint64_t pos_mod;
-	/* producer state (valid after resmem_ring_attach()) */
-	int producing;
-	uint32_t flags; /* RESMEM_RING_F_* of this session */
-	uint32_t epoch;
-	uint64_t head, head_seq, tail, tail_seq;
-	int reserved; /* a record is reserved, not committed */
-	uint64_t rsv_pos; /* its position */
-	uint32_t rsv_len; /* its reserved payload length */
-};
+/*
+ * A ring on mapped memory, opaque: made by resmem_ring_init() or
+ * resmem_ring_open(), released with resmem_ring_free().
+ */
+struct resmem_ring;
 
 /* Options for resmem_ring_init(); all zero: defaults. */
 struct resmem_ring_opts {
@@ -374,21 +364,35 @@ struct resmem_ring_opts {
 
 /*
  * resmem_ring_init - write a new, empty ring header at @base (a mapping of
- * @region_size bytes, at least RESMEM_RING_HDR_SIZE + 64).  Old data bytes
- * are left alone (never read again).  @o may be NULL.
+ * @region_size bytes, at least RESMEM_RING_HDR_SIZE + RESMEM_RING_MIN_DATA)
+ * and make *@r a ring on it.  Old data bytes are left alone (never read
+ * again).  @o may be NULL.
  * Returns 0, -EINVAL (too small, data_size too big or not a multiple of 8,
- * start_pos not 8-aligned).
+ * start_pos not 8-aligned), -ENOMEM.
  */
-int resmem_ring_init(struct resmem_ring *r, void *base, uint64_t region_size,
+int resmem_ring_init(struct resmem_ring **r, void *base, uint64_t region_size,
 		     const struct resmem_ring_opts *o);
 
 /*
- * resmem_ring_open - attach to the ring already at @base, after checking
- * its header (magic, version, geometry, CRC, positions).
+ * resmem_ring_open - make *@r the ring already at @base, after checking its
+ * header (magic, version, geometry, CRC, positions).
  * Returns 0, -ENODATA (no ring: wrong magic), -EPROTONOSUPPORT (other
- * version), -EBADMSG (damaged header), -EINVAL (does not fit @region_size).
+ * version), -EBADMSG (damaged header), -EINVAL (does not fit @region_size),
+ * -ENOMEM.
  */
-int resmem_ring_open(struct resmem_ring *r, void *base, uint64_t region_size);
+int resmem_ring_open(struct resmem_ring **r, void *base, uint64_t region_size);
+
+/*
+ * resmem_ring_free - release @r (NULL: nothing).  The ring memory is left
+ * as it is: a producer calls resmem_ring_close() first, the caller unmaps.
+ */
+void resmem_ring_free(struct resmem_ring *r);
+
+/* Bytes in the ring's data area (pos_mod is resmem_ring_pos_mod() of it). */
+uint64_t resmem_ring_data_size(const struct resmem_ring *r);
+
+/* Producer: the sequence number the next record gets. */
+uint64_t resmem_ring_next_seq(const struct resmem_ring *r);
 
 /* Position arithmetic modulo pos_mod (see docs/ring-format.md). */
 uint64_t resmem_ring_pos_add(const struct resmem_ring *r, uint64_t pos,
@@ -452,16 +456,20 @@ enum resmem_ring_from {
 	RESMEM_RING_FROM_HEAD, /* only records committed from now on */
 };
 
-struct resmem_ring_reader {
-	const struct resmem_ring *ring;
+/*
+ * A reader of a ring, opaque: made by resmem_ring_reader_new(), released
+ * with resmem_ring_reader_free() (before the ring is).
+ */
+struct resmem_ring_reader;
+
+/* What a reader has done so far (resmem_ring_reader_stats()). */
+struct resmem_ring_reader_stats {
 	uint64_t pos; /* next record's position */
 	uint64_t seq; /* its expected sequence number */
-	int synced; /* seq is known */
-	int resync; /* after a jump: accept seq >= expected (2: from tail, nothing read yet) */
-	int scanning; /* after corruption: searching for a record */
 	uint64_t records, bytes; /* good records returned */
 	uint64_t lost; /* records overwritten before they were read */
 	uint64_t corrupt; /* records that failed their checks */
+	int scanning; /* searching past corruption for a good record */
 };
 
 /* What resmem_ring_read() found (in addition to the payload). */
@@ -474,25 +482,31 @@ struct resmem_ring_recinfo {
 	uint64_t corrupt; /* records corrupt just before this one */
 };
 
-/* resmem_ring_reader_init - start a reader.  Returns 0. */
-int resmem_ring_reader_init(struct resmem_ring_reader *rd,
-			    const struct resmem_ring *r,
-			    enum resmem_ring_from from);
+/* resmem_ring_reader_new - start a reader of @r.  Returns 0, -ENOMEM. */
+int resmem_ring_reader_new(struct resmem_ring_reader **rd,
+			   const struct resmem_ring *r,
+			   enum resmem_ring_from from);
+
+/* resmem_ring_reader_free - release @rd (NULL: nothing). */
+void resmem_ring_reader_free(struct resmem_ring_reader *rd);
+
+void resmem_ring_reader_stats(const struct resmem_ring_reader *rd,
+			      struct resmem_ring_reader_stats *st);
 
 /*
  * resmem_ring_read - the next good record, copied to @buf (capacity @cap)
  * and checked there, so what is returned is exactly what the CRC checked.
  * Lost and corrupt records on the way are skipped and counted (in @ri and
  * the reader).  Returns 1 (a record), 0 (none committed yet; the reader may
- * be scanning past corruption, see rd->scanning), -EMSGSIZE (@cap too
- * small: ri->len says how much is needed; nothing consumed).
+ * be scanning past corruption: resmem_ring_reader_stats()), -EMSGSIZE
+ * (@cap too small: ri->len says how much is needed; nothing consumed).
  */
 int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 		     struct resmem_ring_recinfo *ri);
 
 /*
  * resmem_ring_consume - as the consumer, release everything this reader
- * has read (cons = rd->pos, store-release), freeing space for a producer
+ * has read (cons = its position, store-release), freeing space for a producer
  * that does not overwrite.  Needs a writable mapping.
  */
 void resmem_ring_consume(const struct resmem_ring_reader *rd);

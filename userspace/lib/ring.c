@@ -14,6 +14,16 @@ uint64_t resmem_ring_distance(const struct resmem_ring *r, uint64_t to,
 	return resmem_ring_pos_distance(r->pos_mod, to, from);
 }
 
+uint64_t resmem_ring_data_size(const struct resmem_ring *r)
+{
+	return r->data_size;
+}
+
+uint64_t resmem_ring_next_seq(const struct resmem_ring *r)
+{
+	return r->head_seq;
+}
+
 void resmem_ring_state(const struct resmem_ring *r,
 		       struct resmem_ring_state *st)
 {
@@ -21,7 +31,7 @@ void resmem_ring_state(const struct resmem_ring *r,
 	uint64_t t;
 
 	st->epoch = READ_ONCE(h->epoch);
-	st->flags = READ_ONCE(h->flags);
+	st->flags = smp_load_acquire(&h->flags); /* before head, below */
 	st->cons = smp_load_acquire(&h->cons);
 	st->cons_seq = READ_ONCE(h->cons_seq);
 	st->tail = READ_ONCE(h->tail);

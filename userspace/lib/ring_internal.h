@@ -14,6 +14,35 @@
 
 #define RING_REC ((u64)sizeof(struct resmem_ring_rec))
 
+/* The ring handle: the producer state of include/resmem/ring_producer.h. */
+struct resmem_ring {
+	struct resmem_ring_hdr *hdr; /* region offset 0 */
+	u8 *data; /* the data area */
+	u64 data_size; /* from the checked header copy */
+	u64 pos_mod;
+	/* producer state (valid after resmem_ring_attach()) */
+	int producing;
+	u32 flags; /* RESMEM_RING_F_* of this session */
+	u32 epoch;
+	u64 head, head_seq, tail, tail_seq;
+	int reserved; /* a record is reserved, not committed */
+	u64 rsv_pos; /* its position */
+	u32 rsv_len; /* its reserved payload length */
+};
+
+struct resmem_ring_reader {
+	const struct resmem_ring *ring;
+	u64 pos; /* next record's position */
+	u64 seq; /* its expected sequence number */
+	int synced; /* seq is known */
+	int resync; /* after a jump: accept seq >= expected (2: from tail,
+		     * nothing read yet) */
+	int scanning; /* after corruption: searching for a record */
+	u64 records, bytes; /* good records returned */
+	u64 lost; /* records overwritten before they were read */
+	u64 corrupt; /* records that failed their checks */
+};
+
 /* CRC of a record: its CRC'd header bytes, then @payload (none for PAD). */
 static inline uint32_t ring_rec_crc(const struct resmem_ring_rec *h,
 				    const void *payload)

@@ -6,18 +6,22 @@
  * library's API (struct resmem_ring, payload pointers, -EPERM when not
  * attached).
  */
+#include <stdlib.h>
+
 #include "ring_internal.h"
 
 #define RING_PRODUCER struct resmem_ring
 #include <resmem/ring_producer.h>
 
-int resmem_ring_init(struct resmem_ring *r, void *base, uint64_t region_size,
+int resmem_ring_init(struct resmem_ring **rp, void *base, uint64_t region_size,
 		     const struct resmem_ring_opts *o)
 {
 	struct resmem_ring_opts def = { 0 };
 	struct resmem_ring_hdr h;
+	struct resmem_ring *r;
 	uint64_t ds;
 
+	*rp = NULL;
 	if (!o)
 		o = &def;
 	if (region_size < RESMEM_RING_HDR_SIZE + RESMEM_RING_MIN_DATA)
@@ -30,23 +34,38 @@ int resmem_ring_init(struct resmem_ring *r, void *base, uint64_t region_size,
 		return -EINVAL;
 	if (!resmem_ring_pos_valid(resmem_ring_pos_mod(ds), o->start_pos))
 		return -EINVAL;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
 	ring_hdr_create(base, ds, o->start_pos, o->start_seq, &h);
 	ring_bind(r, base, &h);
+	*rp = r;
 	return 0;
 }
 
-int resmem_ring_open(struct resmem_ring *r, void *base, uint64_t region_size)
+int resmem_ring_open(struct resmem_ring **rp, void *base, uint64_t region_size)
 {
 	struct resmem_ring_hdr h;
+	struct resmem_ring *r;
 	int err;
 
+	*rp = NULL;
 	if (region_size < RESMEM_RING_HDR_SIZE)
 		return -EINVAL;
 	err = ring_hdr_read(base, region_size, &h);
 	if (err)
 		return err;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
 	ring_bind(r, base, &h);
+	*rp = r;
 	return 0;
+}
+
+void resmem_ring_free(struct resmem_ring *r)
+{
+	free(r);
 }
 
 int resmem_ring_attach(struct resmem_ring *r, uint32_t flags)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Ring readers (docs/ring-format.md, "Readers"): copy, then check, then trust. */
+#include <stdlib.h>
+
 #include "ring_internal.h"
 
 /*
@@ -24,11 +26,15 @@ static void start_at_tail(struct resmem_ring_reader *rd)
 	rd->scanning = 0;
 }
 
-int resmem_ring_reader_init(struct resmem_ring_reader *rd,
-			    const struct resmem_ring *r,
-			    enum resmem_ring_from from)
+int resmem_ring_reader_new(struct resmem_ring_reader **rdp,
+			   const struct resmem_ring *r,
+			   enum resmem_ring_from from)
 {
-	memset(rd, 0, sizeof(*rd));
+	struct resmem_ring_reader *rd = calloc(1, sizeof(*rd));
+
+	*rdp = rd;
+	if (!rd)
+		return -ENOMEM;
 	rd->ring = r;
 	switch (from) {
 	case RESMEM_RING_FROM_CONS:
@@ -48,6 +54,23 @@ int resmem_ring_reader_init(struct resmem_ring_reader *rd,
 		break;
 	}
 	return 0;
+}
+
+void resmem_ring_reader_free(struct resmem_ring_reader *rd)
+{
+	free(rd);
+}
+
+void resmem_ring_reader_stats(const struct resmem_ring_reader *rd,
+			      struct resmem_ring_reader_stats *st)
+{
+	st->pos = rd->pos;
+	st->seq = rd->seq;
+	st->records = rd->records;
+	st->bytes = rd->bytes;
+	st->lost = rd->lost;
+	st->corrupt = rd->corrupt;
+	st->scanning = rd->scanning;
 }
 
 void resmem_ring_consume(const struct resmem_ring_reader *rd)

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../lib/ring_internal.h"
 #include "ring_model.h"
 #include "test.h"
 
@@ -60,18 +61,28 @@ static void *map_anon(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* resmem_ring_open()'s verdict on the ring at @m. */
+static int open_err(void *m, size_t len)
+{
+	struct resmem_ring *r;
+	int err = resmem_ring_open(&r, m, len);
+
+	resmem_ring_free(r);
+	return err;
+}
+
 static void test_header(void)
 {
 	size_t len = 16384;
 	unsigned char *m = map_anon(len), saved[256];
-	struct resmem_ring r, r2;
+	struct resmem_ring *r = NULL, *r2 = NULL;
 	struct resmem_ring_opts o = { 0 };
 	size_t i;
 	int bad = 0;
 
 	if (!CHECK(m))
 		return;
-	CHECK(resmem_ring_open(&r, m, len) == -ENODATA, "zeroed memory is no ring");
+	CHECK(open_err(m, len) == -ENODATA, "zeroed memory is no ring");
 	CHECK(resmem_ring_init(&r, m, 4096, NULL) == -EINVAL, "too small");
 	o.data_size = 1001;
 	CHECK(resmem_ring_init(&r, m, len, &o) == -EINVAL, "data size not a multiple of 8");
@@ -81,36 +92,38 @@ static void test_header(void)
 	o.start_pos = 4;
 	CHECK(resmem_ring_init(&r, m, len, &o) == -EINVAL, "misaligned start");
 	CHECK(resmem_ring_init(&r, m, len, NULL) == 0);
-	CHECK(r.data_size == len - 4096 && r.pos_mod % r.data_size == 0 &&
-	      r.pos_mod > UINT64_MAX - r.data_size);
-	CHECK(resmem_ring_open(&r2, m, len) == 0 && r2.data_size == r.data_size);
-	CHECK(resmem_ring_open(&r2, m, len - 8) == -EINVAL, "region smaller than the ring");
+	CHECK(r->data_size == len - 4096 && r->pos_mod % r->data_size == 0 &&
+	      r->pos_mod > UINT64_MAX - r->data_size);
+	CHECK(resmem_ring_open(&r2, m, len) == 0 && r2->data_size == r->data_size);
+	resmem_ring_free(r2);
+	CHECK(open_err(m, len - 8) == -EINVAL, "region smaller than the ring");
 	/* Every bit flip in the geometry (bytes 0..47) is caught. */
 	memcpy(saved, m, sizeof(saved));
 	for (i = 0; i < 48 * 8; i++) {
 		m[i / 8] ^= (unsigned char)(1 << (i % 8));
-		if (!resmem_ring_open(&r2, m, len)) {
+		if (!open_err(m, len)) {
 			fprintf(stderr, "  header bit %zu flipped still opens\n", i);
 			bad++;
 		}
 		memcpy(m, saved, sizeof(saved));
 	}
 	CHECK(!bad, "%d geometry corruptions accepted", bad);
-	r.hdr->head = r.pos_mod;
-	CHECK(resmem_ring_open(&r2, m, len) == -EBADMSG, "head beyond pos_mod");
-	r.hdr->head = 4;
-	CHECK(resmem_ring_open(&r2, m, len) == -EBADMSG, "head misaligned");
-	r.hdr->head = r.data_size + 8;
-	CHECK(resmem_ring_open(&r2, m, len) == -EBADMSG, "head - tail > data_size");
-	r.hdr->head = 0;
-	r.hdr->cons = 12;
-	CHECK(resmem_ring_open(&r2, m, len) == -EBADMSG, "cons misaligned");
+	r->hdr->head = r->pos_mod;
+	CHECK(open_err(m, len) == -EBADMSG, "head beyond pos_mod");
+	r->hdr->head = 4;
+	CHECK(open_err(m, len) == -EBADMSG, "head misaligned");
+	r->hdr->head = r->data_size + 8;
+	CHECK(open_err(m, len) == -EBADMSG, "head - tail > data_size");
+	r->hdr->head = 0;
+	r->hdr->cons = 12;
+	CHECK(open_err(m, len) == -EBADMSG, "cons misaligned");
 	memcpy(m, saved, sizeof(saved));
 	m[41] ^= 1;
-	CHECK(resmem_ring_open(&r2, m, len) == -EBADMSG, "geometry CRC covers reserved0");
+	CHECK(open_err(m, len) == -EBADMSG, "geometry CRC covers reserved0");
 	memcpy(m, saved, sizeof(saved));
 	m[8] = 2;
-	CHECK(resmem_ring_open(&r2, m, len) == -EPROTONOSUPPORT);
+	CHECK(open_err(m, len) == -EPROTONOSUPPORT);
+	resmem_ring_free(r);
 	munmap(m, len);
 }
 
@@ -126,7 +139,7 @@ struct run_stats {
 };
 
 struct check_reader {
-	struct resmem_ring_reader rd;
+	struct resmem_ring_reader *rd;
 	uint64_t next;		/* next seq expected */
 	int started;
 };
@@ -136,7 +149,7 @@ static int reader_step(struct check_reader *c, uint64_t seed, uint32_t max, int 
 {
 	unsigned char buf[4096];
 	struct resmem_ring_recinfo ri;
-	int n = resmem_ring_read(&c->rd, buf, sizeof(buf), &ri);
+	int n = resmem_ring_read(c->rd, buf, sizeof(buf), &ri);
 
 	if (n < 0) {
 		st->bad++;
@@ -163,7 +176,7 @@ static int reader_step(struct check_reader *c, uint64_t seed, uint32_t max, int 
 	c->next = ri.seq + 1;
 	c->started = 1;
 	if (consume) {
-		resmem_ring_consume(&c->rd);
+		resmem_ring_consume(c->rd);
 		st->consumed++;
 	} else {
 		st->peeked++;
@@ -175,7 +188,7 @@ static void one_run(unsigned char *m, size_t len, uint64_t data_size, uint64_t s
 		    uint64_t start_seq, int overwrite, unsigned seed, int steps,
 		    struct run_stats *st)
 {
-	struct resmem_ring r, rr;
+	struct resmem_ring *r = NULL, *rr = NULL;
 	struct resmem_ring_opts o = { data_size, start_pos, start_seq };
 	struct check_reader cons = { 0 }, peek = { 0 };
 	uint32_t max = (uint32_t)(data_size / 5);
@@ -187,20 +200,19 @@ static void one_run(unsigned char *m, size_t len, uint64_t data_size, uint64_t s
 		max = 4000;
 	srand(seed);
 	memset(m, 0xa5, len);		/* stale junk in the data area */
-	if (resmem_ring_init(&r, m, len, &o) || resmem_ring_attach(&r, overwrite ? RESMEM_RING_F_OVERWRITE : 0) ||
-	    resmem_ring_open(&rr, m, len)) {
+	if (resmem_ring_init(&r, m, len, &o) || resmem_ring_attach(r, overwrite ? RESMEM_RING_F_OVERWRITE : 0) ||
+	    resmem_ring_open(&rr, m, len) || resmem_ring_reader_new(&cons.rd, rr, RESMEM_RING_FROM_CONS) ||
+	    resmem_ring_reader_new(&peek.rd, rr, RESMEM_RING_FROM_TAIL)) {
 		st->bad++;
-		return;
+		goto out;
 	}
-	resmem_ring_reader_init(&cons.rd, &rr, RESMEM_RING_FROM_CONS);
-	resmem_ring_reader_init(&peek.rd, &rr, RESMEM_RING_FROM_TAIL);
 	cons.next = start_seq;
 	cons.started = 1;
 	for (i = 0; i < steps; i++) {
 		switch (rand() % 4) {
 		case 0:
 		case 1:
-			err = model_produce(&r, seed, next, max);
+			err = model_produce(r, seed, next, max);
 			if (!err) {
 				next++;
 				st->produced++;
@@ -225,12 +237,17 @@ static void one_run(unsigned char *m, size_t len, uint64_t data_size, uint64_t s
 			(unsigned long long)cons.next, (unsigned long long)next);
 		st->bad++;
 	}
-	if (!overwrite && (cons.rd.lost || st->consumed != st->produced))
+	if (!overwrite && (cons.rd->lost || st->consumed != st->produced))
 		st->bad++;
-	if (overwrite && st->consumed + cons.rd.lost != st->produced)
+	if (overwrite && st->consumed + cons.rd->lost != st->produced)
 		st->bad++;
-	if (cons.rd.corrupt || peek.rd.corrupt)
+	if (cons.rd->corrupt || peek.rd->corrupt)
 		st->bad++;
+out:
+	resmem_ring_reader_free(cons.rd);
+	resmem_ring_reader_free(peek.rd);
+	resmem_ring_free(rr);
+	resmem_ring_free(r);
 }
 
 static void test_interleavings(const struct test_env *env)

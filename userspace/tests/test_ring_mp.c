@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/ring_internal.h"
 #include "ring_model.h"
 #include "test.h"
 
@@ -28,14 +29,14 @@ struct shared_result {
 
 static void producer(unsigned char *m, int overwrite)
 {
-	struct resmem_ring r;
+	struct resmem_ring *r;
 	uint64_t seq = UINT64_MAX - 1000;	/* crosses the 2^64 wrap of seq */
 	int err;
 
-	if (resmem_ring_open(&r, m, LEN) || resmem_ring_attach(&r, overwrite ? RESMEM_RING_F_OVERWRITE : 0))
+	if (resmem_ring_open(&r, m, LEN) || resmem_ring_attach(r, overwrite ? RESMEM_RING_F_OVERWRITE : 0))
 		_exit(2);
 	while (seq != UINT64_MAX - 1000 + RECORDS) {
-		err = model_produce(&r, SEED, seq, MAXP);
+		err = model_produce(r, SEED, seq, MAXP);
 		if (err == -ENOSPC && !overwrite) {
 			sched_yield();
 			continue;
@@ -44,29 +45,29 @@ static void producer(unsigned char *m, int overwrite)
 			_exit(3);
 		seq++;
 	}
-	resmem_ring_close(&r);
+	resmem_ring_close(r);
+	resmem_ring_free(r);
 	_exit(0);
 }
 
 static void consumer(unsigned char *m, struct shared_result *res)
 {
-	struct resmem_ring r;
-	struct resmem_ring_reader rd;
+	struct resmem_ring *r;
+	struct resmem_ring_reader *rd;
 	struct resmem_ring_recinfo ri;
 	unsigned char buf[MAXP];
 	uint64_t next = UINT64_MAX - 1000;
 	int n;
 
-	if (resmem_ring_open(&r, m, LEN))
+	if (resmem_ring_open(&r, m, LEN) || resmem_ring_reader_new(&rd, r, RESMEM_RING_FROM_CONS))
 		_exit(2);
-	resmem_ring_reader_init(&rd, &r, RESMEM_RING_FROM_CONS);
 	for (;;) {
-		n = resmem_ring_read(&rd, buf, sizeof(buf), &ri);
+		n = resmem_ring_read(rd, buf, sizeof(buf), &ri);
 		if (n < 0)
 			_exit(3);
 		if (!n) {
-			if (__atomic_load_n(&r.hdr->flags, __ATOMIC_ACQUIRE) & RESMEM_RING_F_CLOSED &&
-			    __atomic_load_n(&r.hdr->head, __ATOMIC_ACQUIRE) == rd.pos)
+			if (__atomic_load_n(&r->hdr->flags, __ATOMIC_ACQUIRE) & RESMEM_RING_F_CLOSED &&
+			    __atomic_load_n(&r->hdr->head, __ATOMIC_ACQUIRE) == rd->pos)
 				break;
 			sched_yield();
 			continue;
@@ -79,7 +80,7 @@ static void consumer(unsigned char *m, struct shared_result *res)
 		res->corrupt += ri.corrupt;
 		res->consumed++;
 		next = ri.seq + 1;
-		resmem_ring_consume(&rd);
+		resmem_ring_consume(rd);
 	}
 	res->produced = next - (UINT64_MAX - 1000);
 	_exit(0);
@@ -90,7 +91,7 @@ static void run(int overwrite)
 	unsigned char *m = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct shared_result *res = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct resmem_ring r;
+	struct resmem_ring *r;
 	struct resmem_ring_opts o = { 0, (1ULL << 32) - 4096, UINT64_MAX - 1000 };
 	pid_t p, c;
 	int sp, sc;
@@ -100,6 +101,7 @@ static void run(int overwrite)
 	memset(res, 0, sizeof(*res));
 	if (!CHECK(resmem_ring_init(&r, m, LEN, &o) == 0))
 		return;
+	resmem_ring_free(r);	/* the children open their own */
 	fflush(NULL);
 	c = fork();
 	if (c == 0)
@@ -135,8 +137,8 @@ static void tail_readers(void)
 {
 	unsigned char *m = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct resmem_ring_opts o = { 0, (1ULL << 32) - 4096, UINT64_MAX - 1000 };
-	struct resmem_ring r;
-	struct resmem_ring_reader rd;
+	struct resmem_ring *r;
+	struct resmem_ring_reader *rd;
 	struct resmem_ring_recinfo ri;
 	unsigned char buf[MAXP];
 	uint64_t lost = 0, corrupt = 0, wrong = 0, read = 0, i;
@@ -150,9 +152,12 @@ static void tail_readers(void)
 	if (p == 0)
 		producer(m, 1);
 	for (i = 0;; i++) {	/* until the producer closes the ring */
-		resmem_ring_reader_init(&rd, &r, RESMEM_RING_FROM_TAIL);
+		if (resmem_ring_reader_new(&rd, r, RESMEM_RING_FROM_TAIL)) {
+			wrong++;
+			break;
+		}
 		for (k = 0; k < 3; k++) {
-			n = resmem_ring_read(&rd, buf, sizeof(buf), &ri);
+			n = resmem_ring_read(rd, buf, sizeof(buf), &ri);
 			if (n != 1)
 				break;
 			read++;
@@ -163,7 +168,8 @@ static void tail_readers(void)
 				corrupt += ri.corrupt;
 			}
 		}
-		if (__atomic_load_n(&r.hdr->flags, __ATOMIC_ACQUIRE) & RESMEM_RING_F_CLOSED)
+		resmem_ring_reader_free(rd);
+		if (__atomic_load_n(&r->hdr->flags, __ATOMIC_ACQUIRE) & RESMEM_RING_F_CLOSED)
 			break;
 	}
 	waitpid(p, &sp, 0);
@@ -175,6 +181,7 @@ static void tail_readers(void)
 	      (unsigned long long)read);
 	fprintf(stderr, "  ring tail readers under an overwriting producer: %llu readers, %llu records\n",
 		(unsigned long long)i, (unsigned long long)read);
+	resmem_ring_free(r);
 	munmap(m, LEN);
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "../lib/ring_internal.h"
 #include "ring_model.h"
 #include "test.h"
 
@@ -32,8 +33,8 @@ struct result {
 /* Read everything from tail on a copy of the memory. */
 static void read_all(unsigned char *img, struct result *res)
 {
-	struct resmem_ring r;
-	struct resmem_ring_reader rd;
+	struct resmem_ring *r;
+	struct resmem_ring_reader *rd;
 	struct resmem_ring_recinfo ri;
 	unsigned char buf[4096];
 
@@ -42,8 +43,12 @@ static void read_all(unsigned char *img, struct result *res)
 		res->wrong++;
 		return;
 	}
-	resmem_ring_reader_init(&rd, &r, RESMEM_RING_FROM_TAIL);
-	while (resmem_ring_read(&rd, buf, sizeof(buf), &ri) == 1) {
+	if (resmem_ring_reader_new(&rd, r, RESMEM_RING_FROM_TAIL)) {
+		res->wrong++;
+		resmem_ring_free(r);
+		return;
+	}
+	while (resmem_ring_read(rd, buf, sizeof(buf), &ri) == 1) {
 		if (!model_check(SEED, ri.seq, buf, ri.len, MAXP))
 			res->wrong++;
 		if (!res->n)
@@ -51,9 +56,11 @@ static void read_all(unsigned char *img, struct result *res)
 		res->last = ri.seq;
 		res->n++;
 	}
-	res->corrupt = rd.corrupt;
-	res->lost = rd.lost;
-	res->scanning = rd.scanning;
+	res->corrupt = rd->corrupt;
+	res->lost = rd->lost;
+	res->scanning = rd->scanning;
+	resmem_ring_reader_free(rd);
+	resmem_ring_free(r);
 }
 
 /* Data-area copy of position range [pos, pos + n) from @src into @dst. */
@@ -90,7 +97,7 @@ static int position(struct resmem_ring *r, uint64_t *next, int want_pad)
 static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t start_pos)
 {
 	static unsigned char before[LEN], after[LEN], img[LEN];
-	struct resmem_ring r;
+	struct resmem_ring *r = NULL;
 	struct resmem_ring_opts o = { DS, start_pos, 5 };
 	struct resmem_ring_inflight f;
 	struct resmem_ring_rec hx;
@@ -100,23 +107,23 @@ static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t st
 
 	memset(m, 0x3c, LEN);
 	if (!CHECK(resmem_ring_init(&r, m, LEN, &o) == 0) ||
-	    !CHECK(resmem_ring_attach(&r, overwrite ? RESMEM_RING_F_OVERWRITE : 0) == 0))
-		return;
-	if (!CHECK(position(&r, &next, want_pad) == 0))
-		return;
+	    !CHECK(resmem_ring_attach(r, overwrite ? RESMEM_RING_F_OVERWRITE : 0) == 0))
+		goto out;
+	if (!CHECK(position(r, &next, want_pad) == 0))
+		goto out;
 	memcpy(before, m, LEN);
 	x = next;
-	xpos = r.head;
-	if (!CHECK(model_produce(&r, SEED, next++, MAXP) == 0))
-		return;
-	xend = r.head;
-	span = resmem_ring_distance(&r, xend, xpos);	/* pad + record */
+	xpos = r->head;
+	if (!CHECK(model_produce(r, SEED, next++, MAXP) == 0))
+		goto out;
+	xend = r->head;
+	span = resmem_ring_distance(r, xend, xpos);	/* pad + record */
 	memcpy(after, m, LEN);
 
 	/* 1. crash after k bytes of the new record (header of the ring: tail moved, head not) */
 	for (k = 0; k <= span; k++) {
 		memcpy(img, before, LEN);
-		copy_span(&r, img, after, xpos, k);
+		copy_span(r, img, after, xpos, k);
 		memcpy(&((struct resmem_ring_hdr *)img)->tail, &((struct resmem_ring_hdr *)after)->tail, 8);
 		memcpy(&((struct resmem_ring_hdr *)img)->tail_seq,
 		       &((struct resmem_ring_hdr *)after)->tail_seq, 8);
@@ -128,10 +135,14 @@ static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t st
 			bad_crash++;
 		}
 		if (k < span) {
-			struct resmem_ring ri;
+			struct resmem_ring *ri;
 
-			resmem_ring_open(&ri, img, LEN);
-			resmem_ring_inflight(&ri, &f);
+			if (resmem_ring_open(&ri, img, LEN)) {
+				bad_crash++;
+				continue;
+			}
+			resmem_ring_inflight(ri, &f);
+			resmem_ring_free(ri);
 			/* the in-flight record's header is complete once its 24 bytes landed */
 			hdrlen = span - ((24 + model_len(SEED, x, MAXP) + 7) & ~7ULL) + 24;
 			/* present once its seq landed (partly, if the stale high bytes agree) */
@@ -150,17 +161,17 @@ static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t st
 	      want_pad, overwrite, bad_crash, (unsigned long long)span + 1);
 
 	/* Two more records after x, so a reader must resync past a bad x. */
-	if (!CHECK(model_produce(&r, SEED, next++, MAXP) == 0 &&
-		   model_produce(&r, SEED, next++, MAXP) == 0))
-		return;
+	if (!CHECK(model_produce(r, SEED, next++, MAXP) == 0 &&
+		   model_produce(r, SEED, next++, MAXP) == 0))
+		goto out;
 	memcpy(after, m, LEN);
 	hdrlen = span - ((24 + model_len(SEED, x, MAXP) + 7) & ~7ULL);	/* pad part */
-	memcpy(&hx, after + RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(&r, xpos, hdrlen) % DS, 24);
+	memcpy(&hx, after + RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(r, xpos, hdrlen) % DS, 24);
 
 	/* 2. committed, but bytes from k on are what was there before */
 	for (k = 0; k < span; k++) {
 		memcpy(img, after, LEN);
-		copy_span(&r, img, before, resmem_ring_pos_add(&r, xpos, k), span - k);
+		copy_span(r, img, before, resmem_ring_pos_add(r, xpos, k), span - k);
 		if (!memcmp(img, after, LEN)) {
 			same++;
 			continue;
@@ -184,13 +195,15 @@ static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t st
 	/* 3. one flipped bit at every byte offset of the record (header and payload) */
 	for (k = hdrlen; k < hdrlen + 24 + hx.len; k++) {
 		memcpy(img, after, LEN);
-		img[RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(&r, xpos, k) % DS] ^= 0x10;
+		img[RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(r, xpos, k) % DS] ^= 0x10;
 		read_all(img, &res);
 		if (res.wrong || res.corrupt != 1 || res.last != next - 1 || res.lost)
 			bad_flip++;
 	}
 	CHECK(!bad_flip, "flipped byte in a committed record (pad %d): %d offsets wrong",
 	      want_pad, bad_flip);
+out:
+	resmem_ring_free(r);
 }
 
 /*
@@ -203,7 +216,7 @@ static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t st
 static void first_record_case(unsigned char *m, int overwrite)
 {
 	static unsigned char after[LEN], img[LEN];
-	struct resmem_ring r;
+	struct resmem_ring *r = NULL;
 	struct resmem_ring_opts o = { DS, 0, 5 };
 	struct resmem_ring_rec hx;
 	struct resmem_ring_hdr *h;
@@ -213,11 +226,11 @@ static void first_record_case(unsigned char *m, int overwrite)
 
 	memset(m, 0x3c, LEN);
 	if (!CHECK(resmem_ring_init(&r, m, LEN, &o) == 0) ||
-	    !CHECK(resmem_ring_attach(&r, RESMEM_RING_F_OVERWRITE) == 0))
-		return;
+	    !CHECK(resmem_ring_attach(r, RESMEM_RING_F_OVERWRITE) == 0))
+		goto out;
 	for (i = 0; i < 200; i++)	/* several laps: tail moved by overwriting */
-		if (!CHECK(model_produce(&r, SEED, next++, MAXP) == 0))
-			return;
+		if (!CHECK(model_produce(r, SEED, next++, MAXP) == 0))
+			goto out;
 	h = (struct resmem_ring_hdr *)m;
 	h->cons = h->tail;
 	h->cons_seq = h->tail_seq;
@@ -229,20 +242,20 @@ static void first_record_case(unsigned char *m, int overwrite)
 	hseq = h->head_seq;
 	if (DS - t % DS < 24 || (memcpy(&hx, after + RESMEM_RING_HDR_SIZE + t % DS, 24), hx.flags)) {
 		/* tail at a pad: the first record is after it */
-		t = resmem_ring_pos_add(&r, t, DS - t % DS);
+		t = resmem_ring_pos_add(r, t, DS - t % DS);
 		memcpy(&hx, after + RESMEM_RING_HDR_SIZE, 24);
 	}
 	if (!CHECK(hx.seq == tseq && tseq > 5 && hseq - tseq > 3, "seq %llu tail_seq %llu head_seq %llu",
 		   (unsigned long long)hx.seq, (unsigned long long)tseq, (unsigned long long)hseq))
-		return;
+		goto out;
 	for (k = 0; k < 24 + hx.len; k++) {
 		int from;
 
 		memcpy(img, after, LEN);
-		img[RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(&r, t, k) % DS] ^= 0x10;
+		img[RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(r, t, k) % DS] ^= 0x10;
 		for (from = 0; from < 2; from++) {
-			struct resmem_ring ri;
-			struct resmem_ring_reader rd;
+			struct resmem_ring *ri;
+			struct resmem_ring_reader *rd;
 			struct resmem_ring_recinfo inf;
 			unsigned char buf[4096];
 
@@ -251,9 +264,13 @@ static void first_record_case(unsigned char *m, int overwrite)
 				bad++;
 				continue;
 			}
-			resmem_ring_reader_init(&rd, &ri, from ? RESMEM_RING_FROM_CONS
-							       : RESMEM_RING_FROM_TAIL);
-			while (resmem_ring_read(&rd, buf, sizeof(buf), &inf) == 1) {
+			if (resmem_ring_reader_new(&rd, ri, from ? RESMEM_RING_FROM_CONS
+								 : RESMEM_RING_FROM_TAIL)) {
+				bad++;
+				resmem_ring_free(ri);
+				continue;
+			}
+			while (resmem_ring_read(rd, buf, sizeof(buf), &inf) == 1) {
 				if (!model_check(SEED, inf.seq, buf, inf.len, MAXP))
 					res.wrong++;
 				if (!res.n)
@@ -261,20 +278,24 @@ static void first_record_case(unsigned char *m, int overwrite)
 				res.last = inf.seq;
 				res.n++;
 			}
-			if (res.wrong || rd.corrupt != 1 || rd.lost || res.first != tseq + 1 ||
+			if (res.wrong || rd->corrupt != 1 || rd->lost || res.first != tseq + 1 ||
 			    res.last != hseq - 1 || res.n != hseq - tseq - 1) {
 				fprintf(stderr, "  first record, flip at %llu (from %s): wrong %d corrupt %llu lost %llu first %llu last %llu n %llu (tail_seq %llu head_seq %llu)\n",
 					(unsigned long long)k, from ? "cons" : "tail", res.wrong,
-					(unsigned long long)rd.corrupt, (unsigned long long)rd.lost,
+					(unsigned long long)rd->corrupt, (unsigned long long)rd->lost,
 					(unsigned long long)res.first, (unsigned long long)res.last,
 					(unsigned long long)res.n, (unsigned long long)tseq,
 					(unsigned long long)hseq);
 				bad++;
 			}
+			resmem_ring_reader_free(rd);
+			resmem_ring_free(ri);
 		}
 	}
 	CHECK(!bad, "corrupt first record (overwrite %d): %d of %llu cases wrong", overwrite, bad,
 	      (unsigned long long)(24 + hx.len) * 2);
+out:
+	resmem_ring_free(r);
 }
 
 void test_ring_torn(const struct test_env *env)
