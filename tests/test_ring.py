@@ -2,7 +2,9 @@
 through the in-kernel producer API, and records surviving a warm reset and
 a panic with reboot.  Witnesses: the guest's own reader (resmem drain +
 resmem verify through mmap) and the host, which parses guest physical memory
-(pmemsave) with an independent reader (tests/ring_witness.py)."""
+(pmemsave) with an independent reader (tests/ring_witness.py).  On aarch64
+too: the module keeps a ring libresmem wrote (kernel and library CRC32C
+agree)."""
 import json
 import re
 
@@ -96,6 +98,30 @@ def test_producer_api_with_interrupts_disabled(guest):
     assert d.status == 0 and f"{n} records" in d.err, d.err
     assert v.status == 0 and "match" in v.out, v.out + v.err
     host_check(guest, seed, reclen, n)
+
+
+# Region names of the "standard" boot (tests/harness/boots.py).
+STANDARD_REGION = {"x86_64": "region0", "aarch64": "resmem"}
+REC_HDR = 24    # sizeof(struct resmem_ring_rec)
+
+
+@pytest.mark.archs("x86_64", "aarch64")
+@pytest.mark.guest(boot="standard", fresh=True)
+def test_module_keeps_a_ring_libresmem_wrote(guest):
+    """The module checks the ring header with the kernel's CRC32C (crc32c()
+    on 7.x, the built-in __crc32c_le() on 6.1 and 6.12) against what the
+    shared ring code in libresmem wrote: a ring from resmem capture is kept
+    when the module loads again, with the positions the capture left."""
+    name, n, reclen = STANDARD_REGION[guest.k.arch], 100, 4096
+    guest.run(f"modprobe resmem && resmem ring {name} --reset >/dev/null")
+    guest.run(f"resmem capture {name} --generate 5 --record-size {reclen} --count {n}")
+    guest.run("rmmod resmem && modprobe resmem")
+    log = guest.run("dmesg").out
+    want = (rf"{name} \[mem [^]]*\]: ring kept: epoch 1, next seq {n}, "
+            rf"{n * (REC_HDR + reclen)} bytes committed since tail")
+    assert re.search(want, log), log[-2000:]
+    d = guest.run(f"resmem drain {name} --from tail --no-consume --to /tmp/out", check=False)
+    assert d.status == 0 and f"seq 0..{n - 1}, lost 0, corrupt 0" in d.err, d.err
 
 
 def _capture_then(guest, seed, crash):
