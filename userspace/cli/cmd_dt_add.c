@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* resmem dt add: a /reserved-memory region in a compiled device tree. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "cmd_dt.h"
@@ -41,37 +39,6 @@ static int parse_cache(const char *s, const char **out)
 	else
 		return usage_error("dt add", "--cache %s: use wb, wc or uc", s);
 	return 0;
-}
-
-/* Write @len bytes to @path through a temporary file and rename(). */
-static int write_out(const char *path, const void *buf, size_t len)
-{
-	char tmp[4096];
-	int fd, err = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while (len && !err) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno != EINTR)
-			err = -errno;
-		if (n > 0) {
-			buf = (const char *)buf + n;
-			len -= (size_t)n;
-		}
-	}
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
 }
 
 static int refused(const char *in, const struct resmem_dt_new *n,
@@ -204,7 +171,7 @@ int cmd_dt_add(int argc, char **argv)
 	free(blob);
 	if (err)
 		return refused(in, &n, &why, err);
-	err = write_out(outpath, out, out_len);
+	err = resmem_write_file(outpath, out, out_len);
 	free(out);
 	if (err)
 		return sys_error("cannot write", outpath, err);

@@ -5,12 +5,10 @@
  * escaped for that loader's parser; optionally install the GRUB drop-in.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "plan_lines.h"
@@ -455,27 +453,15 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 
 static int write_dropin(const struct plan_opts *o, const struct plan_lines *l)
 {
-	char path[1024], tmp[1100];
-	size_t len = strlen(l->dropin);
-	int fd, err = 0;
+	char path[1024];
+	int err;
 
 	if (mkdir(o->grub_d, 0755) && errno != EEXIST)
 		return sys_error("cannot create", o->grub_d, -errno);
 	snprintf(path, sizeof(path), "%s/resmem.cfg", o->grub_d);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return sys_error("cannot write", tmp, -errno);
-	if (write(fd, l->dropin, len) != (ssize_t)len || fsync(fd))
-		err = errno ? -errno : -EIO;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
+	err = resmem_write_file(path, l->dropin, strlen(l->dropin));
+	if (err)
 		return sys_error("cannot write", path, err);
-	}
 	fprintf(o->json ? stderr : stdout,
 		"wrote %s; now run update-grub (or grub-mkconfig -o "
 		"/boot/grub/grub.cfg) and reboot%s%s\n",
