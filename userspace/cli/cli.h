@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "libresmem.h"
+#include "resmem_plan.h"
 
 /* Exit codes (documented in docs/cli.md). */
 enum {
@@ -79,8 +80,6 @@ int bad_option(const char *cmd, int opt,
 int parse_size_opt(const char *cmd, const char *opt, const char *val,
 		   uint64_t *out);
 int parse_via_opt(const char *cmd, const char *val, enum resmem_access *via);
-/* "8G", "512M", "0x1234": the shortest exact memparse spelling of @v. */
-char *format_memparse(uint64_t v, char *buf, size_t len);
 /* Check --offset/--length against the region; default length = rest. */
 int resolve_range(const char *cmd, const struct resmem_region_info *info,
 		  int have_len, uint64_t off, uint64_t *len);

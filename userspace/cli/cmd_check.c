@@ -115,7 +115,7 @@ static void judge_one(struct check *c, const struct resmem_memmap *m)
 	char size[32], sz[32];
 
 	resmem_format_size(m->size, size, sizeof(size));
-	format_memparse(m->size, sz, sizeof(sz));
+	resmem_format_memparse(m->size, sz, sizeof(sz));
 	printf("memmap=%s", m->text);
 	if (m->kind >= RESMEM_MEMMAP_RAM && m->kind <= RESMEM_MEMMAP_PERSIST &&
 	    m->size)

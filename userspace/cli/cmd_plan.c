@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "plan_lines.h"
 
 #define GiB (1ULL << 30)
 
@@ -66,8 +65,8 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->req.count = 1;
-	o->req.above = 4 * GiB;
-	o->grub_d = "/etc/default/grub.d";
+	o->req.above = RESMEM_PLAN_ABOVE_DEFAULT;
+	o->grub_d = RESMEM_PLAN_GRUB_D;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -231,20 +230,6 @@ static int read_optional(const char *path, int must, char **text)
 	return err ? sys_error("cannot read", path, err) : 0;
 }
 
-static int has_word(const char *cmdline, const char *word)
-{
-	char **w;
-	size_t n, i;
-	int found = 0;
-
-	if (resmem_cmdline_split(cmdline, &w, &n))
-		return 0;
-	for (i = 0; i < n; i++)
-		found |= !strcmp(w[i], word);
-	resmem_strv_free(w);
-	return found;
-}
-
 static void say_refusal(const struct plan_opts *o, const struct resmem_plan *p,
 			FILE *f)
 {
@@ -313,7 +298,8 @@ static const char *why_word(enum resmem_plan_why w)
 }
 
 static void kaslr_advice(const struct resmem_plan *p,
-			 const struct plan_lines *l, char *buf, size_t len)
+			 const struct resmem_plan_lines *l, char *buf,
+			 size_t len)
 {
 	char where[96] = "";
 
@@ -330,7 +316,7 @@ static void kaslr_advice(const struct resmem_plan *p,
 			"KASLR: off or not in use: %sit loads there at every boot, and the "
 			"plan keeps clear of it.",
 			where);
-	else if (l->memmap_total <= 4)
+	else if (l->kaslr_safe)
 		snprintf(
 			buf, len,
 			"KASLR: %sthe x86 boot code keeps the kernel out of the first four "
@@ -347,7 +333,7 @@ static void kaslr_advice(const struct resmem_plan *p,
 }
 
 static void print_json(const struct plan_opts *o, const struct resmem_plan *p,
-		       const struct plan_lines *l, const char *advice)
+		       const struct resmem_plan_lines *l, const char *advice)
 {
 	uint64_t total = (uint64_t)p->n * o->req.size;
 	unsigned k;
@@ -392,7 +378,7 @@ static void print_json(const struct plan_opts *o, const struct resmem_plan *p,
 	printf(",\n  \"replaces\": ");
 	json_string(stdout, l->dropped);
 	printf(",\n  \"kaslr\": {\"memmap_entries\": %d, \"safe\": %s, \"advice\": ",
-	       l->memmap_total, l->memmap_total <= 4 ? "true" : "false");
+	       l->memmap_total, l->kaslr_safe ? "true" : "false");
 	json_string(stdout, advice);
 	printf("},\n  \"after_reboot\": {\"firmware_ram\": %llu, \"reserved\": %llu, \"ram_left\": %llu}\n}\n",
 	       (unsigned long long)p->fw_ram, (unsigned long long)total,
@@ -400,7 +386,7 @@ static void print_json(const struct plan_opts *o, const struct resmem_plan *p,
 }
 
 static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
-		       const struct plan_lines *l, const char *advice)
+		       const struct resmem_plan_lines *l, const char *advice)
 {
 	char a[32], b[32], c[32];
 	uint64_t total = (uint64_t)p->n * o->req.size;
@@ -431,7 +417,8 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 		       l->grub_err == -ENOTSUP ?
 			       "uses sh expansion and cannot be rewritten exactly" :
 			       "has an unterminated quote");
-	printf("grub.d drop-in:      /etc/default/grub.d/resmem.cfg (--write installs it):\n");
+	printf("grub.d drop-in:      " RESMEM_PLAN_GRUB_D "/" RESMEM_PLAN_DROPIN
+	       " (--write installs it):\n");
 	printf("                     %s",
 	       strstr(l->dropin, "\nGRUB_CMDLINE") + 1);
 	printf("grub.cfg menu entry: %s\n", l->grub_cfg);
@@ -451,14 +438,15 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 	       a, c, b, p->n > 1 ? "..." : "");
 }
 
-static int write_dropin(const struct plan_opts *o, const struct plan_lines *l)
+static int write_dropin(const struct plan_opts *o,
+			const struct resmem_plan_lines *l)
 {
 	char path[1024];
 	int err;
 
 	if (mkdir(o->grub_d, 0755) && errno != EEXIST)
 		return sys_error("cannot create", o->grub_d, -errno);
-	snprintf(path, sizeof(path), "%s/resmem.cfg", o->grub_d);
+	snprintf(path, sizeof(path), "%s/" RESMEM_PLAN_DROPIN, o->grub_d);
 	err = resmem_write_file(path, l->dropin, strlen(l->dropin));
 	if (err)
 		return sys_error("cannot write", path, err);
@@ -478,7 +466,7 @@ int cmd_plan(int argc, char **argv)
 	struct resmem_fwmap *fw = NULL;
 	struct resmem_iomem *io = NULL;
 	struct resmem_plan p;
-	struct plan_lines l;
+	struct resmem_plan_lines l;
 	char *iomem_text = NULL, *cmdline = NULL, *grub = NULL, advice[512];
 	size_t n_fw = 0, n_io = 0;
 	int rc, err, zeroed = 0;
@@ -500,7 +488,7 @@ int cmd_plan(int argc, char **argv)
 	if (rc)
 		goto out;
 
-	o.req.kaslr = cmdline && has_word(cmdline, "nokaslr") ? 0 : -1;
+	o.req.kaslr = resmem_plan_kaslr(cmdline);
 	err = resmem_plan_make(fw, n_fw, io, n_io, &o.req, &p);
 	if (err == -ENOSPC) {
 		if (o.json) {
@@ -518,7 +506,7 @@ int cmd_plan(int argc, char **argv)
 		rc = sys_error("cannot plan", "the reservation", err);
 		goto out;
 	}
-	if (plan_lines_build(&p, cmdline, grub, &l)) {
+	if (resmem_plan_lines_build(&p, cmdline, grub, &l)) {
 		rc = sys_error("cannot plan", "the reservation", -ENOMEM);
 		goto out;
 	}
@@ -533,7 +521,7 @@ int cmd_plan(int argc, char **argv)
 			"was not checked; run as root to keep the plan clear of it\n");
 	if (o.write)
 		rc = write_dropin(&o, &l);
-	plan_lines_free(&l);
+	resmem_plan_lines_free(&l);
 out:
 	free(fw);
 	free(io);

@@ -167,22 +167,3 @@ int parse_show_args(const char *cmd, void (*help)(FILE *f), int argc,
 	}
 	return GO_ON;
 }
-
-char *format_memparse(uint64_t v, char *buf, size_t len)
-{
-	static const char suffix[] = "KMGT";
-	int i;
-
-	/* the largest unit that divides exactly, as people write memmap= */
-	for (i = 3; i >= 0; i--) {
-		uint64_t unit = 1ULL << (10 * (i + 1));
-
-		if (v && v % unit == 0) {
-			snprintf(buf, len, "%llu%c",
-				 (unsigned long long)(v / unit), suffix[i]);
-			return buf;
-		}
-	}
-	snprintf(buf, len, v < 1024 ? "%llu" : "0x%llx", (unsigned long long)v);
-	return buf;
-}
