@@ -5,7 +5,7 @@
  * escaped for that loader's parser; optionally install the GRUB drop-in.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,14 +20,9 @@ struct plan_opts {
 	int json, write, live;
 };
 
-void help_plan(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem plan --size SIZE [--align A] [--above ADDR] [--below ADDR]\n"
-		"                   [--at ADDR] [--count N] [--from FILE | --firmware-memmap DIR]\n"
-		"                   [--iomem FILE] [--cmdline FILE] [--grub-default FILE]\n"
-		"                   [--json] [--write [--grub-d DIR]]\n"
-		"\n"
+static const struct cli_usage plan_usage = {
+	.usage = "resmem plan --size SIZE [options]",
+	.about =
 		"Chooses where memmap=SIZE$ADDR should go: inside RAM the firmware calls usable\n"
 		"(/sys/firmware/memmap, or --from a saved listing or the kernel log's BIOS-e820:\n"
 		"lines, '-' for stdin), at or above 4 GiB (--above, --below), aligned for the\n"
@@ -35,113 +30,91 @@ void help_plan(FILE *f)
 		"kernel and crash kernel (/proc/iomem).  --count N places N separate regions;\n"
 		"--at checks one address instead of searching.  Prints the parameter and the\n"
 		"exact line for /etc/default/grub, grub.cfg, grubby, systemd-boot and U-Boot,\n"
-		"each escaped for its own parser, KASLR advice, and the machine after reboot.\n"
-		"--write installs /etc/default/grub.d/resmem.cfg (then run update-grub).\n"
-		"Exit 0 with a plan, 1 if it does not fit, 2 usage, 3 no firmware map.\n");
+		"each escaped for its own parser, KASLR advice, and the machine after reboot.",
+	.notes =
+		"Exit 0 with a plan, 1 if it does not fit, 2 usage, 3 no firmware map.",
+};
+
+static int parse_align(const char *cmd, const struct cli_option *o,
+		       const char *arg)
+{
+	uint64_t *align = o->value;
+
+	if (opt_size(cmd, o, arg))
+		return EXIT_USAGE;
+	if (*align < 4096 || (*align & (*align - 1)))
+		return usage_error(
+			cmd, "--align %s: use a power of two, at least 4K",
+			arg);
+	return 0;
 }
 
+static int parse_count(const char *cmd, const struct cli_option *o,
+		       const char *arg)
+{
+	uint64_t v;
+
+	if (parse_size_opt(cmd, "--count", arg, &v))
+		return EXIT_USAGE;
+	if (!v || v > RESMEM_PLAN_MAX)
+		return usage_error(cmd, "--count %s: use 1 to %d", arg,
+				   RESMEM_PLAN_MAX);
+	*(unsigned *)o->value = (unsigned)v;
+	return 0;
+}
+
+/* GO_ON, or the exit code after showing help or saying what is wrong. */
 static int parse_opts(int argc, char **argv, struct plan_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ "align", required_argument, NULL, 'a' },
-		{ "above", required_argument, NULL, 'A' },
-		{ "below", required_argument, NULL, 'B' },
-		{ "at", required_argument, NULL, 't' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "from", required_argument, NULL, 'F' },
-		{ "firmware-memmap", required_argument, NULL, 'f' },
-		{ "iomem", required_argument, NULL, 'i' },
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "grub-default", required_argument, NULL, 'g' },
-		{ "grub-d", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "write", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	int ret, have_size = 0, have_above = 0;
+	const struct cli_option options[] = {
+		OPT_SIZE("size", "SIZE", &o->req.size, &have_size,
+			 "bytes per region, a multiple of 4K (required; the old\n"
+			 "form `resmem plan SIZE` still works)"),
+		OPT_CALLBACK(
+			"align", "A", &o->req.align, parse_align,
+			"alignment, a power of two >= 4K (default: 1G, 2M or\n"
+			"4K, the largest page size not above SIZE)"),
+		OPT_SIZE("above", "ADDR", &o->req.above, &have_above,
+			 "lowest start (default 4G; 0 with --at)"),
+		OPT_SIZE("below", "ADDR", &o->req.below, NULL,
+			 "ranges end at or below ADDR (default: no limit)"),
+		OPT_SIZE("at", "ADDR", &o->req.at, &o->req.have_at,
+			 "check this start address instead of searching"),
+		OPT_CALLBACK("count", "N", &o->req.count, parse_count,
+			     "place N separate regions (1 to 16, default 1)"),
+		OPT_STRING(
+			"from", "FILE", &o->from,
+			"firmware map from a saved /sys/firmware/memmap listing\n"
+			"or the kernel log's BIOS-e820: lines ('-': stdin)"),
+		OPT_STRING("firmware-memmap", "DIR", &o->fw_dir,
+			   "instead of /sys/firmware/memmap"),
+		OPT_STRING(
+			"iomem", "FILE", &o->iomem,
+			"instead of /proc/iomem (read by default only when planning\n"
+			"for this machine: no --from or --firmware-memmap)"),
+		OPT_STRING("cmdline", "FILE", &o->cmdline,
+			   "instead of /proc/cmdline (the same default)"),
+		OPT_STRING("grub-default", "FILE", &o->grub_default,
+			   "instead of /etc/default/grub (the same default)"),
+		OPT_FLAG("json", &o->json, "one JSON object"),
+		OPT_FLAG("write", &o->write,
+			 "install the drop-in " RESMEM_PLAN_GRUB_D
+			 "/" RESMEM_PLAN_DROPIN "\n"
+			 "(then run update-grub)"),
+		OPT_STRING(
+			"grub-d", "DIR", &o->grub_d,
+			"with --write: the drop-in directory instead of\n" RESMEM_PLAN_GRUB_D),
+		OPT_END(),
 	};
-	uint64_t v;
-	int c, have_size = 0, have_above = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->req.count = 1;
 	o->req.above = RESMEM_PLAN_ABOVE_DEFAULT;
 	o->grub_d = RESMEM_PLAN_GRUB_D;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (parse_size_opt("plan", "--size", optarg,
-					   &o->req.size))
-				return EXIT_USAGE;
-			have_size = 1;
-			break;
-		case 'a':
-			if (parse_size_opt("plan", "--align", optarg,
-					   &o->req.align))
-				return EXIT_USAGE;
-			if (o->req.align < 4096 ||
-			    (o->req.align & (o->req.align - 1)))
-				return usage_error(
-					"plan",
-					"--align %s: use a power of two, at least 4K",
-					optarg);
-			break;
-		case 'A':
-			if (parse_size_opt("plan", "--above", optarg,
-					   &o->req.above))
-				return EXIT_USAGE;
-			have_above = 1;
-			break;
-		case 'B':
-			if (parse_size_opt("plan", "--below", optarg,
-					   &o->req.below))
-				return EXIT_USAGE;
-			break;
-		case 't':
-			if (parse_size_opt("plan", "--at", optarg, &o->req.at))
-				return EXIT_USAGE;
-			o->req.have_at = 1;
-			break;
-		case 'n':
-			if (parse_size_opt("plan", "--count", optarg, &v))
-				return EXIT_USAGE;
-			if (!v || v > RESMEM_PLAN_MAX)
-				return usage_error("plan",
-						   "--count %s: use 1 to %d",
-						   optarg, RESMEM_PLAN_MAX);
-			o->req.count = (unsigned)v;
-			break;
-		case 'F':
-			o->from = optarg;
-			break;
-		case 'f':
-			o->fw_dir = optarg;
-			break;
-		case 'i':
-			o->iomem = optarg;
-			break;
-		case 'c':
-			o->cmdline = optarg;
-			break;
-		case 'g':
-			o->grub_default = optarg;
-			break;
-		case 'd':
-			o->grub_d = optarg;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'w':
-			o->write = 1;
-			break;
-		case 'h':
-			help_plan(stdout);
-			return -1;
-		default:
-			return bad_option("plan", c, argv[optind - 1]);
-		}
-	}
+	ret = parse_options("plan", &plan_usage, options, argc, argv);
+	if (ret != GO_ON)
+		return ret;
 	if (!have_size && argc - optind == 1) { /* old form: resmem plan 8G */
 		if (parse_size_opt("plan", "SIZE", argv[optind], &o->req.size))
 			return EXIT_USAGE;
@@ -179,7 +152,7 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 		o->cmdline = "/proc/cmdline";
 	if (!o->grub_default && o->live)
 		o->grub_default = "/etc/default/grub";
-	return 0;
+	return GO_ON;
 }
 
 static int load_fwmap(const struct plan_opts *o, struct resmem_fwmap **fw,
@@ -472,8 +445,8 @@ int cmd_plan(int argc, char **argv)
 	int rc, err, zeroed = 0;
 
 	rc = parse_opts(argc, argv, &o);
-	if (rc)
-		return rc < 0 ? EXIT_OK : rc;
+	if (rc != GO_ON)
+		return rc;
 	rc = load_fwmap(&o, &fw, &n_fw);
 	if (!rc)
 		rc = read_optional(o.iomem, !o.live, &iomem_text);
