@@ -13,6 +13,8 @@
 #include "cli.h"
 
 #define GiB (1ULL << 30)
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a macro's value as a string */
 
 struct plan_opts {
 	struct resmem_plan_req req;
@@ -82,7 +84,8 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 		OPT_SIZE("at", "ADDR", &o->req.at, &o->req.have_at,
 			 "check this start address instead of searching"),
 		OPT_CALLBACK("count", "N", &o->req.count, parse_count,
-			     "place N separate regions (1 to 16, default 1)"),
+			     "place N separate regions (1 to " STR(
+				     RESMEM_PLAN_MAX) ", default 1)"),
 		OPT_STRING(
 			"from", "FILE", &o->from,
 			"firmware map from a saved /sys/firmware/memmap listing\n"
