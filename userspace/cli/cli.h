@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "libresmem.h"
+#include "resmem_plan.h"
 
 /* Exit codes (documented in docs/cli.md). */
 enum {
@@ -18,15 +19,14 @@ enum {
 	EXIT_USAGE = 2, /* bad command line */
 	EXIT_SYSTEM = 3, /* open/ioctl/mmap/read failed */
 };
-/* From a shared option parser: parsed, the command goes on (not an exit code). */
-#define GO_ON (-1)
-
-/* A subcommand: argv[0] is its name, options follow (getopt_long style). */
+/*
+ * A subcommand: argv[0] is its name, options follow (getopt_long style).
+ * `resmem help NAME` runs it as `NAME --help`.
+ */
 struct command {
 	const char *name;
 	const char *summary;
 	int (*run)(int argc, char **argv);
-	void (*help)(FILE *f);
 };
 
 int cmd_list(int argc, char **argv);
@@ -41,18 +41,6 @@ int cmd_sync(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_drain(int argc, char **argv);
 int cmd_ring(int argc, char **argv);
-void help_list(FILE *f);
-void help_info(FILE *f);
-void help_fill(FILE *f);
-void help_verify(FILE *f);
-void help_dump(FILE *f);
-void help_check(FILE *f);
-void help_plan(FILE *f);
-void help_dt(FILE *f);
-void help_sync(FILE *f);
-void help_capture(FILE *f);
-void help_drain(FILE *f);
-void help_ring(FILE *f);
 
 /* report.c: messages and exit codes */
 const char *errno_name(int err); /* "EACCES"; err positive */
@@ -75,12 +63,104 @@ int refuse_file_write(const char *cmd, const struct resmem_region *r,
 int bad_option(const char *cmd, int opt,
 	       const char *arg); /* getopt '?' / ':' */
 
-/* options.c: values shared by the commands */
+/*
+ * options.c: each command describes its options in a table (as daxctl's
+ * BASE_OPTIONS() does), parse_options() parses argv by it (getopt_long:
+ * --name VALUE, --name=VALUE, unambiguous prefixes) and --help prints a usage
+ * generated from the same table.
+ *
+ * The one parser-return convention, for parse_options() and every parser
+ * built on it: GO_ON (parsed, the command goes on; its operands are
+ * argv[optind..]), or the exit code the command returns at once: EXIT_OK
+ * after --help, EXIT_USAGE after saying what is wrong.
+ */
+#define GO_ON (-1)
+
+struct cli_option;
+/*
+ * Store @arg (NULL for an option without a value) in o->value: 0, or
+ * EXIT_USAGE after saying why.
+ */
+typedef int cli_opt_parse(const char *cmd, const struct cli_option *o,
+			  const char *arg);
+
+struct cli_option {
+	/* without "--"; "" for a heading (OPT_GROUP), NULL ends the table */
+	const char *name;
+	/* what the value is ("SIZE", "mmap|write"); NULL: the option takes none */
+	const char *arg;
+	const char *help; /* one or more lines */
+	void *value; /* where @parse stores it */
+	cli_opt_parse *parse;
+	int *given; /* set to 1 once the option is parsed; may be NULL */
+	int optional; /* --name[=ARG]: the value may be left out */
+	intptr_t data; /* for @parse: the value OPT_SET_INT stores */
+};
+
+cli_opt_parse opt_set_int, opt_string, opt_size, opt_via;
+
+/* Set *(int *)v to @val. */
+#define OPT_SET_INT(n, v, val, h)                                             \
+	{                                                                     \
+		.name = (n), .help = (h), .value = (v), .parse = opt_set_int, \
+		.data = (val)                                                 \
+	}
+#define OPT_FLAG(n, v, h) OPT_SET_INT(n, v, 1, h)
+/* *(const char **)v = the value as given. */
+#define OPT_STRING(n, a, v, h)                                      \
+	{                                                           \
+		.name = (n), .arg = (a), .help = (h), .value = (v), \
+		.parse = opt_string                                 \
+	}
+/* *(uint64_t *)v = a size (4096, 0x1000, 64K, 8G); *g = 1 (g may be NULL). */
+#define OPT_SIZE(n, a, v, g, h)                                     \
+	{                                                           \
+		.name = (n), .arg = (a), .help = (h), .value = (v), \
+		.parse = opt_size, .given = (g)                     \
+	}
+/* @cb(cmd, option, value) does the storing and checking. */
+#define OPT_CALLBACK(n, a, v, cb, h)                                \
+	{                                                           \
+		.name = (n), .arg = (a), .help = (h), .value = (v), \
+		.parse = (cb)                                       \
+	}
+/* *(enum resmem_access *)v from mmap, read, write or rw; @a "mmap|read". */
+#define OPT_VIA(a, v, h) OPT_CALLBACK("via", a, v, opt_via, h)
+/* A heading above the options that follow it in the help. */
+#define OPT_GROUP(h)                    \
+	{                               \
+		.name = "", .help = (h) \
+	}
+#define OPT_END()            \
+	{                    \
+		.name = NULL \
+	}
+
+/* --offset and --length: a window of a region (fill, verify, dump, sync). */
+#define WINDOW_OPTIONS(off, len, have_len)                 \
+	OPT_SIZE("offset", "OFF", off, NULL,               \
+		 "region offset to start at (default 0)"), \
+		OPT_SIZE("length", "LEN", len, have_len,   \
+			 "bytes from OFF (default: to the end of the region)")
+
+/* The help of a command, around its generated option list. */
+struct cli_usage {
+	/* after "usage: "; more lines are indented to match */
+	const char *usage;
+	/* what the command does: printed before the options */
+	const char *about;
+	/* after the options (formats, exit status); may be NULL */
+	const char *notes;
+};
+
+/* GO_ON, EXIT_OK after --help, or EXIT_USAGE: see above. */
+int parse_options(const char *cmd, const struct cli_usage *u,
+		  const struct cli_option *opts, int argc, char **argv);
+void usage_with_options(FILE *f, const struct cli_usage *u,
+			const struct cli_option *opts);
+
 int parse_size_opt(const char *cmd, const char *opt, const char *val,
 		   uint64_t *out);
-int parse_via_opt(const char *cmd, const char *val, enum resmem_access *via);
-/* "8G", "512M", "0x1234": the shortest exact memparse spelling of @v. */
-char *format_memparse(uint64_t v, char *buf, size_t len);
 /* Check --offset/--length against the region; default length = rest. */
 int resolve_range(const char *cmd, const struct resmem_region_info *info,
 		  int have_len, uint64_t off, uint64_t *len);
@@ -94,18 +174,15 @@ struct window_args {
 	int raw; /* dump */
 	enum resmem_access via;
 };
-/* GO_ON, or the exit code after showing help or saying what is wrong. */
-int parse_window_args(const char *cmd, void (*help)(FILE *f), int argc,
-		      char **argv, struct window_args *w);
+/* The operands NAME and, with @pattern, PATTERN: GO_ON or EXIT_USAGE. */
+int window_operands(const char *cmd, int pattern, int argc, char **argv,
+		    struct window_args *w);
 
-/* The options of list and info: --json, --sysfs DIR (arguments left to them). */
+/* The options of list and info: --json, --sysfs DIR. */
 struct show_args {
 	int json;
 	const char *sysfs;
 };
-/* GO_ON, or the exit code after showing help or saying what is wrong. */
-int parse_show_args(const char *cmd, void (*help)(FILE *f), int argc,
-		    char **argv, struct show_args *a);
 
 /* json.c */
 void json_string(FILE *f, const char *s);

@@ -11,34 +11,42 @@
 
 #include "cli.h"
 
-void help_capture(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem capture NAME [--from FILE|-] [--generate SEED] [--record-size N]\n"
-		"                      [--duration S] [--count N] [--stop-when-full|--overwrite]\n"
-		"                      [--force] [--file]\n"
-		"\n"
+static const struct cli_usage capture_usage = {
+	.usage = "resmem capture NAME [options]",
+	.about =
 		"Writes a stream into the crash-safe ring of the region (docs/ring-format.md),\n"
 		"one record per N bytes (default 4096), continuing an existing ring or\n"
-		"creating one if the region has none.\n"
-		"  --from FILE|-     read the stream from FILE or stdin (default: stdin)\n"
-		"  --generate SEED   synthetic stream instead: record seq s holds the bytes of\n"
-		"                    pattern seq:SEED at stream offset s * N\n"
-		"  --duration S      stop after S seconds (decimal fraction allowed)\n"
-		"  --count N         stop after N records\n"
-		"When the ring is full (the consumer, resmem drain, is behind):\n"
-		"  (default)         wait for the consumer: nothing is lost\n"
-		"  --stop-when-full  stop capturing\n"
-		"  --overwrite       overwrite the oldest records (drain reports them lost)\n"
-		"One producer at a time: a capture holds an exclusive lock (flock) on the\n"
-		"region while it runs, and refuses a ring a kernel driver has open\n"
-		"  --force           take over a ring left open by a kernel producer that\n"
-		"                    is gone (the machine went down while it produced)\n"
-		"  --file            NAME may be a regular file without a ring: create one\n"
-		"                    in it (without it, such a file is left alone)\n"
+		"creating one if the region has none.",
+	.notes =
 		"Rate, fill level and drops are shown on a terminal; a summary line ends it.\n"
 		"Exit: 0, 1 another producer has the ring (or no usable ring), 2 usage,\n"
-		"3 system error.\n");
+		"3 system error.",
+};
+
+/* --generate SEED: the pattern seq:SEED */
+static int parse_seed(const char *cmd, const struct cli_option *o,
+		      const char *arg)
+{
+	char p[96];
+
+	snprintf(p, sizeof(p), "seq:%s", arg);
+	if (resmem_pattern_parse(p, o->value))
+		return usage_error(cmd, "bad --generate seed '%s'", arg);
+	return 0;
+}
+
+static int parse_seconds(const char *cmd, const struct cli_option *o,
+			 const char *arg)
+{
+	double *secs = o->value;
+	char *end;
+
+	*secs = strtod(arg, &end);
+	if (*end || !(*secs >= 0))
+		return usage_error(
+			cmd, "bad --duration '%s': seconds, e.g. 600 or 0.5",
+			arg);
+	return 0;
 }
 
 struct source {
@@ -102,87 +110,57 @@ static void show(const char *name, const struct resmem_ring *r,
 
 int cmd_capture(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "generate", required_argument, NULL, 'g' },
-		{ "record-size", required_argument, NULL, 'r' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "stop-when-full", no_argument, NULL, 's' },
-		{ "overwrite", no_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'F' },
-		{ "file", no_argument, NULL, 'W' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *from = "-";
 	struct source src = { .fd = 0 };
 	uint64_t recsize = 4096, count = UINT64_MAX, records = 0, bytes = 0,
 		 waits = 0, seq0;
 	double duration = -1, t0, last, now;
-	int c, ret, generate = 0, stop_full = 0, overwrite = 0,
-		    tty = isatty(STDERR_FILENO), err;
+	int ret, generate = 0, stop_full = 0, overwrite = 0,
+		 tty = isatty(STDERR_FILENO), err;
 	int force = 0;
 	uint32_t fl;
 	struct resmem_ring_state st;
 	struct ring_map m;
 	unsigned char *buf;
-	char *end;
 	ssize_t n;
+	const struct cli_option options[] = {
+		OPT_STRING(
+			"from", "FILE|-", &from,
+			"read the stream from FILE or stdin (default: stdin)"),
+		{ .name = "generate",
+		  .arg = "SEED",
+		  .help = "synthetic stream instead: record seq s holds the bytes of\n"
+			  "pattern seq:SEED at stream offset s * N",
+		  .value = &src.pat,
+		  .parse = parse_seed,
+		  .given = &generate },
+		OPT_SIZE("record-size", "N", &recsize, NULL,
+			 "bytes per record (default 4096)"),
+		OPT_CALLBACK("duration", "S", &duration, parse_seconds,
+			     "stop after S seconds (decimal fraction allowed)"),
+		OPT_SIZE("count", "N", &count, NULL, "stop after N records"),
+		OPT_FLAG("file", &cli_file_writes,
+			 "NAME may be a regular file without a ring: create one\n"
+			 "in it (without it, such a file is left alone)"),
+		OPT_GROUP(
+			"When the ring is full (the consumer, resmem drain, is behind), capture\n"
+			"waits for the consumer: nothing is lost.  Or:"),
+		OPT_FLAG("stop-when-full", &stop_full, "stop capturing"),
+		OPT_FLAG(
+			"overwrite", &overwrite,
+			"overwrite the oldest records (drain reports them lost)"),
+		OPT_GROUP(
+			"One producer at a time: a capture holds an exclusive lock (flock) on the\n"
+			"region while it runs, and refuses a ring a kernel driver has open:"),
+		OPT_FLAG("force", &force,
+			 "take over a ring left open by a kernel producer that\n"
+			 "is gone (the machine went down while it produced)"),
+		OPT_END(),
+	};
 
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			from = optarg;
-			break;
-		case 'g': {
-			char p[96];
-
-			snprintf(p, sizeof(p), "seq:%s", optarg);
-			if (resmem_pattern_parse(p, &src.pat))
-				return usage_error("capture",
-						   "bad --generate seed '%s'",
-						   optarg);
-		}
-			generate = 1;
-			break;
-		case 'r':
-			if (parse_size_opt("capture", "--record-size", optarg,
-					   &recsize))
-				return EXIT_USAGE;
-			break;
-		case 'n':
-			if (parse_size_opt("capture", "--count", optarg,
-					   &count))
-				return EXIT_USAGE;
-			break;
-		case 'd':
-			duration = strtod(optarg, &end);
-			if (*end || !(duration >= 0))
-				return usage_error(
-					"capture",
-					"bad --duration '%s': seconds, e.g. 600 or 0.5",
-					optarg);
-			break;
-		case 's':
-			stop_full = 1;
-			break;
-		case 'o':
-			overwrite = 1;
-			break;
-		case 'F':
-			force = 1;
-			break;
-		case 'W':
-			cli_file_writes = 1;
-			break;
-		case 'h':
-			help_capture(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("capture", c, argv[optind - 1]);
-		}
-	}
+	ret = parse_options("capture", &capture_usage, options, argc, argv);
+	if (ret != GO_ON)
+		return ret;
 	if (argc - optind != 1)
 		return usage_error("capture", "expected NAME");
 	if (stop_full && overwrite)

@@ -6,7 +6,7 @@
  * firmware had), /proc/iomem (what the kernel made of it), sysfs (resmem).
  */
 #include <errno.h>
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -15,22 +15,16 @@
 
 #include "cli.h"
 
-void help_check(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem check [--cmdline FILE] [--iomem FILE] [--firmware-memmap DIR]\n"
-		"                    [--sysfs DIR]\n"
-		"\n"
+static const struct cli_usage check_usage = {
+	.usage = "resmem check [options]",
+	.about =
 		"Explains whether each memmap= entry of the kernel command line took effect\n"
 		"and why not, whether the resmem module is loaded, and whether a resmem\n"
 		"device claims each reserved range.  Run as root: /proc/iomem shows zeros\n"
-		"to other users.\n"
-		"  --cmdline FILE           instead of /proc/cmdline\n"
-		"  --iomem FILE             instead of /proc/iomem\n"
-		"  --firmware-memmap DIR    instead of /sys/firmware/memmap\n"
-		"  --sysfs DIR              sysfs root for module/resmem and class/resmem\n"
-		"Exit: 0 all well, 1 a problem was found (or could not be ruled out), 2 usage.\n");
-}
+		"to other users.",
+	.notes =
+		"Exit: 0 all well, 1 a problem was found (or could not be ruled out), 2 usage.",
+};
 
 struct check {
 	const char *cmdline_path, *iomem_path, *fw_dir, *sysfs;
@@ -115,7 +109,7 @@ static void judge_one(struct check *c, const struct resmem_memmap *m)
 	char size[32], sz[32];
 
 	resmem_format_size(m->size, size, sizeof(size));
-	format_memparse(m->size, sz, sizeof(sz));
+	resmem_format_memparse(m->size, sz, sizeof(sz));
 	printf("memmap=%s", m->text);
 	if (m->kind >= RESMEM_MEMMAP_RAM && m->kind <= RESMEM_MEMMAP_PERSIST &&
 	    m->size)
@@ -258,14 +252,6 @@ static void report_module(struct check *c, const char *path)
 
 int cmd_check(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "iomem", required_argument, NULL, 'i' },
-		{ "firmware-memmap", required_argument, NULL, 'f' },
-		{ "sysfs", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct check c = {
 		.cmdline_path = "/proc/cmdline",
 		.iomem_path = "/proc/iomem",
@@ -276,29 +262,22 @@ int cmd_check(int argc, char **argv)
 	struct resmem_memmap *mm = NULL;
 	size_t n_mm = 0, i;
 	char *cmdline, modpath[512];
-	int opt, err, ret;
+	int err, ret;
+	const struct cli_option options[] = {
+		OPT_STRING("cmdline", "FILE", &c.cmdline_path,
+			   "instead of /proc/cmdline"),
+		OPT_STRING("iomem", "FILE", &c.iomem_path,
+			   "instead of /proc/iomem"),
+		OPT_STRING("firmware-memmap", "DIR", &c.fw_dir,
+			   "instead of /sys/firmware/memmap"),
+		OPT_STRING("sysfs", "DIR", &c.sysfs,
+			   "sysfs root for module/resmem and class/resmem"),
+		OPT_END(),
+	};
 
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			c.cmdline_path = optarg;
-			break;
-		case 'i':
-			c.iomem_path = optarg;
-			break;
-		case 'f':
-			c.fw_dir = optarg;
-			break;
-		case 's':
-			c.sysfs = optarg;
-			break;
-		case 'h':
-			help_check(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("check", opt, argv[optind - 1]);
-		}
-	}
+	ret = parse_options("check", &check_usage, options, argc, argv);
+	if (ret != GO_ON)
+		return ret;
 	if (optind < argc)
 		return usage_error("check", "unexpected argument '%s'",
 				   argv[optind]);

@@ -10,24 +10,33 @@
 
 #include "cli.h"
 
-void help_drain(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem drain NAME [--to FILE|-] [--follow] [--from cons|tail|head]\n"
-		"                    [--no-consume] [--index FILE]\n"
-		"\n"
+static const struct cli_usage drain_usage = {
+	.usage = "resmem drain NAME [options]",
+	.about =
 		"Copies the payload of every committed record of the region's ring, in\n"
 		"order, to FILE (default: stdout), checking each record's sequence number\n"
 		"and CRC32C.  Records overwritten before they were read are reported as\n"
-		"lost, damaged ones as corrupt (never copied), on stderr.\n"
-		"  --follow        keep going: wait for new records until the producer\n"
-		"                  closes the ring (end of stream) or SIGINT/SIGTERM\n"
-		"  --from WHERE    cons: where the last drain stopped (default); tail: the\n"
-		"                  oldest record still there; head: only new records\n"
-		"  --no-consume    do not mark records consumed (a second reader)\n"
-		"  --index FILE    one line per record: seq offset-in-output length epoch\n"
+		"lost, damaged ones as corrupt (never copied), on stderr.",
+	.notes =
 		"Exit: 0 all records intact, 1 records lost or corrupt (or no ring),\n"
-		"2 usage, 3 system error.\n");
+		"2 usage, 3 system error.",
+};
+
+static int parse_from(const char *cmd, const struct cli_option *o,
+		      const char *arg)
+{
+	enum resmem_ring_from *from = o->value;
+
+	if (!strcmp(arg, "cons"))
+		*from = RESMEM_RING_FROM_CONS;
+	else if (!strcmp(arg, "tail"))
+		*from = RESMEM_RING_FROM_TAIL;
+	else if (!strcmp(arg, "head"))
+		*from = RESMEM_RING_FROM_HEAD;
+	else
+		return usage_error(cmd, "bad --from '%s': cons, tail or head",
+				   arg);
+	return 0;
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -61,19 +70,10 @@ static void report_inflight(const char *name, const struct resmem_ring *r)
 
 int cmd_drain(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "to", required_argument, NULL, 't' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "from", required_argument, NULL, 'F' },
-		{ "no-consume", no_argument, NULL, 'n' },
-		{ "index", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *to = "-", *index_path = NULL, *name;
 	enum resmem_ring_from from = RESMEM_RING_FROM_CONS;
-	int c, ret, follow = 0, consume = 1, fd = 1,
-		    tty = isatty(STDERR_FILENO), n, err;
+	int ret, follow = 0, consume = 1, fd = 1, tty = isatty(STDERR_FILENO),
+		 n, err;
 	struct resmem_ring_reader *rd;
 	struct resmem_ring_reader_stats rs = { 0 };
 	struct resmem_ring_state st;
@@ -85,41 +85,27 @@ int cmd_drain(int argc, char **argv)
 	unsigned char *buf;
 	FILE *index = NULL;
 	char b[32], rate[32];
+	const struct cli_option options[] = {
+		OPT_STRING("to", "FILE|-", &to,
+			   "write the payloads to FILE (default -: stdout)"),
+		OPT_FLAG("follow", &follow,
+			 "keep going: wait for new records until the producer\n"
+			 "closes the ring (end of stream) or SIGINT/SIGTERM"),
+		OPT_CALLBACK(
+			"from", "cons|tail|head", &from, parse_from,
+			"cons: where the last drain stopped (default); tail: the\n"
+			"oldest record still there; head: only new records"),
+		OPT_SET_INT("no-consume", &consume, 0,
+			    "do not mark records consumed (a second reader)"),
+		OPT_STRING(
+			"index", "FILE", &index_path,
+			"one line per record: seq offset-in-output length epoch"),
+		OPT_END(),
+	};
 
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			to = optarg;
-			break;
-		case 'f':
-			follow = 1;
-			break;
-		case 'n':
-			consume = 0;
-			break;
-		case 'i':
-			index_path = optarg;
-			break;
-		case 'F':
-			if (!strcmp(optarg, "cons"))
-				from = RESMEM_RING_FROM_CONS;
-			else if (!strcmp(optarg, "tail"))
-				from = RESMEM_RING_FROM_TAIL;
-			else if (!strcmp(optarg, "head"))
-				from = RESMEM_RING_FROM_HEAD;
-			else
-				return usage_error(
-					"drain",
-					"bad --from '%s': cons, tail or head",
-					optarg);
-			break;
-		case 'h':
-			help_drain(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("drain", c, argv[optind - 1]);
-		}
-	}
+	ret = parse_options("drain", &drain_usage, options, argc, argv);
+	if (ret != GO_ON)
+		return ret;
 	if (argc - optind != 1)
 		return usage_error("drain", "expected NAME");
 	ret = ring_map("drain", argv[optind], consume, 0, &m);

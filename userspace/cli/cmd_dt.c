@@ -7,16 +7,16 @@
 #include "cmd_dt.h"
 #include "resmem_dt.h"
 
-void help_dt(FILE *f)
+/* The dispatcher's help: the synopses of its subcommands. */
+static void help_dt(FILE *f)
 {
 	fprintf(f,
-		"usage: resmem dt add IN.dtb OUT.dtb --name NAME --size SIZE --addr ADDR\n"
-		"                     [--no-map] [--reusable] [--compatible[=STR]] [--label L]\n"
-		"                     [--cache wb|wc|uc]\n"
-		"       resmem dt list [FILE.dtb | --live] [--json]\n"
+		"usage: %s\n"
+		"       %s\n"
 		"\n"
 		"Adds and checks /reserved-memory regions in a flattened device tree.\n"
-		"resmem dt add --help and resmem dt list --help say more.\n");
+		"resmem dt add --help and resmem dt list --help say more.\n",
+		dt_add_usage.usage, dt_list_usage.usage);
 }
 
 int dt_load_error(const char *path, int err, int fdt_err)

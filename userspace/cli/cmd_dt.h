@@ -6,10 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli.h"
+
 int cmd_dt_add(int argc, char **argv);
 int cmd_dt_list(int argc, char **argv);
-void help_dt_add(FILE *f);
-void help_dt_list(FILE *f);
+extern const struct cli_usage dt_add_usage, dt_list_usage;
 
 /* Message for a blob resmem_dt_load()/resmem_dt_check() refused; -> EXIT_SYSTEM. */
 int dt_load_error(const char *path, int err, int fdt_err);

@@ -1,37 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /* resmem dt add: a /reserved-memory region in a compiled device tree. */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "cmd_dt.h"
 #include "resmem_dt.h"
 
-void help_dt_add(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem dt add IN.dtb OUT.dtb --name NAME --size SIZE --addr ADDR\n"
-		"                     [--no-map] [--reusable] [--compatible[=STR]] [--label L]\n"
-		"                     [--cache wb|wc|uc]\n"
-		"\n"
+const struct cli_usage dt_add_usage = {
+	.usage =
+		"resmem dt add IN.dtb OUT.dtb --name NAME --size SIZE --addr ADDR [options]",
+	.about =
 		"Writes OUT.dtb: IN.dtb plus /reserved-memory/NAME@ADDR with reg = <ADDR SIZE>\n"
 		"in the parent's cells.  A missing /reserved-memory is created with the\n"
 		"root's #address-cells/#size-cells and an empty ranges (Linux ignores it\n"
-		"otherwise).  --compatible adds compatible = \"resmem,region\" (or STR),\n"
-		"--label a label, --cache resmem,cache = write-back|write-combine|uncached.\n"
+		"otherwise).",
+	.notes =
 		"Refused (exit 1): overlap with another reservation or /memreserve/, a range\n"
 		"not wholly inside one /memory range, an address or size that does not fit\n"
 		"the cells, a node of that name, an existing /reserved-memory Linux ignores.\n"
 		"Exit 2: bad options (size 0, not 4 KiB aligned, no-map with reusable).\n"
-		"Exit 3: IN.dtb unreadable or malformed, OUT.dtb not writable.\n");
-}
+		"Exit 3: IN.dtb unreadable or malformed, OUT.dtb not writable.",
+};
 
-static int parse_cache(const char *s, const char **out)
+static int parse_cache(const char *cmd, const struct cli_option *o,
+		       const char *s)
 {
+	const char **out = o->value;
+
 	if (!strcmp(s, "wb") || !strcmp(s, "write-back"))
 		*out = "write-back";
 	else if (!strcmp(s, "wc") || !strcmp(s, "write-combine"))
@@ -39,39 +37,17 @@ static int parse_cache(const char *s, const char **out)
 	else if (!strcmp(s, "uc") || !strcmp(s, "uncached"))
 		*out = "uncached";
 	else
-		return usage_error("dt add", "--cache %s: use wb, wc or uc", s);
+		return usage_error(cmd, "--cache %s: use wb, wc or uc", s);
 	return 0;
 }
 
-/* Write @len bytes to @path through a temporary file and rename(). */
-static int write_out(const char *path, const void *buf, size_t len)
+/* --compatible alone: the resmem driver's own */
+static int parse_compatible(const char *cmd, const struct cli_option *o,
+			    const char *s)
 {
-	char tmp[4096];
-	int fd, err = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while (len && !err) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno != EINTR)
-			err = -errno;
-		if (n > 0) {
-			buf = (const char *)buf + n;
-			len -= (size_t)n;
-		}
-	}
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	(void)cmd;
+	*(const char **)o->value = s ? s : RESMEM_DT_COMPATIBLE;
+	return 0;
 }
 
 static int refused(const char *in, const struct resmem_dt_new *n,
@@ -131,64 +107,42 @@ static int refused(const char *in, const struct resmem_dt_new *n,
 
 int cmd_dt_add(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "size", required_argument, NULL, 's' },
-		{ "addr", required_argument, NULL, 'a' },
-		{ "no-map", no_argument, NULL, 'N' },
-		{ "reusable", no_argument, NULL, 'R' },
-		{ "compatible", optional_argument, NULL, 'c' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "cache", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct resmem_dt_new n = { 0 };
 	struct resmem_dt_refusal why;
-	int c, err, fdt_err, have_size = 0, have_addr = 0;
+	int err, fdt_err, have_size = 0, have_addr = 0;
 	void *blob, *out;
 	size_t len, out_len;
 	char range[48], sz[32];
 	const char *in, *outpath;
+	const struct cli_option options[] = {
+		OPT_STRING("name", "NAME", &n.name,
+			   "node name without unit address (required)"),
+		OPT_SIZE("size", "SIZE", &n.size, &have_size,
+			 "bytes to reserve (required)"),
+		OPT_SIZE("addr", "ADDR", &n.addr, &have_addr,
+			 "physical start address (required)"),
+		OPT_FLAG("no-map", &n.no_map,
+			 "add no-map: the kernel leaves the range out of its\n"
+			 "linear map"),
+		OPT_FLAG(
+			"reusable", &n.reusable,
+			"add reusable: the kernel may use it until a driver claims it"),
+		{ .name = "compatible",
+		  .arg = "STR",
+		  .help = "add compatible = \"" RESMEM_DT_COMPATIBLE
+			  "\" (or STR)",
+		  .value = &n.compatible,
+		  .parse = parse_compatible,
+		  .optional = 1 },
+		OPT_STRING("label", "L", &n.label, "a label for the node"),
+		OPT_CALLBACK("cache", "wb|wc|uc", &n.cache, parse_cache,
+			     "resmem,cache = write-back|write-combine|uncached"),
+		OPT_END(),
+	};
 
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			n.name = optarg;
-			break;
-		case 's':
-			if (parse_size_opt("dt add", "--size", optarg, &n.size))
-				return EXIT_USAGE;
-			have_size = 1;
-			break;
-		case 'a':
-			if (parse_size_opt("dt add", "--addr", optarg, &n.addr))
-				return EXIT_USAGE;
-			have_addr = 1;
-			break;
-		case 'N':
-			n.no_map = 1;
-			break;
-		case 'R':
-			n.reusable = 1;
-			break;
-		case 'c':
-			n.compatible = optarg ? optarg : RESMEM_DT_COMPATIBLE;
-			break;
-		case 'l':
-			n.label = optarg;
-			break;
-		case 'C':
-			if (parse_cache(optarg, &n.cache))
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			help_dt_add(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("dt add", c, argv[optind - 1]);
-		}
-	}
+	err = parse_options("dt add", &dt_add_usage, options, argc, argv);
+	if (err != GO_ON)
+		return err;
 	if (argc - optind != 2)
 		return usage_error("dt add", "needs IN.dtb and OUT.dtb");
 	if (!n.name || !have_size || !have_addr)
@@ -204,7 +158,7 @@ int cmd_dt_add(int argc, char **argv)
 	free(blob);
 	if (err)
 		return refused(in, &n, &why, err);
-	err = write_out(outpath, out, out_len);
+	err = resmem_write_file(outpath, out, out_len);
 	free(out);
 	if (err)
 		return sys_error("cannot write", outpath, err);

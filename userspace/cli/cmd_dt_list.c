@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* resmem dt list: the reservations of a blob or of the running system. */
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,21 +8,20 @@
 #include "cmd_dt.h"
 #include "resmem_dt.h"
 
-void help_dt_list(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem dt list [FILE.dtb | --live] [--json]\n"
-		"\n"
+const struct cli_usage dt_list_usage = {
+	.usage = "resmem dt list [FILE.dtb | --live] [--json]",
+	.about =
 		"Lists the /memreserve/ entries and /reserved-memory children of FILE.dtb,\n"
 		"or with --live (the default) of the running system (" RESMEM_DT_LIVE
 		"),\n"
 		"one line each: path, physical range, size, flags, ok or UNUSABLE, then\n"
 		"one 'why:' line per problem (outside /memory, overlap, size 0, missing reg,\n"
 		"reg not matching the parent's cells, no-map with reusable, unaligned,\n"
-		"disabled, a /reserved-memory Linux ignores).\n"
+		"disabled, a /reserved-memory Linux ignores).",
+	.notes =
 		"Exit 0: every region usable, 1: some region unusable, 3: unreadable or\n"
-		"malformed blob.\n");
-}
+		"malformed blob.",
+};
 
 static const uint32_t problem_bits[] = {
 	RESMEM_DT_P_PARENT,	    RESMEM_DT_P_DISABLED,  RESMEM_DT_P_NO_REG,
@@ -245,34 +244,23 @@ static void show_text(const struct resmem_dt_view *v)
 
 int cmd_dt_list(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "live", no_argument, NULL, 'L' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *path = RESMEM_DT_LIVE;
 	struct resmem_dt_view v;
-	int c, err, fdt_err, live = 0, json = 0;
+	int err, fdt_err, live = 0, json = 0;
 	size_t i, bad = 0;
 	void *blob;
 	size_t len;
+	const struct cli_option options[] = {
+		OPT_FLAG("live", &live,
+			 "the running system's device tree (the default)"),
+		OPT_FLAG("json", &json,
+			 "a JSON array, one object per reservation"),
+		OPT_END(),
+	};
 
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'L':
-			live = 1;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			help_dt_list(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("dt list", c, argv[optind - 1]);
-		}
-	}
+	err = parse_options("dt list", &dt_list_usage, options, argc, argv);
+	if (err != GO_ON)
+		return err;
 	if (argc - optind > 1 || (live && argc - optind == 1))
 		return usage_error("dt list", "give one FILE.dtb or --live");
 	if (argc - optind == 1)

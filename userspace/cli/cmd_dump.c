@@ -9,16 +9,12 @@
 
 #define DUMP_CHUNK (1u << 20)
 
-void help_dump(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem dump NAME --length LEN [--offset OFF] [--raw] [--via mmap|read]\n"
-		"\n"
+static const struct cli_usage dump_usage = {
+	.usage = "resmem dump NAME --length LEN [options]",
+	.about =
 		"Shows LEN bytes from region offset OFF (default 0) like `hexdump -C`, with\n"
-		"region-relative addresses and '*' for repeated lines.\n"
-		"  --raw         write the bytes themselves to stdout\n"
-		"  --via read    use pread() instead of mmap\n");
-}
+		"region-relative addresses and '*' for repeated lines.",
+};
 
 struct dump_ctx {
 	int raw;
@@ -110,12 +106,21 @@ static int dump_chunk(void *buf, uint64_t off, size_t len, void *arg)
 int cmd_dump(int argc, char **argv)
 {
 	struct resmem_walk_opts wo = { .chunk = DUMP_CHUNK };
-	struct window_args w;
+	struct window_args w = { .via = RESMEM_VIA_MMAP };
+	const struct cli_option options[] = {
+		WINDOW_OPTIONS(&w.off, &w.len, &w.have_len),
+		OPT_FLAG("raw", &w.raw, "write the bytes themselves to stdout"),
+		OPT_VIA("mmap|read", &w.via,
+			"read: use pread() instead of mmap (default mmap)"),
+		OPT_END(),
+	};
 	struct resmem_region r;
 	struct dump_ctx ctx;
 	int ret, err;
 
-	ret = parse_window_args("dump", help_dump, argc, argv, &w);
+	ret = parse_options("dump", &dump_usage, options, argc, argv);
+	if (ret == GO_ON)
+		ret = window_operands("dump", 0, argc, argv, &w);
 	if (ret != GO_ON)
 		return ret;
 	wo.via = w.via;

@@ -4,22 +4,16 @@
 
 #include "cli.h"
 
-void help_fill(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem fill NAME PATTERN [--offset OFF] [--length LEN] [--via mmap|write]\n"
-		"                   [--file]\n"
-		"\n"
+static const struct cli_usage fill_usage = {
+	.usage = "resmem fill NAME PATTERN [options]",
+	.about =
 		"Writes PATTERN into the region through MAP_SHARED windows of 1 GiB, then\n"
 		"msync()s each window.  OFF and LEN are region-relative (default: all of it).\n"
 		"PATTERN: 0xAB (every byte), zero, or seq:SEED (SEED decimal or 0x-hex):\n"
 		"  each 8-byte word at region offset w (w = o & ~7) holds splitmix64's\n"
-		"  finaliser of SEED ^ w, little-endian.\n"
-		"  --via write   use pwrite() instead of mmap\n"
-		"  --file        NAME may be a regular file (a scratch file standing in for a\n"
-		"                region): without it, fill refuses to overwrite one\n"
-		"Sizes: 4096, 0x1000, 64K, 8G (K/M/G/T = powers of 1024).\n");
-}
+		"  finaliser of SEED ^ w, little-endian.",
+	.notes = "Sizes: 4096, 0x1000, 64K, 8G (K/M/G/T = powers of 1024).",
+};
 
 struct fill_ctx {
 	const struct resmem_pattern *pat;
@@ -38,7 +32,16 @@ static int fill_chunk(void *buf, uint64_t off, size_t len, void *arg)
 int cmd_fill(int argc, char **argv)
 {
 	struct resmem_walk_opts wo = { .write = 1 };
-	struct window_args w;
+	struct window_args w = { .via = RESMEM_VIA_MMAP };
+	const struct cli_option options[] = {
+		WINDOW_OPTIONS(&w.off, &w.len, &w.have_len),
+		OPT_VIA("mmap|write", &w.via,
+			"write: use pwrite() instead of mmap (default mmap)"),
+		OPT_FLAG("file", &cli_file_writes,
+			 "NAME may be a regular file (a scratch file standing in for a\n"
+			 "region): without it, fill refuses to overwrite one"),
+		OPT_END(),
+	};
 	struct resmem_region r;
 	struct progress prog;
 	struct fill_ctx ctx = { &w.pat, &prog };
@@ -46,7 +49,9 @@ int cmd_fill(int argc, char **argv)
 	char patname[64], size[32], rate[32];
 	double secs;
 
-	ret = parse_window_args("fill", help_fill, argc, argv, &w);
+	ret = parse_options("fill", &fill_usage, options, argc, argv);
+	if (ret == GO_ON)
+		ret = window_operands("fill", 1, argc, argv, &w);
 	if (ret != GO_ON)
 		return ret;
 	wo.via = w.via;

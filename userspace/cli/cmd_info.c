@@ -1,33 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /* resmem info: one region, from its device (ioctl) or else from sysfs. */
 #include <errno.h>
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 
-void help_info(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem info NAME [--json] [--sysfs DIR]\n"
-		"\n"
+static const struct cli_usage info_usage = {
+	.usage = "resmem info NAME [options]",
+	.about =
 		"Everything about one region (NAME, or a device path): physical range, size,\n"
 		"source, cache mode, NUMA node, live mappings, page size.  Uses the device's\n"
-		"RESMEM_IOC_INFO ioctl; without access to the device it reads sysfs.\n"
-		"  --json        one JSON object (the list keys plus page_size, readonly)\n"
-		"  --sysfs DIR   sysfs root for the fallback (tests)\n");
-}
+		"RESMEM_IOC_INFO ioctl; without access to the device it reads sysfs.",
+};
 
 int cmd_info(int argc, char **argv)
 {
-	struct show_args a;
+	struct show_args a = { 0 };
+	const struct cli_option options[] = {
+		OPT_FLAG(
+			"json", &a.json,
+			"one JSON object (the list keys plus page_size, readonly)"),
+		OPT_STRING("sysfs", "DIR", &a.sysfs,
+			   "sysfs root for the fallback (tests)"),
+		OPT_END(),
+	};
 	struct resmem_region r;
 	struct resmem_region_info info;
 	const char *name;
 	int ret, err;
 
-	ret = parse_show_args("info", help_info, argc, argv, &a);
+	ret = parse_options("info", &info_usage, options, argc, argv);
 	if (ret != GO_ON)
 		return ret;
 	if (argc - optind != 1)

@@ -1,30 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /* resmem list: every region, from sysfs (no privileges needed). */
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-void help_list(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem list [--json] [--sysfs DIR]\n"
-		"\n"
-		"One line per region: name, physical range, size, source, cache mode, device.\n"
-		"  --json        a JSON array of objects (name, phys_addr, size, source,\n"
-		"                cache_mode, dev, numa_node, mappings)\n"
-		"  --sysfs DIR   read DIR/class/resmem instead of /sys/class/resmem (tests)\n");
-}
+static const struct cli_usage list_usage = {
+	.usage = "resmem list [options]",
+	.about =
+		"One line per region: name, physical range, size, source, cache mode, device.",
+};
 
 int cmd_list(int argc, char **argv)
 {
-	struct show_args a;
+	struct show_args a = { 0 };
+	const struct cli_option options[] = {
+		OPT_FLAG("json", &a.json,
+			 "a JSON array of objects (name, phys_addr, size, source,\n"
+			 "cache_mode, dev, numa_node, mappings)"),
+		OPT_STRING(
+			"sysfs", "DIR", &a.sysfs,
+			"read DIR/class/resmem instead of /sys/class/resmem (tests)"),
+		OPT_END(),
+	};
 	struct resmem_region_info *regions;
 	int ret, err, width = 4;
 	size_t n, i;
 
-	ret = parse_show_args("list", help_list, argc, argv, &a);
+	ret = parse_options("list", &list_usage, options, argc, argv);
 	if (ret != GO_ON)
 		return ret;
 	if (optind < argc)

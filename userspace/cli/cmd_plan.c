@@ -5,17 +5,16 @@
  * escaped for that loader's parser; optionally install the GRUB drop-in.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "plan_lines.h"
 
 #define GiB (1ULL << 30)
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a macro's value as a string */
 
 struct plan_opts {
 	struct resmem_plan_req req;
@@ -23,14 +22,9 @@ struct plan_opts {
 	int json, write, live;
 };
 
-void help_plan(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem plan --size SIZE [--align A] [--above ADDR] [--below ADDR]\n"
-		"                   [--at ADDR] [--count N] [--from FILE | --firmware-memmap DIR]\n"
-		"                   [--iomem FILE] [--cmdline FILE] [--grub-default FILE]\n"
-		"                   [--json] [--write [--grub-d DIR]]\n"
-		"\n"
+static const struct cli_usage plan_usage = {
+	.usage = "resmem plan --size SIZE [options]",
+	.about =
 		"Chooses where memmap=SIZE$ADDR should go: inside RAM the firmware calls usable\n"
 		"(/sys/firmware/memmap, or --from a saved listing or the kernel log's BIOS-e820:\n"
 		"lines, '-' for stdin), at or above 4 GiB (--above, --below), aligned for the\n"
@@ -38,113 +32,92 @@ void help_plan(FILE *f)
 		"kernel and crash kernel (/proc/iomem).  --count N places N separate regions;\n"
 		"--at checks one address instead of searching.  Prints the parameter and the\n"
 		"exact line for /etc/default/grub, grub.cfg, grubby, systemd-boot and U-Boot,\n"
-		"each escaped for its own parser, KASLR advice, and the machine after reboot.\n"
-		"--write installs /etc/default/grub.d/resmem.cfg (then run update-grub).\n"
-		"Exit 0 with a plan, 1 if it does not fit, 2 usage, 3 no firmware map.\n");
+		"each escaped for its own parser, KASLR advice, and the machine after reboot.",
+	.notes =
+		"Exit 0 with a plan, 1 if it does not fit, 2 usage, 3 no firmware map.",
+};
+
+static int parse_align(const char *cmd, const struct cli_option *o,
+		       const char *arg)
+{
+	uint64_t *align = o->value;
+
+	if (opt_size(cmd, o, arg))
+		return EXIT_USAGE;
+	if (*align < 4096 || (*align & (*align - 1)))
+		return usage_error(
+			cmd, "--align %s: use a power of two, at least 4K",
+			arg);
+	return 0;
 }
 
+static int parse_count(const char *cmd, const struct cli_option *o,
+		       const char *arg)
+{
+	uint64_t v;
+
+	if (parse_size_opt(cmd, "--count", arg, &v))
+		return EXIT_USAGE;
+	if (!v || v > RESMEM_PLAN_MAX)
+		return usage_error(cmd, "--count %s: use 1 to %d", arg,
+				   RESMEM_PLAN_MAX);
+	*(unsigned *)o->value = (unsigned)v;
+	return 0;
+}
+
+/* GO_ON, or the exit code after showing help or saying what is wrong. */
 static int parse_opts(int argc, char **argv, struct plan_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ "align", required_argument, NULL, 'a' },
-		{ "above", required_argument, NULL, 'A' },
-		{ "below", required_argument, NULL, 'B' },
-		{ "at", required_argument, NULL, 't' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "from", required_argument, NULL, 'F' },
-		{ "firmware-memmap", required_argument, NULL, 'f' },
-		{ "iomem", required_argument, NULL, 'i' },
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "grub-default", required_argument, NULL, 'g' },
-		{ "grub-d", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "write", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	int ret, have_size = 0, have_above = 0;
+	const struct cli_option options[] = {
+		OPT_SIZE("size", "SIZE", &o->req.size, &have_size,
+			 "bytes per region, a multiple of 4K (required; the old\n"
+			 "form `resmem plan SIZE` still works)"),
+		OPT_CALLBACK(
+			"align", "A", &o->req.align, parse_align,
+			"alignment, a power of two >= 4K (default: 1G, 2M or\n"
+			"4K, the largest page size not above SIZE)"),
+		OPT_SIZE("above", "ADDR", &o->req.above, &have_above,
+			 "lowest start (default 4G; 0 with --at)"),
+		OPT_SIZE("below", "ADDR", &o->req.below, NULL,
+			 "ranges end at or below ADDR (default: no limit)"),
+		OPT_SIZE("at", "ADDR", &o->req.at, &o->req.have_at,
+			 "check this start address instead of searching"),
+		OPT_CALLBACK("count", "N", &o->req.count, parse_count,
+			     "place N separate regions (1 to " STR(
+				     RESMEM_PLAN_MAX) ", default 1)"),
+		OPT_STRING(
+			"from", "FILE", &o->from,
+			"firmware map from a saved /sys/firmware/memmap listing\n"
+			"or the kernel log's BIOS-e820: lines ('-': stdin)"),
+		OPT_STRING("firmware-memmap", "DIR", &o->fw_dir,
+			   "instead of /sys/firmware/memmap"),
+		OPT_STRING(
+			"iomem", "FILE", &o->iomem,
+			"instead of /proc/iomem (read by default only when planning\n"
+			"for this machine: no --from or --firmware-memmap)"),
+		OPT_STRING("cmdline", "FILE", &o->cmdline,
+			   "instead of /proc/cmdline (the same default)"),
+		OPT_STRING("grub-default", "FILE", &o->grub_default,
+			   "instead of /etc/default/grub (the same default)"),
+		OPT_FLAG("json", &o->json, "one JSON object"),
+		OPT_FLAG("write", &o->write,
+			 "install the drop-in " RESMEM_PLAN_GRUB_D
+			 "/" RESMEM_PLAN_DROPIN "\n"
+			 "(then run update-grub)"),
+		OPT_STRING(
+			"grub-d", "DIR", &o->grub_d,
+			"with --write: the drop-in directory instead of\n" RESMEM_PLAN_GRUB_D),
+		OPT_END(),
 	};
-	uint64_t v;
-	int c, have_size = 0, have_above = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->req.count = 1;
-	o->req.above = 4 * GiB;
-	o->grub_d = "/etc/default/grub.d";
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (parse_size_opt("plan", "--size", optarg,
-					   &o->req.size))
-				return EXIT_USAGE;
-			have_size = 1;
-			break;
-		case 'a':
-			if (parse_size_opt("plan", "--align", optarg,
-					   &o->req.align))
-				return EXIT_USAGE;
-			if (o->req.align < 4096 ||
-			    (o->req.align & (o->req.align - 1)))
-				return usage_error(
-					"plan",
-					"--align %s: use a power of two, at least 4K",
-					optarg);
-			break;
-		case 'A':
-			if (parse_size_opt("plan", "--above", optarg,
-					   &o->req.above))
-				return EXIT_USAGE;
-			have_above = 1;
-			break;
-		case 'B':
-			if (parse_size_opt("plan", "--below", optarg,
-					   &o->req.below))
-				return EXIT_USAGE;
-			break;
-		case 't':
-			if (parse_size_opt("plan", "--at", optarg, &o->req.at))
-				return EXIT_USAGE;
-			o->req.have_at = 1;
-			break;
-		case 'n':
-			if (parse_size_opt("plan", "--count", optarg, &v))
-				return EXIT_USAGE;
-			if (!v || v > RESMEM_PLAN_MAX)
-				return usage_error("plan",
-						   "--count %s: use 1 to %d",
-						   optarg, RESMEM_PLAN_MAX);
-			o->req.count = (unsigned)v;
-			break;
-		case 'F':
-			o->from = optarg;
-			break;
-		case 'f':
-			o->fw_dir = optarg;
-			break;
-		case 'i':
-			o->iomem = optarg;
-			break;
-		case 'c':
-			o->cmdline = optarg;
-			break;
-		case 'g':
-			o->grub_default = optarg;
-			break;
-		case 'd':
-			o->grub_d = optarg;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'w':
-			o->write = 1;
-			break;
-		case 'h':
-			help_plan(stdout);
-			return -1;
-		default:
-			return bad_option("plan", c, argv[optind - 1]);
-		}
-	}
+	o->req.above = RESMEM_PLAN_ABOVE_DEFAULT;
+	o->grub_d = RESMEM_PLAN_GRUB_D;
+	ret = parse_options("plan", &plan_usage, options, argc, argv);
+	if (ret != GO_ON)
+		return ret;
 	if (!have_size && argc - optind == 1) { /* old form: resmem plan 8G */
 		if (parse_size_opt("plan", "SIZE", argv[optind], &o->req.size))
 			return EXIT_USAGE;
@@ -182,7 +155,7 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 		o->cmdline = "/proc/cmdline";
 	if (!o->grub_default && o->live)
 		o->grub_default = "/etc/default/grub";
-	return 0;
+	return GO_ON;
 }
 
 static int load_fwmap(const struct plan_opts *o, struct resmem_fwmap **fw,
@@ -231,20 +204,6 @@ static int read_optional(const char *path, int must, char **text)
 	if (err == -ENOENT && !must)
 		return 0;
 	return err ? sys_error("cannot read", path, err) : 0;
-}
-
-static int has_word(const char *cmdline, const char *word)
-{
-	char **w;
-	size_t n, i;
-	int found = 0;
-
-	if (resmem_cmdline_split(cmdline, &w, &n))
-		return 0;
-	for (i = 0; i < n; i++)
-		found |= !strcmp(w[i], word);
-	resmem_strv_free(w);
-	return found;
 }
 
 static void say_refusal(const struct plan_opts *o, const struct resmem_plan *p,
@@ -315,7 +274,8 @@ static const char *why_word(enum resmem_plan_why w)
 }
 
 static void kaslr_advice(const struct resmem_plan *p,
-			 const struct plan_lines *l, char *buf, size_t len)
+			 const struct resmem_plan_lines *l, char *buf,
+			 size_t len)
 {
 	char where[96] = "";
 
@@ -332,7 +292,7 @@ static void kaslr_advice(const struct resmem_plan *p,
 			"KASLR: off or not in use: %sit loads there at every boot, and the "
 			"plan keeps clear of it.",
 			where);
-	else if (l->memmap_total <= 4)
+	else if (l->kaslr_safe)
 		snprintf(
 			buf, len,
 			"KASLR: %sthe x86 boot code keeps the kernel out of the first four "
@@ -349,7 +309,7 @@ static void kaslr_advice(const struct resmem_plan *p,
 }
 
 static void print_json(const struct plan_opts *o, const struct resmem_plan *p,
-		       const struct plan_lines *l, const char *advice)
+		       const struct resmem_plan_lines *l, const char *advice)
 {
 	uint64_t total = (uint64_t)p->n * o->req.size;
 	unsigned k;
@@ -394,7 +354,7 @@ static void print_json(const struct plan_opts *o, const struct resmem_plan *p,
 	printf(",\n  \"replaces\": ");
 	json_string(stdout, l->dropped);
 	printf(",\n  \"kaslr\": {\"memmap_entries\": %d, \"safe\": %s, \"advice\": ",
-	       l->memmap_total, l->memmap_total <= 4 ? "true" : "false");
+	       l->memmap_total, l->kaslr_safe ? "true" : "false");
 	json_string(stdout, advice);
 	printf("},\n  \"after_reboot\": {\"firmware_ram\": %llu, \"reserved\": %llu, \"ram_left\": %llu}\n}\n",
 	       (unsigned long long)p->fw_ram, (unsigned long long)total,
@@ -402,7 +362,7 @@ static void print_json(const struct plan_opts *o, const struct resmem_plan *p,
 }
 
 static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
-		       const struct plan_lines *l, const char *advice)
+		       const struct resmem_plan_lines *l, const char *advice)
 {
 	char a[32], b[32], c[32];
 	uint64_t total = (uint64_t)p->n * o->req.size;
@@ -433,7 +393,8 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 		       l->grub_err == -ENOTSUP ?
 			       "uses sh expansion and cannot be rewritten exactly" :
 			       "has an unterminated quote");
-	printf("grub.d drop-in:      /etc/default/grub.d/resmem.cfg (--write installs it):\n");
+	printf("grub.d drop-in:      " RESMEM_PLAN_GRUB_D "/" RESMEM_PLAN_DROPIN
+	       " (--write installs it):\n");
 	printf("                     %s",
 	       strstr(l->dropin, "\nGRUB_CMDLINE") + 1);
 	printf("grub.cfg menu entry: %s\n", l->grub_cfg);
@@ -453,29 +414,18 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 	       a, c, b, p->n > 1 ? "..." : "");
 }
 
-static int write_dropin(const struct plan_opts *o, const struct plan_lines *l)
+static int write_dropin(const struct plan_opts *o,
+			const struct resmem_plan_lines *l)
 {
-	char path[1024], tmp[1100];
-	size_t len = strlen(l->dropin);
-	int fd, err = 0;
+	char path[1024];
+	int err;
 
 	if (mkdir(o->grub_d, 0755) && errno != EEXIST)
 		return sys_error("cannot create", o->grub_d, -errno);
-	snprintf(path, sizeof(path), "%s/resmem.cfg", o->grub_d);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return sys_error("cannot write", tmp, -errno);
-	if (write(fd, l->dropin, len) != (ssize_t)len || fsync(fd))
-		err = errno ? -errno : -EIO;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
+	snprintf(path, sizeof(path), "%s/" RESMEM_PLAN_DROPIN, o->grub_d);
+	err = resmem_write_file(path, l->dropin, strlen(l->dropin));
+	if (err)
 		return sys_error("cannot write", path, err);
-	}
 	fprintf(o->json ? stderr : stdout,
 		"wrote %s; now run update-grub (or grub-mkconfig -o "
 		"/boot/grub/grub.cfg) and reboot%s%s\n",
@@ -492,14 +442,14 @@ int cmd_plan(int argc, char **argv)
 	struct resmem_fwmap *fw = NULL;
 	struct resmem_iomem *io = NULL;
 	struct resmem_plan p;
-	struct plan_lines l;
+	struct resmem_plan_lines l;
 	char *iomem_text = NULL, *cmdline = NULL, *grub = NULL, advice[512];
 	size_t n_fw = 0, n_io = 0;
 	int rc, err, zeroed = 0;
 
 	rc = parse_opts(argc, argv, &o);
-	if (rc)
-		return rc < 0 ? EXIT_OK : rc;
+	if (rc != GO_ON)
+		return rc;
 	rc = load_fwmap(&o, &fw, &n_fw);
 	if (!rc)
 		rc = read_optional(o.iomem, !o.live, &iomem_text);
@@ -514,7 +464,7 @@ int cmd_plan(int argc, char **argv)
 	if (rc)
 		goto out;
 
-	o.req.kaslr = cmdline && has_word(cmdline, "nokaslr") ? 0 : -1;
+	o.req.kaslr = resmem_plan_kaslr(cmdline);
 	err = resmem_plan_make(fw, n_fw, io, n_io, &o.req, &p);
 	if (err == -ENOSPC) {
 		if (o.json) {
@@ -532,7 +482,7 @@ int cmd_plan(int argc, char **argv)
 		rc = sys_error("cannot plan", "the reservation", err);
 		goto out;
 	}
-	if (plan_lines_build(&p, cmdline, grub, &l)) {
+	if (resmem_plan_lines_build(&p, cmdline, grub, &l)) {
 		rc = sys_error("cannot plan", "the reservation", -ENOMEM);
 		goto out;
 	}
@@ -547,7 +497,7 @@ int cmd_plan(int argc, char **argv)
 			"was not checked; run as root to keep the plan clear of it\n");
 	if (o.write)
 		rc = write_dropin(&o, &l);
-	plan_lines_free(&l);
+	resmem_plan_lines_free(&l);
 out:
 	free(fw);
 	free(io);

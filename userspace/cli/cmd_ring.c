@@ -7,20 +7,14 @@
 
 #include "cli.h"
 
-void help_ring(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem ring NAME [--reset [--file]] [--json]\n"
-		"\n"
+static const struct cli_usage ring_usage = {
+	.usage = "resmem ring NAME [--reset [--file]] [--json]",
+	.about =
 		"Shows the ring kept in the region (docs/ring-format.md): geometry, epoch,\n"
 		"producer flags, head/tail/consumer positions and sequence numbers, fill\n"
-		"level, drops and the in-flight record a crash left at head, if any.\n"
-		"  --reset   start an empty ring (the old records are gone); refused while\n"
-		"            a resmem capture produces into it\n"
-		"  --file    with --reset: NAME may be a regular file (overwritten)\n"
-		"  --json    one JSON object\n"
-		"Exit: 0, 1 no (valid) ring, 2 usage, 3 system error.\n");
-}
+		"level, drops and the in-flight record a crash left at head, if any.",
+	.notes = "Exit: 0, 1 no (valid) ring, 2 usage, 3 system error.",
+};
 
 static void flags_text(uint32_t fl, char *buf, size_t len)
 {
@@ -34,37 +28,25 @@ static void flags_text(uint32_t fl, char *buf, size_t len)
 
 int cmd_ring(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "reset", no_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "file", no_argument, NULL, 'W' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct resmem_ring_state st;
 	struct resmem_ring_inflight f;
 	struct ring_map m;
-	int c, ret, reset = 0, json = 0, err;
+	int ret, reset = 0, json = 0, err;
 	char fl[64], sz[32];
+	const struct cli_option options[] = {
+		OPT_FLAG("reset", &reset,
+			 "start an empty ring (the old records are gone); refused while\n"
+			 "a resmem capture produces into it"),
+		OPT_FLAG(
+			"file", &cli_file_writes,
+			"with --reset: NAME may be a regular file (overwritten)"),
+		OPT_FLAG("json", &json, "one JSON object"),
+		OPT_END(),
+	};
 
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			reset = 1;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'W':
-			cli_file_writes = 1;
-			break;
-		case 'h':
-			help_ring(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("ring", c, argv[optind - 1]);
-		}
-	}
+	ret = parse_options("ring", &ring_usage, options, argc, argv);
+	if (ret != GO_ON)
+		return ret;
 	if (argc - optind != 1)
 		return usage_error("ring", "expected NAME");
 	if (reset) {

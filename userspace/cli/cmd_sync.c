@@ -6,66 +6,59 @@
 
 #include "cli.h"
 
-void help_sync(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem sync NAME --for-cpu|--for-device [--offset OFF] [--length LEN]\n"
-		"\n"
+static const struct cli_usage sync_usage = {
+	.usage = "resmem sync NAME --for-cpu|--for-device [options]",
+	.about =
 		"Makes the CPU caches and memory agree on bytes [OFF, OFF + LEN) of a region\n"
 		"(default: from OFF to the end), for a DMA master that does not snoop the CPU\n"
-		"caches (arm64 without \"dma-coherent\"):\n"
-		"  --for-device  before a device reads what the CPU wrote: write dirty cache\n"
-		"                lines back to memory\n"
-		"  --for-cpu     before the CPU reads what a device wrote: drop the cached\n"
-		"                copies (CPU writes to the range not synced --for-device\n"
-		"                first are lost, like with the kernel's DMA API)\n"
+		"caches (arm64 without \"dma-coherent\").",
+	.notes =
 		"On coherent regions ('coherent' in resmem info: x86, dma-coherent) and on\n"
 		"write-combining or uncached ones it is only a memory barrier.  Programs use\n"
-		"the RESMEM_IOC_SYNC ioctl (or resmem_dma_sync() in libresmem) directly.\n");
+		"the RESMEM_IOC_SYNC ioctl (or resmem_dma_sync() in libresmem) directly.",
+};
+
+/* --for-cpu, --for-device: exactly one. */
+static int set_direction(const char *cmd, const struct cli_option *o,
+			 const char *arg)
+{
+	uint32_t *dir = o->value;
+
+	(void)arg;
+	if (*dir)
+		return usage_error(cmd,
+				   "give one of --for-cpu and --for-device");
+	*dir = (uint32_t)o->data;
+	return 0;
 }
 
 int cmd_sync(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "for-cpu", no_argument, NULL, 'c' },
-		{ "for-device", no_argument, NULL, 'd' },
-		{ "offset", required_argument, NULL, 'o' },
-		{ "length", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct resmem_region r;
 	uint64_t off = 0, len = 0;
 	uint32_t dir = 0;
-	int have_len = 0, c, err;
+	int have_len = 0, err;
+	const struct cli_option options[] = {
+		{ .name = "for-device",
+		  .help = "before a device reads what the CPU wrote: write dirty cache\n"
+			  "lines back to memory",
+		  .value = &dir,
+		  .parse = set_direction,
+		  .data = RESMEM_SYNC_FOR_DEVICE },
+		{ .name = "for-cpu",
+		  .help = "before the CPU reads what a device wrote: drop the cached\n"
+			  "copies (CPU writes to the range not synced --for-device\n"
+			  "first are lost, like with the kernel's DMA API)",
+		  .value = &dir,
+		  .parse = set_direction,
+		  .data = RESMEM_SYNC_FOR_CPU },
+		WINDOW_OPTIONS(&off, &len, &have_len),
+		OPT_END(),
+	};
 
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-		case 'd':
-			if (dir)
-				return usage_error(
-					"sync",
-					"give one of --for-cpu and --for-device");
-			dir = c == 'c' ? RESMEM_SYNC_FOR_CPU :
-					 RESMEM_SYNC_FOR_DEVICE;
-			break;
-		case 'o':
-			if (parse_size_opt("sync", "--offset", optarg, &off))
-				return EXIT_USAGE;
-			break;
-		case 'l':
-			if (parse_size_opt("sync", "--length", optarg, &len))
-				return EXIT_USAGE;
-			have_len = 1;
-			break;
-		case 'h':
-			help_sync(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("sync", c, argv[optind - 1]);
-		}
-	}
+	err = parse_options("sync", &sync_usage, options, argc, argv);
+	if (err != GO_ON)
+		return err;
 	if (argc - optind != 1)
 		return usage_error("sync",
 				   argc == optind ?

@@ -5,17 +5,14 @@
 
 #include "cli.h"
 
-void help_verify(FILE *f)
-{
-	fprintf(f,
-		"usage: resmem verify NAME PATTERN [--offset OFF] [--length LEN] [--via mmap|read]\n"
-		"\n"
+static const struct cli_usage verify_usage = {
+	.usage = "resmem verify NAME PATTERN [options]",
+	.about =
 		"Compares the region with PATTERN (see 'resmem fill --help') and counts every\n"
 		"bad byte.  On a mismatch prints the first bad byte's region offset and\n"
 		"physical address, expected and actual value, the number of bad bytes, and\n"
-		"exits 1.\n"
-		"  --via read    use pread() instead of mmap (a second path to the memory)\n");
-}
+		"exits 1.",
+};
 
 struct verify_ctx {
 	const struct resmem_pattern *pat;
@@ -35,7 +32,14 @@ static int verify_chunk(void *buf, uint64_t off, size_t len, void *arg)
 int cmd_verify(int argc, char **argv)
 {
 	struct resmem_walk_opts wo = { 0 };
-	struct window_args w;
+	struct window_args w = { .via = RESMEM_VIA_MMAP };
+	const struct cli_option options[] = {
+		WINDOW_OPTIONS(&w.off, &w.len, &w.have_len),
+		OPT_VIA("mmap|read", &w.via,
+			"read: use pread() instead of mmap (a second path to the\n"
+			"memory; default mmap)"),
+		OPT_END(),
+	};
 	struct resmem_region r;
 	struct progress prog;
 	struct verify_ctx ctx;
@@ -43,7 +47,9 @@ int cmd_verify(int argc, char **argv)
 	char patname[64], size[32];
 	const char *via;
 
-	ret = parse_window_args("verify", help_verify, argc, argv, &w);
+	ret = parse_options("verify", &verify_usage, options, argc, argv);
+	if (ret == GO_ON)
+		ret = window_operands("verify", 1, argc, argv, &w);
 	if (ret != GO_ON)
 		return ret;
 	wo.via = w.via;

@@ -10,26 +10,21 @@
 #define RESMEM_VERSION "1.0"
 
 static const struct command commands[] = {
-	{ "list", "list regions", cmd_list, help_list },
-	{ "info", "describe one region", cmd_info, help_info },
-	{ "fill", "write a pattern into a region", cmd_fill, help_fill },
-	{ "verify", "compare a region with a pattern", cmd_verify,
-	  help_verify },
-	{ "dump", "show bytes of a region (hexdump -C style or raw)", cmd_dump,
-	  help_dump },
+	{ "list", "list regions", cmd_list },
+	{ "info", "describe one region", cmd_info },
+	{ "fill", "write a pattern into a region", cmd_fill },
+	{ "verify", "compare a region with a pattern", cmd_verify },
+	{ "dump", "show bytes of a region (hexdump -C style or raw)",
+	  cmd_dump },
 	{ "check", "explain whether memmap= reservations took effect",
-	  cmd_check, help_check },
-	{ "plan", "suggest a memmap= inside usable RAM", cmd_plan, help_plan },
-	{ "dt", "add or check device-tree /reserved-memory regions", cmd_dt,
-	  help_dt },
-	{ "sync", "cache maintenance for non-coherent DMA", cmd_sync,
-	  help_sync },
+	  cmd_check },
+	{ "plan", "suggest a memmap= inside usable RAM", cmd_plan },
+	{ "dt", "add or check device-tree /reserved-memory regions", cmd_dt },
+	{ "sync", "cache maintenance for non-coherent DMA", cmd_sync },
 	{ "capture", "stream data into a crash-safe ring in a region",
-	  cmd_capture, help_capture },
-	{ "drain", "copy committed ring records out, in order", cmd_drain,
-	  help_drain },
-	{ "ring", "show (or reset) the ring header of a region", cmd_ring,
-	  help_ring },
+	  cmd_capture },
+	{ "drain", "copy committed ring records out, in order", cmd_drain },
+	{ "ring", "show (or reset) the ring header of a region", cmd_ring },
 };
 
 static void help(FILE *f)
@@ -73,6 +68,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 
 int main(int argc, char **argv)
 {
+	static char help_opt[] = "--help";
 	struct sigaction sa;
 	const char *name;
 	size_t i;
@@ -103,8 +99,9 @@ int main(int argc, char **argv)
 		name = argv[2];
 		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 			if (!strcmp(name, commands[i].name)) {
-				commands[i].help(stdout);
-				return EXIT_OK;
+				char *help_argv[] = { argv[2], help_opt, NULL };
+
+				return commands[i].run(2, help_argv);
 			}
 		}
 		return usage_error(NULL, "no command '%s'", name);

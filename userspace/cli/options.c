@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Option values several commands share: sizes, offsets, access paths, and
- * the options of fill, verify and dump, and of list and info. */
+/*
+ * Option tables: parsing argv by a command's table, the usage generated from
+ * it, and the option values several commands share (sizes, --via, windows).
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* Options one table may hold (getopt_long needs its own array of them). */
+#define MAX_OPTIONS 32
+/* getopt_long returns OPT_BASE + i for opts[i]: clear of '?', ':' and 'h'. */
+#define OPT_BASE 256
 
 int parse_size_opt(const char *cmd, const char *opt, const char *val,
 		   uint64_t *out)
@@ -24,17 +31,154 @@ int parse_size_opt(const char *cmd, const char *opt, const char *val,
 	return 0;
 }
 
-int parse_via_opt(const char *cmd, const char *val, enum resmem_access *via)
+int opt_set_int(const char *cmd, const struct cli_option *o, const char *arg)
 {
-	if (!strcmp(val, "mmap"))
+	(void)cmd;
+	(void)arg;
+	*(int *)o->value = (int)o->data;
+	return 0;
+}
+
+int opt_string(const char *cmd, const struct cli_option *o, const char *arg)
+{
+	(void)cmd;
+	*(const char **)o->value = arg;
+	return 0;
+}
+
+int opt_size(const char *cmd, const struct cli_option *o, const char *arg)
+{
+	char opt[64];
+
+	snprintf(opt, sizeof(opt), "--%s", o->name);
+	return parse_size_opt(cmd, opt, arg, o->value) ? EXIT_USAGE : 0;
+}
+
+int opt_via(const char *cmd, const struct cli_option *o, const char *arg)
+{
+	enum resmem_access *via = o->value;
+	const char *bar = strchr(o->arg, '|');
+
+	if (!strcmp(arg, "mmap"))
 		*via = RESMEM_VIA_MMAP;
-	else if (!strcmp(val, "read") || !strcmp(val, "write") ||
-		 !strcmp(val, "rw"))
+	else if (!strcmp(arg, "read") || !strcmp(arg, "write") ||
+		 !strcmp(arg, "rw"))
 		*via = RESMEM_VIA_RW;
 	else
-		return usage_error(cmd, "--via %s: use mmap or %s", val,
-				   strcmp(cmd, "fill") ? "read" : "write");
+		return usage_error(cmd, "--via %s: use %.*s or %s", arg,
+				   (int)(bar - o->arg), o->arg, bar + 1);
 	return 0;
+}
+
+/* "--name ARG", "--name[=ARG]" or "--name" into @buf. */
+static int option_words(const struct cli_option *o, char *buf, size_t len)
+{
+	if (!o->arg)
+		return snprintf(buf, len, "--%s", o->name);
+	return snprintf(buf, len, o->optional ? "--%s[=%s]" : "--%s %s",
+			o->name, o->arg);
+}
+
+/* @text line by line, each line after the first indented by @indent. */
+static void print_lines(FILE *f, const char *text, int indent)
+{
+	const char *nl;
+
+	while ((nl = strchr(text, '\n'))) {
+		fprintf(f, "%.*s\n%*s", (int)(nl - text), text, indent, "");
+		text = nl + 1;
+	}
+	fprintf(f, "%s\n", text);
+}
+
+void usage_with_options(FILE *f, const struct cli_usage *u,
+			const struct cli_option *opts)
+{
+	static const char help_words[] = "-h, --help";
+	const struct cli_option *o;
+	char words[64];
+	int width = (int)sizeof(help_words) - 1;
+
+	for (o = opts; o->name; o++)
+		if (o->name[0] && option_words(o, words, sizeof(words)) > width)
+			width = option_words(o, words, sizeof(words));
+	fprintf(f, "usage: ");
+	print_lines(f, u->usage, 7);
+	fprintf(f, "\n%s\n\n", u->about);
+	for (o = opts; o->name; o++) {
+		if (!o->name[0]) { /* a heading */
+			fprintf(f, "\n");
+			print_lines(f, o->help, 0);
+			continue;
+		}
+		option_words(o, words, sizeof(words));
+		fprintf(f, "  %-*s  ", width, words);
+		print_lines(f, o->help, width + 4);
+	}
+	fprintf(f, "  %-*s  show this help\n", width, help_words);
+	if (u->notes)
+		fprintf(f, "\n%s\n", u->notes);
+}
+
+int parse_options(const char *cmd, const struct cli_usage *u,
+		  const struct cli_option *opts, int argc, char **argv)
+{
+	struct option longopts[MAX_OPTIONS + 2];
+	const struct cli_option *o;
+	int n = 0, c, ret;
+
+	for (o = opts; o->name; o++) {
+		if (!o->name[0])
+			continue;
+		if (n ==
+		    MAX_OPTIONS) /* a table too long: a bug, not a user error */
+			return usage_error(cmd, "too many options (max %d)",
+					   MAX_OPTIONS);
+		longopts[n] = (struct option){ o->name,
+					       !o->arg	   ? no_argument :
+					       o->optional ? optional_argument :
+							     required_argument,
+					       NULL,
+					       OPT_BASE + (int)(o - opts) };
+		n++;
+	}
+	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[n] = (struct option){ 0 };
+
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage_with_options(stdout, u, opts);
+			return EXIT_OK;
+		}
+		if (c == '?' || c == ':')
+			return bad_option(cmd, c, argv[optind - 1]);
+		o = &opts[c - OPT_BASE];
+		ret = o->parse(cmd, o, optarg);
+		if (ret)
+			return ret;
+		if (o->given)
+			*o->given = 1;
+	}
+	return GO_ON;
+}
+
+int window_operands(const char *cmd, int pattern, int argc, char **argv,
+		    struct window_args *w)
+{
+	if (!pattern) {
+		if (argc - optind != 1)
+			return usage_error(cmd, "expected one region NAME");
+	} else {
+		if (argc - optind != 2)
+			return usage_error(cmd, "expected NAME PATTERN");
+		if (resmem_pattern_parse(argv[optind + 1], &w->pat))
+			return usage_error(
+				cmd,
+				"bad pattern '%s': use 0xAB, zero or seq:SEED",
+				argv[optind + 1]);
+	}
+	w->name = argv[optind];
+	return GO_ON;
 }
 
 int resolve_range(const char *cmd, const struct resmem_region_info *info,
@@ -59,130 +203,4 @@ int resolve_range(const char *cmd, const struct resmem_region_info *info,
 			info->name, (unsigned long long)info->size, sz,
 			(unsigned long long)(info->size - off));
 	return 0;
-}
-
-/* How the parsers below end their switch: --help, or a bad option. */
-static int help_or_bad_option(const char *cmd, void (*help)(FILE *f), int c,
-			      char **argv)
-{
-	if (c == 'h') {
-		help(stdout);
-		return EXIT_OK;
-	}
-	return bad_option(cmd, c, argv[optind - 1]);
-}
-
-int parse_window_args(const char *cmd, void (*help)(FILE *f), int argc,
-		      char **argv, struct window_args *w)
-{
-	static const struct option pattern_opts[] = {
-		{ "offset", required_argument, NULL, 'o' },
-		{ "length", required_argument, NULL, 'l' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "file", no_argument, NULL, 'W' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	/* dump: no PATTERN, but --raw (its own table, so fill has no --raw) */
-	static const struct option dump_opts[] = {
-		{ "offset", required_argument, NULL, 'o' },
-		{ "length", required_argument, NULL, 'l' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int dump = !strcmp(cmd, "dump"), c;
-
-	memset(w, 0, sizeof(*w));
-	w->via = RESMEM_VIA_MMAP;
-	while ((c = getopt_long(argc, argv, ":h",
-				dump ? dump_opts : pattern_opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			if (parse_size_opt(cmd, "--offset", optarg, &w->off))
-				return EXIT_USAGE;
-			break;
-		case 'l':
-			if (parse_size_opt(cmd, "--length", optarg, &w->len))
-				return EXIT_USAGE;
-			w->have_len = 1;
-			break;
-		case 'r':
-			w->raw = 1;
-			break;
-		case 'W':
-			if (strcmp(cmd, "fill")) /* verify never writes */
-				return bad_option(cmd, '?', argv[optind - 1]);
-			cli_file_writes = 1;
-			break;
-		case 'v':
-			if (parse_via_opt(cmd, optarg, &w->via))
-				return EXIT_USAGE;
-			break;
-		default:
-			return help_or_bad_option(cmd, help, c, argv);
-		}
-	}
-	if (dump) {
-		if (argc - optind != 1)
-			return usage_error(cmd, "expected one region NAME");
-	} else {
-		if (argc - optind != 2)
-			return usage_error(cmd, "expected NAME PATTERN");
-		if (resmem_pattern_parse(argv[optind + 1], &w->pat))
-			return usage_error(
-				cmd,
-				"bad pattern '%s': use 0xAB, zero or seq:SEED",
-				argv[optind + 1]);
-	}
-	w->name = argv[optind];
-	return GO_ON;
-}
-
-int parse_show_args(const char *cmd, void (*help)(FILE *f), int argc,
-		    char **argv, struct show_args *a)
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "sysfs", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
-
-	a->json = 0;
-	a->sysfs = NULL;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			a->json = 1;
-			break;
-		case 's':
-			a->sysfs = optarg;
-			break;
-		default:
-			return help_or_bad_option(cmd, help, c, argv);
-		}
-	}
-	return GO_ON;
-}
-
-char *format_memparse(uint64_t v, char *buf, size_t len)
-{
-	static const char suffix[] = "KMGT";
-	int i;
-
-	/* the largest unit that divides exactly, as people write memmap= */
-	for (i = 3; i >= 0; i--) {
-		uint64_t unit = 1ULL << (10 * (i + 1));
-
-		if (v && v % unit == 0) {
-			snprintf(buf, len, "%llu%c",
-				 (unsigned long long)(v / unit), suffix[i]);
-			return buf;
-		}
-	}
-	snprintf(buf, len, v < 1024 ? "%llu" : "0x%llx", (unsigned long long)v);
-	return buf;
 }

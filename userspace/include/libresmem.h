@@ -298,6 +298,14 @@ int resmem_fwmap_read(const char *dir, struct resmem_fwmap **out, size_t *n);
  */
 int resmem_read_file(const char *path, char **out);
 
+/*
+ * resmem_write_file - replace @path with @len bytes of @buf atomically: a
+ * temporary file beside it is written, fsync()ed and renamed over it, so a
+ * reader (or a crash) sees the old contents or the new, never a part.
+ * Created 0644 (less the umask).  Returns 0 or -errno (-ENAMETOOLONG).
+ */
+int resmem_write_file(const char *path, const void *buf, size_t len);
+
 /* Verdict on one memmap= entry, given the kernel's and the firmware's maps. */
 enum resmem_verdict {
 	RESMEM_VERDICT_OK, /* took effect as asked */

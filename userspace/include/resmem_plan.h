@@ -2,7 +2,10 @@
 /*
  * libresmem: planning a memmap=SIZE$ADDR reservation and writing it for each
  * boot loader's parser.  Same conventions as libresmem.h: 0 or a negative errno,
- * nothing printed, no global state.
+ * nothing printed, no global state.  The planner's files are lib/plan_*.c:
+ * plan_fwtext.c (firmware map text), plan_place.c (where the ranges go),
+ * plan_bootcfg.c (what the boot configuration says now), plan_escape.c
+ * (quoting for each parser), plan_lines.c (the lines each boot loader gets).
  */
 #ifndef RESMEM_PLAN_H
 #define RESMEM_PLAN_H
@@ -36,6 +39,8 @@ int resmem_fwmap_parse_text(const char *text, struct resmem_fwmap **out,
 /* --------------------------------------------------------------- planning */
 
 #define RESMEM_PLAN_MAX 16 /* regions one plan can place */
+#define RESMEM_PLAN_ABOVE_DEFAULT \
+	(4ULL << 30) /* clear of the kernel, initrd and 32-bit DMA */
 #define RESMEM_PLAN_FLOOR (1ULL << 20) /* never below 1 MiB */
 
 struct resmem_plan_req {
@@ -160,5 +165,60 @@ void resmem_strv_free(char **v);
  * expansion: $VAR, $(...), `...`: it cannot be kept exactly), -ENOMEM.
  */
 int resmem_default_grub_value(const char *text, char **value, int *found);
+
+/*
+ * resmem_plan_kaslr - req->kaslr for a running kernel's command line: 0 when
+ * it says nokaslr (the kernel loads at a fixed address), else -1 (decide
+ * from /proc/iomem).  @cmdline may be NULL (unknown: -1).
+ */
+int resmem_plan_kaslr(const char *cmdline);
+
+/* ------------------------------------------------- boot configuration out */
+
+/* The x86 boot code keeps a randomised kernel out of the first four memmap= ranges. */
+#define RESMEM_PLAN_KASLR_AVOIDS 4
+/* Where the GRUB drop-in goes: sourced by grub-mkconfig after /etc/default/grub. */
+#define RESMEM_PLAN_GRUB_D "/etc/default/grub.d"
+#define RESMEM_PLAN_DROPIN "resmem.cfg"
+
+/* A plan written for each boot loader, each line escaped for its parser. */
+struct resmem_plan_lines {
+	char memmap[RESMEM_PLAN_MAX][64]; /* "8G$0x100000000" per region */
+	char *kernel; /* the new parameters: "memmap=8G$0x100000000" */
+	char *etc_default_grub; /* GRUB_CMDLINE_LINUX_DEFAULT="..." or NULL (see grub_err) */
+	int grub_err; /* why etc_default_grub is NULL: -ENOTSUP, -EINVAL */
+	int grub_found; /* /etc/default/grub had the variable */
+	char *dropin; /* RESMEM_PLAN_GRUB_D/RESMEM_PLAN_DROPIN contents */
+	char *grub_cfg; /* linux IMAGE ARGS... for a menu entry */
+	char *grub_cfg_args; /* just the new parameters, escaped for grub.cfg */
+	char *grubby; /* grubby --update-kernel=ALL --args='...' */
+	char *systemd_boot; /* options ... */
+	char *uboot; /* setenv bootargs '...' */
+	char *dropped; /* old memmap= words replaced ("" if none) */
+	char *dropin_dup; /* memmap= words a drop-in would duplicate ("" if none) */
+	int memmap_total; /* memmap= regions on the resulting command line */
+	int kaslr_safe; /* memmap_total <= RESMEM_PLAN_KASLR_AVOIDS */
+};
+
+/*
+ * resmem_plan_lines_build - the lines of plan @p for the kernel command line,
+ * /etc/default/grub, the grub.d drop-in, grub.cfg, grubby, systemd-boot and
+ * U-Boot.  Each keeps what the running configuration says (@cmdline, the
+ * text of /proc/cmdline; @grub_default, the text of /etc/default/grub; either
+ * may be NULL), minus the older memmap= reservations the plan replaces
+ * (SIZE$ADDR, or a bare SIZE whose '$' a parser ate).  Free with
+ * resmem_plan_lines_free().  Returns 0 or -ENOMEM.
+ */
+int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
+			    const char *grub_default,
+			    struct resmem_plan_lines *out);
+void resmem_plan_lines_free(struct resmem_plan_lines *l);
+
+/*
+ * resmem_format_memparse - @v as people write memmap= sizes: the largest of
+ * K/M/G/T that divides it exactly ("8G", "512M"), else decimal below 1024,
+ * else 0x-hex.  Returns @buf.
+ */
+char *resmem_format_memparse(uint64_t v, char *buf, size_t len);
 
 #endif /* RESMEM_PLAN_H */

@@ -5,6 +5,7 @@
  * errors and exit codes.  Expected bytes and hexdump text are literals
  * produced by Python and `hexdump -C`, not by this code.
  */
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -172,9 +173,56 @@ static void test_plan_misc(const struct test_env *env)
 	CHECK(run_cli(env, &res, (const char *const[]){ "resmem", NULL }) == 2);
 }
 
+/*
+ * Help is generated from each command's option table; every --option the
+ * help names anywhere (synopsis and prose too) must be one the command
+ * accepts, so the text cannot drift from the parser.
+ */
+static void test_help_names_real_options(const struct test_env *env)
+{
+	static const char *const cmds[][2] = {
+		{ "list" }, { "info" },	   { "fill" },	{ "verify" },
+		{ "dump" }, { "check" },   { "plan" },	{ "sync" },
+		{ "capture" }, { "drain" }, { "ring" }, { "dt", "add" },
+		{ "dt", "list" },
+	};
+	char opt[64];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *c0 = cmds[i][0], *c1 = cmds[i][1];
+		struct cli_result help;
+		const char *p;
+		int options = 0;
+
+		if (!CHECK((c1 ? run_cli(env, &help, (const char *const[]){ "resmem", c0, c1, "--help", NULL }) :
+				 run_cli(env, &help, (const char *const[]){ "resmem", "help", c0, NULL })) == 0 &&
+			   strstr(help.out, "usage: resmem ") && strstr(help.out, "  -h, --help "),
+			   "%s %s: %s", c0, c1 ? c1 : "", help.err))
+			continue;
+		for (p = strstr(help.out, "--"); p; p = strstr(p + 2, "--")) {
+			for (n = 2; n < sizeof(opt) - 1 && (islower((unsigned char)p[n]) || p[n] == '-'); n++)
+				;
+			if (n == 2 || (p > help.out && (isalnum((unsigned char)p[-1]) || p[-1] == '-')))
+				continue;
+			memcpy(opt, p, n);
+			opt[n] = '\0';
+			options++;
+			if (c1)
+				run_cli(env, &res, (const char *const[]){ "resmem", c0, c1, opt, NULL });
+			else
+				run_cli(env, &res, (const char *const[]){ "resmem", c0, opt, NULL });
+			CHECK(!strstr(res.err, "unknown option"), "%s %s: help names %s: %s", c0, c1 ? c1 : "", opt,
+			      res.err);
+		}
+		CHECK(options > 0, "%s: help names no option", c0);
+	}
+}
+
 void test_cli(const struct test_env *env)
 {
 	test_list_info(env);
 	test_fill_verify_dump(env);
 	test_plan_misc(env);
+	test_help_names_real_options(env);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "resmem_plan.h"
 #include "test.h"
@@ -386,6 +387,44 @@ static void test_cli_lines(const struct test_env *env)
 	      strstr(res.out, "also remove from /etc/default/grub: memmap=8G$4G"), "%s", res.out);
 }
 
+/* The boot-loader lines straight from the library (the CLI only formats them). */
+static void test_lines(const struct test_env *env)
+{
+	struct resmem_plan p = { .n = 1, .r = { { .start = 4ULL << 30, .size = 8ULL << 30 } } };
+	struct resmem_plan_lines l;
+	char buf[32], path[600], *text;
+
+	CHECK(!strcmp(resmem_format_memparse(8ULL << 30, buf, sizeof(buf)), "8G"), "%s", buf);
+	CHECK(!strcmp(resmem_format_memparse(0x1800, buf, sizeof(buf)), "6K"), "%s", buf);
+	CHECK(!strcmp(resmem_format_memparse(1000, buf, sizeof(buf)), "1000"), "%s", buf);
+	CHECK(!strcmp(resmem_format_memparse(0x1001, buf, sizeof(buf)), "0x1001"), "%s", buf);
+	CHECK(resmem_plan_kaslr("root=/dev/sda nokaslr quiet") == 0);
+	CHECK(resmem_plan_kaslr("root=/dev/sda quiet") == -1 && resmem_plan_kaslr(NULL) == -1);
+
+	CHECK(resmem_plan_lines_build(&p, "BOOT_IMAGE=/vmlinuz-x ro memmap=1G$8G", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n",
+				      &l) == 0);
+	CHECK(!strcmp(l.memmap[0], "8G$0x100000000") && !strcmp(l.kernel, "memmap=8G$0x100000000"), "%s", l.kernel);
+	CHECK(!strcmp(l.grub_cfg, "linux /vmlinuz-x ro memmap=8G\\$0x100000000"), "%s", l.grub_cfg);
+	CHECK(!strcmp(l.systemd_boot, "options ro memmap=8G$0x100000000"), "%s", l.systemd_boot);
+	CHECK(!strcmp(l.uboot, "setenv bootargs 'ro memmap=8G$0x100000000'"), "%s", l.uboot);
+	CHECK(!strcmp(l.grubby, "grubby --update-kernel=ALL --args='memmap=8G\\$0x100000000'"), "%s", l.grubby);
+	CHECK(!strcmp(l.etc_default_grub, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=8G\\\\\\$0x100000000\""),
+	      "%s", l.etc_default_grub);
+	CHECK(!strcmp(l.dropped, "memmap=1G$8G") && l.memmap_total == 1 && l.kaslr_safe, "%s", l.dropped);
+	resmem_plan_lines_free(&l);
+
+	/* the atomic writer replaces a file whole and leaves no temporary behind */
+	snprintf(path, sizeof(path), "%s/atomic.txt", env->tmpdir);
+	CHECK(resmem_write_file(path, "old contents\n", 13) == 0);
+	CHECK(resmem_write_file(path, "new\n", 4) == 0);
+	CHECK(resmem_read_file(path, &text) == 0 && !strcmp(text, "new\n"), "%s", text);
+	free(text);
+	snprintf(path, sizeof(path), "%s/atomic.txt.tmp.%d", env->tmpdir, (int)getpid());
+	CHECK(access(path, F_OK) && errno == ENOENT, "%s left behind", path);
+	snprintf(path, sizeof(path), "%s/no/such/dir/f", env->tmpdir);
+	CHECK(resmem_write_file(path, "x", 1) == -ENOENT);
+}
+
 void test_plan(const struct test_env *env)
 {
 	test_placement(env);
@@ -394,5 +433,6 @@ void test_plan(const struct test_env *env)
 	test_fwtext(env);
 	test_escape();
 	test_bootcfg();
+	test_lines(env);
 	test_cli_lines(env);
 }

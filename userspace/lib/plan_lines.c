@@ -1,18 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * resmem plan: the planned memmap= parameters written for each boot loader,
- * each escaped for the parser that reads it, keeping what the existing
- * configuration already says (minus older memmap= reservations it replaces).
+ * The planned memmap= parameters written for each boot loader, each escaped
+ * for the parser that reads it, keeping what the existing configuration
+ * already says (minus older memmap= reservations it replaces).  This is the
+ * boot-loader policy: which file each loader reads, and how many times a
+ * '$' is unescaped on the way to the kernel.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "plan_lines.h"
+#include "resmem_plan.h"
 
+char *resmem_format_memparse(uint64_t v, char *buf, size_t len)
+{
+	static const char suffix[] = "KMGT";
+	int i;
+
+	/* the largest unit that divides exactly, as people write memmap= */
+	for (i = 3; i >= 0; i--) {
+		uint64_t unit = 1ULL << (10 * (i + 1));
+
+		if (v && v % unit == 0) {
+			snprintf(buf, len, "%llu%c",
+				 (unsigned long long)(v / unit), suffix[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, v < 1024 ? "%llu" : "0x%llx", (unsigned long long)v);
+	return buf;
+}
+
+/* A growing string; the first error sticks and is reported by sb_done(). */
 struct sb {
 	char *s;
 	size_t n, cap;
@@ -136,7 +156,7 @@ static void sb_kernel_word(struct sb *b, const char *w)
 
 /* the running command line: what every loader line keeps */
 static int build_from_cmdline(const struct resmem_plan *p, const char *cmdline,
-			      struct plan_lines *l, struct sb *dropped)
+			      struct resmem_plan_lines *l, struct sb *dropped)
 {
 	struct sb kern = { 0 }, grub = { 0 }, line = { 0 }, sd = { 0 },
 		  ub = { 0 }, gb = { 0 };
@@ -204,7 +224,7 @@ static int build_from_cmdline(const struct resmem_plan *p, const char *cmdline,
 
 /* GRUB_CMDLINE_LINUX_DEFAULT="..." keeping the file's other words */
 static int build_default_grub(const struct resmem_plan *p, const char *text,
-			      struct plan_lines *l, struct sb *dropped,
+			      struct resmem_plan_lines *l, struct sb *dropped,
 			      struct sb *dup)
 {
 	struct sb val = { 0 }, line = { 0 };
@@ -251,7 +271,8 @@ static int build_default_grub(const struct resmem_plan *p, const char *text,
 	return err;
 }
 
-static int build_dropin(const struct resmem_plan *p, struct plan_lines *l)
+static int build_dropin(const struct resmem_plan *p,
+			struct resmem_plan_lines *l)
 {
 	struct sb d = { 0 }, grub = { 0 };
 	char word[80];
@@ -281,8 +302,9 @@ static int build_dropin(const struct resmem_plan *p, struct plan_lines *l)
 	return err;
 }
 
-int plan_lines_build(const struct resmem_plan *p, const char *cmdline,
-		     const char *grub_default, struct plan_lines *l)
+int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
+			    const char *grub_default,
+			    struct resmem_plan_lines *l)
 {
 	struct sb kern = { 0 }, gb = { 0 }, dropped = { 0 }, dup = { 0 },
 		  unused = { 0 };
@@ -292,7 +314,7 @@ int plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 
 	memset(l, 0, sizeof(*l));
 	for (k = 0; k < p->n; k++) {
-		format_memparse(p->r[k].size, sz, sizeof(sz));
+		resmem_format_memparse(p->r[k].size, sz, sizeof(sz));
 		snprintf(l->memmap[k], sizeof(l->memmap[k]), "%s$0x%llx", sz,
 			 (unsigned long long)p->r[k].start);
 		snprintf(word, sizeof(word), "memmap=%s", l->memmap[k]);
@@ -319,10 +341,11 @@ int plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 	free(unused.s);
 	l->dropped = sb_done(&dropped, &err);
 	l->dropin_dup = sb_done(&dup, &err);
+	l->kaslr_safe = l->memmap_total <= RESMEM_PLAN_KASLR_AVOIDS;
 	return err;
 }
 
-void plan_lines_free(struct plan_lines *l)
+void resmem_plan_lines_free(struct resmem_plan_lines *l)
 {
 	free(l->kernel);
 	free(l->etc_default_grub);

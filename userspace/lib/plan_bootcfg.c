@@ -249,3 +249,17 @@ int resmem_default_grub_value(const char *text, char **value, int *found)
 	*value = v;
 	return 0;
 }
+
+int resmem_plan_kaslr(const char *cmdline)
+{
+	char **w;
+	size_t n, i;
+	int nokaslr = 0;
+
+	if (!cmdline || resmem_cmdline_split(cmdline, &w, &n))
+		return -1;
+	for (i = 0; i < n; i++)
+		nokaslr |= !strcmp(w[i], "nokaslr");
+	resmem_strv_free(w);
+	return nokaslr ? 0 : -1;
+}
