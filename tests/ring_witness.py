@@ -31,6 +31,8 @@ def header(raw):
     h = fields(raw, "resmem_ring_hdr")
     assert h["magic"] == uapi.RING_MAGIC, hex(h["magic"])
     assert h["geo_crc"] == crc32c(raw[:uapi.RING_GEO_CRC_LEN]), "geometry CRC"
+    assert h["version"] == uapi.RING_VERSION, h["version"]
+    assert h["data_off"] == uapi.RING_HDR_SIZE, h["data_off"]
     return h
 
 
