@@ -83,7 +83,8 @@ def probe():
 
 
 _probed = probe()
-globals().update(_probed["values"])
+_values = _probed["values"]
+globals().update(_values)        # INFO_SIZE, RING_HDR_SIZE, ... as listed in _VALUES
 FIELDS = _probed["fields"]
 
 # bytes a record's CRC covers before its payload: the header up to @crc
@@ -94,4 +95,5 @@ RING_GEO_CRC_LEN = FIELDS["resmem_ring_hdr"]["geo_crc"][0]
 
 def record_span(payload_len):
     """Bytes a record with `payload_len` payload bytes takes in the data area."""
-    return (REC_SIZE + payload_len + RING_ALIGN - 1) & ~(RING_ALIGN - 1)
+    rec, align = _values["REC_SIZE"], _values["RING_ALIGN"]
+    return (rec + payload_len + align - 1) & ~(align - 1)
