@@ -22,6 +22,9 @@ HEADER_DIR = os.path.join(REPO, "include", "uapi")
 _VALUES = [
     ("INFO_SIZE", "sizeof(struct resmem_info)"),
     ("SYNC_SIZE", "sizeof(struct resmem_sync)"),
+    ("IOC_TYPE", "RESMEM_IOC_TYPE"),
+    ("IOC_INFO", "RESMEM_IOC_INFO"),
+    ("IOC_SYNC", "RESMEM_IOC_SYNC"),
     ("SYNC_FOR_CPU", "RESMEM_SYNC_FOR_CPU"),
     ("SYNC_FOR_DEVICE", "RESMEM_SYNC_FOR_DEVICE"),
     ("RING_MAGIC", "RESMEM_RING_MAGIC"),
