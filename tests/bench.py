@@ -20,11 +20,11 @@ import os
 import subprocess
 import sys
 
-from tests.harness import build, devdax, matrix, qemu
+from tests.harness import build, devdax, matrix, qemu, units
 from tests.harness.local import LocalMachine
+from tests.harness.units import G, M
 
 REPO = build.REPO
-G, M = 1 << 30, 1 << 20
 FULL = os.environ.get("BENCH_FULL", "8G")
 WINDOW = "64M"
 REPS = int(os.environ.get("BENCH_REPS", "5"))
@@ -42,10 +42,6 @@ METRICS = [("mmap_us", "mmap µs", False), ("touch_ms", "touch ms", False),
 
 ORDER = ["resmem", "devmem", "devmem-sync", "devdax", "anon"]
 LABEL = {"devdax": "device-dax", "anon": "anon THP"}
-
-
-def size_bytes(s):
-    return int(s[:-1]) * {"K": 1 << 10, "M": M, "G": G}[s[-1]] if s[-1] in "KMG" else int(s)
 
 
 def dax_region_mib(dax):
@@ -76,8 +72,8 @@ def release_guest_free_memory(g, expect):
 
 
 def run_target(name):
-    full = size_bytes(FULL)
-    dax = size_bytes(DAX)
+    full = units.size(FULL)
+    dax = units.size(DAX)
     runs = [("resmem", 0, FULL, BW), ("resmem", 0, WINDOW, WINDOW)]
     have_dax = True
     if name == "local":
@@ -121,7 +117,7 @@ def run_target(name):
         if have_dax:
             if name != "local":
                 devdax.setup(g)
-            results.append(bench(g, "devdax", 0, DAX, min(size_bytes(BW), dax)))
+            results.append(bench(g, "devdax", 0, DAX, min(units.size(BW), dax)))
             results.append(bench(g, "devdax", 0, WINDOW, WINDOW))
         g.run("modprobe resmem")
         if have_dax and dax == full:
@@ -209,9 +205,11 @@ def _overlap(a, b, key):
 
 
 def targets_met(runs):
-    """Each target of issue 7, met or not, with the numbers (whole mapping):
+    """Each performance target (8G mmap against /dev/mem, page tables, first
+    touch and sequential write against anonymous THP and device-dax, munmap),
+    met or not, with the numbers (whole mapping):
     medians, with the smallest–largest value of the repetitions."""
-    full, dax = size_bytes(FULL), size_bytes(DAX)
+    full, dax = units.size(FULL), units.size(DAX)
     out = []
     for run in runs:
         t = run["target"]
@@ -290,7 +288,7 @@ def plot(runs, out):
     with open(dat, "w") as f:
         for run in runs:
             for r in run["results"]:
-                if r["kind"] in ORDER and r["size"] == size_bytes(DAX if r["kind"] == "devdax" else FULL):
+                if r["kind"] in ORDER and r["size"] == units.size(DAX if r["kind"] == "devdax" else FULL):
                     f.write(f"\"{run['target'].replace('qemu-', '')}\\n{LABEL.get(r['kind'], r['kind'])}\" "
                             f"{max(r['mmap_us'], 0.1)} {max(r['munmap_us'], 0.1)} "
                             f"{max(r['touch_ms'] * 1000, 0.1)}\n")
@@ -333,7 +331,7 @@ def main(argv):
     with open(doc, "w") as f:
         f.write(head + "<!-- results -->\n" + f"Full size: {FULL} (bandwidth and random "
                 f"loops over the first {BW} of it); device-dax: {DAX}; window: {WINDOW}.\n" + tab +
-                "\n\n![latency](bench.svg)\n\n## Targets of the issue\n\n"
+                "\n\n![latency](bench.svg)\n\n## Performance targets\n\n"
                 "Whole mapping; medians, and in parentheses the smallest and largest value "
                 "of the repetitions after the first (which pays QEMU's host first touch).\n\n"
                 + tgt + "\n")

@@ -1,6 +1,8 @@
 """Host-side reader of the ring format (docs/ring-format.md), written
-independently of libresmem: parses guest physical memory saved by pmemsave."""
-import struct
+independently of libresmem: parses guest physical memory saved by pmemsave.
+The layout (field offsets and sizes, flags, record size) is the UAPI
+header's, as the compiler reads it (tests/harness/uapi.py)."""
+from tests.harness import uapi
 
 _T = []
 for _i in range(256):
@@ -18,17 +20,19 @@ def crc32c(data, crc=0):
     return c ^ 0xFFFFFFFF
 
 
-HDR = struct.Struct("<QIIQQQII QII QQQQQ")
+def fields(raw, struct, at=0):
+    """{field: value} of the little-endian `struct resmem_<struct>` at raw[at:]
+    (reserved fields left out)."""
+    return {f: int.from_bytes(raw[at + off:at + off + size], "little")
+            for f, (off, size) in uapi.FIELDS[struct].items() if not f.startswith("reserved")}
 
 
 def header(raw):
-    f = HDR.unpack_from(raw, 0)
-    h = dict(zip(("magic", "version", "hdr_size", "data_off", "data_size", "pos_mod",
-                  "reserved0", "geo_crc", "epoch", "flags", "reserved1", "head", "head_seq",
-                  "tail", "tail_seq", "dropped"), f))
-    h["cons"], h["cons_seq"] = struct.unpack_from("<QQ", raw, 128)
-    assert h["magic"] == 0x474E49524D534552, hex(h["magic"])
-    assert h["geo_crc"] == crc32c(raw[:44]), "geometry CRC"
+    h = fields(raw, "resmem_ring_hdr")
+    assert h["magic"] == uapi.RING_MAGIC, hex(h["magic"])
+    assert h["geo_crc"] == crc32c(raw[:uapi.RING_GEO_CRC_LEN]), "geometry CRC"
+    assert h["version"] == uapi.RING_VERSION, h["version"]
+    assert h["data_off"] == uapi.RING_HDR_SIZE, h["data_off"]
     return h
 
 
@@ -39,17 +43,19 @@ def records(h, data, start, limit):
     ds = h["data_size"]
     while pos != h["head"] and len(out) < limit:
         off = pos % ds
-        if ds - off < 24:
+        if ds - off < uapi.REC_SIZE:        # an implicit pad
             pos += ds - off
             continue
-        ln, fl, seq, ep, crc = struct.unpack_from("<IIQII", data, off)
-        size = (24 + ln + 7) & ~7
-        payload = b"" if fl & 1 else bytes(data[off + 24:off + 24 + ln])
-        good = crc32c(payload, crc32c(bytes(data[off:off + 20]))) == crc
-        if fl & 1:
+        r = fields(data, "resmem_ring_rec", off)
+        pad = r["flags"] & uapi.REC_F_PAD
+        body = off + uapi.REC_SIZE
+        payload = b"" if pad else bytes(data[body:body + r["len"]])
+        good = crc32c(payload, crc32c(bytes(data[off:off + uapi.REC_CRC_LEN]))) == r["crc"]
+        if pad:
             assert good, f"PAD at {pos:#x} has a bad CRC"
             pos += ds - off
             continue
-        out.append(dict(pos=pos, seq=seq, len=ln, epoch=ep, good=good, payload=payload))
-        pos += size
+        out.append(dict(pos=pos, seq=r["seq"], len=r["len"], epoch=r["epoch"], good=good,
+                        payload=payload))
+        pos += uapi.record_span(r["len"])
     return out

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests import ring_witness
-from tests.harness import pattern
+from tests.harness import pattern, uapi
 
 pytestmark = [pytest.mark.archs("x86_64")]
 
@@ -45,12 +45,13 @@ def test_ring_soak(guest, target):
     assert f"drain region0: {n} records" in res and f"seq 0..{n - 1}, lost 0, corrupt 0" in res, res
     assert f"streamcheck: {n * RECLEN} bytes, 0 bad bytes" in res, res
     assert (drain_rc, check_rc) == ("0", "0"), res
-    st = ring_witness.header(guest.pmemsave(BASE, 4096))
-    assert st["head_seq"] == n and st["cons"] == st["head"] and st["flags"] & 2, st
+    st = ring_witness.header(guest.pmemsave(BASE, uapi.RING_HDR_SIZE))
+    assert st["head_seq"] == n and st["cons"] == st["head"], st
+    assert st["flags"] & uapi.RING_F_CLOSED, st
     wraps = st["head"] // st["data_size"]
     assert wraps >= 3, f"the ring wrapped only {wraps} times: soak longer"
     # the host reads the oldest records still in the ring on its own
-    data = guest.pmemsave(BASE + 4096, st["data_size"])
+    data = guest.pmemsave(BASE + st["data_off"], st["data_size"])
     recs = ring_witness.records(st, data, st["tail"], 64)
     assert len(recs) == 64
     for r in recs:

@@ -1,4 +1,4 @@
-"""resmem under abuse (issue 9): bad inputs, boundaries, concurrency and
+"""resmem under abuse: bad inputs, boundaries, concurrency and
 unload races, a syscall fuzzer, permissions.  x86_64 guests.
 
 Layout of the standard boot (memmap=8G$4G: Reserved 0x100000000-0x2ffffffff)
@@ -32,11 +32,14 @@ import time
 
 import pytest
 
+from tests.harness import uapi
 from tests.harness.pattern import seq
+from tests.harness.units import G, K, M
 
-G = 1 << 30
-M = 1 << 20
-K = 1 << 10
+# ioctl argument sizes, commands and sync directions of the UAPI header
+INFO, SYNC = uapi.INFO_SIZE, uapi.SYNC_SIZE
+IOC_INFO, IOC_SYNC = f"{uapi.IOC_INFO:#x}", f"{uapi.IOC_SYNC:#x}"
+FOR_CPU, FOR_DEVICE = uapi.SYNC_FOR_CPU, uapi.SYNC_FOR_DEVICE
 
 MID = ("mid", 5 * G, G)
 TAIL = ("tail", 7 * G, 256 * M)
@@ -347,49 +350,50 @@ SYSCALL_ROWS = [
     ("lseek-seek-data", "mid", "lseek 3 0", "errno=EINVAL"),
     ("lseek-seek-hole", "mid", "lseek 4 0", "errno=EINVAL"),
     ("lseek-whence-99", "mid", "lseek 99 0", "errno=EINVAL"),
-    # RESMEM_IOC_INFO (UAPI header, ioctl.c): size >= 72, unknown tail zero, writes <= size
-    ("info-exact-size", "mid", "info 72 72 0", rf"ok size=72 len={S} phys=0x140000000 name=mid tail=intact"),
-    ("info-garbage-in-out-fields", "mid", "info 72 72 0xff", rf"ok size=72 len={S} phys=0x140000000 name=mid tail=intact"),
-    ("info-long-zero-tail", "mid", "info 4096 4096 0", rf"ok size=72 len={S} phys=0x140000000 name=mid tail=intact"),
-    ("info-64k-zero-tail", "mid", "info 65536 65536 0", rf"ok size=72 .* tail=intact"),
-    ("info-long-garbage-tail", "mid", "info 80 80 0xff", "errno=E2BIG"),
-    ("info-one-nonzero-tail-byte", "mid", "info 73 73 1", "errno=E2BIG"),
-    ("info-size-0", "mid", "info 72 0 0", "errno=EINVAL"),
-    ("info-size-4", "mid", "info 72 4 0", "errno=EINVAL"),
-    ("info-size-71", "mid", "info 72 71 0", "errno=EINVAL"),
-    ("info-size-beyond-buffer", "mid", "info 72 4096 0", "errno=EFAULT"),
-    ("info-size-u32-max", "mid", "info 72 0xffffffff 0", "errno=EFAULT"),
+    # RESMEM_IOC_INFO (UAPI header, ioctl.c): size >= sizeof, unknown tail zero, writes <= size
+    ("info-exact-size", "mid", f"info {INFO} {INFO} 0", rf"ok size={INFO} len={S} phys=0x140000000 name=mid tail=intact"),
+    ("info-garbage-in-out-fields", "mid", f"info {INFO} {INFO} 0xff", rf"ok size={INFO} len={S} phys=0x140000000 name=mid tail=intact"),
+    ("info-long-zero-tail", "mid", "info 4096 4096 0", rf"ok size={INFO} len={S} phys=0x140000000 name=mid tail=intact"),
+    ("info-64k-zero-tail", "mid", "info 65536 65536 0", rf"ok size={INFO} .* tail=intact"),
+    ("info-long-garbage-tail", "mid", f"info {INFO + 8} {INFO + 8} 0xff", "errno=E2BIG"),
+    ("info-one-nonzero-tail-byte", "mid", f"info {INFO + 1} {INFO + 1} 1", "errno=E2BIG"),
+    ("info-size-0", "mid", f"info {INFO} 0 0", "errno=EINVAL"),
+    ("info-size-4", "mid", f"info {INFO} 4 0", "errno=EINVAL"),
+    ("info-size-one-short", "mid", f"info {INFO} {INFO - 1} 0", "errno=EINVAL"),
+    ("info-size-beyond-buffer", "mid", f"info {INFO} 4096 0", "errno=EFAULT"),
+    ("info-size-u32-max", "mid", f"info {INFO} 0xffffffff 0", "errno=EFAULT"),
     ("info-2-byte-buffer", "mid", "info 2 0 0", "errno=EFAULT"),
-    ("info-all-zero", "mid", "ioctl 0xb700 zero", "errno=EINVAL"),
-    ("info-null", "mid", "ioctl 0xb700 null", "errno=EFAULT"),
-    ("info-kernel-pointer", "mid", "ioctl 0xb700 kernel", "errno=EFAULT"),
-    ("info-unmapped-pointer", "mid", "ioctl 0xb700 unmapped", "errno=EFAULT"),
-    ("info-on-wc-region", "tail", "info 72 72 0", rf"ok size=72 len={TAIL[2]} phys=0x1c0000000 name=tail tail=intact"),
+    ("info-all-zero", "mid", f"ioctl {IOC_INFO} zero", "errno=EINVAL"),
+    ("info-null", "mid", f"ioctl {IOC_INFO} null", "errno=EFAULT"),
+    ("info-kernel-pointer", "mid", f"ioctl {IOC_INFO} kernel", "errno=EFAULT"),
+    ("info-unmapped-pointer", "mid", f"ioctl {IOC_INFO} unmapped", "errno=EFAULT"),
+    ("info-on-wc-region", "tail", f"info {INFO} {INFO} 0", rf"ok size={INFO} len={TAIL[2]} phys=0x1c0000000 name=tail tail=intact"),
     # RESMEM_IOC_SYNC (UAPI header, sync.c)
-    ("sync-for-cpu", "mid", "sync 24 24 0 1 0 4096", "ok"),
-    ("sync-for-device", "mid", "sync 24 24 0 2 0 4096", "ok"),
-    ("sync-whole-region", "mid", f"sync 24 24 0 1 0 {SZ}", "ok"),
-    ("sync-zero-length-at-end", "mid", f"sync 24 24 0 1 {SZ} 0", "ok"),
-    ("sync-direction-0", "mid", "sync 24 24 0 0 0 4096", "errno=EINVAL"),
-    ("sync-direction-3", "mid", "sync 24 24 0 3 0 4096", "errno=EINVAL"),
-    ("sync-direction-u32-max", "mid", "sync 24 24 0 0xffffffff 0 4096", "errno=EINVAL"),
-    ("sync-offset-past-end", "mid", f"sync 24 24 0 1 {S + 4096:#x} 0", "errno=EINVAL"),
-    ("sync-crossing-end", "mid", f"sync 24 24 0 1 {S - 4096:#x} 8K", "errno=EINVAL"),
-    ("sync-length-wraps", "mid", "sync 24 24 0 1 4096 0xffffffffffffffff", "errno=EINVAL"),
-    ("sync-offset-u64-max", "mid", "sync 24 24 0 1 0xffffffffffffffff 1", "errno=EINVAL"),
-    ("sync-size-0", "mid", "sync 24 0 0 1 0 4096", "errno=EINVAL"),
-    ("sync-size-23", "mid", "sync 24 23 0 1 0 4096", "errno=EINVAL"),
-    ("sync-long-zero-tail", "mid", "sync 32 32 0 1 0 4096", "ok"),
-    ("sync-long-garbage-tail", "mid", "sync 32 32 0xff 1 0 4096", "errno=E2BIG"),
-    ("sync-size-beyond-buffer", "mid", "sync 24 4096 0 1 0 4096", "errno=EFAULT"),
-    ("sync-short-buffer", "mid", "sync 16 24 0 1 0 4096", "errno=EFAULT"),
-    ("sync-null", "mid", "ioctl 0xb701 null", "errno=EFAULT"),
-    ("sync-on-wc-region", "tail", "sync 24 24 0 1 0 4096", "ok"),
+    ("sync-for-cpu", "mid", f"sync {SYNC} {SYNC} 0 {FOR_CPU} 0 4096", "ok"),
+    ("sync-for-device", "mid", f"sync {SYNC} {SYNC} 0 {FOR_DEVICE} 0 4096", "ok"),
+    ("sync-whole-region", "mid", f"sync {SYNC} {SYNC} 0 {FOR_CPU} 0 {SZ}", "ok"),
+    ("sync-zero-length-at-end", "mid", f"sync {SYNC} {SYNC} 0 {FOR_CPU} {SZ} 0", "ok"),
+    ("sync-direction-0", "mid", f"sync {SYNC} {SYNC} 0 0 0 4096", "errno=EINVAL"),
+    ("sync-direction-3", "mid", f"sync {SYNC} {SYNC} 0 3 0 4096", "errno=EINVAL"),
+    ("sync-direction-u32-max", "mid", f"sync {SYNC} {SYNC} 0 0xffffffff 0 4096", "errno=EINVAL"),
+    ("sync-offset-past-end", "mid", f"sync {SYNC} {SYNC} 0 {FOR_CPU} {S + 4096:#x} 0", "errno=EINVAL"),
+    ("sync-crossing-end", "mid", f"sync {SYNC} {SYNC} 0 {FOR_CPU} {S - 4096:#x} 8K", "errno=EINVAL"),
+    ("sync-length-wraps", "mid", f"sync {SYNC} {SYNC} 0 {FOR_CPU} 4096 0xffffffffffffffff", "errno=EINVAL"),
+    ("sync-offset-u64-max", "mid", f"sync {SYNC} {SYNC} 0 {FOR_CPU} 0xffffffffffffffff 1", "errno=EINVAL"),
+    ("sync-size-0", "mid", f"sync {SYNC} 0 0 {FOR_CPU} 0 4096", "errno=EINVAL"),
+    ("sync-size-one-short", "mid", f"sync {SYNC} {SYNC - 1} 0 {FOR_CPU} 0 4096", "errno=EINVAL"),
+    ("sync-long-zero-tail", "mid", f"sync {SYNC + 8} {SYNC + 8} 0 {FOR_CPU} 0 4096", "ok"),
+    ("sync-long-garbage-tail", "mid", f"sync {SYNC + 8} {SYNC + 8} 0xff {FOR_CPU} 0 4096", "errno=E2BIG"),
+    ("sync-size-beyond-buffer", "mid", f"sync {SYNC} 4096 0 {FOR_CPU} 0 4096", "errno=EFAULT"),
+    ("sync-short-buffer", "mid", f"sync {SYNC - 8} {SYNC} 0 {FOR_CPU} 0 4096", "errno=EFAULT"),
+    ("sync-null", "mid", f"ioctl {IOC_SYNC} null", "errno=EFAULT"),
+    ("sync-on-wc-region", "tail", f"sync {SYNC} {SYNC} 0 {FOR_CPU} 0 4096", "ok"),
     # unknown commands: ENOTTY (UAPI header)
-    ("ioctl-next-number", "mid", "ioctl 0xb702 zero", "errno=ENOTTY"),
-    ("ioctl-last-number", "mid", "ioctl 0xb7ff zero", "errno=ENOTTY"),
-    ("ioctl-info-number-as-IOR", "mid", "ioctl 0x8048b700 zero", "errno=ENOTTY"),
-    ("ioctl-sync-number-as-IOWR", "mid", "ioctl 0xc018b701 zero", "errno=ENOTTY"),
+    ("ioctl-next-number", "mid", f"ioctl {uapi.IOC_SYNC + 1:#x} zero", "errno=ENOTTY"),
+    ("ioctl-last-number", "mid", f"ioctl {uapi.IOC_TYPE << 8 | 0xff:#x} zero", "errno=ENOTTY"),
+    # the commands with the direction and size bits of asm-generic/ioctl.h set
+    ("ioctl-info-number-as-IOR", "mid", f"ioctl {2 << 30 | INFO << 16 | uapi.IOC_INFO:#x} zero", "errno=ENOTTY"),
+    ("ioctl-sync-number-as-IOWR", "mid", f"ioctl {3 << 30 | SYNC << 16 | uapi.IOC_SYNC:#x} zero", "errno=ENOTTY"),
     ("ioctl-zero", "mid", "ioctl 0 zero", "errno=ENOTTY"),
     ("ioctl-tty-TCGETS", "mid", "ioctl 0x5401 zero", "errno=ENOTTY"),
     ("ioctl-u32-max", "mid", "ioctl 0xffffffff null", "errno=ENOTTY"),
@@ -437,8 +441,8 @@ e2 pwrite {last} 1
 e3 pwrite {near} 8K
 e4 pwrite {size} 4K
 e5 mmap {near} 4K shared rw
-e6 sync 24 24 0 2 0 {size}
-e7 sync 24 24 0 1 0 {size}
+e6 sync {sync} {sync} 0 {for_device} 0 {size}
+e7 sync {sync} {sync} 0 {for_cpu} 0 {size}
 e8 mremap {near2} 8K 16K maymove
 e9 madvise {near} 4K 9
 """
@@ -456,7 +460,8 @@ def test_no_byte_outside_regions_changes(guest, target):
         for name, base, size in (MID, TAIL):
             dev = f"/dev/resmem/{name}"
             cases = EDGE_CASES.format(last=f"{size - 1:#x}", near=f"{size - 4096:#x}",
-                                      near2=f"{size - 8192:#x}", size=f"{size:#x}")
+                                      near2=f"{size - 8192:#x}", size=f"{size:#x}",
+                                      sync=SYNC, for_cpu=FOR_CPU, for_device=FOR_DEVICE)
             out = g.run(f"abuse cases {dev} <<'EOF'\n{cases}EOF").out
             assert "bad-" not in out, out
             # Through mmap, first and last page of the region; then through write().

@@ -9,26 +9,13 @@ import re
 import pytest
 
 from tests.harness import boots
+from tests.harness.guestview import sysfs
 from tests.harness.pattern import seq
+from tests.harness.units import G, K, M
 
-G = 1 << 30
-M = 1 << 20
-K = 1 << 10
 DEV = "/dev/resmem/region0"
 
 pytestmark = [pytest.mark.core, pytest.mark.archs("x86_64"), pytest.mark.guest(boot="standard")]
-
-
-@pytest.fixture
-def loaded(guest):
-    """The standard guest with resmem loaded (and unloaded afterwards)."""
-    guest.run("lsmod | grep -q '^resmem ' || modprobe resmem")
-    yield guest
-    guest.run("rmmod resmem", check=False)
-
-
-def sysfs(g, name, attr):
-    return g.run(f"cat /sys/class/resmem/{name}/{attr}").out.strip()
 
 
 def dmesg_since(g, mark):

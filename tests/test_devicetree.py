@@ -14,29 +14,15 @@ import re
 
 import pytest
 
+from tests.harness.guestview import iomem, sysfs
 from tests.harness.pattern import seq
+from tests.harness.units import G, K, M
 
-G = 1 << 30
-M = 1 << 20
-K = 1 << 10
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEVICE_OVERLAY = os.path.join(HERE, "dt", "device-two-regions.dtso")
 
 # arm64's core tier: regions bound, mapped and witnessed on every kernel
 pytestmark = pytest.mark.core
-
-
-def sysfs(g, name, attr):
-    return g.run(f"cat /sys/class/resmem/{name}/{attr}").out.strip()
-
-
-def iomem(g):
-    """[(start, end_inclusive, name, depth)] from the guest's /proc/iomem."""
-    out = []
-    for line in g.run("cat /proc/iomem").out.splitlines():
-        m = re.match(r"(\s*)([0-9a-f]+)-([0-9a-f]+) : (.*)", line)
-        out.append((int(m[2], 16), int(m[3], 16), m[4], len(m[1]) // 2))
-    return out
 
 
 def parent_of(res, name):
@@ -60,13 +46,6 @@ def window_lands(g, name, phys, offset, length, seed, via="mmap"):
     assert g.pmemsave(phys + offset, length) == seq(seed, offset, length)
     g.run(f"mapper check {dev} {offset:#x} {length:#x} {seed:#x} "
           f"--via {'read' if via == 'mmap' else 'mmap'}")
-
-
-@pytest.fixture
-def loaded(guest):
-    guest.run("lsmod | grep -q '^resmem ' || modprobe resmem")
-    yield guest
-    guest.run("rmmod resmem", check=False)
 
 
 # ============================================================ one 1 GiB region

@@ -9,12 +9,12 @@ find every region usable.  The driver is not involved.
 """
 import json
 import os
-import re
 
 import pytest
 
-G = 1 << 30
-M = 1 << 20
+from tests.harness.guestview import iomem
+from tests.harness.units import M
+
 OVERLAY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                        "dt-overlays", "qemu-virt.dtso")
 
@@ -36,15 +36,6 @@ pytestmark = [
         dict(overlay=OVERLAY),
     ]),
 ]
-
-
-def iomem(guest):
-    """[(start, end_inclusive, name, depth)] from the guest's /proc/iomem."""
-    out = []
-    for line in guest.run("cat /proc/iomem").out.splitlines():
-        m = re.match(r"(\s*)([0-9a-f]+)-([0-9a-f]+) : (.*)", line)
-        out.append((int(m[2], 16), int(m[3], 16), m[4], len(m[1]) // 2))
-    return out
 
 
 def hexbytes(guest, path):
@@ -93,8 +84,9 @@ def test_live_list_flags_nothing(guest, target):
     got = {x["path"]: (x["addr"], x["size"], "no-map" in x["flags"], x["usable"]) for x in regions}
     want = {f"/reserved-memory/{n}@{a:x}": (a, s, nm, True) for n, a, s, nm in ALL}
     assert got == want
+    # the text listing ends with the counts the JSON gives
     text = guest.run("resmem dt list --live").out
-    assert text.endswith("3 reservations, 0 unusable\n"), text
+    assert text.endswith(f"{len(regions)} reservations, 0 unusable\n"), text
     assert "memory: 0x40000000-0x1bfffffff (6.0 GiB)" in text, text
     # the live blob is what the kernel got: the same bytes under --live and as a file
     assert guest.run("resmem dt list /sys/firmware/fdt --json").out == r.out

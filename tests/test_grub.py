@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from tests.harness import grub, matrix
+from tests.harness import grub, hostbuild, matrix
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAP = os.path.join(REPO, "userspace", "tests", "fixtures", "plan", "qemu-pc-13G.memmap")
@@ -48,11 +48,10 @@ def k(target):
 @pytest.fixture(scope="module")
 def host_plan(tmp_path_factory):
     out = tmp_path_factory.mktemp("userspace")
-    subprocess.run(["make", "-s", "-C", os.path.join(REPO, "userspace"), f"OUT={out}",
-                    f"{out}/bin/resmem"], check=True, stdout=subprocess.PIPE, timeout=600)
+    resmem = hostbuild.resmem(out)
     f = out / "default-grub"
     f.write_text(DEFAULT_GRUB)
-    r = subprocess.run([str(out / "bin" / "resmem"), "plan", "--size", "8G", "--from", MAP,
+    r = subprocess.run([resmem, "plan", "--size", "8G", "--from", MAP,
                         "--grub-default", str(f), "--json"],
                        stdout=subprocess.PIPE, text=True, check=True, timeout=60)
     return json.loads(r.stdout)

@@ -12,108 +12,24 @@ to check that the huge entries point where they should.
 Expected, per kernel (the mapping strategy compat.h picks):
   6.12+  huge PFN maps on fault: 1 GiB where offset and address allow,
          2 MiB otherwise, 4 KiB at ragged edges; an 8 GiB mapping costs
-         8 faults and no page-table pages of its own (the issue's target
-         is <= 64 KiB).
+         8 faults and no page-table pages of its own (the target: page
+         tables for 8 GiB <= 64 KiB).
   6.1    everything mapped at mmap() time with 4 KiB entries: no faults,
          2 Mi PTEs, 16 MiB + 32 KiB of page tables for 8 GiB.
 A change in either direction fails.
 """
-import re
-
 import pytest
 
+from tests.harness.loaded import load_resmem
+from tests.harness.mapcost import (BAD_TABLE, MADV_NOHUGEPAGE, check_thp_never, check_window,
+                                   huge_pfnmap, leaves, load_pgwalk, mapcost, mapcost_with_thp,
+                                   thp_policy_says_huge)
 from tests.harness.pattern import seq
+from tests.harness.units import G, K, M
 
-G = 1 << 30
-M = 1 << 20
-K = 1 << 10
-DEV = "/dev/resmem/region0"
 PHYS = 4 * G
-BAD_TABLE = re.compile(r"bad p(gd|4d|ud|md|te)\b")
 
 pytestmark = [pytest.mark.archs("x86_64"), pytest.mark.guest(boot="standard")]
-
-
-def huge_pfnmap(g):
-    major, minor = (int(x) for x in g.run("uname -r").out.split(".")[:2])
-    return (major, minor) >= (6, 12)
-
-
-@pytest.fixture
-def walker(guest):
-    """The standard guest with the page-table walker and resmem (default options)."""
-    guest.run("test -e /proc/resmem_pgwalk || "
-              "insmod /lib/modules/$(uname -r)/testmods/resmem_test_pgwalk.ko")
-    guest.run("lsmod | grep -q '^resmem ' || modprobe resmem")
-    mark = len(guest.console())
-    yield guest
-    guest.console_sync()
-    assert not BAD_TABLE.search(guest.console()[mark:]), guest.console()[mark:][-3000:]
-    guest.run("rmmod resmem", check=False)
-
-
-def parse(out):
-    """mapcost's key=value lines; walk lines become dicts."""
-    res = {}
-    for line in out.splitlines():
-        if "=" not in line:
-            continue
-        key, val = line.split("=", 1)
-        if "walk" in key:
-            res[key] = dict(f.split("=", 1) for f in val.split())
-        else:
-            res[key] = val
-    return res
-
-
-def mapcost(g, args, timeout=600):
-    r = g.run(f"mapcost {DEV} {args}", timeout=timeout, check=False)
-    assert r.status == 0 and r.out.rstrip().endswith("ok"), r
-    return parse(r.out)
-
-
-def size(text):
-    """mapcost's number syntax: 0x.. or decimal, optional K/M/G suffix."""
-    unit = {"K": K, "M": M, "G": G}.get(text[-1], 1)
-    return int(text[:-1] if unit > 1 else text, 0) * unit
-
-
-def leaves(walk):
-    return int(walk["pud"]), int(walk["pmd"]), int(walk["pte"])
-
-
-def mapcost_with_thp(g, setting, args):
-    """mapcost with the THP sysfs switch set to `setting`, restored after."""
-    thp = "/sys/kernel/mm/transparent_hugepage/enabled"
-    before = re.search(r"\[(\w+)\]", g.run(f"cat {thp}").out)[1]
-    g.run(f"echo {setting} > {thp}")
-    try:
-        return mapcost(g, args)
-    finally:
-        g.run(f"echo {before} > {thp}")
-
-
-def check_window(g, phys, args, huge, faults):
-    """Map the window in mapcost's `args` (offset length [options]), check
-    where it points and, on 6.12, its leaves and faults (6.1 maps 4 KiB
-    entries up front).  With --stamp SEED, the host finds the stamps at the
-    window's edges."""
-    m = mapcost(g, args)
-    stamp = re.search(r"--stamp (\w+)", args)
-    stamp = int(stamp[1], 0) if stamp else None
-    w = m["walk"]
-    off, length = (size(a) for a in args.split()[:2])
-    assert int(w["phys"], 16) == phys + off and w["contiguous"] == "1", m
-    assert int(w["none"]) == 0, m
-    if huge_pfnmap(g):
-        assert leaves(w) == huge, m
-        assert int(m["faults"]) == faults, m
-    else:
-        assert leaves(w) == (0, 0, length // (4 * K)), m
-        assert int(m["faults"]) == 0, m
-    if stamp is not None:
-        for o in [off, off + 4 * K, (off + 2 * M - 1) & ~(2 * M - 1), off + length - 4 * K]:
-            assert g.pmemsave(phys + o, 8) == seq(stamp, o, 8), hex(o)
 
 
 # ------------------------------------------------------------ the whole region
@@ -128,7 +44,7 @@ def test_full_8g_mapping_cost(walker, target):
         assert int(m["addr_align"]) == G, m           # get_unmapped_area aligned it
         assert leaves(w) == (8, 0, 0), m
         assert int(m["faults"]) == 8, m
-        assert pt <= 64 * K, m                         # the issue's target
+        assert pt <= 64 * K, m                         # target: <= 64 KiB for 8 GiB
         assert pt <= 4 * K, m                          # what 1 GiB entries give
     else:
         assert leaves(w) == (0, 0, 2 * M), m           # 2 Mi 4 KiB entries
@@ -166,36 +82,10 @@ def test_window_page_sizes(walker, target, args, huge, faults):
     check_window(walker, PHYS, args, huge, faults)
 
 
-def thp_policy_says_huge(g, m):
-    """Whether the kernel's THP policy lets this mapping have huge entries:
-    its own word in smaps (THPeligible).  6.12.95 applied the THP sysfs
-    setting to huge PFN maps; later 6.12.y and 7.x do not ("huge PFN mappings
-    are uncompactable so the policy doesn't apply"), MADV_NOHUGEPAGE still."""
-    return huge_pfnmap(g) and m["thp_eligible"] == "1"
-
-
-def check_thp_never(g, touch=""):
-    """64 MiB at offset 0 under THP "never": 4 KiB entries where the kernel
-    applies the setting to PFN maps, 2 MiB ones where it says they stay
-    eligible; then huge again once THP is back.  `touch`: extra mapcost
-    options (arm64 touches with --stamp, so stores are counted too)."""
-    m = mapcost_with_thp(g, "never", f"0 64M {touch}".strip())
-    if thp_policy_says_huge(g, m):
-        assert leaves(m["walk"]) == (0, 32, 0) and int(m["faults"]) == 32, m
-    else:
-        assert leaves(m["walk"]) == (0, 0, 16384), m
-        assert int(m["faults"]) == (16384 if huge_pfnmap(g) else 0), m
-    m = mapcost(g, f"0 64M {touch}".strip())
-    assert leaves(m["walk"]) == ((0, 32, 0) if huge_pfnmap(g) else (0, 0, 16384)), m
-
-
 def test_thp_never_follows_the_kernels_policy(walker, target):
     """THP "never": 4 KiB entries where the kernel applies the setting to PFN
     maps (6.12.95), huge ones where it says they stay eligible (7.3)."""
     check_thp_never(walker)
-
-
-MADV_NOHUGEPAGE = 15     # asm-generic/mman-common.h (x86_64 and arm64)
 
 
 def test_thp_madvise_maps_huge_and_nohugepage_does_not(walker, target):
@@ -244,8 +134,8 @@ def test_misuse_of_huge_mappings_is_clean(walker, target, case):
 def test_cache_mode_applies_to_every_entry(guest, target, mode, types):
     """Huge entries carry the region's memory type (PAT bits read from the entries)."""
     g = guest
-    g.run("rmmod resmem 2>/dev/null; test -e /proc/resmem_pgwalk || "
-          "insmod /lib/modules/$(uname -r)/testmods/resmem_test_pgwalk.ko")
+    g.run("rmmod resmem 2>/dev/null; true")
+    load_pgwalk(g)
     g.run(f"modprobe resmem cache={mode}")
     try:
         m = mapcost(g, "0x3fe00000 0x40400000 --stamp 0x77")   # 2 MiB + 1 GiB + 2 MiB
@@ -277,14 +167,11 @@ def test_bench_baselines_page_sizes(guest, target):
     and 4 KiB ones on 6.1, both pointing into their own reserved range."""
     from tests.harness import devdax
     g = guest
-    g.run("test -e /proc/resmem_pgwalk || "
-          "insmod /lib/modules/$(uname -r)/testmods/resmem_test_pgwalk.ko")
-    g.run("lsmod | grep -q '^resmem ' || modprobe resmem")
+    load_pgwalk(g)
+    load_resmem(g)
     if not g.run(f"test -c {devdax.DEVICE}", check=False).ok:
         devdax.setup(g)
-    r = g.run(f"mapcost {devdax.DEVICE} 0 64M", check=False)
-    assert r.status == 0 and r.out.rstrip().endswith("ok"), r
-    d = parse(r.out)
+    d = mapcost(g, "0 64M", dev=devdax.DEVICE)
     assert leaves(d["walk"]) == (0, 32, 0) and int(d["faults"]) == 32, d
     phys = int(d["walk"]["phys"], 16)
     assert 4 * G + 64 * M <= phys and phys + 64 * M <= 4 * G + 192 * M, d

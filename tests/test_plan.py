@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from tests.harness import grub
+from tests.harness import grub, hostbuild
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(REPO, "userspace", "tests", "fixtures", "plan")
@@ -41,12 +41,7 @@ CMDLINE = os.path.join(FIX, "debian.cmdline")   # BOOT_IMAGE=... root=UUID=0b1c-
 
 @pytest.fixture(scope="module")
 def resmem_bin(tmp_path_factory):
-    out = tmp_path_factory.mktemp("userspace")
-    r = subprocess.run(["make", "-s", "-C", os.path.join(REPO, "userspace"), f"OUT={out}",
-                        f"{out}/bin/resmem"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=600)
-    assert r.returncode == 0, r.stdout
-    return os.path.join(out, "bin", "resmem")
+    return hostbuild.resmem(tmp_path_factory.mktemp("userspace"))
 
 
 def plan(resmem_bin, *args, tmp=None):

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests import ring_witness
-from tests.harness import boots, matrix, pattern, qemu
+from tests.harness import boots, matrix, pattern, qemu, uapi
 
 pytestmark = [pytest.mark.core, pytest.mark.archs("x86_64")]
 
@@ -27,9 +27,9 @@ def host_check(guest, seed, reclen, count, first_seq=0):
     """Parse the ring from guest physical memory; every record from tail must
     be intact and hold pattern seq:seed at stream offset seq * reclen."""
     base = boots.regions("x86_64", "standard")[0][0]
-    h = ring_witness.header(guest.pmemsave(base, 4096))
-    span = min(count, 4096) * ((24 + reclen + 7) & ~7) + 4096
-    data = guest.pmemsave(base + 4096, span)
+    h = ring_witness.header(guest.pmemsave(base, uapi.RING_HDR_SIZE))
+    span = min(count, 4096) * uapi.record_span(reclen) + 4096
+    data = guest.pmemsave(base + h["data_off"], span)
     recs = ring_witness.records(h, data, h["tail"], count)
     assert len(recs) == count, (len(recs), h)
     for i, r in enumerate(recs):
@@ -63,16 +63,19 @@ def test_edu_dma_through_producer_api(guest):
     assert int(m[1]) == n and int(m[5]) == 0, m[0]
     assert int(m[3], 16) >= 4 * G, "records lie above 4 GiB (bus address = physical, no IOMMU)"
     st = ring_state(guest)
-    assert st["head_seq"] == n and st["flags"] & 2 and st["flags"] & 4, st
+    assert st["head_seq"] == n and st["flags"] & uapi.RING_F_CLOSED, st
+    assert st["flags"] & uapi.RING_F_KERNEL, st
     d, v = drain_and_verify(guest, seed)
     assert d.status == 0 and f"{n} records" in d.err and "seq 0..15" in d.err, d.err
     assert v.status == 0 and "match" in v.out, v.out + v.err
     host_check(guest, seed, reclen, n)
     # The device's bytes are what a fresh reader finds, not a CPU copy of them:
     # flip one payload byte in physical memory and the guest must refuse it.
-    flip = bytes(b ^ 0xFF for b in pattern.seq(seed, 0x100 - 24, 8))
+    # (the 8 bytes at data offset 0x100: inside record 0's payload)
+    flip = bytes(b ^ 0xFF for b in pattern.seq(seed, 0x100 - uapi.REC_SIZE, 8))
     octal = "".join(f"\\{b:03o}" for b in flip)
-    guest.run(f"printf '{octal}' | dd of=/dev/resmem/region0 bs=8 seek=544 count=1 conv=notrunc")
+    guest.run(f"printf '{octal}' | dd of=/dev/resmem/region0 bs=8 "
+              f"seek={(uapi.RING_HDR_SIZE + 0x100) // 8} count=1 conv=notrunc")
     d2 = guest.run("resmem drain region0 --from tail --no-consume --to /tmp/out2", check=False)
     assert d2.status == 1 and "1 corrupt records" in d2.err, d2.err
 
@@ -136,7 +139,7 @@ def _capture_then(guest, seed, crash):
     assert re.search(r"region0 .*ring kept: epoch 1", log), log[-2000:]
     after = ring_state(guest)
     n = after["head_seq"]
-    assert n >= before["head_seq"] and not after["flags"] & 2, (before, after)
+    assert n >= before["head_seq"] and not after["flags"] & uapi.RING_F_CLOSED, (before, after)
     d, v = drain_and_verify(guest, seed)
     assert d.status == 0, d.err
     assert f"{n} records" in d.err and f"seq 0..{n - 1}, lost 0, corrupt 0" in d.err, d.err

@@ -6,22 +6,13 @@ writes at a physical address above 4 GiB are what QEMU's pmemsave reads at
 exactly that address.
 """
 import os
-import re
 
 import pytest
 
 from tests.harness import boots
+from tests.harness.guestview import iomem
 
 pytestmark = [pytest.mark.core, pytest.mark.guest(boot="standard")]
-
-
-def iomem(guest):
-    """[(start, end_inclusive, name, depth)] from the guest's /proc/iomem."""
-    out = []
-    for line in guest.run("cat /proc/iomem").out.splitlines():
-        m = re.match(r"(\s*)([0-9a-f]+)-([0-9a-f]+) : (.*)", line)
-        out.append((int(m[2], 16), int(m[3], 16), m[4], len(m[1]) // 2))
-    return out
 
 
 def test_reservation_visible(guest, target):

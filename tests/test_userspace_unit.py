@@ -18,10 +18,10 @@ def test_userspace_unit_tests(tmp_path):
 def test_shared_library_links_and_runs(tmp_path):
     """A program linked against libresmem.so.1 (not the archive) runs and agrees
     with the host's own computation of the pattern."""
+    from tests.harness import hostbuild
     from tests.harness.pattern import word
     out = tmp_path / "out"
-    subprocess.run(["make", "-s", "-C", os.path.join(REPO, "userspace"), f"OUT={out}",
-                    f"{out}/lib/libresmem.so.1"], check=True, timeout=600)
+    hostbuild.userspace(out, out / "lib" / "libresmem.so.1")
     prog = tmp_path / "p.c"
     prog.write_text('#include <libresmem.h>\n#include <inttypes.h>\n#include <stdio.h>\n'
                     'int main(void){uint64_t v; if (resmem_parse_size("8G", &v)) return 1;'

@@ -1,0 +1,26 @@
+"""Private host builds of userspace/ (the library, the CLI, the unit tests)
+into a test's own directory: build/x86_64 may be in use by a guest build."""
+import os
+import subprocess
+
+from .kernels import REPO
+
+USERSPACE = os.path.join(REPO, "userspace")
+
+
+def userspace(out, *targets, timeout=600):
+    """make -C userspace OUT=out [targets] (paths under out, or phony ones like
+    `check`); fails the test with make's output if the build fails.  Returns
+    make's output."""
+    r = subprocess.run(["make", "-s", "-C", USERSPACE, f"OUT={out}", *map(str, targets)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=timeout)
+    assert r.returncode == 0, r.stdout[-4000:]
+    return r.stdout
+
+
+def resmem(out):
+    """Path of the `resmem` CLI built into `out`."""
+    path = os.path.join(out, "bin", "resmem")
+    userspace(out, path)
+    return path
