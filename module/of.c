@@ -137,7 +137,7 @@ static bool overlaps_other_node(struct resmem_region *r, struct device_node *mem
 		if (o == mem)
 			continue;
 		orm = of_reserved_mem_lookup(o);
-			if (!orm || !orm->size ||
+		if (!orm || !orm->size ||
 		    !resmem_ranges_overlap(r->phys, r->size, orm->base, orm->size))
 			continue;
 		resmem_refuse(r, "node %s overlaps /reserved-memory node %pOF [mem %pa size %pa] (the kernel said 'OVERLAP DETECTED' at boot); make the reservations disjoint",
