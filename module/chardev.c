@@ -49,12 +49,19 @@ static int resmem_open(struct inode *inode, struct file *file)
 					       struct resmem_region, cdev);
 
 	if (r->readonly && (file->f_mode & FMODE_WRITE)) {
-		dev_info_ratelimited(r->dev,
-				     "%s[%d]: region is read-only (device tree); open it O_RDONLY\n",
-				     current->comm, task_pid_nr(current));
+		resmem_user_err(r, "region is read-only (device tree); open it O_RDONLY");
 		return -EROFS;
 	}
 	file->private_data = r;
+	atomic_inc(&r->opens);
+	return 0;
+}
+
+static int resmem_release(struct inode *inode, struct file *file)
+{
+	struct resmem_region *r = file->private_data;
+
+	atomic_dec(&r->opens);
 	return 0;
 }
 
@@ -172,6 +179,7 @@ static int resmem_fsync(struct file *file, loff_t start, loff_t end,
 static const struct file_operations resmem_fops = {
 	.owner		= THIS_MODULE,
 	.open		= resmem_open,
+	.release	= resmem_release,
 	.llseek		= resmem_llseek,
 	.read		= resmem_read,
 	.write		= resmem_write,

@@ -24,7 +24,6 @@
 #include <linux/string.h>
 #include <asm/setup.h>
 
-#include "compat.h"
 #include "resmem-private.h"
 
 static struct resmem_memmap memmap;

@@ -30,7 +30,7 @@
 #include <linux/sched.h>
 #include <linux/sizes.h>
 
-#include "compat.h"
+#include "resmem-arch.h"
 #include "resmem-private.h"
 
 struct discover_ctx {

@@ -73,7 +73,7 @@ static long resmem_ioctl_sync(struct resmem_region *r, void __user *uarg)
 	ret = copy_struct_from_user(&s, sizeof(s), uarg, usize);
 	if (ret)
 		return ret;
-	return resmem_sync(r, s.direction, s.offset, s.length);
+	return resmem_cache_sync(r, s.direction, s.offset, s.length);
 }
 
 /**

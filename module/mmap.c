@@ -4,7 +4,8 @@
  *
  * resmem_mmap() checks the request and sets the VMA up; how the page
  * tables get filled is chosen once per kernel (compat.h,
- * RESMEM_HAVE_HUGE_PFNMAP) in the one #if block below:
+ * RESMEM_HAVE_HUGE_PFNMAP) in the one #if block below; the entries' memory
+ * type and dirty state are the architecture's (resmem-arch.h):
  *  - huge PFN maps (6.12+): nothing at mmap() time; each fault installs
  *    the largest entry that fits: 1 GiB where the window's physical
  *    address, the virtual address and the VMA allow it, else 2 MiB, else
@@ -38,6 +39,7 @@
 #include <linux/sizes.h>
 
 #include "compat.h"
+#include "resmem-arch.h"
 #include "resmem-private.h"
 
 /*
@@ -81,6 +83,34 @@ static void resmem_vm_close(struct vm_area_struct *vma)
 }
 
 #if RESMEM_HAVE_HUGE_PFNMAP
+/*
+ * Install one entry of PAGE_SIZE << @order at the (aligned) fault address.
+ * The memory type comes from vma->vm_page_prot, reconciled with the
+ * kernel's own mapping by the PAT code (track_pfn_insert()).  A write
+ * fault on an existing huge entry makes it young and dirty again.
+ */
+static vm_fault_t resmem_insert_pfn(struct vm_fault *vmf, unsigned long pfn,
+				    unsigned int order)
+{
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+
+	switch (order) {
+	case 0:
+		return vmf_insert_pfn_prot(vmf->vma, vmf->address, pfn,
+					   resmem_pgprot_entry(vmf->vma));
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	case PMD_ORDER:
+		return vmf_insert_pfn_pmd(vmf, pfn, write);
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	case PUD_ORDER:
+		return vmf_insert_pfn_pud(vmf, pfn, write);
+#endif
+	default:
+		return VM_FAULT_FALLBACK;
+	}
+}
+
 /*
  * ->huge_fault (and ->fault, order 0): map PAGE_SIZE << @order bytes at
  * the aligned fault address, or ask the mm to try a smaller size.
@@ -212,9 +242,7 @@ static pgprot_t resmem_pgprot(struct resmem_region *r, pgprot_t prot)
 
 static void refuse_private(struct resmem_region *r)
 {
-	dev_info_ratelimited(r->dev,
-			     "%s[%d]: MAP_PRIVATE is not supported on resmem devices; use MAP_SHARED\n",
-			     current->comm, task_pid_nr(current));
+	resmem_user_err(r, "MAP_PRIVATE is not supported on resmem devices; use MAP_SHARED");
 }
 
 /*
@@ -344,10 +372,8 @@ static int resmem_check_window(struct resmem_region *r, unsigned long pgoff,
 {
 	if (pgoff > (r->size >> PAGE_SHIFT) ||
 	    len > r->size - ((u64)pgoff << PAGE_SHIFT)) {
-		dev_info_ratelimited(r->dev,
-				     "%s[%d]: mmap window at page offset %#lx, length %#lx is outside the region (size %#llx); map within [0, size)\n",
-				     current->comm, task_pid_nr(current),
-				     pgoff, len, r->size);
+		resmem_user_err(r, "mmap window at page offset %#lx, length %#lx is outside the region (size %#llx); map within [0, size)",
+				pgoff, len, r->size);
 		return -EINVAL;
 	}
 	return 0;

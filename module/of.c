@@ -35,7 +35,9 @@
  *
  * Bind/unbind through sysfs is disabled (suppress_bind_attrs): a region
  * must not disappear under an open file or a mapping; the regions go away
- * only when the module is unloaded, which open files and mappings prevent.
+ * only when the module is unloaded, which open files and mappings prevent,
+ * each through the registry's one teardown (the devm action of its
+ * platform device calls resmem_region_remove()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -50,7 +52,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "compat.h"
+#include "resmem-arch.h"
 #include "resmem-private.h"
 
 #define RESMEM_COMPATIBLE	"resmem,region"
@@ -90,8 +92,10 @@ static void refuse_unrecorded(const char *name, struct device_node *mem)
 {
 	struct device_node *parent = of_get_parent(mem);
 	u32 ac = 0, sc = 0, rac = 0, rsc = 0;
+	char what[RESMEM_WHAT_MAX];
 	int len = 0;
 
+	snprintf(what, sizeof(what), "%s (%pOF)", name, mem);
 	if (parent) {
 		of_property_read_u32(parent, "#address-cells", &ac);
 		of_property_read_u32(parent, "#size-cells", &sc);
@@ -100,25 +104,22 @@ static void refuse_unrecorded(const char *name, struct device_node *mem)
 	of_property_read_u32(of_root, "#size-cells", &rsc);
 
 	if (!is_rmem_child(mem))
-		pr_err("%s (%pOF): refused: not a child of /reserved-memory; memory-region must point at /reserved-memory nodes\n",
-		       name, mem);
+		resmem_refuse_as(what, "not a child of /reserved-memory; memory-region must point at /reserved-memory nodes");
 	else if (ac != rac || sc != rsc || !of_find_property(parent, "ranges", NULL))
-		pr_err("%s (%pOF): refused: /reserved-memory has #address-cells = <%u>, #size-cells = <%u>%s but the root has <%u>, <%u>: the kernel ignored all of /reserved-memory at boot ('unsupported node format'); give it the root's cells and an empty ranges\n",
-		       name, mem, ac, sc,
-		       of_find_property(parent, "ranges", NULL) ?
-		       "" : " and no ranges", rac, rsc);
+		resmem_refuse_as(what, "/reserved-memory has #address-cells = <%u>, #size-cells = <%u>%s but the root has <%u>, <%u>: the kernel ignored all of /reserved-memory at boot ('unsupported node format'); give it the root's cells and an empty ranges",
+				 ac, sc, of_find_property(parent, "ranges", NULL) ?
+				 "" : " and no ranges", rac, rsc);
 	else if (!of_get_property(mem, "reg", &len))
-		pr_err("%s (%pOF): refused: no reg property, so nothing was reserved at boot; give the node reg = <ADDRESS SIZE> (%u + %u cells)\n",
-		       name, mem, ac, sc);
+		resmem_refuse_as(what, "no reg property, so nothing was reserved at boot; give the node reg = <ADDRESS SIZE> (%u + %u cells)",
+				 ac, sc);
 	else if (!len || len % ((ac + sc) * 4))
-		pr_err("%s (%pOF): refused: reg is %d bytes, not a whole number of %u-byte entries (#address-cells = <%u>, #size-cells = <%u>), so the kernel skipped the node at boot ('invalid reg property'); write each address with %u cells and each size with %u\n",
-		       name, mem, len, (ac + sc) * 4, ac, sc, ac, sc);
+		resmem_refuse_as(what, "reg is %d bytes, not a whole number of %u-byte entries (#address-cells = <%u>, #size-cells = <%u>), so the kernel skipped the node at boot ('invalid reg property'); write each address with %u cells and each size with %u",
+				 len, (ac + sc) * 4, ac, sc, ac, sc);
 	else if (!reg_size(mem, ac, sc))
-		pr_err("%s (%pOF): refused: reg gives size 0, so nothing was reserved at boot; give the region a size of at least one page (%lu bytes)\n",
-		       name, mem, PAGE_SIZE);
+		resmem_refuse_as(what, "reg gives size 0, so nothing was reserved at boot; give the region a size of at least one page (%lu bytes)",
+				 PAGE_SIZE);
 	else
-		pr_err("%s (%pOF): refused: the kernel recorded no reservation for this node at boot (see the 'OF: reserved mem' lines of the boot log)\n",
-		       name, mem);
+		resmem_refuse_as(what, "the kernel recorded no reservation for this node at boot (see the 'OF: reserved mem' lines of the boot log)");
 	of_node_put(parent);
 }
 
@@ -136,8 +137,8 @@ static bool overlaps_other_node(struct resmem_region *r, struct device_node *mem
 		if (o == mem)
 			continue;
 		orm = of_reserved_mem_lookup(o);
-		if (!orm || !orm->size || orm->base > r->phys + r->size - 1 ||
-		    r->phys > orm->base + orm->size - 1)
+		if (!orm || !orm->size ||
+		    !resmem_ranges_overlap(r->phys, r->size, orm->base, orm->size))
 			continue;
 		resmem_refuse(r, "node %s overlaps /reserved-memory node %pOF [mem %pa size %pa] (the kernel said 'OVERLAP DETECTED' at boot); make the reservations disjoint",
 			      r->node_name, o, &orm->base, &orm->size);
@@ -162,8 +163,11 @@ static int parse_cache(struct resmem_region *r, struct device_node *np)
 	} else if (!strcmp(s, "uncached")) {
 		r->cache = RESMEM_CACHE_UC;
 	} else {
-		pr_err("%s (%pOF): refused: resmem,cache = \"%s\" is not \"write-back\", \"write-combine\" or \"uncached\"\n",
-		       r->name, np, s);
+		char what[RESMEM_WHAT_MAX];
+
+		snprintf(what, sizeof(what), "%s (%pOF)", r->name, np);
+		resmem_refuse_as(what, "resmem,cache = \"%s\" is not \"write-back\", \"write-combine\" or \"uncached\"",
+				 s);
 		return -EINVAL;
 	}
 	r->cache_set = true;
@@ -201,8 +205,11 @@ static int region_name(char *buf, struct device_node *mem,
 	else
 		n = snprintf(buf, RESMEM_NAME_MAX, "%s", mem->name);
 	if (n >= RESMEM_NAME_MAX || !resmem_name_ok(buf)) {
-		pr_err("%pOF: refused: region name '%s' (from label, node name or memory-region-names) is not 1-%d characters from [A-Za-z0-9_.+-] not starting with '.'; set label to such a name\n",
-		       mem, buf, RESMEM_NAME_MAX - 1);
+		char what[RESMEM_WHAT_MAX];
+
+		snprintf(what, sizeof(what), "%pOF", mem);
+		resmem_refuse_as(what, "region name '%s' (from label, node name or memory-region-names) is not 1-%d characters from [A-Za-z0-9_.+-] not starting with '.'; set label to such a name",
+				 buf, RESMEM_NAME_MAX - 1);
 		return -EINVAL;
 	}
 	return 0;
@@ -267,15 +274,17 @@ static int resmem_of_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
 	struct device_node *np = dev->of_node;
+	char what[RESMEM_WHAT_MAX];
 	int count, i, added = 0;
 
+	snprintf(what, sizeof(what), "%pOF", np);
 	if (is_rmem_child(np)) {
 		count = 1;
 	} else {
 		count = of_count_phandle_with_args(np, "memory-region", NULL);
 		if (count <= 0) {
-			pr_err("%pOF: refused: compatible \"%s\" outside /reserved-memory needs memory-region = <&region ...>\n",
-			       np, RESMEM_COMPATIBLE);
+			resmem_refuse_as(what, "compatible \"%s\" outside /reserved-memory needs memory-region = <&region ...>",
+					 RESMEM_COMPATIBLE);
 			return -ENODEV;
 		}
 	}
@@ -287,8 +296,8 @@ static int resmem_of_probe(struct platform_device *pdev)
 		mem = count == 1 && is_rmem_child(np) ? of_node_get(np) :
 			of_parse_phandle(np, "memory-region", i);
 		if (!mem) {
-			pr_err("%pOF: refused: memory-region entry %d is not a valid phandle\n",
-			       np, i);
+			resmem_refuse_as(what, "memory-region entry %d is not a valid phandle",
+					 i);
 			continue;
 		}
 		r = dt_region(dev, mem, i, count);

@@ -5,90 +5,52 @@
  * into the region's ring.  A valid ring already in the region (from before a
  * warm reboot, kexec or panic) is kept and continued; nothing is zeroed.
  *
- * Regions are registered here by main.c as they get their devices.  A
- * producer holds a reference on this module, so resmem cannot be unloaded
- * (and the region cannot go away) until resmem_producer_put().
+ * Regions are looked up in the registry (registry.c); a region has at most
+ * one producer, its @producer, set and cleared under resmem_regions_lock.
+ * A producer holds a reference on this module, so resmem cannot be
+ * unloaded (and the region cannot go away) until resmem_producer_put().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
-#include <linux/list.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 
-#include "compat.h"
 #include "resmem-private.h"
 #include "resmem_producer.h"
 #include "ring.h"
 
 /**
  * struct resmem_producer - one driver producing into one region
- * @node:	entry in resmem_producers
- * @region:	the region
+ * @region:	the region (whose @producer this is)
  * @dev:	the device that writes the records (DMA)
  * @dma:	bus address of the region's first byte for @dev
  * @ring:	the ring state
- * @active:	a driver holds this producer
  */
 struct resmem_producer {
-	struct list_head node;
 	struct resmem_region *region;
 	struct device *dev;
 	dma_addr_t dma;
 	struct resmem_kring ring;
-	bool active;
 };
 
-static LIST_HEAD(resmem_producers);
-static DEFINE_MUTEX(resmem_producers_lock);
-
 /**
- * resmem_producer_region_add() - make a region available to producers
- * @r: a region with its device
+ * resmem_producer_log_ring() - say whether a new region holds a valid ring
+ * @r: a region that just got its device
  *
- * Logs whether a valid ring is in it (it is kept either way).
- *
- * Return: 0 or -ENOMEM.
+ * A valid ring is kept either way (resmem_producer_get() continues it).
  */
-int resmem_producer_region_add(struct resmem_region *r)
+void resmem_producer_log_ring(const struct resmem_region *r)
 {
-	struct resmem_producer *p;
 	struct resmem_ring_hdr h;
 
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
-	if (!p)
-		return -ENOMEM;
-	p->region = r;
-	mutex_lock(&resmem_producers_lock);
-	list_add_tail(&p->node, &resmem_producers);
-	mutex_unlock(&resmem_producers_lock);
 	if (r->kaddr && r->size >= RESMEM_RING_HDR_SIZE &&
 	    !resmem_kring_check(r->kaddr, r->size, &h))
 		pr_info(resmem_region_fmt ": ring kept: epoch %llu, next seq %llu, %llu bytes committed since tail\n",
 			resmem_region_arg(r), h.epoch, h.head_seq,
 			resmem_ring_pos_distance(h.pos_mod, h.head, h.tail));
-	return 0;
-}
-
-/**
- * resmem_producer_region_del() - forget a region (module exit)
- * @r: the region; no producer can be active (they hold the module)
- */
-void resmem_producer_region_del(struct resmem_region *r)
-{
-	struct resmem_producer *p, *tmp;
-
-	mutex_lock(&resmem_producers_lock);
-	list_for_each_entry_safe(p, tmp, &resmem_producers, node) {
-		if (p->region == r) {
-			WARN_ON(p->active);
-			list_del(&p->node);
-			kfree(p);
-		}
-	}
-	mutex_unlock(&resmem_producers_lock);
 }
 
 /**
@@ -109,13 +71,14 @@ void resmem_producer_region_del(struct resmem_region *r)
  *
  * Return: the producer, or ERR_PTR(): -ENOENT (no such region), -EBUSY (it
  * has a producer), -EOPNOTSUPP (uncached region: no plain kernel mapping),
- * -EINVAL (too small for a ring), -EIO (DMA mapping failed), -ENODEV.
+ * -EINVAL (too small for a ring), -EIO (DMA mapping failed), -ENOMEM,
+ * -ENODEV.
  */
 struct resmem_producer *resmem_producer_get(const char *name,
 					    struct device *dev,
 					    unsigned int flags)
 {
-	struct resmem_producer *p, *found = NULL;
+	struct resmem_producer *p;
 	struct resmem_region *r;
 	int ret, kept;
 
@@ -123,20 +86,17 @@ struct resmem_producer *resmem_producer_get(const char *name,
 		return ERR_PTR(-EINVAL);
 	if (!try_module_get(THIS_MODULE))
 		return ERR_PTR(-ENODEV);
-	mutex_lock(&resmem_producers_lock);
-	list_for_each_entry(p, &resmem_producers, node) {
-		if (!strcmp(p->region->name, name)) {
-			found = p;
-			break;
-		}
-	}
+	ret = -ENOMEM;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		goto put_module;
+	mutex_lock(&resmem_regions_lock);
+	r = resmem_region_find(name);
 	ret = -ENOENT;
-	if (!found)
+	if (!r)
 		goto unlock;
-	p = found;
-	r = p->region;
 	ret = -EBUSY;
-	if (p->active)
+	if (r->producer)
 		goto unlock;
 	ret = -EOPNOTSUPP;
 	if (!r->kaddr) {
@@ -156,19 +116,22 @@ struct resmem_producer *resmem_producer_get(const char *name,
 		ret = -EIO;
 		goto unlock;
 	}
+	p->region = r;
 	p->dev = get_device(dev);
-	p->active = true;
+	r->producer = p;
 	resmem_kring_attach(&p->ring, RESMEM_RING_F_KERNEL |
 			    ((flags & RESMEM_PRODUCER_OVERWRITE) ?
 			     RESMEM_RING_F_OVERWRITE : 0));
-	mutex_unlock(&resmem_producers_lock);
+	mutex_unlock(&resmem_regions_lock);
 	dev_info(dev, "resmem: producing into %s (%s ring, epoch %u, next seq %llu, dma %pad)\n",
 		 name, kept ? "kept" : "new", p->ring.epoch, p->ring.head_seq,
 		 &p->dma);
 	return p;
 
 unlock:
-	mutex_unlock(&resmem_producers_lock);
+	mutex_unlock(&resmem_regions_lock);
+	kfree(p);
+put_module:
 	module_put(THIS_MODULE);
 	return ERR_PTR(ret);
 }
@@ -178,7 +141,7 @@ EXPORT_SYMBOL_GPL(resmem_producer_get);
  * resmem_producer_put() - stop producing: mark the stream closed, unmap
  * @p: from resmem_producer_get(); a reserved, uncommitted record is dropped
  *
- * The device must no longer write to the region.
+ * The device must no longer write to the region; @p is freed.
  * Context: process context.
  */
 void resmem_producer_put(struct resmem_producer *p)
@@ -187,11 +150,12 @@ void resmem_producer_put(struct resmem_producer *p)
 		return;
 	resmem_kring_close(&p->ring);
 	dma_unmap_resource(p->dev, p->dma, p->region->size, DMA_BIDIRECTIONAL, 0);
-	mutex_lock(&resmem_producers_lock);
-	p->active = false;
 	put_device(p->dev);
-	p->dev = NULL;
-	mutex_unlock(&resmem_producers_lock);
+	mutex_lock(&resmem_regions_lock);
+	WARN_ON(p->region->producer != p);
+	p->region->producer = NULL;
+	mutex_unlock(&resmem_regions_lock);
+	kfree(p);
 	module_put(THIS_MODULE);
 }
 EXPORT_SYMBOL_GPL(resmem_producer_put);

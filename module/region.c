@@ -11,7 +11,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "compat.h"
+#include "resmem-arch.h"
 #include "resmem-private.h"
 
 /**
@@ -37,6 +37,7 @@ struct resmem_region *resmem_region_alloc(u64 phys, u64 size, u32 source)
 	r->source = source;
 	r->cache = resmem_default_cache;
 	r->coherent = RESMEM_DMA_ALWAYS_COHERENT;
+	atomic_set(&r->opens, 0);
 	atomic_set(&r->mappings, 0);
 	return r;
 }
@@ -75,15 +76,6 @@ static int cmp_phys(void *priv, const struct list_head *a,
 	return 0;
 }
 
-static bool ranges_overlap(const struct resmem_region *a,
-			   const struct resmem_region *b)
-{
-	/* Explicit entries are not validated yet: compare without wrapping. */
-	if (!a->size || !b->size)
-		return a->phys == b->phys;
-	return a->phys - b->phys < b->size || b->phys - a->phys < a->size;
-}
-
 static bool name_taken(struct list_head *list, const char *name,
 		       const struct resmem_region *except)
 {
@@ -103,7 +95,7 @@ static bool name_taken(struct list_head *list, const char *name,
  *
  * An explicit entry with exactly a discovered range takes its place (the
  * explicit name, cache mode and source PARAM).  Other overlaps are settled
- * by main.c after validation: an accepted explicit region displaces the
+ * by the registry after validation: an accepted explicit region displaces the
  * discovered ones it overlaps, a refused one displaces nothing.  Unnamed
  * candidates are then named region0, region1, ... in ascending address
  * order, skipping names given explicitly.  A second explicit use of a name
@@ -153,21 +145,6 @@ int resmem_merge_candidates(struct list_head *discovered,
 	return 0;
 }
 
-/**
- * resmem_regions_overlap() - do two regions share a byte?
- * @a: a region
- * @b: another region
- *
- * Safe on unvalidated candidates (no wrap-around).
- *
- * Return: true if they overlap.
- */
-bool resmem_regions_overlap(const struct resmem_region *a,
-			    const struct resmem_region *b)
-{
-	return ranges_overlap(a, b);
-}
-
 static int region_map(struct resmem_region *r)
 {
 	switch (r->cache) {
@@ -215,8 +192,7 @@ static int claim_linear(struct resmem_region *r)
 	res->flags = IORESOURCE_MEM | IORESOURCE_BUSY | IORESOURCE_EXCLUSIVE;
 	ret = insert_resource(&iomem_resource, res);
 	if (ret) {
-		pr_err(resmem_region_fmt ": refused: cannot claim it, a resource in /proc/iomem overlaps it partly (the kernel image or a driver's region); pick a range nothing else uses\n",
-		       resmem_region_arg(r));
+		resmem_refuse(r, "cannot claim it, a resource in /proc/iomem overlaps it partly (the kernel image or a driver's region); pick a range nothing else uses");
 		kfree(res);
 		return -EBUSY;
 	}
@@ -234,9 +210,8 @@ static int claim_linear(struct resmem_region *r)
 	for (child = res->child; child; child = child->sibling) {
 		if ((child->flags & IORESOURCE_SYSRAM) ||
 		    !(child->flags & IORESOURCE_BUSY)) {
-			pr_err(resmem_region_fmt ": refused: node %s contains %pR '%s' (the kernel image, see /proc/iomem); move the region away from it\n",
-			       resmem_region_arg(r), r->node_name, child,
-			       child->name);
+			resmem_refuse(r, "node %s contains %pR '%s' (the kernel image, see /proc/iomem); move the region away from it",
+				      r->node_name, child, child->name);
 			ret = -EBUSY;
 			goto remove_resource;
 		}
@@ -244,8 +219,8 @@ static int claim_linear(struct resmem_region *r)
 
 	ret = region_map(r);
 	if (ret) {
-		pr_err(resmem_region_fmt ": refused: cannot map it %s for the kernel; see earlier messages\n",
-		       resmem_region_arg(r), resmem_cache_name(r->cache));
+		resmem_refuse(r, "cannot map it %s for the kernel; see earlier messages",
+			      resmem_cache_name(r->cache));
 		goto remove_resource;
 	}
 	return 0;
@@ -280,8 +255,7 @@ int resmem_region_claim(struct resmem_region *r)
 	r->res = __request_region(&iomem_resource, r->phys, r->size,
 				  r->res_name, IORESOURCE_EXCLUSIVE);
 	if (!r->res) {
-		pr_err(resmem_region_fmt ": refused: cannot claim it, something in /proc/iomem overlaps it; pick a range nothing else uses\n",
-		       resmem_region_arg(r));
+		resmem_refuse(r, "cannot claim it, something in /proc/iomem overlaps it; pick a range nothing else uses");
 		return -EBUSY;
 	}
 
@@ -291,18 +265,18 @@ int resmem_region_claim(struct resmem_region *r)
 	 */
 	parent = r->res->parent;
 	if (!parent || !resmem_res_is_reservation(parent)) {
-		pr_err(resmem_region_fmt ": refused: it lies inside %pR '%s', not directly in a Reserved range; use memory reserved with %s\n",
-		       resmem_region_arg(r), parent, parent ? parent->name : "?",
-		       r->source == RESMEM_SOURCE_DEVICETREE ?
-		       "a no-map /reserved-memory node" : "memmap=SIZE$ADDR");
+		resmem_refuse(r, "it lies inside %pR '%s', not directly in a Reserved range; use memory reserved with %s",
+			      parent, parent ? parent->name : "?",
+			      r->source == RESMEM_SOURCE_DEVICETREE ?
+			      "a no-map /reserved-memory node" : "memmap=SIZE$ADDR");
 		ret = -EBUSY;
 		goto release_region;
 	}
 
 	ret = region_map(r);
 	if (ret) {
-		pr_err(resmem_region_fmt ": refused: cannot map it %s for the kernel (out of address space or conflicting memory type, see earlier messages); try a smaller region or another cache= mode\n",
-		       resmem_region_arg(r), resmem_cache_name(r->cache));
+		resmem_refuse(r, "cannot map it %s for the kernel (out of address space or conflicting memory type, see earlier messages); try a smaller region or another cache= mode",
+			      resmem_cache_name(r->cache));
 		goto release_region;
 	}
 	return 0;

@@ -5,7 +5,8 @@
  * Life of a region: params.c and discover.c produce candidates (struct
  * resmem_region with only the range, name and source filled in), region.c
  * sorts and names them, validate.c accepts or refuses each one, region.c
- * claims and maps the accepted ones and chardev.c gives each a device.
+ * claims and maps the accepted ones, chardev.c gives each a device and
+ * registry.c keeps it until the one teardown, unregister_region().
  */
 #ifndef _RESMEM_PRIVATE_H
 #define _RESMEM_PRIVATE_H
@@ -15,6 +16,8 @@
 #include <linux/device.h>
 #include <linux/ioport.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/types.h>
 #include <uapi/linux/resmem.h>
 
@@ -23,9 +26,14 @@
 /* Width of "resmem: " plus the longest name, for the /proc/iomem label. */
 #define RESMEM_RES_NAME_MAX	(8 + RESMEM_NAME_MAX)
 
+/* What resmem_refuse_as() names: "NAME [mem A-B]", "NAME (/node/path)". */
+#define RESMEM_WHAT_MAX		192
+
+struct resmem_producer;
+
 /**
  * struct resmem_region - one region of reserved physical memory
- * @node:	entry in the candidate list, then in the accepted list
+ * @node:	entry in a candidate list, then in the registry (registry.c)
  * @name:	device name, NUL-terminated, no '/'
  * @named:	@name was given by the user (regions= name:...)
  * @phys:	first physical byte
@@ -48,7 +56,13 @@
  * @minor:	minor number of the device
  * @cdev:	character device
  * @dev:	class device, NULL until created
+ * @opens:	number of open files of the device
  * @mappings:	number of live VMAs mapping this region
+ * @producer:	the in-kernel producer (producer.c), NULL if none; under
+ *		resmem_regions_lock
+ *
+ * A region is torn down only when @opens, @mappings and @producer say
+ * nothing uses it (registry.c).
  */
 struct resmem_region {
 	struct list_head node;
@@ -73,12 +87,18 @@ struct resmem_region {
 	unsigned int minor;
 	struct cdev cdev;
 	struct device *dev;
+	atomic_t opens;
 	atomic_t mappings;
+	struct resmem_producer *producer;
 };
 
-/* main.c */
+/* registry.c: the regions with devices */
+extern struct mutex resmem_regions_lock;
 int resmem_region_add(struct resmem_region *r);
 void resmem_region_remove(struct resmem_region *r);
+void resmem_regions_remove_all(void);
+struct resmem_region *resmem_region_find(const char *name);
+bool resmem_regions_empty(void);
 
 /* params.c */
 extern u32 resmem_default_cache;
@@ -118,6 +138,9 @@ u64 resmem_memmap_uncovered(u64 start, u64 end);
 
 /* validate.c */
 int resmem_validate(struct resmem_region *r, struct list_head *accepted);
+__printf(2, 3) void resmem_refuse(const struct resmem_region *r,
+				  const char *fmt, ...);
+__printf(2, 3) void resmem_refuse_as(const char *what, const char *fmt, ...);
 
 /* region.c */
 struct resmem_region *resmem_region_alloc(u64 phys, u64 size, u32 source);
@@ -125,8 +148,6 @@ void resmem_region_free(struct resmem_region *r);
 void resmem_free_list(struct list_head *list);
 int resmem_merge_candidates(struct list_head *discovered,
 			    struct list_head *explicit, struct list_head *out);
-bool resmem_regions_overlap(const struct resmem_region *a,
-			    const struct resmem_region *b);
 int resmem_region_claim(struct resmem_region *r);
 void resmem_region_release(struct resmem_region *r);
 
@@ -147,15 +168,14 @@ int resmem_map_vma(struct resmem_region *r, struct vm_area_struct *vma,
 		   u64 offset);
 
 /* sync.c */
-int resmem_sync(struct resmem_region *r, u32 direction, u64 offset,
-		u64 length);
+int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
+		      u64 length);
 
 /* ioctl.c */
 long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
-/* producer.c: regions available to resmem_producer_get() */
-int resmem_producer_region_add(struct resmem_region *r);
-void resmem_producer_region_del(struct resmem_region *r);
+/* producer.c */
+void resmem_producer_log_ring(const struct resmem_region *r);
 
 /*
  * of.c: /reserved-memory nodes.  x86 Debian kernels are built without
@@ -183,9 +203,33 @@ extern const struct attribute_group *resmem_groups[];
 #define resmem_region_arg(r)		(r)->name, (r)->phys, \
 					(r)->phys + (r)->size - 1
 
-/* One refusal, one line: "resmem: NAME [mem A-B]: refused: RULE; WHAT TO DO". */
-#define resmem_refuse(r, fmt, ...)					\
-	pr_err(resmem_region_fmt ": refused: " fmt "\n",		\
-	       resmem_region_arg(r), ##__VA_ARGS__)
+/**
+ * resmem_ranges_overlap() - do [@a, @a + @asize) and [@b, @b + @bsize) meet?
+ * @a:		first byte of one range
+ * @asize:	its length
+ * @b:		first byte of the other
+ * @bsize:	its length
+ *
+ * Safe on unvalidated candidates: nothing is added, so nothing wraps; an
+ * empty range meets only a range starting at the same byte.
+ *
+ * Return: true if they share a byte (or start together).
+ */
+static inline bool resmem_ranges_overlap(u64 a, u64 asize, u64 b, u64 bsize)
+{
+	if (!asize || !bsize)
+		return a == b;
+	return a - b < bsize || b - a < asize;
+}
+
+/*
+ * A mistake of the calling process on region @r (bad mmap window,
+ * MAP_PRIVATE, bad ioctl argument): one rate-limited line on the device,
+ * naming the process.
+ */
+#define resmem_user_err(r, fmt, ...)					\
+	dev_info_ratelimited((r)->dev, "%s[%d]: " fmt "\n",		\
+			     current->comm, task_pid_nr(current),	\
+			     ##__VA_ARGS__)
 
 #endif /* _RESMEM_PRIVATE_H */

@@ -11,7 +11,7 @@
  *		memory, i.e. see what the device wrote.
  *
  * Always by virtual address on resmem's own kernel mapping of the region
- * (compat.h explains why not through the DMA API and the linear map):
+ * (resmem-arch.h explains why not through the DMA API and the linear map):
  * that mapping exists for no-map regions too, so nothing is ever done
  * through an unmapped address.  The data cache is physically tagged, so
  * maintenance through this alias covers the lines user mappings filled.
@@ -29,14 +29,14 @@
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 
-#include "compat.h"
+#include "resmem-arch.h"
 #include "resmem-private.h"
 
 /* Per step; cond_resched() and a fatal-signal check in between. */
 #define RESMEM_SYNC_CHUNK	SZ_1M
 
 /**
- * resmem_sync() - cache maintenance on a range of a region
+ * resmem_cache_sync() - cache maintenance on a range of a region
  * @r:		the region
  * @direction:	RESMEM_SYNC_FOR_CPU or RESMEM_SYNC_FOR_DEVICE
  * @offset:	first byte, from the start of @r
@@ -46,25 +46,21 @@
  * (logged, rate-limited), or -EINTR if a fatal signal ended a long range
  * early.
  */
-int resmem_sync(struct resmem_region *r, u32 direction, u64 offset,
-		u64 length)
+int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
+		      u64 length)
 {
 	u64 done = 0;
 
 	if (direction != RESMEM_SYNC_FOR_CPU &&
 	    direction != RESMEM_SYNC_FOR_DEVICE) {
-		dev_info_ratelimited(r->dev,
-				     "%s[%d]: sync direction %u is neither RESMEM_SYNC_FOR_CPU (%u) nor RESMEM_SYNC_FOR_DEVICE (%u)\n",
-				     current->comm, task_pid_nr(current),
-				     direction, RESMEM_SYNC_FOR_CPU,
-				     RESMEM_SYNC_FOR_DEVICE);
+		resmem_user_err(r, "sync direction %u is neither RESMEM_SYNC_FOR_CPU (%u) nor RESMEM_SYNC_FOR_DEVICE (%u)",
+				direction, RESMEM_SYNC_FOR_CPU,
+				RESMEM_SYNC_FOR_DEVICE);
 		return -EINVAL;
 	}
 	if (offset > r->size || length > r->size - offset) {
-		dev_info_ratelimited(r->dev,
-				     "%s[%d]: sync range offset %#llx, length %#llx is outside the region (size %#llx); sync within [0, size)\n",
-				     current->comm, task_pid_nr(current),
-				     offset, length, r->size);
+		resmem_user_err(r, "sync range offset %#llx, length %#llx is outside the region (size %#llx); sync within [0, size)",
+				offset, length, r->size);
 		return -EINVAL;
 	}
 	if (!length)

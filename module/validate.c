@@ -12,13 +12,64 @@
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/printk.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
 
-#include "compat.h"
+#include "resmem-arch.h"
 #include "resmem-private.h"
 
-#define refuse(r, fmt, ...)	resmem_refuse(r, fmt, ##__VA_ARGS__)
+static void refuse_va(const char *what, const char *fmt, va_list *args)
+{
+	struct va_format vaf = { .fmt = fmt, .va = args };
+
+	pr_err("%s: refused: %pV\n", what, &vaf);
+}
+
+/**
+ * resmem_refuse_as() - log why something is not used as a region
+ * @what:	what is refused, e.g. "NAME (/reserved-memory/node@0)"
+ * @fmt:	the rule broken, then "; " and what to do instead
+ *
+ * Every refusal is this one line: "resmem: WHAT: refused: RULE; WHAT TO DO".
+ */
+void resmem_refuse_as(const char *what, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	refuse_va(what, fmt, &args);
+	va_end(args);
+}
+
+/**
+ * resmem_refuse() - log why a candidate region is not used
+ * @r:		the candidate, named already
+ * @fmt:	the rule broken, then "; " and what to do instead
+ *
+ * resmem_refuse_as() with "NAME [mem START-END]" as what is refused, or
+ * "NAME [mem START, size SIZE]" when the range is empty or wraps.
+ */
+void resmem_refuse(const struct resmem_region *r, const char *fmt, ...)
+{
+	char what[RESMEM_WHAT_MAX];
+	va_list args;
+	u64 last;
+
+	if (!r->size)
+		snprintf(what, sizeof(what), "%s [mem %#018llx, size 0]",
+			 r->name, r->phys);
+	else if (check_add_overflow(r->phys, r->size - 1, &last))
+		snprintf(what, sizeof(what), "%s [mem %#018llx, size %#llx]",
+			 r->name, r->phys, r->size);
+	else
+		snprintf(what, sizeof(what), resmem_region_fmt,
+			 resmem_region_arg(r));
+	va_start(args, fmt);
+	refuse_va(what, fmt, &args);
+	va_end(args);
+}
 
 struct busy_ctx {
 	u64 start;
@@ -75,9 +126,9 @@ static int validate_dt(struct resmem_region *r, u64 last)
 	int ret;
 
 	if (r->reusable) {
-		refuse(r, "node %s is 'reusable': the kernel lends that memory to the page allocator (CMA), so it is not ours to hand out%s; remove 'reusable' from the node",
-		       r->node_name, r->linear ? "" :
-		       " (and 'reusable' with 'no-map' contradict each other)");
+		resmem_refuse(r, "node %s is 'reusable': the kernel lends that memory to the page allocator (CMA), so it is not ours to hand out%s; remove 'reusable' from the node",
+			      r->node_name, r->linear ? "" :
+			      " (and 'reusable' with 'no-map' contradict each other)");
 		return -EINVAL;
 	}
 
@@ -85,45 +136,45 @@ static int validate_dt(struct resmem_region *r, u64 last)
 				IORES_DESC_NONE);
 	if (!r->linear) {
 		if (ret != REGION_DISJOINT) {
-			refuse(r, "node %s says no-map but the range %s System RAM: the kernel did not take it out of the linear map (look for 'failed to reserve memory' in the boot log: it overlaps the kernel or another reservation); move the region to free RAM",
-			       r->node_name,
-			       ret == REGION_INTERSECTS ? "is" : "overlaps");
+			resmem_refuse(r, "node %s says no-map but the range %s System RAM: the kernel did not take it out of the linear map (look for 'failed to reserve memory' in the boot log: it overlaps the kernel or another reservation); move the region to free RAM",
+				      r->node_name,
+				      ret == REGION_INTERSECTS ? "is" : "overlaps");
 			return -EINVAL;
 		}
 		ret = resmem_reserved_intersects(r->phys, r->size);
 		if (ret != REGION_INTERSECTS) {
-			refuse(r, "node %s: %s the memory the /memory nodes describe (see /proc/iomem); put the region inside RAM",
-			       r->node_name, ret == REGION_DISJOINT ?
-			       "not inside" : "only partly inside");
+			resmem_refuse(r, "node %s: %s the memory the /memory nodes describe (see /proc/iomem); put the region inside RAM",
+				      r->node_name, ret == REGION_DISJOINT ?
+				      "not inside" : "only partly inside");
 			return -EINVAL;
 		}
 		walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_BUSY, r->phys,
 				    last, &busy, busy_found);
 		if (busy.found) {
-			refuse(r, "node %s: [mem %#018llx-%#018llx] inside it is in use (flags %#lx; see /proc/iomem); use a range nothing else claims",
-			       r->node_name, busy.start, busy.end, busy.flags);
+			resmem_refuse(r, "node %s: [mem %#018llx-%#018llx] inside it is in use (flags %#lx; see /proc/iomem); use a range nothing else claims",
+				      r->node_name, busy.start, busy.end, busy.flags);
 			return -EINVAL;
 		}
 		return 0;
 	}
 
 	if (ret != REGION_INTERSECTS) {
-		refuse(r, "node %s: %s System RAM (the memory the /memory nodes describe); put the region inside RAM",
-		       r->node_name, ret == REGION_DISJOINT ?
-		       "not inside" : "only partly inside");
+		resmem_refuse(r, "node %s: %s System RAM (the memory the /memory nodes describe); put the region inside RAM",
+			      r->node_name, ret == REGION_DISJOINT ?
+			      "not inside" : "only partly inside");
 		return -EINVAL;
 	}
 	/* The kernel image (PageReserved too) is refused by the claim. */
 	bad = first_unreserved_page(r->phys, r->size);
 	if (bad != U64_MAX) {
-		refuse(r, "node %s: page at %#llx belongs to the page allocator (the boot did not reserve it, or the kernel freed it after boot: its init sections or the initrd); move the region to RAM nothing else uses",
-		       r->node_name, bad);
+		resmem_refuse(r, "node %s: page at %#llx belongs to the page allocator (the boot did not reserve it, or the kernel freed it after boot: its init sections or the initrd); move the region to RAM nothing else uses",
+			      r->node_name, bad);
 		return -EINVAL;
 	}
 	if (r->cache != RESMEM_CACHE_WB) {
-		refuse(r, "node %s: %s needs no-map: without it the region stays in the kernel's write-back linear map and a second, %s mapping would alias it; add no-map to the node or use resmem,cache = \"write-back\"",
-		       r->node_name, resmem_cache_name(r->cache),
-		       resmem_cache_name(r->cache));
+		resmem_refuse(r, "node %s: %s needs no-map: without it the region stays in the kernel's write-back linear map and a second, %s mapping would alias it; add no-map to the node or use resmem,cache = \"write-back\"",
+			      r->node_name, resmem_cache_name(r->cache),
+			      resmem_cache_name(r->cache));
 		return -EINVAL;
 	}
 	return 0;
@@ -147,34 +198,33 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 	int ret;
 
 	if (!r->size) {
-		pr_err("%s [mem %#018llx, size 0]: refused: zero size; give a SIZE of at least one page (%lu bytes)\n",
-		       r->name, r->phys, PAGE_SIZE);
+		resmem_refuse(r, "zero size; give a SIZE of at least one page (%lu bytes)",
+			      PAGE_SIZE);
 		return -EINVAL;
 	}
 	if (check_add_overflow(r->phys, r->size - 1, &last)) {
-		pr_err("%s [mem %#018llx, size %#llx]: refused: start + size overflows 64 bits; check SIZE and ADDR\n",
-		       r->name, r->phys, r->size);
+		resmem_refuse(r, "start + size overflows 64 bits; check SIZE and ADDR");
 		return -EINVAL;
 	}
 	if (!PAGE_ALIGNED(r->phys) || !PAGE_ALIGNED(r->size)) {
-		refuse(r, "start and size must be multiples of the page size (%lu bytes); round ADDR and SIZE to %lu",
-		       PAGE_SIZE, PAGE_SIZE);
+		resmem_refuse(r, "start and size must be multiples of the page size (%lu bytes); round ADDR and SIZE to %lu",
+			      PAGE_SIZE, PAGE_SIZE);
 		return -EINVAL;
 	}
 	if (bits < 64 && last >> bits) {
-		refuse(r, "beyond the %u physical address bits of this CPU (highest address %#llx); use an address below that",
-		       bits, (1ULL << bits) - 1);
+		resmem_refuse(r, "beyond the %u physical address bits of this CPU (highest address %#llx); use an address below that",
+			      bits, (1ULL << bits) - 1);
 		return -EINVAL;
 	}
 	/* An x86 rule (BIOS data); arm64 boards may well have RAM at 0. */
 	if (r->phys < SZ_1M && r->source != RESMEM_SOURCE_DEVICETREE) {
-		refuse(r, "below 1 MiB, where the BIOS and the kernel keep their own data; use an address at or above 1 MiB (ideally above 4 GiB)");
+		resmem_refuse(r, "below 1 MiB, where the BIOS and the kernel keep their own data; use an address at or above 1 MiB (ideally above 4 GiB)");
 		return -EINVAL;
 	}
 	list_for_each_entry(o, accepted, node) {
-		if (r->phys <= o->phys + o->size - 1 && o->phys <= last) {
-			refuse(r, "overlaps region %s [mem %#018llx-%#018llx]; make the regions disjoint",
-			       o->name, o->phys, o->phys + o->size - 1);
+		if (resmem_ranges_overlap(r->phys, r->size, o->phys, o->size)) {
+			resmem_refuse(r, "overlaps region %s [mem %#018llx-%#018llx]; make the regions disjoint",
+				      o->name, o->phys, o->phys + o->size - 1);
 			return -EINVAL;
 		}
 	}
@@ -186,19 +236,19 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 	ret = region_intersects(r->phys, r->size, IORESOURCE_SYSTEM_RAM,
 				IORES_DESC_NONE);
 	if (ret != REGION_DISJOINT) {
-		refuse(r, "%s System RAM the kernel is using; reserve it at boot with memmap=%lluK$%#llx (quote the '$' for GRUB) or pick a Reserved range from /proc/iomem",
-		       ret == REGION_INTERSECTS ? "is" : "overlaps",
-		       r->size >> 10, r->phys);
+		resmem_refuse(r, "%s System RAM the kernel is using; reserve it at boot with memmap=%lluK$%#llx (quote the '$' for GRUB) or pick a Reserved range from /proc/iomem",
+			      ret == REGION_INTERSECTS ? "is" : "overlaps",
+			      r->size >> 10, r->phys);
 		return -EINVAL;
 	}
 
 	/* Fully inside Reserved entries, so not MMIO, a PCI window or a hole. */
 	ret = resmem_reserved_intersects(r->phys, r->size);
 	if (ret != REGION_INTERSECTS) {
-		refuse(r, "%s; only memory reserved at boot with memmap=SIZE$ADDR can be used (see /proc/iomem)",
-		       ret == REGION_DISJOINT ?
-		       "not in any Reserved range (device MMIO, PCI window or no memory there)" :
-		       "only partly in a Reserved range, the rest is device MMIO, a PCI window or no memory");
+		resmem_refuse(r, "%s; only memory reserved at boot with memmap=SIZE$ADDR can be used (see /proc/iomem)",
+			      ret == REGION_DISJOINT ?
+			      "not in any Reserved range (device MMIO, PCI window or no memory there)" :
+			      "only partly in a Reserved range, the rest is device MMIO, a PCI window or no memory");
 		return -EINVAL;
 	}
 
@@ -210,8 +260,8 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_BUSY, r->phys, last,
 			    &busy, busy_found);
 	if (busy.found) {
-		refuse(r, "[mem %#018llx-%#018llx] inside it is in use (flags %#lx: kernel image, crash kernel, firmware tables or another driver; see /proc/iomem); use a range nothing else claims",
-		       busy.start, busy.end, busy.flags);
+		resmem_refuse(r, "[mem %#018llx-%#018llx] inside it is in use (flags %#lx: kernel image, crash kernel, firmware tables or another driver; see /proc/iomem); use a range nothing else claims",
+			      busy.start, busy.end, busy.flags);
 		return -EINVAL;
 	}
 
@@ -223,14 +273,14 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 	if (!RESMEM_HAVE_MEMMAP || r->memmap)
 		return 0;
 	if (resmem_memmap()->err) {
-		refuse(r, "cannot tell whether memmap=$ reserved it: the kernel command line could not be read (/proc/cmdline: error %d); load resmem with /proc mounted",
-		       resmem_memmap()->err);
+		resmem_refuse(r, "cannot tell whether memmap=$ reserved it: the kernel command line could not be read (/proc/cmdline: error %d); load resmem with /proc mounted",
+			      resmem_memmap()->err);
 		return -EINVAL;
 	}
 	bad = resmem_memmap_uncovered(r->phys, r->phys + r->size);
 	if (bad != U64_MAX) {
-		refuse(r, "page at %#llx is not in a memmap=SIZE$ADDR range of the kernel command line (a firmware or EFI reservation, not the user's); use only ranges memmap=$ reserved",
-		       bad);
+		resmem_refuse(r, "page at %#llx is not in a memmap=SIZE$ADDR range of the kernel command line (a firmware or EFI reservation, not the user's); use only ranges memmap=$ reserved",
+			      bad);
 		return -EINVAL;
 	}
 	return 0;
