@@ -70,7 +70,7 @@ int ring_map(const char *cmd, const char *name, int writable, int create,
 void ring_unmap(struct ring_map *m)
 {
 	if (m->base) {
-		resmem_sync(m->base, m->size);
+		resmem_msync(m->base, m->size);
 		resmem_unmap(m->base, m->size);
 	}
 	m->base = NULL;

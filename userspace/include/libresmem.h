@@ -110,8 +110,8 @@ const char *resmem_cache_mode_name(uint32_t cache_mode);
 int resmem_map(const struct resmem_region *r, uint64_t off, uint64_t len,
 	       int prot, void **addr);
 
-/* resmem_sync - msync(MS_SYNC) a mapped window.  Returns 0 or -errno. */
-int resmem_sync(void *addr, uint64_t len);
+/* resmem_msync - msync(MS_SYNC) a mapped window.  Returns 0 or -errno. */
+int resmem_msync(void *addr, uint64_t len);
 
 /*
  * resmem_dma_sync - RESMEM_IOC_SYNC on bytes [off, off + len) of an open region:
