@@ -12,7 +12,9 @@ BUILD   := $(TOP)/build
 
 KDIR    ?= /lib/modules/$(shell uname -r)/build
 KREL     = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
-MODSRC  := $(wildcard module/*.c module/*.h) module/Kbuild
+# The module's source tree as make module, DKMS and make lint-module build it
+# (VERSION: Kbuild reads MODULE_VERSION from it).
+MODSRC  := $(wildcard module/*.c module/*.h) module/Kbuild VERSION
 
 .PHONY: all module tools guest-helpers test-modules deps test demo bench clean kernels
 
@@ -82,7 +84,8 @@ clean:
 # make dkms-install copies the module source to $(DKMS_SRCTREE)/resmem-<version>
 # and runs dkms add + install (DKMS_ARGS='--dkmstree ... -k KREL ...' for a
 # throwaway tree).
-VERSION     := $(shell sed -n 's/^\#define RESMEM_VERSION "\(.*\)"/\1/p' userspace/cli/main.c)
+# The one version number: CLI, library, module, pkg-config file, packages.
+VERSION     := $(shell cat $(TOP)/VERSION)
 DESTDIR     ?=
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
@@ -138,7 +141,7 @@ uninstall-module:
 	rm -f $(DESTDIR)/lib/modules/$(KREL)/extra/resmem.ko $(DESTDIR)/lib/modules/$(KREL)/extra/resmem.ko.*
 	$(if $(DESTDIR),,depmod -a $(KREL))
 
-# The tree DKMS builds: Kbuild, sources, the UAPI header, dkms.conf.
+# The tree DKMS builds: Kbuild, sources, VERSION, the UAPI header, dkms.conf.
 DKMS_DIR = $(DESTDIR)$(DKMS_SRCTREE)/resmem-$(VERSION)
 dkms-source:
 	rm -rf $(DKMS_DIR)
@@ -159,6 +162,7 @@ dkms-uninstall:
 
 # ------------------------------------------------------------------ deb
 # make deb -> build/deb/resmem-dkms_<v>_all.deb, build/deb/resmem-tools_<v>_<arch>.deb
+# (<v>: VERSION, written into the copy's debian/changelog, a template)
 # Built with dpkg-buildpackage from a copy of the tracked files (the work
 # tree's versions), so the tree itself gets no debian/ build debris.
 DEBDIR := $(BUILD)/deb
@@ -167,6 +171,7 @@ deb:
 	git ls-files -z --cached -- . ':!:.ci' ':!:tests' | \
 	    (cd $(TOP) && xargs -0 cp --parents -p -t $(DEBDIR)/resmem-$(VERSION) 2>/dev/null; true)
 	test -f $(DEBDIR)/resmem-$(VERSION)/debian/rules
+	sed -i '1s|@VERSION@|$(VERSION)|' $(DEBDIR)/resmem-$(VERSION)/debian/changelog
 	cd $(DEBDIR)/resmem-$(VERSION) && dpkg-buildpackage -b -us -uc
 	@ls $(DEBDIR)/*.deb
 
@@ -179,6 +184,7 @@ deb:
 LINT_KERNELS = $(shell $(PYTHON) -c 'from tests.harness import matrix; print(" ".join(k.name for k in matrix.MATRIX))')
 US_SRCS = $(shell git ls-files 'userspace/lib/*.c' 'userspace/cli/*.c')
 US_INC  = -Iuserspace/include -Iinclude/uapi -Iuserspace/lib -Iuserspace/cli
+US_DEFS = -DRESMEM_VERSION='"$(VERSION)"'
 # Checks left out, and why:
 #  insecureAPI.DeprecatedOrUnsafeBufferHandling: wants C11 Annex K (memcpy_s), which glibc lacks;
 #  valist.Uninitialized: clang 14 false positive on va_start/vprintf pairs;
@@ -200,7 +206,7 @@ CLANG_FORMATTED = cli/json.c lib/fwmap.c lib/internal.h \
 	cli/show.c lib/iomem.c lib/list.c lib/map.c lib/memmap.c lib/region.c lib/util.c lib/pattern.c lib/size.c \
 	cli/cmd_dt.c cli/cmd_dt.h cli/cmd_dt_add.c cli/cmd_dt_list.c include/resmem_dt.h lib/dt_add.c lib/dt_blob.c lib/dt_scan.c lib/check.c \
 	cli/cmd_plan.c cli/plan_lines.c cli/plan_lines.h include/resmem_plan.h lib/escape.c lib/fwtext.c lib/plan.c lib/bootcfg.c \
-	cli/cli.h cli/main.c include/libresmem.h lib/sync.c cli/cmd_sync.c lib/ring.c lib/ring_crc.c \
+	cli/cli.h cli/main.c include/libresmem.h lib/sync.c lib/version.c cli/cmd_sync.c lib/ring.c lib/ring_crc.c \
 	lib/ring_internal.h lib/ring_produce.c lib/ring_read.c cli/cmd_capture.c cli/cmd_drain.c cli/cmd_ring.c cli/ring_map.c
 
 lint: lint-module lint-userspace
@@ -220,9 +226,9 @@ lint-module: kernels
 	done
 
 lint-userspace:
-	cppcheck $(CPPCHECK_ARGS) $(US_INC) $(US_SRCS)
+	cppcheck $(CPPCHECK_ARGS) $(US_INC) $(US_DEFS) $(US_SRCS)
 	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' $(US_SRCS) -- \
-	    -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(US_INC)
+	    -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(US_INC) $(US_DEFS)
 	clang-format --dry-run --Werror $(CLANG_FORMAT_FILES)
 
 # ------------------------------------------------------------ sanitizers

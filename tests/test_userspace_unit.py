@@ -71,13 +71,15 @@ def test_shared_library_exports_only_the_api(libso):
 
 def test_shared_library_links_and_runs(libso, tmp_path):
     """A program linked against libresmem.so.1 (not the archive) runs and agrees
-    with the host's own computation of the pattern."""
+    with the host's own computation of the pattern, and the library says the
+    version in the top-level VERSION file."""
     from tests.harness.pattern import word
     out = libso
     prog = tmp_path / "p.c"
     prog.write_text('#include <libresmem.h>\n#include <inttypes.h>\n#include <stdio.h>\n'
                     'int main(void){uint64_t v; if (resmem_parse_size("8G", &v)) return 1;'
-                    'printf("%" PRIu64 " %" PRIu64 "\\n", v, resmem_seq_word(0x5eed, 4096));'
+                    'printf("%" PRIu64 " %" PRIu64 " %s\\n", v, resmem_seq_word(0x5eed, 4096),'
+                    'resmem_version());'
                     'return 0;}\n')
     subprocess.run(["cc", "-o", str(tmp_path / "p"), str(prog),
                     f"-I{REPO}/userspace/include", f"-I{REPO}/include/uapi",
@@ -88,4 +90,5 @@ def test_shared_library_links_and_runs(libso, tmp_path):
     assert f"libresmem.so.1 => {out}/lib/libresmem.so.1" in ldd, ldd
     r = subprocess.run([str(tmp_path / "p")], env=env, stdout=subprocess.PIPE, text=True,
                        check=True).stdout.split()
-    assert r == [str(8 << 30), str(word(0x5eed, 4096))]
+    with open(os.path.join(REPO, "VERSION")) as f:
+        assert r == [str(8 << 30), str(word(0x5eed, 4096)), f.read().strip()]

@@ -19,6 +19,13 @@
 /* bytes mapped at once by resmem_walk() */
 #define RESMEM_DEFAULT_WINDOW (1ULL << 30)
 
+/*
+ * resmem_version - the resmem release this library belongs to, e.g. "1.0":
+ * the top-level VERSION file, which also numbers `resmem --version`, the
+ * module (MODULE_VERSION) and the packages.
+ */
+const char *resmem_version(void);
+
 /* ------------------------------------------------------------------ region */
 
 /* What we know about one region, from the ioctl or from sysfs. */
