@@ -131,7 +131,8 @@ double progress_end(struct progress *p); /* returns elapsed seconds */
 
 /* ring_map.c: a whole region mapped, with its ring (capture, drain, ring) */
 struct ring_map {
-	struct resmem_region region;
+	struct resmem_region *region;
+	struct resmem_region_info info; /* a copy: outlives ring_unmap() */
 	void *base;
 	uint64_t size;
 	struct resmem_ring ring;

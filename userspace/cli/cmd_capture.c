@@ -201,7 +201,7 @@ int cmd_capture(int argc, char **argv)
 	if (ret)
 		return ret;
 	/* the lock goes with the open file: released when capture exits, even killed */
-	if (flock(m.region.fd, LOCK_EX | LOCK_NB)) {
+	if (flock(resmem_region_get_fd(m.region), LOCK_EX | LOCK_NB)) {
 		err = errno;
 		ring_unmap(&m);
 		if (err == EWOULDBLOCK) {
@@ -242,8 +242,8 @@ int cmd_capture(int argc, char **argv)
 		if (duration >= 0 && now - t0 >= duration)
 			break;
 		if (tty && now - last >= 0.5) {
-			show(m.region.info.name, &m.ring, records, bytes,
-			     now - t0, waits, 0);
+			show(m.info.name, &m.ring, records, bytes, now - t0,
+			     waits, 0);
 			last = now;
 		}
 		n = source_read(&src, buf, recsize, m.ring.head_seq);
@@ -266,13 +266,12 @@ int cmd_capture(int argc, char **argv)
 				fprintf(stderr,
 					"%scapture %s: ring full after %" PRIu64
 					" records: stopped\n",
-					tty ? "\n" : "", m.region.info.name,
-					records);
+					tty ? "\n" : "", m.info.name, records);
 			break;
 		}
 		if (err) {
 			ret = sys_error("cannot write a record to",
-					m.region.path, err);
+					resmem_region_get_path(m.region), err);
 			break;
 		}
 		records++;
@@ -281,10 +280,10 @@ int cmd_capture(int argc, char **argv)
 	resmem_ring_close(&m.ring);
 	if (tty)
 		fprintf(stderr, "\r");
-	show(m.region.info.name, &m.ring, records, bytes, now_seconds() - t0,
-	     waits, 1);
+	show(m.info.name, &m.ring, records, bytes, now_seconds() - t0, waits,
+	     1);
 	fprintf(stderr, "capture %s: seq %" PRIu64 "..%" PRIu64 ", epoch %u\n",
-		m.region.info.name, seq0, m.ring.head_seq - 1, m.ring.epoch);
+		m.info.name, seq0, m.ring.head_seq - 1, m.ring.epoch);
 	free(buf);
 	ring_unmap(&m);
 	if (src.fd > 0)

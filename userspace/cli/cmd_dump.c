@@ -111,7 +111,7 @@ int cmd_dump(int argc, char **argv)
 {
 	struct resmem_walk_opts wo = { .chunk = DUMP_CHUNK };
 	struct window_args w;
-	struct resmem_region r;
+	struct resmem_region *r;
 	struct dump_ctx ctx;
 	int ret, err;
 
@@ -128,25 +128,28 @@ int cmd_dump(int argc, char **argv)
 	err = resmem_open(w.name, 0, &r);
 	if (err)
 		return region_error(w.name, NULL, err);
-	if (resolve_range("dump", &r.info, 1, w.off, &w.len)) {
-		resmem_close(&r);
+	if (resolve_range("dump", resmem_region_get_info(r), 1, w.off,
+			  &w.len)) {
+		resmem_close(r);
 		return EXIT_USAGE;
 	}
 	ctx.bounce = malloc(DUMP_CHUNK);
 	if (!ctx.bounce) {
-		resmem_close(&r);
+		resmem_close(r);
 		return sys_error("cannot allocate", "a buffer", -ENOMEM);
 	}
 	ctx.line_off = w.off;
-	err = resmem_walk(&r, w.off, w.len, &wo, dump_chunk, &ctx);
-	resmem_close(&r);
+	err = resmem_walk(r, w.off, w.len, &wo, dump_chunk, &ctx);
 	free(ctx.bounce);
 	if (err == 1)
-		return sys_error("cannot write", "stdout", -ctx.werr);
+		err = sys_error("cannot write", "stdout", -ctx.werr);
+	else if (err)
+		err = sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" :
+							    "cannot read",
+				resmem_region_get_path(r), err);
+	resmem_close(r);
 	if (err)
-		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" :
-							     "cannot read",
-				 r.path, err);
+		return err;
 	if (!ctx.raw && w.len) {
 		if (ctx.nline)
 			flush_line(&ctx);

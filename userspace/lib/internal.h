@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "libresmem.h"
+
 /*
  * Marks what libresmem's files share but no program may call: kept out of
  * libresmem.so's dynamic symbol table even without the version script
@@ -13,6 +15,14 @@
  * Helpers used by one file only are static instead.
  */
 #define RM_HIDDEN __attribute__((visibility("hidden")))
+
+/* <libresmem.h>'s opaque handle: free to change (it is never a program's). */
+struct resmem_region {
+	int fd;
+	int writable; /* opened O_RDWR */
+	char path[256]; /* device node that was opened */
+	struct resmem_region_info info;
+};
 
 /* Copy @src into @dst (size @len), always NUL-terminated. */
 RM_HIDDEN void rm_strlcpy(char *dst, const char *src, size_t len);

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "libresmem.h"
 
 static uint64_t page_size_of(const struct resmem_region *r)
