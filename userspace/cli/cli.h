@@ -72,6 +72,9 @@ extern int cli_file_writes;
 /* 0, or EXIT_USAGE after saying why when r is a regular file and !--file. */
 int refuse_file_write(const char *cmd, const struct resmem_region *r,
 		      const char *what);
+/* sys_error() for a failed resmem_walk() of @r with options @wo. */
+int walk_error(const struct resmem_region *r, const struct resmem_walk_opts *wo,
+	       int err);
 int bad_option(const char *cmd, int opt,
 	       const char *arg); /* getopt '?' / ':' */
 

@@ -144,9 +144,7 @@ int cmd_dump(int argc, char **argv)
 	if (err == 1)
 		err = sys_error("cannot write", "stdout", -ctx.werr);
 	else if (err)
-		err = sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" :
-							    "cannot read",
-				resmem_region_get_path(r), err);
+		err = walk_error(r, &wo, err);
 	resmem_close(r);
 	if (err)
 		return err;

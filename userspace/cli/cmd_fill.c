@@ -77,9 +77,7 @@ int cmd_fill(int argc, char **argv)
 	err = resmem_walk(r, w.off, w.len, &wo, fill_chunk, &ctx);
 	secs = progress_end(&prog);
 	if (err) {
-		err = sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map/sync" :
-							    "cannot write",
-				resmem_region_get_path(r), err);
+		err = walk_error(r, &wo, err);
 		resmem_close(r);
 		return err;
 	}

@@ -66,9 +66,7 @@ int cmd_verify(int argc, char **argv)
 	err = resmem_walk(r, w.off, w.len, &wo, verify_chunk, &ctx);
 	progress_end(&prog);
 	if (err)
-		err = sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" :
-							    "cannot read",
-				resmem_region_get_path(r), err);
+		err = walk_error(r, &wo, err);
 	resmem_close(r);
 	if (err)
 		return err;

@@ -168,6 +168,18 @@ int refuse_file_write(const char *cmd, const struct resmem_region *r,
 		resmem_region_get_path(r), what);
 }
 
+int walk_error(const struct resmem_region *r, const struct resmem_walk_opts *wo,
+	       int err)
+{
+	const char *what;
+
+	if (wo->via == RESMEM_VIA_MMAP)
+		what = wo->write ? "cannot map/sync" : "cannot map";
+	else
+		what = wo->write ? "cannot write" : "cannot read";
+	return sys_error(what, resmem_region_get_path(r), err);
+}
+
 int bad_option(const char *cmd, int opt, const char *arg)
 {
 	if (opt == ':')
