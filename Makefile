@@ -12,7 +12,9 @@ BUILD   := $(TOP)/build
 
 KDIR    ?= /lib/modules/$(shell uname -r)/build
 KREL     = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
-MODSRC  := $(wildcard module/*.c module/*.h) module/Kbuild
+# The module's source tree as make module, DKMS and make lint-module build it
+# (VERSION: Kbuild reads MODULE_VERSION from it).
+MODSRC  := $(wildcard module/*.c module/*.h) module/Kbuild VERSION
 # Headers the module includes from include/ (copied with their paths).
 MODINC  := include/uapi/linux/resmem.h include/resmem/ring_producer.h
 
@@ -83,7 +85,8 @@ clean:
 # make dkms-install copies the module source to $(DKMS_SRCTREE)/resmem-<version>
 # and runs dkms add + install (DKMS_ARGS='--dkmstree ... -k KREL ...' for a
 # throwaway tree).
-VERSION     := $(shell sed -n 's/^\#define RESMEM_VERSION "\(.*\)"/\1/p' userspace/cli/main.c)
+# The one version number: CLI, library, module, pkg-config file, packages.
+VERSION     := $(shell cat $(TOP)/VERSION)
 DESTDIR     ?=
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
@@ -139,7 +142,7 @@ uninstall-module:
 	rm -f $(DESTDIR)/lib/modules/$(KREL)/extra/resmem.ko $(DESTDIR)/lib/modules/$(KREL)/extra/resmem.ko.*
 	$(if $(DESTDIR),,depmod -a $(KREL))
 
-# The tree DKMS builds: Kbuild, sources, the UAPI header, dkms.conf.
+# The tree DKMS builds: Kbuild, sources, VERSION, the UAPI header, dkms.conf.
 DKMS_DIR = $(DESTDIR)$(DKMS_SRCTREE)/resmem-$(VERSION)
 dkms-source:
 	rm -rf $(DKMS_DIR)
@@ -160,6 +163,7 @@ dkms-uninstall:
 
 # ------------------------------------------------------------------ deb
 # make deb -> build/deb/resmem-dkms_<v>_all.deb, build/deb/resmem-tools_<v>_<arch>.deb
+# (<v>: VERSION, written into the copy's debian/changelog, a template)
 # Built with dpkg-buildpackage from a copy of the tracked files (the work
 # tree's versions), so the tree itself gets no debian/ build debris.
 DEBDIR := $(BUILD)/deb
@@ -168,6 +172,7 @@ deb:
 	git ls-files -z --cached -- . ':!:.ci' ':!:tests' | \
 	    (cd $(TOP) && xargs -0 cp --parents -p -t $(DEBDIR)/resmem-$(VERSION) 2>/dev/null; true)
 	test -f $(DEBDIR)/resmem-$(VERSION)/debian/rules
+	sed -i '1s|@VERSION@|$(VERSION)|' $(DEBDIR)/resmem-$(VERSION)/debian/changelog
 	cd $(DEBDIR)/resmem-$(VERSION) && dpkg-buildpackage -b -us -uc
 	@ls $(DEBDIR)/*.deb
 
@@ -180,6 +185,7 @@ deb:
 LINT_KERNELS = $(shell $(PYTHON) -c 'from tests.harness import matrix; print(" ".join(k.name for k in matrix.MATRIX))')
 US_SRCS = $(shell git ls-files 'userspace/lib/*.c' 'userspace/cli/*.c')
 US_INC  = -Iuserspace/include -Iinclude/uapi -Iinclude -Iuserspace/lib -Iuserspace/cli
+US_DEFS = -DRESMEM_VERSION='"$(VERSION)"'
 # Checks left out, and why:
 #  insecureAPI.DeprecatedOrUnsafeBufferHandling: wants C11 Annex K (memcpy_s), which glibc lacks;
 #  valist.Uninitialized: clang 14 false positive on va_start/vprintf pairs;
@@ -199,9 +205,9 @@ CLANG_FORMAT_FILES ?= $(shell git ls-files $(addprefix userspace/,$(CLANG_FORMAT
 CLANG_FORMATTED = cli/json.c lib/fwmap.c lib/internal.h \
 	cli/cmd_check.c cli/cmd_dump.c cli/cmd_fill.c cli/cmd_info.c cli/cmd_list.c cli/cmd_verify.c cli/options.c cli/progress.c cli/report.c \
 	cli/show.c lib/iomem.c lib/list.c lib/map.c lib/memmap.c lib/region.c lib/util.c lib/pattern.c lib/size.c \
-	cli/cmd_dt.c cli/cmd_dt.h cli/cmd_dt_add.c cli/cmd_dt_list.c include/resmem_dt.h lib/dt_add.c lib/dt_blob.c lib/dt_internal.h lib/dt_scan.c lib/check.c \
+	cli/cmd_dt.c cli/cmd_dt.h cli/cmd_dt_add.c cli/cmd_dt_list.c include/resmem_dt.h lib/dt_add.c lib/dt_blob.c lib/dt_scan.c lib/check.c \
 	cli/cmd_plan.c include/resmem_plan.h lib/plan_bootcfg.c lib/plan_escape.c lib/plan_fwtext.c lib/plan_lines.c lib/plan_place.c \
-	cli/cli.h cli/main.c include/libresmem.h lib/sync.c lib/write_file.c cli/cmd_sync.c lib/ring.c lib/ring_crc.c \
+	cli/cli.h cli/main.c include/libresmem.h lib/sync.c lib/version.c lib/write_file.c cli/cmd_sync.c lib/ring.c lib/ring_crc.c \
 	lib/kcompat.h lib/ring_internal.h lib/ring_kcompat.h lib/ring_produce.c lib/ring_read.c cli/cmd_capture.c cli/cmd_drain.c cli/cmd_ring.c cli/ring_map.c
 
 lint: lint-module lint-userspace
@@ -221,9 +227,9 @@ lint-module: kernels
 	done
 
 lint-userspace:
-	cppcheck $(CPPCHECK_ARGS) $(US_INC) $(US_SRCS)
+	cppcheck $(CPPCHECK_ARGS) $(US_INC) $(US_DEFS) $(US_SRCS)
 	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' $(US_SRCS) -- \
-	    -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(US_INC)
+	    -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(US_INC) $(US_DEFS)
 	clang-format --dry-run --Werror $(CLANG_FORMAT_FILES)
 
 # ------------------------------------------------------------ sanitizers

@@ -98,3 +98,4 @@ module_exit(resmem_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Boot-reserved physical memory as /dev/resmem/<name>");
+MODULE_VERSION(RESMEM_VERSION);

@@ -8,7 +8,9 @@
   them again;
 - `make deb` builds resmem-dkms and resmem-tools, lintian reports no error,
   and the packages install into a throwaway dpkg root;
-- the man pages lint clean and document every subcommand the CLI has.
+- the man pages lint clean and document every subcommand the CLI has;
+- the top-level VERSION file numbers the CLI, the library, the module (as
+  make install, DKMS and resmem-dkms build it) and both packages.
 """
 import os
 import re
@@ -20,6 +22,12 @@ from tests.harness import kernels, matrix, packages
 
 REPO = kernels.REPO
 run, make, version, dkms_build = packages.run, packages.make, packages.version, packages.dkms_build
+
+
+def source_version():
+    """The one version number, from the file every build reads it from."""
+    with open(os.path.join(REPO, "VERSION")) as f:
+        return f.read().strip()
 
 
 def elf_machine(path):
@@ -56,12 +64,15 @@ def test_make_install_destdir(tmp_path):
     for f in INSTALLED:
         assert os.path.isfile(os.path.join(dest, f)), f"{f} not installed"
     mod = os.path.join(dest, "lib/modules", k.kernelrelease, "extra")
-    assert [f for f in os.listdir(mod) if f.startswith("resmem.ko")], os.listdir(mod)
+    ko = [f for f in os.listdir(mod) if f.startswith("resmem.ko")]
+    assert ko, os.listdir(mod)
+    assert run(["modinfo", "-F", "version", os.path.join(mod, ko[0])]).strip() == source_version()
     # pkg-config finds the library where it was installed
     pc = os.path.join(dest, "usr/lib/pkgconfig")
     env = dict(os.environ, PKG_CONFIG_PATH=pc, PKG_CONFIG_SYSROOT_DIR=dest)
     libs = run(["pkg-config", "--libs", "--cflags", "resmem"], env=env)
     assert f"-I{dest}/usr/include" in libs and "-lresmem" in libs, libs
+    assert run(["pkg-config", "--modversion", "resmem"], env=env).strip() == source_version()
     # and a program built against the installed header and library links
     prog = tmp_path / "p.c"
     prog.write_text('#include <libresmem.h>\n#include <stdio.h>\nint main(void){char b[64];'
@@ -96,11 +107,38 @@ def test_deb_contents(debs, tmp_path):
     assert re.search(r"\./usr/lib/[^/]+/pkgconfig/resmem\.pc", tools)
     dkms = run(["dpkg-deb", "-c", debs["resmem-dkms"]])
     v = version()
-    for f in ("dkms.conf", "Kbuild", "main.c", "compat.h", "include/uapi/linux/resmem.h",
+    for f in ("dkms.conf", "Kbuild", "VERSION", "main.c", "compat.h", "include/uapi/linux/resmem.h",
               "include/resmem/ring_producer.h"):
         assert f"./usr/src/resmem-{v}/{f}" in dkms, f"{f} missing from resmem-dkms"
     assert "addgroup --system resmem" in run(["dpkg-deb", "-I", debs["resmem-tools"], "postinst"])
     assert "dkms" in run(["dpkg-deb", "-I", debs["resmem-dkms"], "postinst"])
+
+
+def test_one_version_number_everywhere(debs, tmp_path):
+    """VERSION is the only place the version is written: the Makefile's
+    $(VERSION), `resmem --version` (a private build, and the packaged CLI),
+    both packages' Version, the dkms.conf resmem-dkms ships, and the
+    MODULE_VERSION of the module DKMS builds from the tree `make
+    dkms-install` lays out and from resmem-dkms all say the same.  (make
+    install's module and pkg-config file: test_make_install_destdir; the
+    library's resmem_version(): test_userspace_unit.py.)"""
+    v = source_version()
+    assert re.fullmatch(r"\d+(\.\d+)+", v), v
+    assert version() == v
+    run(["make", "-s", "-C", os.path.join(REPO, "userspace"), f"OUT={tmp_path}"])
+    assert run([str(tmp_path / "bin" / "resmem"), "--version"]).strip() == f"resmem {v}"
+    tools = packages.tools_tree()
+    assert run([os.path.join(tools, "usr/bin/resmem"), "--version"]).strip() == f"resmem {v}"
+    for name, deb in debs.items():
+        assert run(["dpkg-deb", "-f", deb, "Version"]).strip() == v, name
+    x = str(tmp_path / "dkms")
+    run(["dpkg-deb", "-x", debs["resmem-dkms"], x])
+    with open(os.path.join(x, f"usr/src/resmem-{v}/dkms.conf")) as f:
+        conf = f.read()
+    assert re.search(rf'^PACKAGE_VERSION="{re.escape(v)}"$', conf, re.M), conf
+    k = next(k for k in matrix.MATRIX if k.tier == "full" and k.arch == "x86_64" and not k.rt)
+    for ko in (packages.dkms_module(k), packages.deb_dkms_module(k)):
+        assert run(["modinfo", "-F", "version", ko]).strip() == v, ko
 
 
 def test_deb_installs_into_a_dpkg_root(debs, tmp_path):

@@ -60,6 +60,9 @@ extern int cli_file_writes;
 /* 0, or EXIT_USAGE after saying why when r is a regular file and !--file. */
 int refuse_file_write(const char *cmd, const struct resmem_region *r,
 		      const char *what);
+/* sys_error() for a failed resmem_walk() of @r with options @wo. */
+int walk_error(const struct resmem_region *r, const struct resmem_walk_opts *wo,
+	       int err);
 int bad_option(const char *cmd, int opt,
 	       const char *arg); /* getopt '?' / ':' */
 
@@ -208,7 +211,8 @@ double progress_end(struct progress *p); /* returns elapsed seconds */
 
 /* ring_map.c: a whole region mapped, with its ring (capture, drain, ring) */
 struct ring_map {
-	struct resmem_region region;
+	struct resmem_region *region;
+	struct resmem_region_info info; /* a copy: outlives ring_unmap() */
 	void *base;
 	uint64_t size;
 	struct resmem_ring *ring;

@@ -180,7 +180,7 @@ int cmd_capture(int argc, char **argv)
 	if (ret)
 		return ret;
 	/* the lock goes with the open file: released when capture exits, even killed */
-	if (flock(m.region.fd, LOCK_EX | LOCK_NB)) {
+	if (flock(resmem_region_get_fd(m.region), LOCK_EX | LOCK_NB)) {
 		err = errno;
 		ring_unmap(&m);
 		if (err == EWOULDBLOCK) {
@@ -218,7 +218,7 @@ int cmd_capture(int argc, char **argv)
 	err = resmem_ring_attach(m.ring,
 				 overwrite ? RESMEM_RING_F_OVERWRITE : 0);
 	if (err) {
-		fprintf(stderr, "capture: %s: %s\n", m.region.info.name,
+		fprintf(stderr, "capture: %s: %s\n", m.info.name,
 			ring_strerror(err));
 		free(buf);
 		ring_unmap(&m);
@@ -232,8 +232,8 @@ int cmd_capture(int argc, char **argv)
 		if (duration >= 0 && now - t0 >= duration)
 			break;
 		if (tty && now - last >= 0.5) {
-			show(m.region.info.name, m.ring, records, bytes,
-			     now - t0, waits, 0);
+			show(m.info.name, m.ring, records, bytes, now - t0,
+			     waits, 0);
 			last = now;
 		}
 		n = source_read(&src, buf, recsize,
@@ -257,13 +257,12 @@ int cmd_capture(int argc, char **argv)
 				fprintf(stderr,
 					"%scapture %s: ring full after %" PRIu64
 					" records: stopped\n",
-					tty ? "\n" : "", m.region.info.name,
-					records);
+					tty ? "\n" : "", m.info.name, records);
 			break;
 		}
 		if (err) {
 			ret = sys_error("cannot write a record to",
-					m.region.path, err);
+					resmem_region_get_path(m.region), err);
 			break;
 		}
 		records++;
@@ -273,10 +272,9 @@ int cmd_capture(int argc, char **argv)
 	resmem_ring_state(m.ring, &st);
 	if (tty)
 		fprintf(stderr, "\r");
-	show(m.region.info.name, m.ring, records, bytes, now_seconds() - t0,
-	     waits, 1);
+	show(m.info.name, m.ring, records, bytes, now_seconds() - t0, waits, 1);
 	fprintf(stderr, "capture %s: seq %" PRIu64 "..%" PRIu64 ", epoch %u\n",
-		m.region.info.name, seq0, resmem_ring_next_seq(m.ring) - 1,
+		m.info.name, seq0, resmem_ring_next_seq(m.ring) - 1,
 		(uint32_t)st.epoch);
 	free(buf);
 	ring_unmap(&m);

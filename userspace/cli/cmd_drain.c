@@ -111,7 +111,7 @@ int cmd_drain(int argc, char **argv)
 	ret = ring_map("drain", argv[optind], consume, 0, &m);
 	if (ret)
 		return ret;
-	name = m.region.info.name;
+	name = m.info.name;
 	if (strcmp(to, "-")) {
 		fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd < 0) {

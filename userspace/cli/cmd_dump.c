@@ -114,7 +114,7 @@ int cmd_dump(int argc, char **argv)
 			"read: use pread() instead of mmap (default mmap)"),
 		OPT_END(),
 	};
-	struct resmem_region r;
+	struct resmem_region *r;
 	struct dump_ctx ctx;
 	int ret, err;
 
@@ -133,25 +133,26 @@ int cmd_dump(int argc, char **argv)
 	err = resmem_open(w.name, 0, &r);
 	if (err)
 		return region_error(w.name, NULL, err);
-	if (resolve_range("dump", &r.info, 1, w.off, &w.len)) {
-		resmem_close(&r);
+	if (resolve_range("dump", resmem_region_get_info(r), 1, w.off,
+			  &w.len)) {
+		resmem_close(r);
 		return EXIT_USAGE;
 	}
 	ctx.bounce = malloc(DUMP_CHUNK);
 	if (!ctx.bounce) {
-		resmem_close(&r);
+		resmem_close(r);
 		return sys_error("cannot allocate", "a buffer", -ENOMEM);
 	}
 	ctx.line_off = w.off;
-	err = resmem_walk(&r, w.off, w.len, &wo, dump_chunk, &ctx);
-	resmem_close(&r);
+	err = resmem_walk(r, w.off, w.len, &wo, dump_chunk, &ctx);
 	free(ctx.bounce);
 	if (err == 1)
-		return sys_error("cannot write", "stdout", -ctx.werr);
+		err = sys_error("cannot write", "stdout", -ctx.werr);
+	else if (err)
+		err = walk_error(r, &wo, err);
+	resmem_close(r);
 	if (err)
-		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" :
-							     "cannot read",
-				 r.path, err);
+		return err;
 	if (!ctx.raw && w.len) {
 		if (ctx.nline)
 			flush_line(&ctx);

@@ -42,7 +42,8 @@ int cmd_fill(int argc, char **argv)
 			 "region): without it, fill refuses to overwrite one"),
 		OPT_END(),
 	};
-	struct resmem_region r;
+	struct resmem_region *r;
+	struct resmem_region_info info;
 	struct progress prog;
 	struct fill_ctx ctx = { &w.pat, &prog };
 	int ret, err;
@@ -59,39 +60,39 @@ int cmd_fill(int argc, char **argv)
 	err = resmem_open(w.name, 1, &r);
 	if (err)
 		return region_error(w.name, NULL, err);
-	ret = refuse_file_write("fill", &r, "fill");
+	info = *resmem_region_get_info(r);
+	ret = refuse_file_write("fill", r, "fill");
 	if (ret) {
-		resmem_close(&r);
+		resmem_close(r);
 		return ret;
 	}
-	if (r.info.flags & RESMEM_INFO_READONLY) {
+	if (info.flags & RESMEM_INFO_READONLY) {
 		fprintf(stderr,
 			"resmem: region '%s' is read-only: it cannot be filled\n",
-			r.info.name);
-		resmem_close(&r);
+			info.name);
+		resmem_close(r);
 		return EXIT_SYSTEM;
 	}
-	if (resolve_range("fill", &r.info, w.have_len, w.off, &w.len)) {
-		resmem_close(&r);
+	if (resolve_range("fill", &info, w.have_len, w.off, &w.len)) {
+		resmem_close(r);
 		return EXIT_USAGE;
 	}
 
-	progress_start(&prog, "fill", r.info.name, w.len);
-	err = resmem_walk(&r, w.off, w.len, &wo, fill_chunk, &ctx);
+	progress_start(&prog, "fill", info.name, w.len);
+	err = resmem_walk(r, w.off, w.len, &wo, fill_chunk, &ctx);
 	secs = progress_end(&prog);
 	if (err) {
-		resmem_close(&r);
-		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map/sync" :
-							     "cannot write",
-				 r.path, err);
+		err = walk_error(r, &wo, err);
+		resmem_close(r);
+		return err;
 	}
-	resmem_close(&r);
+	resmem_close(r);
 	resmem_format_size(w.len, size, sizeof(size));
 	resmem_format_size(secs > 0 ? (uint64_t)((double)w.len / secs) : 0,
 			   rate, sizeof(rate));
 	printf("%s: filled %s at offset 0x%" PRIx64
 	       " with %s via %s (%.2f s, %s/s)\n",
-	       r.info.name, size, w.off,
+	       info.name, size, w.off,
 	       resmem_pattern_format(&w.pat, patname, sizeof(patname)),
 	       wo.via == RESMEM_VIA_MMAP ? "mmap" : "write", secs, rate);
 	return EXIT_OK;

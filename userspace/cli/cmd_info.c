@@ -26,7 +26,7 @@ int cmd_info(int argc, char **argv)
 			   "sysfs root for the fallback (tests)"),
 		OPT_END(),
 	};
-	struct resmem_region r;
+	struct resmem_region *r;
 	struct resmem_region_info info;
 	const char *name;
 	int ret, err;
@@ -43,8 +43,8 @@ int cmd_info(int argc, char **argv)
 
 	err = resmem_open(name, 0, &r);
 	if (!err) {
-		info = r.info;
-		resmem_close(&r);
+		info = *resmem_region_get_info(r);
+		resmem_close(r);
 	} else if (!strchr(name, '/') &&
 		   !resmem_info_sysfs(a.sysfs, name, &info)) {
 		/* No access to the device (not root?): sysfs tells nearly as much. */

@@ -53,12 +53,12 @@ int cmd_ring(int argc, char **argv)
 		ret = ring_map("ring", argv[optind], 1, 1, &m);
 		if (ret)
 			return ret;
-		ret = refuse_file_write("ring", &m.region, "--reset");
+		ret = refuse_file_write("ring", m.region, "--reset");
 		if (ret) {
 			ring_unmap(&m);
 			return ret;
 		}
-		if (flock(m.region.fd, LOCK_EX | LOCK_NB)) {
+		if (flock(resmem_region_get_fd(m.region), LOCK_EX | LOCK_NB)) {
 			fprintf(stderr,
 				"ring: %s: a resmem capture is producing into this ring: not reset\n",
 				argv[optind]);
@@ -70,13 +70,12 @@ int cmd_ring(int argc, char **argv)
 		if (err) {
 			ring_unmap(&m);
 			return sys_error("cannot create a ring in",
-					 m.region.path, err);
+					 resmem_region_get_path(m.region), err);
 		}
 		if (!json)
 			printf("%s: ring reset: empty, %" PRIu64
 			       " bytes of data\n",
-			       m.region.info.name,
-			       resmem_ring_data_size(m.ring));
+			       m.info.name, resmem_ring_data_size(m.ring));
 	} else {
 		ret = ring_map("ring", argv[optind], 0, 0, &m);
 		if (ret)
@@ -87,7 +86,7 @@ int cmd_ring(int argc, char **argv)
 	flags_text(st.flags, fl, sizeof(fl));
 	if (json) {
 		printf("{\"name\": ");
-		json_string(stdout, m.region.info.name);
+		json_string(stdout, m.info.name);
 		printf(", \"data_offset\": %d, \"data_size\": %" PRIu64
 		       ", \"pos_mod\": %" PRIu64 ", \"epoch\": %" PRIu64
 		       ", \"flags\": %u, \"head\": %" PRIu64
@@ -109,7 +108,7 @@ int cmd_ring(int argc, char **argv)
 				   sizeof(sz));
 		printf("%s: ring v%d, data %s at offset %d, epoch %" PRIu64
 		       ", %s\n",
-		       m.region.info.name, RESMEM_RING_VERSION, sz,
+		       m.info.name, RESMEM_RING_VERSION, sz,
 		       RESMEM_RING_HDR_SIZE, st.epoch, fl);
 		printf("  head  0x%016" PRIx64 "  next seq %" PRIu64 "\n",
 		       st.head, st.head_seq);

@@ -34,7 +34,7 @@ static int set_direction(const char *cmd, const struct cli_option *o,
 
 int cmd_sync(int argc, char **argv)
 {
-	struct resmem_region r;
+	struct resmem_region *r;
 	uint64_t off = 0, len = 0;
 	uint32_t dir = 0;
 	int have_len = 0, err;
@@ -72,12 +72,14 @@ int cmd_sync(int argc, char **argv)
 	err = resmem_open(argv[optind], 0, &r);
 	if (err)
 		return region_error(argv[optind], NULL, err);
-	err = resolve_range("sync", &r.info, have_len, off, &len);
+	err = resolve_range("sync", resmem_region_get_info(r), have_len, off,
+			    &len);
 	if (!err) {
-		err = resmem_dma_sync(&r, dir, off, len);
+		err = resmem_dma_sync(r, dir, off, len);
 		if (err)
-			err = sys_error("RESMEM_IOC_SYNC", r.path, err);
+			err = sys_error("RESMEM_IOC_SYNC",
+					resmem_region_get_path(r), err);
 	}
-	resmem_close(&r);
+	resmem_close(r);
 	return err;
 }

@@ -40,7 +40,8 @@ int cmd_verify(int argc, char **argv)
 			"memory; default mmap)"),
 		OPT_END(),
 	};
-	struct resmem_region r;
+	struct resmem_region *r;
+	struct resmem_region_info info;
 	struct progress prog;
 	struct verify_ctx ctx;
 	int ret, err;
@@ -58,38 +59,39 @@ int cmd_verify(int argc, char **argv)
 	err = resmem_open(w.name, 0, &r);
 	if (err)
 		return region_error(w.name, NULL, err);
-	if (resolve_range("verify", &r.info, w.have_len, w.off, &w.len)) {
-		resmem_close(&r);
+	info = *resmem_region_get_info(r);
+	if (resolve_range("verify", &info, w.have_len, w.off, &w.len)) {
+		resmem_close(r);
 		return EXIT_USAGE;
 	}
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.pat = &w.pat;
 	ctx.prog = &prog;
-	progress_start(&prog, "verify", r.info.name, w.len);
-	err = resmem_walk(&r, w.off, w.len, &wo, verify_chunk, &ctx);
+	progress_start(&prog, "verify", info.name, w.len);
+	err = resmem_walk(r, w.off, w.len, &wo, verify_chunk, &ctx);
 	progress_end(&prog);
-	resmem_close(&r);
 	if (err)
-		return sys_error(wo.via == RESMEM_VIA_MMAP ? "cannot map" :
-							     "cannot read",
-				 r.path, err);
+		err = walk_error(r, &wo, err);
+	resmem_close(r);
+	if (err)
+		return err;
 
 	resmem_pattern_format(&w.pat, patname, sizeof(patname));
 	resmem_format_size(w.len, size, sizeof(size));
 	if (!ctx.mm.bad_bytes) {
 		printf("%s: %s at offset 0x%" PRIx64 " match %s (via %s)\n",
-		       r.info.name, size, w.off, patname, via);
+		       info.name, size, w.off, patname, via);
 		return EXIT_OK;
 	}
 	printf("%s: MISMATCH: %" PRIu64 " of %" PRIu64
 	       " bytes differ from %s (via %s)\n",
-	       r.info.name, ctx.mm.bad_bytes, w.len, patname, via);
+	       info.name, ctx.mm.bad_bytes, w.len, patname, via);
 	printf("  first bad byte: offset 0x%" PRIx64 " (phys 0x%" PRIx64
 	       "): expected 0x%02x, actual 0x%02x\n",
-	       ctx.mm.first_off, r.info.phys_addr + ctx.mm.first_off,
+	       ctx.mm.first_off, info.phys_addr + ctx.mm.first_off,
 	       ctx.mm.expected, ctx.mm.actual);
 	printf("  last bad byte:  offset 0x%" PRIx64 " (phys 0x%" PRIx64 ")\n",
-	       ctx.mm.last_off, r.info.phys_addr + ctx.mm.last_off);
+	       ctx.mm.last_off, info.phys_addr + ctx.mm.last_off);
 	return EXIT_PROBLEM;
 }

@@ -7,8 +7,6 @@
 
 #include "cli.h"
 
-#define RESMEM_VERSION "1.0"
-
 static const struct command commands[] = {
 	{ "list", "list regions", cmd_list },
 	{ "info", "describe one region", cmd_info },
@@ -88,7 +86,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(name, "--version")) {
-		printf("resmem %s\n", RESMEM_VERSION);
+		printf("resmem %s\n", resmem_version());
 		return EXIT_OK;
 	}
 	if (!strcmp(name, "help")) {

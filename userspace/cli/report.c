@@ -158,13 +158,26 @@ int cli_file_writes;
 int refuse_file_write(const char *cmd, const struct resmem_region *r,
 		      const char *what)
 {
-	if (cli_file_writes || strcmp(r->info.source, "file"))
+	if (cli_file_writes ||
+	    strcmp(resmem_region_get_info(r)->source, "file"))
 		return 0;
 	return usage_error(
 		cmd,
 		"%s is a regular file, not a resmem region: %s would overwrite it. "
 		"Name a region (see 'resmem list'), or add --file to write to this file",
-		r->path, what);
+		resmem_region_get_path(r), what);
+}
+
+int walk_error(const struct resmem_region *r, const struct resmem_walk_opts *wo,
+	       int err)
+{
+	const char *what;
+
+	if (wo->via == RESMEM_VIA_MMAP)
+		what = wo->write ? "cannot map/sync" : "cannot map";
+	else
+		what = wo->write ? "cannot write" : "cannot read";
+	return sys_error(what, resmem_region_get_path(r), err);
 }
 
 int bad_option(const char *cmd, int opt, const char *arg)

@@ -36,17 +36,21 @@ int ring_map(const char *cmd, const char *name, int writable, int create,
 	err = resmem_open(name, writable, &m->region);
 	if (err)
 		return region_error(name, NULL, err);
-	m->size = m->region.info.size;
-	err = resmem_map(&m->region, 0, m->size,
+	m->info = *resmem_region_get_info(m->region);
+	m->size = m->info.size;
+	err = resmem_map(m->region, 0, m->size,
 			 writable ? PROT_READ | PROT_WRITE : PROT_READ,
 			 &m->base);
 	if (err) {
-		resmem_close(&m->region);
-		return sys_error("cannot map", m->region.path, err);
+		err = sys_error("cannot map", resmem_region_get_path(m->region),
+				err);
+		resmem_close(m->region);
+		m->region = NULL;
+		return err;
 	}
 	err = resmem_ring_open(&m->ring, m->base, m->size);
 	if (err && create && err != -EPROTONOSUPPORT &&
-	    refuse_file_write(cmd, &m->region, "creating a ring")) {
+	    refuse_file_write(cmd, m->region, "creating a ring")) {
 		ring_unmap(m);
 		return EXIT_USAGE;
 	}
@@ -56,11 +60,11 @@ int ring_map(const char *cmd, const char *name, int writable, int create,
 			fprintf(stderr,
 				"%s: %s: no valid ring: created an empty one (%" PRIu64
 				" bytes of data)\n",
-				cmd, m->region.info.name,
+				cmd, m->info.name,
 				resmem_ring_data_size(m->ring));
 	}
 	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", cmd, m->region.info.name,
+		fprintf(stderr, "%s: %s: %s\n", cmd, m->info.name,
 			ring_strerror(err));
 		ring_unmap(m);
 		return EXIT_PROBLEM;
@@ -71,13 +75,14 @@ int ring_map(const char *cmd, const char *name, int writable, int create,
 void ring_unmap(struct ring_map *m)
 {
 	if (m->base) {
-		resmem_sync(m->base, m->size);
+		resmem_msync(m->base, m->size);
 		resmem_unmap(m->base, m->size);
 	}
 	m->base = NULL;
 	resmem_ring_free(m->ring);
 	m->ring = NULL;
-	resmem_close(&m->region);
+	resmem_close(m->region);
+	m->region = NULL;
 }
 
 volatile sig_atomic_t ring_stop;

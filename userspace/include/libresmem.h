@@ -6,6 +6,17 @@
  * Conventions (after libfdt): every function that can fail returns 0 (or a
  * count) on success and a negative errno on failure; nothing here prints,
  * exits or keeps global state.  Strings in structs are always NUL-terminated.
+ *
+ * ABI (libresmem.so.1; exports resmem_* only, in version nodes, see
+ * userspace/lib/libresmem.lds):
+ * - Handles the library keeps state in are opaque (struct resmem_region):
+ *   allocated and freed by the library, read through functions, so they may
+ *   grow.
+ * - Structs a program allocates or receives (resmem_region_info and the
+ *   other records, option structs) are fixed for soname .1: new fields or
+ *   sizes need a new soname; new facts come through new functions.
+ * - A function is added in a new version node; an existing one never
+ *   changes its signature or meaning.
  */
 #ifndef LIBRESMEM_H
 #define LIBRESMEM_H
@@ -18,6 +29,13 @@
 #define RESMEM_SYSFS_ROOT "/sys" /* default for every sysfs_root argument */
 /* bytes mapped at once by resmem_walk() */
 #define RESMEM_DEFAULT_WINDOW (1ULL << 30)
+
+/*
+ * resmem_version - the resmem release this library belongs to, e.g. "1.0":
+ * the top-level VERSION file, which also numbers `resmem --version`, the
+ * module (MODULE_VERSION) and the packages.
+ */
+const char *resmem_version(void);
 
 /* ------------------------------------------------------------------ region */
 
@@ -34,13 +52,8 @@ struct resmem_region_info {
 	uint32_t flags; /* RESMEM_INFO_* */
 };
 
-/* An open region.  Fill it with resmem_open(); release with resmem_close(). */
-struct resmem_region {
-	int fd;
-	int writable; /* opened O_RDWR */
-	char path[256]; /* device node that was opened */
-	struct resmem_region_info info;
-};
+/* An open region (opaque): from resmem_open(), freed by resmem_close(). */
+struct resmem_region;
 
 /*
  * resmem_dev_path - device node for a region name, or the argument itself
@@ -58,14 +71,25 @@ int resmem_dev_path(const char *name_or_path, char *buf, size_t len);
  * Info comes from RESMEM_IOC_INFO; if the ioctl is not supported it is read
  * from the device's sysfs directory instead.  sysfs extras (mappings) are
  * filled in when available.
- * Returns 0, or the negative errno of open()/ioctl(); -ENOTTY when the file
- * is not a resmem device.  On failure nothing stays open.
+ * Returns 0 and *out, or the negative errno of open()/ioctl() (-ENOMEM);
+ * -ENOTTY when the file is not a resmem device.  On failure *out is NULL and
+ * nothing stays open.
  */
 int resmem_open(const char *name_or_path, int writable,
-		struct resmem_region *r);
+		struct resmem_region **out);
 
-/* resmem_close - close the region's descriptor (idempotent). */
+/* resmem_close - close the region's descriptor and free @r (NULL: nothing). */
 void resmem_close(struct resmem_region *r);
+
+/* resmem_region_get_fd - the open descriptor (flock, pread); @r owns it. */
+int resmem_region_get_fd(const struct resmem_region *r);
+
+/* resmem_region_get_info - what resmem_open() found; valid until close. */
+const struct resmem_region_info *
+resmem_region_get_info(const struct resmem_region *r);
+
+/* resmem_region_get_path - the device node (or file) that was opened. */
+const char *resmem_region_get_path(const struct resmem_region *r);
 
 /*
  * resmem_info_ioctl - RESMEM_IOC_INFO on an open descriptor.
@@ -110,8 +134,8 @@ const char *resmem_cache_mode_name(uint32_t cache_mode);
 int resmem_map(const struct resmem_region *r, uint64_t off, uint64_t len,
 	       int prot, void **addr);
 
-/* resmem_sync - msync(MS_SYNC) a mapped window.  Returns 0 or -errno. */
-int resmem_sync(void *addr, uint64_t len);
+/* resmem_msync - msync(MS_SYNC) a mapped window.  Returns 0 or -errno. */
+int resmem_msync(void *addr, uint64_t len);
 
 /*
  * resmem_dma_sync - RESMEM_IOC_SYNC on bytes [off, off + len) of an open region:

@@ -11,7 +11,6 @@
 
 #include <libfdt.h>
 
-#include "dt_internal.h"
 #include "internal.h"
 #include "resmem_dt.h"
 

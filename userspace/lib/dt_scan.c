@@ -11,11 +11,12 @@
 
 #include <libfdt.h>
 
-#include "dt_internal.h"
 #include "internal.h"
 #include "resmem_dt.h"
 
-const void *dt_prop(const void *fdt, int node, const char *name, int *len)
+/* fdt_getprop() with *len = -1 and NULL when absent. */
+static const void *dt_prop(const void *fdt, int node, const char *name,
+			   int *len)
 {
 	const void *p = fdt_getprop(fdt, node, name, len);
 
@@ -26,7 +27,9 @@ const void *dt_prop(const void *fdt, int node, const char *name, int *len)
 	return p;
 }
 
-int dt_prop_is(const void *fdt, int node, const char *name, const char *want)
+/* The property is the NUL-terminated string @want. */
+static int dt_prop_is(const void *fdt, int node, const char *name,
+		      const char *want)
 {
 	int len;
 	const char *p = dt_prop(fdt, node, name, &len);
@@ -35,8 +38,9 @@ int dt_prop_is(const void *fdt, int node, const char *name, const char *want)
 	return p && (size_t)len >= n + 1 && !memcmp(p, want, n + 1);
 }
 
-void dt_prop_str(const void *fdt, int node, const char *name, char *buf,
-		 size_t size)
+/* First string of a property into @buf ("" when absent), bounded by its length. */
+static void dt_prop_str(const void *fdt, int node, const char *name, char *buf,
+			size_t size)
 {
 	int len;
 	const char *p = dt_prop(fdt, node, name, &len);
@@ -50,7 +54,19 @@ void dt_prop_str(const void *fdt, int node, const char *name, char *buf,
 	buf[n] = '\0';
 }
 
-int dt_cells(const void *fdt, int node, const char *name, int dflt)
+/* Big-endian value of @cells 32-bit cells (cells <= 2). */
+static uint64_t dt_read_cells(const uint8_t *p, int cells)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < cells * 4; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* A one-cell property (#address-cells): @dflt when absent, -1 when not 4 bytes. */
+static int dt_cells(const void *fdt, int node, const char *name, int dflt)
 {
 	int len;
 	const uint8_t *p = dt_prop(fdt, node, name, &len);
@@ -62,17 +78,8 @@ int dt_cells(const void *fdt, int node, const char *name, int dflt)
 	return (int)dt_read_cells(p, 1) > 8 ? 9 : (int)dt_read_cells(p, 1);
 }
 
-uint64_t dt_read_cells(const uint8_t *p, int cells)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < cells * 4; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-int dt_available(const void *fdt, int node)
+/* status absent, "okay" or "ok". */
+static int dt_available(const void *fdt, int node)
 {
 	int len;
 	const char *s = dt_prop(fdt, node, "status", &len);

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "libresmem.h"
 
 static uint64_t page_size_of(const struct resmem_region *r)
@@ -41,7 +42,7 @@ int resmem_map(const struct resmem_region *r, uint64_t off, uint64_t len,
 	return 0;
 }
 
-int resmem_sync(void *addr, uint64_t len)
+int resmem_msync(void *addr, uint64_t len)
 {
 	return msync(addr, (size_t)len, MS_SYNC) < 0 ? -errno : 0;
 }
@@ -86,7 +87,7 @@ static int walk_mmap(const struct resmem_region *r, uint64_t off, uint64_t len,
 
 			ret = fn(map + (pos - base), pos, n, ctx);
 		}
-		err = o->write ? resmem_sync(map, wlen) : 0;
+		err = o->write ? resmem_msync(map, wlen) : 0;
 		resmem_unmap(map, wlen);
 		if (ret)
 			return ret;

@@ -196,15 +196,14 @@ static void file_info(struct resmem_region *r, const struct stat *st)
 	r->info.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 }
 
-int resmem_open(const char *name_or_path, int writable, struct resmem_region *r)
+static int open_region(struct resmem_region *r, const char *name_or_path,
+		       int writable)
 {
 	char dir[128];
 	struct resmem_region_info extra;
 	struct stat st;
 	int err;
 
-	memset(r, 0, sizeof(*r));
-	r->fd = -1;
 	err = resmem_dev_path(name_or_path, r->path, sizeof(r->path));
 	if (err)
 		return err;
@@ -234,7 +233,7 @@ int resmem_open(const char *name_or_path, int writable, struct resmem_region *r)
 		}
 	}
 	if (err) {
-		resmem_close(r);
+		close(r->fd);
 		return err;
 	}
 	/* Extras only sysfs knows; best effort. */
@@ -244,9 +243,44 @@ int resmem_open(const char *name_or_path, int writable, struct resmem_region *r)
 	return 0;
 }
 
+int resmem_open(const char *name_or_path, int writable,
+		struct resmem_region **out)
+{
+	struct resmem_region *r = calloc(1, sizeof(*r));
+	int err;
+
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	err = open_region(r, name_or_path, writable);
+	if (err) {
+		free(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
 void resmem_close(struct resmem_region *r)
 {
-	if (r->fd >= 0)
-		close(r->fd);
-	r->fd = -1;
+	if (!r)
+		return;
+	close(r->fd);
+	free(r);
+}
+
+int resmem_region_get_fd(const struct resmem_region *r)
+{
+	return r->fd;
+}
+
+const struct resmem_region_info *
+resmem_region_get_info(const struct resmem_region *r)
+{
+	return &r->info;
+}
+
+const char *resmem_region_get_path(const struct resmem_region *r)
+{
+	return r->path;
 }

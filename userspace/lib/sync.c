@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "internal.h"
 #include "libresmem.h"
 
 int resmem_dma_sync(const struct resmem_region *r, uint32_t direction,

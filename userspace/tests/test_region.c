@@ -87,7 +87,8 @@ static int stop_cb(void *buf, uint64_t off, size_t len, void *ctx)
 static void test_walk(const struct test_env *env)
 {
 	const uint64_t size = 64 * 4096;
-	struct resmem_region r;
+	struct resmem_region *r;
+	const struct resmem_region_info *info;
 	struct fill_arg a = { .p = { .kind = RESMEM_PATTERN_SEQ, .seed = 99 }, .in_order = 1 };
 	struct resmem_walk_opts wo = { .via = RESMEM_VIA_MMAP, .write = 1, .window = 3 * 4096, .chunk = 1000 };
 	struct resmem_mismatch m;
@@ -103,12 +104,15 @@ static void test_walk(const struct test_env *env)
 		return;
 	close(fd);
 
-	CHECK(resmem_open(path, 1, &r) == 0);
-	CHECK(r.info.size == size && !strcmp(r.info.source, "file") && !strcmp(r.info.name, "region.bin"));
+	if (!CHECK(resmem_open(path, 1, &r) == 0))
+		return;
+	info = resmem_region_get_info(r);
+	CHECK(info->size == size && !strcmp(info->source, "file") && !strcmp(info->name, "region.bin"));
+	CHECK(!strcmp(resmem_region_get_path(r), path));
 
 	/* fill through small mmap windows, from an unaligned offset */
 	a.next = off;
-	CHECK(resmem_walk(&r, off, len, &wo, fill_cb, &a) == 0);
+	CHECK(resmem_walk(r, off, len, &wo, fill_cb, &a) == 0);
 	CHECK(a.bytes == len && a.in_order, "walk covered %llu bytes", (unsigned long long)a.bytes);
 	CHECK(a.calls > len / 3 / 4096, "windows and chunks were used (%llu calls)",
 	      (unsigned long long)a.calls);
@@ -118,12 +122,12 @@ static void test_walk(const struct test_env *env)
 	wo.write = 0;
 	wo.chunk = 777;
 	memset(&m, 0, sizeof(m));
-	CHECK(resmem_walk(&r, off, len, &wo, cmp_cb, &m) == 0);
+	CHECK(resmem_walk(r, off, len, &wo, cmp_cb, &m) == 0);
 	CHECK(m.bad_bytes == 0, "%llu bad bytes after fill", (unsigned long long)m.bad_bytes);
 
 	/* nothing outside the range was written */
 	all = malloc(size);
-	CHECK(pread(r.fd, all, size, 0) == (ssize_t)size);
+	CHECK(pread(resmem_region_get_fd(r), all, size, 0) == (ssize_t)size);
 	for (i = 0; i < size; i++)
 		if (i < off || i >= off + len)
 			bad += all[i] != 0;
@@ -138,36 +142,37 @@ static void test_walk(const struct test_env *env)
 	/* writes through pwrite, checked through mmap */
 	a.p.seed = 5;
 	wo.write = 1;
-	CHECK(resmem_walk(&r, 0, size, &wo, fill_cb, &a) == 0);
+	CHECK(resmem_walk(r, 0, size, &wo, fill_cb, &a) == 0);
 	wo.via = RESMEM_VIA_MMAP;
 	wo.write = 0;
 	memset(&m, 0, sizeof(m));
-	CHECK(resmem_walk(&r, 0, size, &wo, cmp_cb, &m) == 0);
+	CHECK(resmem_walk(r, 0, size, &wo, cmp_cb, &m) == 0);
 	CHECK(m.bad_bytes > 0, "seed 5 data must not verify as seed 99");
 
 	/* callbacks stop the walk with their own value; bounds are checked */
-	CHECK(resmem_walk(&r, 0, size, &wo, stop_cb, NULL) == 42);
-	CHECK(resmem_walk(&r, size, 1, &wo, stop_cb, NULL) == -EINVAL);
-	CHECK(resmem_walk(&r, 1, size, &wo, stop_cb, NULL) == -EINVAL);
-	CHECK(resmem_walk(&r, size, 0, &wo, stop_cb, NULL) == 0);
+	CHECK(resmem_walk(r, 0, size, &wo, stop_cb, NULL) == 42);
+	CHECK(resmem_walk(r, size, 1, &wo, stop_cb, NULL) == -EINVAL);
+	CHECK(resmem_walk(r, 1, size, &wo, stop_cb, NULL) == -EINVAL);
+	CHECK(resmem_walk(r, size, 0, &wo, stop_cb, NULL) == 0);
 
-	CHECK(resmem_map(&r, 1, 4096, PROT_READ, &map) == -EINVAL, "unaligned offset");
-	CHECK(resmem_map(&r, 0, size + 1, PROT_READ, &map) == -EINVAL, "beyond the end");
-	CHECK(resmem_map(&r, 0, 0, PROT_READ, &map) == -EINVAL, "empty");
-	if (CHECK(resmem_map(&r, 4096, 4096, PROT_READ, &map) == 0)) {
+	CHECK(resmem_map(r, 1, 4096, PROT_READ, &map) == -EINVAL, "unaligned offset");
+	CHECK(resmem_map(r, 0, size + 1, PROT_READ, &map) == -EINVAL, "beyond the end");
+	CHECK(resmem_map(r, 0, 0, PROT_READ, &map) == -EINVAL, "empty");
+	if (CHECK(resmem_map(r, 4096, 4096, PROT_READ, &map) == 0)) {
 		CHECK(((uint8_t *)map)[0] == resmem_pattern_byte(&(struct resmem_pattern){
 			.kind = RESMEM_PATTERN_SEQ, .seed = 5 }, 4096));
 		CHECK(resmem_unmap(map, 4096) == 0);
 	}
-	resmem_close(&r);
-	resmem_close(&r);	/* idempotent */
+	resmem_close(r);
+	resmem_close(NULL);	/* nothing to close */
 
 	/* read-only open refuses writable mappings */
-	CHECK(resmem_open(path, 0, &r) == 0);
-	CHECK(resmem_map(&r, 0, 4096, PROT_READ | PROT_WRITE, &map) == -EACCES);
-	resmem_close(&r);
+	if (CHECK(resmem_open(path, 0, &r) == 0)) {
+		CHECK(resmem_map(r, 0, 4096, PROT_READ | PROT_WRITE, &map) == -EACCES);
+		resmem_close(r);
+	}
 
-	CHECK(resmem_open("no-such-region-xyz", 0, &r) == -ENOENT && r.fd == -1);
+	CHECK(resmem_open("no-such-region-xyz", 0, &r) == -ENOENT && !r);
 	CHECK(resmem_open("/dev/null", 0, &r) == -ENOTTY, "a char device that is not resmem");
 }
 
