@@ -11,6 +11,7 @@
 
 #include <linux/resmem.h>
 
+#include "internal.h"
 #include "kcompat.h"
 
 /* Copy @len bytes from 8-aligned ring memory @src into ordinary memory. */
@@ -53,6 +54,6 @@ uint32_t resmem_crc32c(uint32_t crc, const void *buf, size_t len);
 #define ring_crc32c(crc, buf, len) resmem_crc32c(crc, buf, len)
 
 /* The same over ring memory (8-aligned): aligned word reads. */
-uint32_t ring_mem_crc32c(uint32_t crc, const void *p, uint64_t len);
+RM_HIDDEN uint32_t ring_mem_crc32c(uint32_t crc, const void *p, uint64_t len);
 
 #endif
