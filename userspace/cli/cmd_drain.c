@@ -39,23 +39,6 @@ static int parse_from(const char *cmd, const struct cli_option *o,
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void report_inflight(const char *name, const struct resmem_ring *r)
 {
 	struct resmem_ring_inflight f;
@@ -178,7 +161,7 @@ int cmd_drain(int argc, char **argv)
 				tty ? "\r" : "", name, ri.corrupt, ri.seq);
 		if (rs.records == 1)
 			first = ri.seq;
-		err = write_all(fd, buf, ri.len);
+		err = resmem_write_all(fd, buf, ri.len);
 		if (err) {
 			ret = sys_error("cannot write", to, err);
 			break;

@@ -330,6 +330,12 @@ int resmem_read_file(const char *path, char **out);
  */
 int resmem_write_file(const char *path, const void *buf, size_t len);
 
+/*
+ * resmem_write_all - write all @len bytes of @buf to @fd, retrying short
+ * writes and EINTR.  Returns 0 or -errno.
+ */
+int resmem_write_all(int fd, const void *buf, size_t len);
+
 /* Verdict on one memmap= entry, given the kernel's and the firmware's maps. */
 enum resmem_verdict {
 	RESMEM_VERDICT_OK, /* took effect as asked */

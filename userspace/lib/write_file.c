@@ -10,8 +10,10 @@
 
 #include "libresmem.h"
 
-static int write_all(int fd, const char *p, size_t len)
+int resmem_write_all(int fd, const void *buf, size_t len)
 {
+	const char *p = buf;
+
 	while (len) {
 		ssize_t n = write(fd, p, len);
 
@@ -37,7 +39,7 @@ int resmem_write_file(const char *path, const void *buf, size_t len)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, buf, len);
+	err = resmem_write_all(fd, buf, len);
 	/* on disk before the name points at it: a crash leaves old or new */
 	if (!err && fsync(fd))
 		err = -errno;
