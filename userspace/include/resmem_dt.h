@@ -16,6 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Not installed and not part of libresmem.so's ABI: the CLI and the unit
+ * tests link these from libresmem.a, so the shared library keeps them hidden.
+ */
+#pragma GCC visibility push(hidden)
+
 #define RESMEM_DT_MAX_BLOB (64u << 20) /* larger files are refused (-EFBIG) */
 #define RESMEM_DT_COMPATIBLE "resmem,region"
 #define RESMEM_DT_LIVE "/sys/firmware/fdt"
@@ -156,5 +162,7 @@ const char *resmem_dt_problem_name(uint32_t bit);
 
 /* libfdt's text for a positive FDT_ERR_* code (fdt_strerror). */
 const char *resmem_dt_strerror(int fdt_err);
+
+#pragma GCC visibility pop
 
 #endif /* RESMEM_DT_H */

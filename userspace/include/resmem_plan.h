@@ -15,6 +15,12 @@
 
 #include "libresmem.h"
 
+/*
+ * Not installed and not part of libresmem.so's ABI: the CLI and the unit
+ * tests link these from libresmem.a, so the shared library keeps them hidden.
+ */
+#pragma GCC visibility push(hidden)
+
 /* ------------------------------------------------------- firmware map text */
 
 /*
@@ -220,5 +226,7 @@ void resmem_plan_lines_free(struct resmem_plan_lines *l);
  * else 0x-hex.  Returns @buf.
  */
 char *resmem_format_memparse(uint64_t v, char *buf, size_t len);
+
+#pragma GCC visibility pop
 
 #endif /* RESMEM_PLAN_H */
