@@ -78,7 +78,7 @@ clean:
 
 # ---------------------------------------------------------------- install
 # make install [DESTDIR=/stage] [PREFIX=/usr/local] [KDIR=<headers>]
-#   = install-tools (CLI, libresmem, headers, resmem.pc, man pages, udev rule,
+#   = install-tools (CLI, libresmem, headers, resmem.pc, man pages, docs, udev rule,
 #     modprobe.d file) + install-module (kbuild modules_install into
 #     /lib/modules/<krel>/extra, then depmod unless DESTDIR is set).
 # make uninstall removes exactly those files again.
@@ -93,6 +93,9 @@ BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/resmem
+# The documents --help and resmem(1) point at.
+DOCS        := docs/cli.md docs/reserving-memory.md docs/ring-format.md
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 UDEVRULESDIR ?= /lib/udev/rules.d
 MODPROBEDIR ?= /etc/modprobe.d
@@ -119,6 +122,8 @@ install-tools:
 	    -e 's|@VERSION@|$(VERSION)|' resmem.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/resmem.pc
 	$(INSTALL) -D -m 0644 man/resmem.1 $(DESTDIR)$(MANDIR)/man1/resmem.1
 	$(INSTALL) -D -m 0644 man/resmem.4 $(DESTDIR)$(MANDIR)/man4/resmem.4
+	$(INSTALL) -d $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -D -m 0644 udev/60-resmem.rules $(DESTDIR)$(UDEVRULESDIR)/60-resmem.rules
 	$(INSTALL) -D -m 0644 modprobe.d/resmem.conf $(DESTDIR)$(MODPROBEDIR)/resmem.conf
 
@@ -135,7 +140,7 @@ uninstall-tools:
 	    $(DESTDIR)$(INCLUDEDIR)/libresmem.h $(DESTDIR)$(INCLUDEDIR)/linux/resmem.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/resmem.pc $(DESTDIR)$(MANDIR)/man1/resmem.1 \
 	    $(DESTDIR)$(MANDIR)/man4/resmem.4 $(DESTDIR)$(UDEVRULESDIR)/60-resmem.rules \
-	    $(DESTDIR)$(MODPROBEDIR)/resmem.conf
+	    $(DESTDIR)$(MODPROBEDIR)/resmem.conf $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
 
 uninstall-module:
 	@test -n "$(KREL)" || { echo "make uninstall-module: no kernel headers at KDIR=$(KDIR)"; exit 2; }

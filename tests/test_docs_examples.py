@@ -208,10 +208,11 @@ def check_against_help(cli, text):
     opts = cli.options(words)
     probs = []
     for t in tokens[len(words):]:
-        if t.startswith("--") and len(t) > 2:
-            name = t[2:].split("=", 1)[0]
-            if name not in opts:
-                probs.append(f"`{text}`: `resmem {' '.join(words)} --help` has no --{name}")
+        for alt in t.split("|"):              # --for-cpu|--for-device: either
+            if alt.startswith("--") and len(alt) > 2:
+                name = alt[2:].split("=", 1)[0]
+                if name not in opts:
+                    probs.append(f"`{text}`: `resmem {' '.join(words)} --help` has no --{name}")
     usage_max = max(len(positionals(template_tokens(u)[len(words):], opts))
                     for u in cli.usage(words))
     got = positionals(tokens[len(words):], opts)
@@ -550,6 +551,25 @@ def test_verify_samples_are_what_verify_prints(env):
         same_shape(d, "region0", a, "region0")
 
 
+# ------------------------------------------------------------ commands the CLI itself suggests
+
+@pytest.mark.parametrize("cmdline,iomem,sysfs", [
+    ("eaten-dollar", "no-reservation", None), ("pci-hole", "reserved-pci-hole", None),
+    ("beyond-ram", "no-reservation", None), ("none", "no-reservation", "unloaded"),
+    ("reserve-8g-at-4g", "kernel-inside", None), ("reserve-8g-at-4g", "non-root", None),
+])
+def test_check_hints_name_commands_as_help_does(cli, env, cmdline, iomem, sysfs):
+    """A `resmem ...` command that check's output suggests is in its current form."""
+    r = cli.run("check", "--cmdline", os.path.join(FIXTURES, "cmdline", cmdline),
+                "--iomem", os.path.join(FIXTURES, "iomem", iomem), "--firmware-memmap", env.fwmap,
+                "--sysfs", os.path.join(FIXTURES, "sys", sysfs) if sysfs else env.sys)
+    assert r.returncode == 1, r.stdout + r.stderr
+    probs = []
+    for m in re.finditer(r"[`'](resmem [^`']*)[`']", r.stdout + r.stderr):
+        probs += check_against_help(cli, m.group(1))
+    assert not probs, "\n".join(probs) + "\n" + r.stdout
+
+
 # ------------------------------------------------------------ synopses, exit status, flags
 
 def man_section(rel, name):
@@ -587,7 +607,7 @@ def test_man_synopsis_forms_match_usage(cli):
                 if len(parts) > 1:
                     arg = re.sub(r"\\f[BIRP]", "", parts[1]).strip()
                     if len(parts[0]) == 3:      # .BR, .RB, .IR ...: fonts alternate, no spaces
-                        arg = "".join(arg.split())
+                        arg = "".join(shlex.split(arg))
                     words.append(arg)
             elif line.strip():
                 words.append(line.strip())

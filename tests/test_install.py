@@ -52,6 +52,8 @@ INSTALLED = [
     "usr/include/linux/resmem.h", "usr/lib/pkgconfig/resmem.pc",
     "usr/share/man/man1/resmem.1", "usr/share/man/man4/resmem.4",
     "lib/udev/rules.d/60-resmem.rules", "etc/modprobe.d/resmem.conf",
+    "usr/share/doc/resmem/cli.md", "usr/share/doc/resmem/reserving-memory.md",
+    "usr/share/doc/resmem/ring-format.md",
 ]
 
 
@@ -101,7 +103,8 @@ def test_deb_contents(debs, tmp_path):
     tools = run(["dpkg-deb", "-c", debs["resmem-tools"]])
     for f in ("./usr/bin/resmem", "./usr/include/libresmem.h", "./usr/include/linux/resmem.h",
               "./lib/udev/rules.d/60-resmem.rules", "./etc/modprobe.d/resmem.conf",
-              "./usr/share/man/man1/resmem.1.gz", "./usr/share/man/man4/resmem.4.gz"):
+              "./usr/share/man/man1/resmem.1.gz", "./usr/share/man/man4/resmem.4.gz",
+              "./usr/share/doc/resmem/ring-format.md", "./usr/share/doc/resmem/cli.md"):
         assert f in tools, f"{f} missing from resmem-tools:\n{tools}"
     assert re.search(r"\./usr/lib/[^/]+/libresmem\.a", tools)
     assert re.search(r"\./usr/lib/[^/]+/pkgconfig/resmem\.pc", tools)

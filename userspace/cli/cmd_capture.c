@@ -14,9 +14,9 @@
 static const struct cli_usage capture_usage = {
 	.usage = "resmem capture NAME [options]",
 	.about =
-		"Writes a stream into the crash-safe ring of the region (docs/ring-format.md),\n"
-		"one record per N bytes (default 4096), continuing an existing ring or\n"
-		"creating one if the region has none.",
+		"Writes a stream into the crash-safe ring of the region, one record per\n"
+		"N bytes (default 4096), continuing an existing ring or creating one if\n"
+		"the region has none.  The format: ring-format.md in share/doc/resmem.",
 	.notes =
 		"Rate, fill level and drops are shown on a terminal; a summary line ends it.\n"
 		"Exit: 0, 1 another producer has the ring (or no usable ring), 2 usage,\n"

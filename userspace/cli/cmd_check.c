@@ -133,14 +133,14 @@ static void judge_one(struct check *c, const struct resmem_memmap *m)
 			"memmap=%s has no address: this caps usable RAM at %s and reserves nothing. "
 			"Most likely GRUB, or the shell that runs grub-mkconfig, expanded `$ADDR` as a variable: write `memmap=%s\\$ADDR` in grub.cfg "
 			"or `memmap=%s\\\\\\$ADDR` in /etc/default/grub (e.g. memmap=%s\\\\\\$4G; "
-			"'resmem plan %s' suggests an ADDR)",
+			"'resmem plan --size %s' suggests an ADDR)",
 			m->text, sz, sz, sz, sz, sz);
 		break;
 	case RESMEM_VERDICT_NOT_RAM:
 		problem(c,
 			"0x%" PRIx64
 			" is not RAM according to firmware (firmware map: %s; /proc/iomem: %s), "
-			"e.g. a PCI hole: choose a range inside usable RAM, `resmem plan %s` helps",
+			"e.g. a PCI hole: choose a range inside usable RAM, `resmem plan --size %s` helps",
 			ev.where, ev.fw, ev.iomem[0] ? ev.iomem : "nothing",
 			sz);
 		break;

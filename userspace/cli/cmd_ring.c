@@ -10,9 +10,10 @@
 static const struct cli_usage ring_usage = {
 	.usage = "resmem ring NAME [--reset [--file]] [--json]",
 	.about =
-		"Shows the ring kept in the region (docs/ring-format.md): geometry, epoch,\n"
-		"producer flags, head/tail/consumer positions and sequence numbers, fill\n"
-		"level, drops and the in-flight record a crash left at head, if any.",
+		"Shows the ring kept in the region: geometry, epoch, producer flags,\n"
+		"head/tail/consumer positions and sequence numbers, fill level, drops\n"
+		"and the in-flight record a crash left at head, if any.  The format:\n"
+		"ring-format.md in share/doc/resmem.",
 	.notes = "Exit: 0, 1 no (valid) ring, 2 usage, 3 system error.",
 };
 

@@ -19,7 +19,7 @@ static const struct scenario scenarios[] = {
 	  { "memmap=8G has no address: this caps usable RAM at 8G and reserves nothing",
 	    "grub-mkconfig, expanded `$ADDR`", "memmap=8G\\$ADDR` in grub.cfg", "memmap=8G\\\\\\$ADDR` in /etc/default/grub" } },
 	{ "PCI hole", "pci-hole", "reserved-pci-hole", "loaded-no-regions", 1,
-	  { "0xc0000000 is not RAM according to firmware", "PCI hole", "resmem plan 1G" } },
+	  { "0xc0000000 is not RAM according to firmware", "PCI hole", "resmem plan --size 1G" } },
 	{ "beyond the end of RAM", "beyond-ram", "no-reservation", "loaded-no-regions", 1,
 	  { "0x380000000 is not RAM according to firmware" } },
 	{ "did not take effect", "reserve-2g-at-5g", "no-reservation", "loaded-no-regions", 1,
