@@ -125,7 +125,11 @@ def is_template(text):
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory):
-    return Cli(hostbuild.resmem(tmp_path_factory.mktemp("userspace")))
+    # laid out as the top Makefile's BUILD/<arch>, so `make install-tools
+    # BUILD=...` below reuses it instead of touching build/
+    out = tmp_path_factory.mktemp("userspace") / "build" / os.uname().machine
+    out.mkdir(parents=True)
+    return Cli(hostbuild.resmem(str(out)))
 
 
 class Cli:
@@ -653,8 +657,10 @@ def test_resmem4_documents_every_info_flag():
 def test_help_points_only_at_installed_docs(cli, tmp_path):
     """A doc a --help text names is installed by make install-tools."""
     dest = tmp_path / "root"
+    build = os.path.dirname(os.path.dirname(os.path.dirname(cli.path)))
     r = subprocess.run(["make", "-s", "-C", REPO, "install-tools", f"DESTDIR={dest}",
-                        "PREFIX=/usr"], capture_output=True, text=True, timeout=600)
+                        "PREFIX=/usr", f"BUILD={build}"], capture_output=True, text=True,
+                       timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     named = set()
     for c in cli.commands() + ["dt add", "dt list"]:
