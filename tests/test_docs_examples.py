@@ -136,15 +136,19 @@ class Cli:
     def __init__(self, path):
         self.path = path
         self._help = {}
+        self._commands = None
 
-    def run(self, *args, stdin=None, cwd=None, input=None):
+    def run(self, *args, cwd=None, input=None):
         return subprocess.run([self.path, *map(str, args)], capture_output=True, text=True,
                               timeout=60, cwd=cwd, input=input)
 
     def commands(self):
-        r = self.run("help")
-        assert r.returncode == 0, r.stderr
-        return re.findall(r"^  ([a-z]+)\s{2,}", r.stdout, re.M)
+        """The commands `resmem help` lists."""
+        if self._commands is None:
+            r = self.run("help")
+            assert r.returncode == 0, r.stderr
+            self._commands = re.findall(r"^  ([a-z]+)\s{2,}", r.stdout, re.M)
+        return self._commands
 
     def help(self, words):
         """`resmem WORDS --help` (stdout); None if the command does not exist."""
@@ -479,10 +483,13 @@ COMMANDS = [e for e in EXAMPLES if not is_template(e[1])]
 
 @pytest.mark.parametrize("rel,text,out,kind", COMMANDS, ids=_ids(COMMANDS))
 def test_example_runs(cli, env, rel, text, out, kind):
+    """Each complete example runs on fixtures (RUNS) or, needing a live
+    module, at least parses (LIVE); an inline mention is one the CLI too
+    calls incomplete."""
     if kind == "inline" and is_mention(cli, text):
-        # prose naming a command; the CLI must agree that it is incomplete
         r = cli.run(*shlex.split(text)[1:], input="")
-        assert r.returncode == 2, f"{rel}: `{text}` was taken for a mention, but exit {r.returncode}"
+        assert r.returncode == 2, \
+            f"{rel}: `{text}` was taken for a mention, but exit {r.returncode}"
         return
     if text in LIVE:
         args = [MISSING + "/region0" if a == "region0" else a for a in shlex.split(text)[1:]]
@@ -492,8 +499,8 @@ def test_example_runs(cli, env, rel, text, out, kind):
         if "region0" in text:
             assert r.returncode == 3 and MISSING in r.stderr, r.stderr
         return
-    assert text in RUNS, (f"{rel}: `{text}` is a command no test runs: add it to RUNS (on fixtures) "
-                          f"or LIVE (with the reason) in {__file__}")
+    assert text in RUNS, (f"{rel}: `{text}` is a command no test runs: add it to RUNS "
+                          f"(on fixtures) or LIVE (with the reason) in {__file__}")
     RUNS[text](env, out)
 
 
