@@ -568,6 +568,23 @@ def test_verify_samples_are_what_verify_prints(env):
         same_shape(d, "region0", a, "region0")
 
 
+def test_capture_sample_is_what_capture_prints(env):
+    """The summary cli.md shows under the (LIVE) ten-minute capture example is
+    what the same capture prints on a ring file, --count for --duration."""
+    live = "resmem capture region0 --generate 7 --record-size 4096 --duration 600"
+    doc = [shown(o) for _, t, o, _ in EXAMPLES if t == live]
+    assert doc and doc[0], f"docs/cli.md shows no output for `{live}`"
+    path = os.path.join(env.tmp, "region0")
+    with open(path, "wb") as f:
+        f.truncate(16 << 20)
+    r = ok(env.cli.run("capture", path, "--file", "--generate", 7, "--record-size", 4096,
+                       "--count", 100))
+    got = [l for l in r.stderr.splitlines() if l.startswith("capture region0:")]
+    assert len(got) == len(doc[0]), (got, doc[0])
+    for d, a in zip(doc[0], got):
+        same_shape(d, "region0", a, "region0")
+
+
 # ------------------------------------------------------------ commands the CLI itself suggests
 
 @pytest.mark.parametrize("cmdline,iomem,sysfs", [
