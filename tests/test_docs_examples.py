@@ -585,6 +585,47 @@ def test_capture_sample_is_what_capture_prints(env):
         same_shape(d, "region0", a, "region0")
 
 
+# the tree behind the `dt list` sample of docs/cli.md: 6 GiB at 1 GiB, a good
+# no-map node and one whose 1-cell reg does not fit the 2-cell parent
+DT_LIST_SAMPLE_DTS = """/dts-v1/;
+/ {
+	#address-cells = <2>;
+	#size-cells = <2>;
+	memory@40000000 {
+		device_type = "memory";
+		reg = <0x0 0x40000000 0x1 0x80000000>;
+	};
+	reserved-memory {
+		#address-cells = <2>;
+		#size-cells = <2>;
+		ranges;
+		hi@140000000 {
+			reg = <0x1 0x40000000 0x0 0x20000000>;
+			no-map;
+		};
+		onecell@82000000 {
+			reg = <0x82000000 0x1000000>;
+		};
+	};
+};
+"""
+
+
+def test_dt_list_sample_is_what_dt_list_prints(env):
+    m = re.search(r"```\n(memory: .*?)```", cli_md(), re.S)
+    assert m, "docs/cli.md: no dt list sample"
+    dts = os.path.join(env.tmp, "sample.dts")
+    dtb = os.path.join(env.tmp, "sample.dtb")
+    with open(dts, "w") as f:
+        f.write(DT_LIST_SAMPLE_DTS)
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", dtb, dts], check=True)
+    r = env.cli.run("dt", "list", dtb)
+    assert r.returncode == 1, r.stderr          # one node is unusable
+    doc = m.group(1).splitlines()
+    assert [" ".join(l.split()) for l in r.stdout.splitlines()] == \
+        [" ".join(l.split()) for l in doc], f"doc shows\n{m.group(1)}\nthe CLI prints\n{r.stdout}"
+
+
 # ------------------------------------------------------------ commands the CLI itself suggests
 
 @pytest.mark.parametrize("cmdline,iomem,sysfs", [
