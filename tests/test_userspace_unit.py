@@ -95,3 +95,190 @@ def test_shared_library_links_and_runs(libso, tmp_path):
                        check=True).stdout.split()
     with open(os.path.join(REPO, "VERSION")) as f:
         assert r == [str(8 << 30), str(word(0x5eed, 4096)), f.read().strip()]
+
+
+# --- CLI conventions (issue 19): the built CLI on the host, no module needed ---
+
+FIXTURES = os.path.join(REPO, "userspace", "tests", "fixtures")
+TWO = os.path.join(FIXTURES, "sys", "loaded-two-1g")
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):
+    from tests.harness import hostbuild
+    return hostbuild.resmem(tmp_path_factory.mktemp("cli"))
+
+
+def run(cli, *argv, **kw):
+    return subprocess.run([cli, *map(str, argv)], stdout=kw.pop("stdout", subprocess.PIPE),
+                          stderr=subprocess.PIPE, text=True, timeout=60, **kw)
+
+
+@pytest.fixture(scope="module")
+def ring_file(cli, tmp_path_factory):
+    """A regular file holding a ring with a few records (capture --file)."""
+    path = tmp_path_factory.mktemp("ring") / "ring.bin"
+    path.write_bytes(b"\0" * (1 << 20))
+    r = run(cli, "capture", path, "--file", "--generate", "7", "--count", "3",
+            "--record-size", "100")
+    assert r.returncode == 0, r.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def dtb(tmp_path_factory):
+    d = tmp_path_factory.mktemp("dtb")
+    src = d / "t.dts"
+    src.write_text('/dts-v1/;\n/ { #address-cells = <2>; #size-cells = <2>;\n'
+                   '  memory@40000000 { device_type = "memory"; reg = <0 0x40000000 0 0x40000000>; };\n'
+                   '};\n')
+    subprocess.run(["dtc", "-I", "dts", "-O", "dtb", "-o", str(d / "t.dtb"), str(src)],
+                   check=True, stderr=subprocess.PIPE)
+    return d / "t.dtb"
+
+
+def full_commands(ring_file, dtb):
+    plan = os.path.join(FIXTURES, "plan")
+    return [
+        ["list", "--json", "--sysfs", TWO],
+        ["list", "--sysfs", TWO],
+        ["info", "lo", "--sysfs", TWO],
+        ["--help"],
+        ["help", "list"],
+        ["list", "--help"],
+        ["--version"],
+        ["ring", ring_file, "--json"],
+        ["ring", ring_file],
+        ["plan", "--size", "8G", "--from", os.path.join(plan, "qemu-pc-13G.memmap"),
+         "--cmdline", os.path.join(plan, "debian.cmdline")],
+        ["dt", "list", dtb],
+        ["dump", ring_file, "--length", "64"],
+    ]
+
+
+def test_output_errors_exit_nonzero(cli, ring_file, dtb):
+    """Output that could not be written (stdout on /dev/full) is an error for
+    every command: exit status 3 and a message, never exit 0 in silence.
+    Each command here succeeds with stdout on /dev/null."""
+    for argv in full_commands(ring_file, dtb):
+        with open(os.devnull, "w") as null:
+            ok = run(cli, *argv, stdout=null)
+        assert ok.returncode in (0, 1), (argv, ok.stderr)
+        with open("/dev/full", "w") as full:
+            r = run(cli, *argv, stdout=full)
+        assert r.returncode == 3, (argv, r.returncode, r.stderr)
+        assert "cannot write stdout: ENOSPC" in r.stderr, (argv, r.stderr)
+
+
+def test_version_reports_module(cli, tmp_path):
+    """--version names the tools' version (VERSION) and the loaded module's;
+    a mismatch is warned about on stderr."""
+    version = open(os.path.join(REPO, "VERSION")).read().strip()
+    sysfs = tmp_path / "sys"
+    r = run(cli, "--version", "--sysfs", sysfs)
+    assert r.returncode == 0 and r.stdout == f"resmem {version}\nmodule: not loaded\n", r
+    (sysfs / "module" / "resmem").mkdir(parents=True)
+    (sysfs / "module" / "resmem" / "version").write_text(version + "\n")
+    r = run(cli, "--version", "--sysfs", sysfs)
+    assert r.returncode == 0 and r.stdout == f"resmem {version}\nmodule: {version}\n", r
+    assert r.stderr == ""
+    (sysfs / "module" / "resmem" / "version").write_text("0.9\n")
+    r = run(cli, "--version", "--sysfs", sysfs)
+    assert r.returncode == 0 and r.stdout.endswith("module: 0.9\n"), r
+    assert f"the loaded module is version 0.9, these tools are {version}" in r.stderr, r.stderr
+    assert run(cli, "--version", "extra").returncode == 2
+
+
+def test_help_help(cli):
+    r = run(cli, "help", "--help")
+    assert r.returncode == 0 and r.stdout.startswith("usage: resmem COMMAND"), r
+
+
+def test_hints_fit_the_command(cli, ring_file, tmp_path):
+    """A missing output file or input file is not a missing module: no hint
+    to run 'resmem check' (least of all inside check), a hint about the path."""
+    r = run(cli, "drain", ring_file, "--no-consume", "--to", "/nonexistent/x")
+    assert r.returncode == 3 and "cannot create /nonexistent/x: ENOENT" in r.stderr, r.stderr
+    assert "resmem check" not in r.stderr and "check the path" in r.stderr, r.stderr
+    r = run(cli, "check", "--cmdline", tmp_path / "missing", "--sysfs", TWO)
+    assert r.returncode == 3 and "ENOENT" in r.stderr, r
+    assert "resmem check" not in r.stderr, r.stderr
+    r = run(cli, "capture", ring_file, "--file", "--from", tmp_path / "missing")
+    assert r.returncode == 3 and "resmem check" not in r.stderr, r.stderr
+    # a missing region still gets the device advice
+    r = run(cli, "dump", "/dev/resmem/nope", "--length", "1")
+    assert r.returncode == 3 and "'resmem check'" in r.stderr, r.stderr
+
+
+def test_list_natural_order(cli, tmp_path):
+    """region2 before region10, as `ls -v` sorts (and as the module numbers them)."""
+    names = ["region10", "region2", "region1", "region02x", "a"]
+    for i, n in enumerate(names):
+        d = tmp_path / "class" / "resmem" / n
+        d.mkdir(parents=True)
+        for f, v in (("phys_addr", hex(0x100000000 + i * 0x1000)), ("size", "0x1000"),
+                     ("source", "cmdline"), ("cache_mode", "write-back"),
+                     ("numa_node", "0"), ("mappings", "0")):
+            (d / f).write_text(v + "\n")
+    r = run(cli, "list", "--json", "--sysfs", tmp_path)
+    assert r.returncode == 0, r.stderr
+    import json
+    assert [x["name"] for x in json.loads(r.stdout)] == \
+        ["a", "region1", "region2", "region02x", "region10"], r.stdout
+
+
+def test_refused_combinations(cli, ring_file, tmp_path):
+    """fill writes: --via read is refused; capture reads one source: --from
+    with --generate is refused.  Neither touches the file."""
+    f = tmp_path / "f.bin"
+    f.write_bytes(b"\0" * 4096)
+    r = run(cli, "fill", f, "0xab", "--file", "--via", "read")
+    assert r.returncode == 2 and "--via read: use mmap or write" in r.stderr, r
+    assert f.read_bytes() == b"\0" * 4096
+    assert run(cli, "verify", f, "zero", "--via", "write").returncode == 2
+    assert run(cli, "fill", f, "0xab", "--file", "--via", "write").returncode == 0
+    assert f.read_bytes() == b"\xab" * 4096
+    before = ring_file.read_bytes()
+    r = run(cli, "capture", ring_file, "--file", "--from", f, "--generate", "1", "--count", "1")
+    assert r.returncode == 2 and "--from and --generate exclude each other" in r.stderr, r
+    assert ring_file.read_bytes() == before
+
+
+def run_on_tty(cli, *argv):
+    """Run with stdout on a pseudo-terminal: (exit status, what reached it, stderr)."""
+    import pty
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([cli, *map(str, argv)], stdout=slave, stderr=subprocess.PIPE)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        err = p.stderr.read().decode()
+        return p.wait(timeout=60), out, err
+    finally:
+        os.close(master)
+
+
+def test_binary_refused_on_a_terminal(cli, ring_file):
+    """dump --raw and drain to stdout write binary: refused on a terminal
+    (exit 2, nothing written) unless --force, as gzip does; the hexdump is fine."""
+    rc, out, err = run_on_tty(cli, "dump", ring_file, "--length", "64", "--raw")
+    assert rc == 2 and out == b"" and "binary data not written to a terminal" in err, (rc, out, err)
+    assert "--force" in err
+    rc, out, err = run_on_tty(cli, "drain", ring_file, "--no-consume")
+    assert rc == 2 and out == b"" and "binary data not written to a terminal" in err, (rc, out, err)
+    rc, out, err = run_on_tty(cli, "dump", ring_file, "--length", "64", "--raw", "--force")
+    assert rc == 0 and len(out) >= 64, (rc, out, err)
+    rc, out, err = run_on_tty(cli, "dump", ring_file, "--length", "16")
+    assert rc == 0 and out.startswith(b"00000000  "), (rc, out, err)
+    # not a terminal: no refusal
+    r = subprocess.run([cli, "dump", str(ring_file), "--length", "64", "--raw"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert r.returncode == 0 and len(r.stdout) == 64

@@ -11,8 +11,9 @@ static const struct cli_usage info_usage = {
 	.usage = "resmem info NAME [options]",
 	.about =
 		"Everything about one region (NAME, or a device path): physical range, size,\n"
-		"source, cache mode, NUMA node, live mappings, page size.  Uses the device's\n"
-		"RESMEM_IOC_INFO ioctl; without access to the device it reads sysfs.",
+		"source, cache mode, DMA coherence, NUMA node, live mappings, page size,\n"
+		"access.  Uses the device's RESMEM_IOC_INFO ioctl; without access to the\n"
+		"device it reads sysfs, which does not say whether the region is read-only.",
 };
 
 int cmd_info(int argc, char **argv)
@@ -21,7 +22,8 @@ int cmd_info(int argc, char **argv)
 	const struct cli_option options[] = {
 		OPT_FLAG(
 			"json", &a.json,
-			"one JSON object (the list keys plus page_size, readonly)"),
+			"one JSON object (the list keys plus page_size, readonly,\n"
+			"coherent; null where not known)"),
 		OPT_STRING("sysfs", "DIR", &a.sysfs,
 			   "sysfs root for the fallback (tests)"),
 		OPT_END(),
