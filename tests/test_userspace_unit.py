@@ -282,3 +282,102 @@ def test_binary_refused_on_a_terminal(cli, ring_file):
     r = subprocess.run([cli, "dump", str(ring_file), "--length", "64", "--raw"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert r.returncode == 0 and len(r.stdout) == 64
+
+
+def make_top(*args, user=None):
+    pre = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if user else []
+    return subprocess.run([*pre, "make", "-s", "--no-print-directory", "-C", REPO, *args],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+
+
+def test_install_creates_group(tmp_path):
+    """make install creates the udev rule's group `resmem` as the .deb's
+    postinst does (addgroup --system) when root installs into this system,
+    and otherwise says exactly what to run.  GETENT/ADDGROUP stand in for
+    the real ones so the host's groups are left alone."""
+    missing, there = "GETENT=false", "GETENT=true"
+    r = make_top("install-group", missing, "ADDGROUP=echo addgroup --system")
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "addgroup --system resmem", r.stdout
+    r = make_top("install-group", there, "ADDGROUP=echo addgroup --system")
+    assert r.returncode == 0 and r.stdout == "", r.stdout
+    r = make_top("install-group", missing, f"DESTDIR={tmp_path}")
+    assert r.returncode == 0 and "on the target system, create the device group: " in r.stdout
+    assert re.search(r": (addgroup|groupadd) --system resmem$", r.stdout.strip()), r.stdout
+    if os.getuid() == 0:    # as an ordinary user (nobody): the command to run
+        r = make_top("install-group", missing, user="nobody")
+        assert r.returncode == 0 and re.search(
+            r"not root: create the device group with: sudo (addgroup|groupadd) --system resmem",
+            r.stdout), r.stdout
+    # the rule names the same group
+    assert 'GROUP="resmem"' in open(os.path.join(REPO, "udev", "60-resmem.rules")).read()
+
+
+def test_tools_build_natively(tmp_path):
+    """make tools without ARCH builds for the machine's architecture with its
+    own gcc and libfdt: on an arm64 board (HOST_ARCH=aarch64 stands in for
+    uname -m) no cross compiler and no fetched libfdt; ARCH= another one
+    cross-builds."""
+    def tools_line(*args):
+        r = make_top("-n", "tools", *args)
+        return next(l for l in r.stdout.splitlines() if "-C userspace" in l)
+    assert "CC=gcc ARCH=aarch64" in tools_line("HOST_ARCH=aarch64")
+    assert "CC=gcc ARCH=x86_64" in tools_line("HOST_ARCH=x86_64")
+    assert "CC=aarch64-linux-gnu-gcc ARCH=aarch64" in tools_line("HOST_ARCH=x86_64", "ARCH=arm64")
+    assert "CC=x86_64-linux-gnu-gcc ARCH=x86_64" in tools_line("HOST_ARCH=aarch64", "ARCH=x86_64")
+
+    def fdt_root(*args):
+        r = subprocess.run(["make", "-s", "--no-print-directory", "-C",
+                            os.path.join(REPO, "userspace"), *args,
+                            "--eval=fdt-root:\n\t@echo [$(FDT_ROOT)]", "fdt-root"],
+                           stdout=subprocess.PIPE, text=True, check=True)
+        return r.stdout.strip()
+    assert fdt_root("HOST_ARCH=aarch64", "ARCH=aarch64") == "[]"
+    assert fdt_root("HOST_ARCH=x86_64", "ARCH=aarch64").endswith("/.cache/libfdt/aarch64]")
+
+
+COMPLETION = os.path.join(REPO, "completion", "resmem.bash")
+
+
+def complete(cli, *words):
+    """What the bash completion offers for `resmem WORDS...` (the last word
+    being completed)."""
+    script = (f'source {COMPLETION}\nCOMP_WORDS=(resmem {" ".join(repr(w) for w in words)})\n'
+              f'COMP_CWORD={len(words)}\n_resmem\nprintf "%s\\n" "${{COMPREPLY[@]}}"\n')
+    env = dict(os.environ, PATH=os.path.dirname(cli) + ":" + os.environ["PATH"])
+    r = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, env=env, cwd="/", timeout=60)
+    assert r.returncode == 0 and not r.stderr, r
+    return r.stdout.split()
+
+
+def test_bash_completion(cli):
+    """The completion offers the CLI's commands and, for each, exactly the
+    options its parser accepts (it reads them from the help generated from
+    the option tables), and the values of --via/--from."""
+    assert subprocess.run(["shellcheck", COMPLETION]).returncode == 0
+    cmds = complete(cli, "")
+    assert cmds[:12] == ["list", "info", "fill", "verify", "dump", "check", "plan", "dt", "sync",
+                         "capture", "drain", "ring"] and cmds[12:] == ["help", "--help", "--version"]
+    assert complete(cli, "fill", "--") == ["--offset", "--length", "--via", "--file", "--help"]
+    assert complete(cli, "fill", "r", "0", "--via", "") == ["mmap", "write"]
+    assert complete(cli, "verify", "r", "0", "--via", "") == ["mmap", "read"]
+    assert complete(cli, "drain", "r", "--from", "") == ["cons", "tail", "head"]
+    assert complete(cli, "dt", "") == ["add", "list"]
+    assert "--json" in complete(cli, "dt", "list", "--")
+    assert complete(cli, "help", "") == cmds[:12]
+    # every option offered is one the command's parser knows: given (with a
+    # value when it takes one), the parser goes on to the next word
+    for cmd in [[c] for c in cmds[:12] if c != "dt"] + [["dt", "add"], ["dt", "list"]]:
+        script = f'source {COMPLETION}\n_resmem_options {cli} {" ".join(cmd)}\n'
+        table = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE, text=True,
+                               check=True).stdout.split("\n")[:-1]
+        names = [line.split()[0] for line in table]
+        assert names == complete(cli, *cmd, "--") and "--help" in names and len(names) > 1, cmd
+        for name, arg in (line.split() for line in table if not line.startswith("--help ")):
+            value = [] if arg == "-" else [arg.split("|")[0] if re.fullmatch(r"[a-z|]+", arg)
+                                           else "64K"]
+            r = run(cli, *cmd, name, *value, "--zzz-unknown")
+            # on to the next word, or a complaint about this option's value
+            assert r.returncode == 2 and f"unknown option '{name}" not in r.stderr and \
+                ("unknown option '--zzz-unknown'" in r.stderr or f"{name} " in r.stderr), \
+                (cmd, name, r.stderr)
