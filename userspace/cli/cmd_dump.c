@@ -112,8 +112,9 @@ int cmd_dump(int argc, char **argv)
 	const struct cli_option options[] = {
 		WINDOW_OPTIONS(&w.off, &w.len, &w.have_len),
 		OPT_FLAG("raw", &w.raw, "write the bytes themselves to stdout"),
-		OPT_FLAG("force", &force,
-			 "--raw even when stdout is a terminal (refused without)"),
+		OPT_FLAG(
+			"force", &force,
+			"--raw even when stdout is a terminal (refused without)"),
 		OPT_VIA("mmap|read", &w.via,
 			"read: use pread() instead of mmap (default mmap)"),
 		OPT_END(),

@@ -20,10 +20,9 @@ int cmd_info(int argc, char **argv)
 {
 	struct show_args a = { 0 };
 	const struct cli_option options[] = {
-		OPT_FLAG(
-			"json", &a.json,
-			"one JSON object (the list keys plus page_size, readonly,\n"
-			"coherent; null where not known)"),
+		OPT_FLAG("json", &a.json,
+			 "one JSON object (the list keys plus page_size, readonly,\n"
+			 "coherent; null where not known)"),
 		OPT_STRING("sysfs", "DIR", &a.sysfs,
 			   "sysfs root for the fallback (tests)"),
 		OPT_END(),

@@ -106,7 +106,8 @@ static int run(int argc, char **argv)
 		if (argc == 4 && !strcmp(argv[2], "--sysfs"))
 			return show_version(argv[3]);
 		if (argc > 2)
-			return usage_error(NULL, "--version takes no arguments");
+			return usage_error(NULL,
+					   "--version takes no arguments");
 		return show_version(RESMEM_SYSFS_ROOT);
 	}
 	if (!strcmp(name, "help")) {

@@ -13,8 +13,8 @@ static void dev_of(const struct resmem_region_info *r, char *buf, size_t len)
 }
 
 /* A RESMEM_INFO_* flag as JSON: true, false, or null when not known. */
-static const char *json_flag(const struct resmem_region_info *r,
-			     uint32_t flag, uint32_t known)
+static const char *json_flag(const struct resmem_region_info *r, uint32_t flag,
+			     uint32_t known)
 {
 	if (!(r->flags & known))
 		return "null";
@@ -110,9 +110,9 @@ void show_region_detail(FILE *f, const struct resmem_region_info *r)
 			dev[0] ? "the device could not be opened" :
 				 "a regular file, not a device");
 	else
-		fprintf(f, "access:      %s\n", r->flags & RESMEM_INFO_READONLY ?
-						     "read-only" :
-						     "read-write");
+		fprintf(f, "access:      %s\n",
+			r->flags & RESMEM_INFO_READONLY ? "read-only" :
+							  "read-write");
 	if (!(r->flags & RESMEM_INFO_COHERENT_KNOWN))
 		fprintf(f, "coherent:    unknown\n");
 	else if (r->flags & RESMEM_INFO_COHERENT)

@@ -89,8 +89,9 @@ int resmem_info_ioctl(int fd, struct resmem_region_info *out)
 			 "unknown(%u)", ri.cache_mode);
 	out->numa_node = ri.numa_node;
 	out->page_size = ri.page_size;
-	out->flags = (ri.flags & (RESMEM_INFO_READONLY | RESMEM_INFO_COHERENT)) |
-		     RESMEM_INFO_READONLY_KNOWN | RESMEM_INFO_COHERENT_KNOWN;
+	out->flags =
+		(ri.flags & (RESMEM_INFO_READONLY | RESMEM_INFO_COHERENT)) |
+		RESMEM_INFO_READONLY_KNOWN | RESMEM_INFO_COHERENT_KNOWN;
 	return 0;
 }
 
