@@ -31,23 +31,28 @@ _resmem()
 	local -a opts
 
 	COMPREPLY=()
-	if ((COMP_CWORD == 1)); then
-		COMPREPLY=($(compgen -W "$(_resmem_commands "$bin") help --help --version" -- "$cur"))
+	# The command's word: after the global options (-q, --quiet).
+	local c=1
+	while ((c < COMP_CWORD)) && [[ ${COMP_WORDS[c]} == @(-q|--quiet) ]]; do
+		((c++))
+	done
+	if ((COMP_CWORD == c)); then
+		COMPREPLY=($(compgen -W "$(_resmem_commands "$bin") help --help --version -q --quiet" -- "$cur"))
 		return
 	fi
-	cmd=("${COMP_WORDS[1]}")
-	case ${COMP_WORDS[1]} in
+	cmd=("${COMP_WORDS[c]}")
+	case ${COMP_WORDS[c]} in
 	help)
-		((COMP_CWORD == 2)) &&
+		((COMP_CWORD == c + 1)) &&
 			COMPREPLY=($(compgen -W "$(_resmem_commands "$bin")" -- "$cur"))
 		return
 		;;
 	dt)
-		if ((COMP_CWORD == 2)); then
+		if ((COMP_CWORD == c + 1)); then
 			COMPREPLY=($(compgen -W "add list" -- "$cur"))
 			return
 		fi
-		cmd=(dt "${COMP_WORDS[2]}")
+		cmd=(dt "${COMP_WORDS[c + 1]}")
 		;;
 	esac
 

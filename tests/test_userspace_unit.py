@@ -185,13 +185,13 @@ def test_version_reports_module(cli, tmp_path):
     (sysfs / "module" / "resmem" / "version").write_text("0.9\n")
     r = run(cli, "--version", "--sysfs", sysfs)
     assert r.returncode == 0 and r.stdout.endswith("module: 0.9\n"), r
-    assert f"the loaded module is version 0.9, these tools are {version}" in r.stderr, r.stderr
+    assert f"the loaded module is version 0.9, these tools are {version}\n" in r.stderr, r.stderr
     assert run(cli, "--version", "extra").returncode == 2
 
 
 def test_help_help(cli):
     r = run(cli, "help", "--help")
-    assert r.returncode == 0 and r.stdout.startswith("usage: resmem COMMAND"), r
+    assert r.returncode == 0 and r.stdout.startswith("usage: resmem [-q] COMMAND"), r
 
 
 def test_hints_fit_the_command(cli, ring_file, tmp_path):
@@ -357,12 +357,15 @@ def test_bash_completion(cli):
     assert subprocess.run(["shellcheck", COMPLETION]).returncode == 0
     cmds = complete(cli, "")
     assert cmds[:12] == ["list", "info", "fill", "verify", "dump", "check", "plan", "dt", "sync",
-                         "capture", "drain", "ring"] and cmds[12:] == ["help", "--help", "--version"]
+                         "capture", "drain", "ring"] and \
+        cmds[12:] == ["help", "--help", "--version", "-q", "--quiet"]
     assert complete(cli, "fill", "--") == ["--offset", "--length", "--via", "--file", "--help"]
     assert complete(cli, "fill", "r", "0", "--via", "") == ["mmap", "write"]
     assert complete(cli, "verify", "r", "0", "--via", "") == ["mmap", "read"]
     assert complete(cli, "drain", "r", "--from", "") == ["cons", "tail", "head"]
     assert complete(cli, "dt", "") == ["add", "list"]
+    assert complete(cli, "-q", "dt", "list", "--j") == ["--json"]
+    assert complete(cli, "--quiet", "") == cmds
     assert "--json" in complete(cli, "dt", "list", "--")
     assert complete(cli, "help", "") == cmds[:12]
     # every option offered is one the command's parser knows: given (with a
@@ -381,3 +384,20 @@ def test_bash_completion(cli):
             assert r.returncode == 2 and f"unknown option '{name}" not in r.stderr and \
                 ("unknown option '--zzz-unknown'" in r.stderr or f"{name} " in r.stderr), \
                 (cmd, name, r.stderr)
+
+
+def test_quiet(cli):
+    """-q/--quiet before the command leaves out notes and hints, not errors
+    or results (and exit codes stay)."""
+    loud = run(cli, "info", "nope", "--sysfs", TWO)
+    quiet = run(cli, "-q", "info", "nope", "--sysfs", TWO)
+    assert loud.returncode == quiet.returncode == 3
+    assert "hint: regions here: hi lo" in loud.stderr, loud.stderr
+    assert quiet.stderr == "resmem: cannot open /dev/resmem/nope: ENOENT (No such file or directory)\n"
+    loud = run(cli, "info", "lo", "--sysfs", TWO)
+    quiet = run(cli, "--quiet", "info", "lo", "--sysfs", TWO)
+    assert "note: cannot open /dev/resmem/lo" in loud.stderr
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == loud.stdout
+    r = run(cli, "-q", "drain", "/nonexistent/x")
+    assert r.returncode == 3 and "ENOENT" in r.stderr and "hint" not in r.stderr, r.stderr
+    assert run(cli, "-q").returncode == 2

@@ -49,6 +49,11 @@ int cmd_ring(int argc, char **argv);
 int show_version(const char *sysfs_root);
 
 /* report.c: messages and exit codes */
+/*
+ * Set by -q/--quiet (before the command): notes, hints and progress meters
+ * are left out.  Errors, warnings and what a command reports are not.
+ */
+extern int cli_quiet;
 const char *errno_name(int err); /* "EACCES"; err positive */
 /*
  * "resmem: WHAT OBJECT: EACCES (Permission denied)" and a hint that fits:

@@ -116,7 +116,7 @@ int cmd_capture(int argc, char **argv)
 		 waits = 0, seq0;
 	double duration = -1, t0, last, now;
 	int ret, generate = 0, stop_full = 0, overwrite = 0,
-		 tty = isatty(STDERR_FILENO), err;
+		 tty = isatty(STDERR_FILENO) && !cli_quiet, err;
 	int force = 0, from_given = 0;
 	uint32_t fl;
 	struct resmem_ring_state st;

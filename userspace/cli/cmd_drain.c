@@ -55,8 +55,8 @@ int cmd_drain(int argc, char **argv)
 {
 	const char *to = "-", *index_path = NULL, *name;
 	enum resmem_ring_from from = RESMEM_RING_FROM_CONS;
-	int ret, follow = 0, consume = 1, fd = 1, tty = isatty(STDERR_FILENO),
-		 n, err, force = 0;
+	int ret, follow = 0, consume = 1, fd = 1,
+		 tty = isatty(STDERR_FILENO) && !cli_quiet, n, err, force = 0;
 	struct resmem_ring_reader *rd;
 	struct resmem_ring_reader_stats rs = { 0 };
 	struct resmem_ring_state st;

@@ -49,9 +49,10 @@ int cmd_info(int argc, char **argv)
 	} else if (!strchr(name, '/') &&
 		   !resmem_info_sysfs(a.sysfs, name, &info)) {
 		/* No access to the device (not root?): sysfs tells nearly as much. */
-		fprintf(stderr,
-			"resmem: note: cannot open /dev/resmem/%s (%s); showing sysfs information\n",
-			name, errno_name(-err));
+		if (!cli_quiet)
+			fprintf(stderr,
+				"resmem: note: cannot open /dev/resmem/%s (%s); showing sysfs information\n",
+				name, errno_name(-err));
 		info.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	} else {
 		return region_error(name, a.sysfs, err);

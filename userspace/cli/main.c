@@ -31,11 +31,14 @@ static void help(FILE *f)
 	size_t i;
 
 	fprintf(f,
-		"usage: resmem COMMAND [ARGS]   (resmem COMMAND --help for details)\n\n");
+		"usage: resmem [-q] COMMAND [ARGS]   (resmem COMMAND --help for details)\n"
+		"       resmem --version\n\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(f,
+		"\n  -q, --quiet  before COMMAND: no notes, hints or progress on stderr\n"
+		"               (errors, warnings and results are still shown)\n"
 		"\nExit status: 0 ok, 1 mismatch or problem found, 2 usage error, 3 system error.\n");
 }
 
@@ -92,6 +95,14 @@ static int run(int argc, char **argv)
 	const char *name;
 	size_t i;
 
+	/* Global options come before the command (as git's do). */
+	while (argc > 1 &&
+	       (!strcmp(argv[1], "-q") || !strcmp(argv[1], "--quiet"))) {
+		cli_quiet = 1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
 		help(stderr);
 		return EXIT_USAGE;

@@ -126,12 +126,14 @@ static const char *file_hint(int err)
 	return NULL;
 }
 
+int cli_quiet;
+
 static int report(const char *what, const char *object, int err,
 		  const char *hint)
 {
 	fprintf(stderr, "resmem: %s %s: %s (%s)\n", what, object,
 		errno_name(err), strerror(err));
-	if (hint)
+	if (hint && !cli_quiet)
 		fprintf(stderr, "resmem: hint: %s\n", hint);
 	return EXIT_SYSTEM;
 }
@@ -159,6 +161,8 @@ int region_error(const char *name, const char *sysfs_root, int neg_err)
 	/* A mistyped name: say which regions do exist. */
 	fprintf(stderr, "resmem: cannot open %s: ENOENT (%s)\n", path,
 		strerror(ENOENT));
+	if (cli_quiet)
+		return EXIT_SYSTEM;
 	if (resmem_list(sysfs_root, &regions, &n) || !n) {
 		fprintf(stderr,
 			"resmem: hint: no resmem regions (is the module loaded? see 'resmem check')\n");

@@ -40,10 +40,13 @@ int show_version(const char *sysfs_root)
 		return EXIT_OK;
 	}
 	printf("module: %s\n", mod);
-	if (strcmp(mod, resmem_version()))
+	if (!strcmp(mod, resmem_version()))
+		return EXIT_OK;
+	fprintf(stderr,
+		"resmem: warning: the loaded module is version %s, these tools are %s\n",
+		mod, resmem_version());
+	if (!cli_quiet)
 		fprintf(stderr,
-			"resmem: warning: the loaded module is version %s, these tools are %s:\n"
-			"resmem: hint: install matching versions (ioctls or sysfs files may differ)\n",
-			mod, resmem_version());
+			"resmem: hint: install matching versions (ioctls or sysfs files may differ)\n");
 	return EXIT_OK;
 }
