@@ -2,7 +2,8 @@
 #
 #   make module KDIR=<headers> [ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-]
 #       -> build/<kernelrelease>/resmem.ko
-#   make tools ARCH=x86_64|aarch64   -> build/<arch>/bin/resmem (static)
+#   make tools [ARCH=x86_64|aarch64] -> build/<arch>/bin/resmem (static;
+#                                     default: this machine's architecture)
 #   make test                         the whole boot-test suite (installs what it needs)
 #   make demo                         boots a guest and shows the main job end to end
 
@@ -31,12 +32,17 @@ module:
 	@cp -p $(BUILD)/$(KREL)/obj/resmem.ko $(BUILD)/$(KREL)/resmem.ko
 	@echo "built $(BUILD)/$(KREL)/resmem.ko"
 
-# ARCH here names the userspace architecture (x86_64 or aarch64).
-TOOLS_ARCH = $(if $(filter arm64 aarch64,$(ARCH)),aarch64,x86_64)
-TOOLS_CC   = $(if $(filter aarch64,$(TOOLS_ARCH)),aarch64-linux-gnu-gcc,gcc)
+# ARCH here names the userspace architecture (x86_64 or aarch64; arm64 and
+# amd64 are accepted too).  Without ARCH, the machine's own (uname -m): a
+# native build with the host's gcc and libfdt-dev.  Another ARCH is a cross
+# build (<arch>-linux-gnu-gcc, and that architecture's libfdt fetched under
+# .cache/ by userspace/fetch-libfdt).
+HOST_ARCH  ?= $(shell uname -m)
+TOOLS_ARCH  = $(if $(ARCH),$(if $(filter arm64 aarch64,$(ARCH)),aarch64,$(if $(filter amd64 x86_64,$(ARCH)),x86_64,$(ARCH))),$(HOST_ARCH))
+TOOLS_CC    = $(if $(filter $(HOST_ARCH),$(TOOLS_ARCH)),gcc,$(TOOLS_ARCH)-linux-gnu-gcc)
 
 tools:
-	$(MAKE) -C userspace OUT=$(BUILD)/$(TOOLS_ARCH) CC=$(TOOLS_CC) ARCH=$(TOOLS_ARCH)
+	$(MAKE) -C userspace OUT=$(BUILD)/$(TOOLS_ARCH) CC=$(TOOLS_CC) ARCH=$(TOOLS_ARCH) HOST_ARCH=$(HOST_ARCH)
 
 # Static programs the test guests run (the command agent and test helpers).
 guest-helpers:
@@ -101,11 +107,14 @@ UDEVRULESDIR ?= /lib/udev/rules.d
 MODPROBEDIR ?= /etc/modprobe.d
 DKMS_SRCTREE ?= /usr/src
 DKMS_ARGS   ?=
-HOST_ARCH   := $(shell uname -m)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL     ?= install
+# How install-group creates the udev rule's group (as the .deb's postinst).
+ADDGROUP    ?= $(if $(shell command -v addgroup),addgroup --system,groupadd --system)
+GETENT      ?= getent
 
 .PHONY: install install-tools install-module uninstall uninstall-tools uninstall-module \
-	dkms-source dkms-install dkms-uninstall deb lint lint-module lint-userspace
+	dkms-source dkms-install dkms-uninstall deb lint lint-module lint-userspace install-group
 
 install: install-tools install-module
 
@@ -126,6 +135,19 @@ install-tools:
 	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -D -m 0644 udev/60-resmem.rules $(DESTDIR)$(UDEVRULESDIR)/60-resmem.rules
 	$(INSTALL) -D -m 0644 modprobe.d/resmem.conf $(DESTDIR)$(MODPROBEDIR)/resmem.conf
+	$(INSTALL) -D -m 0644 completion/resmem.bash $(DESTDIR)$(BASHCOMPDIR)/resmem
+	@$(MAKE) -s --no-print-directory install-group
+
+# The group the udev rule gives the device nodes (60-resmem.rules): created
+# here when installing into this system as root, else the command to run is
+# printed (a DESTDIR staging tree or a package creates it on the target).
+install-group:
+	@if [ -n "$(DESTDIR)" ]; then \
+	    echo "note: DESTDIR is set: on the target system, create the device group: $(ADDGROUP) resmem"; \
+	elif $(GETENT) group resmem >/dev/null; then :; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	    echo "note: not root: create the device group with: sudo $(ADDGROUP) resmem"; \
+	else echo "$(ADDGROUP) resmem"; $(ADDGROUP) resmem; fi
 
 install-module: module
 	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KREL)/obj INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=extra \
@@ -140,7 +162,8 @@ uninstall-tools:
 	    $(DESTDIR)$(INCLUDEDIR)/libresmem.h $(DESTDIR)$(INCLUDEDIR)/linux/resmem.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/resmem.pc $(DESTDIR)$(MANDIR)/man1/resmem.1 \
 	    $(DESTDIR)$(MANDIR)/man4/resmem.4 $(DESTDIR)$(UDEVRULESDIR)/60-resmem.rules \
-	    $(DESTDIR)$(MODPROBEDIR)/resmem.conf $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	    $(DESTDIR)$(MODPROBEDIR)/resmem.conf $(DESTDIR)$(BASHCOMPDIR)/resmem \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
 
 uninstall-module:
 	@test -n "$(KREL)" || { echo "make uninstall-module: no kernel headers at KDIR=$(KDIR)"; exit 2; }
@@ -212,7 +235,7 @@ CLANG_FORMATTED = cli/json.c lib/fwmap.c lib/internal.h \
 	cli/show.c lib/iomem.c lib/list.c lib/map.c lib/memmap.c lib/region.c lib/util.c lib/pattern.c lib/size.c \
 	cli/cmd_dt.c cli/cmd_dt.h cli/cmd_dt_add.c cli/cmd_dt_list.c include/resmem_dt.h lib/dt_add.c lib/dt_blob.c lib/dt_scan.c lib/check.c \
 	cli/cmd_plan.c include/resmem_plan.h lib/plan_bootcfg.c lib/plan_escape.c lib/plan_fwtext.c lib/plan_lines.c lib/plan_place.c \
-	cli/cli.h cli/main.c include/libresmem.h lib/sync.c lib/version.c lib/write_file.c cli/cmd_sync.c lib/ring.c lib/ring_crc.c \
+	cli/cli.h cli/main.c cli/version.c include/libresmem.h lib/sync.c lib/version.c lib/write_file.c cli/cmd_sync.c lib/ring.c lib/ring_crc.c \
 	lib/kcompat.h lib/ring_internal.h lib/ring_kcompat.h lib/ring_produce.c lib/ring_read.c cli/cmd_capture.c cli/cmd_drain.c cli/cmd_ring.c cli/ring_map.c
 
 lint: lint-module lint-userspace

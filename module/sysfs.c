@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sysfs: /sys/class/resmem/NAME/{phys_addr,size,source,cache_mode,
- * numa_node,mappings}.  Documented in docs/ABI/sysfs-class-resmem.
+ * numa_node,mappings,coherent}.  Documented in docs/ABI/sysfs-class-resmem.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -73,6 +73,16 @@ static ssize_t mappings_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(mappings);
 
+/* 1 if DMA into the region snoops the CPU caches (no resmem sync needed). */
+static ssize_t coherent_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct resmem_region *r = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", r->coherent ? 1 : 0);
+}
+static DEVICE_ATTR_RO(coherent);
+
 static struct attribute *resmem_attrs[] = {
 	&dev_attr_phys_addr.attr,
 	&dev_attr_size.attr,
@@ -80,6 +90,7 @@ static struct attribute *resmem_attrs[] = {
 	&dev_attr_cache_mode.attr,
 	&dev_attr_numa_node.attr,
 	&dev_attr_mappings.attr,
+	&dev_attr_coherent.attr,
 	NULL,
 };
 

@@ -709,11 +709,11 @@ def test_permissions(regions, target):
         r = g.run(f"su -s /bin/sh nobody -c 'mapper map /dev/resmem/{dev} 0 4K'", check=False)
         assert "Permission denied" in r.err or "errno=EACCES" in r.out, r
     # sysfs: every attribute read-only, for root too; uevent root-only writable.
-    attrs = g.run("cd /sys/class/resmem/mid/ && for f in phys_addr size source cache_mode numa_node mappings; "
+    attrs = g.run("cd /sys/class/resmem/mid/ && for f in phys_addr size source cache_mode numa_node mappings coherent; "
                   "do stat -c '%A %n' $f; done").out.split("\n")
     attrs = [a for a in attrs if a]
-    assert len(attrs) == 6 and all(a.startswith("-r--r--r-- ") for a in attrs), attrs
-    for attr in ("size", "phys_addr", "mappings", "cache_mode"):
+    assert len(attrs) == 7 and all(a.startswith("-r--r--r-- ") for a in attrs), attrs
+    for attr in ("size", "phys_addr", "mappings", "cache_mode", "coherent"):
         r = g.run(f"su -s /bin/sh nobody -c 'echo 0 > /sys/class/resmem/mid/{attr}'", check=False)
         assert r.status != 0, r
         r = g.run(f"echo 0 > /sys/class/resmem/mid/{attr}", check=False)

@@ -53,6 +53,26 @@ def test_ioctl_info(loaded, target):
     assert loaded.run(f"resprobe ioctl {DEV} 0x5401").out.strip() == "errno=ENOTTY"
 
 
+def test_coherent_in_sysfs_and_info(loaded, target):
+    """x86 DMA snoops the caches: sysfs `coherent` says 1, the ioctl flag
+    agrees (RESMEM_INFO_COHERENT), and resmem info shows it both from the
+    device (root) and from sysfs alone (an ordinary user), where the
+    read-only flag is unknown rather than claimed."""
+    import json
+    g = loaded
+    assert sysfs(g, "region0", "coherent") == "1"
+    f = dict(l.split("=", 1) for l in g.run(f"resprobe info {DEV}").out.split())
+    assert int(f["flags"], 0) & 2
+    info = json.loads(g.run("resmem info region0 --json").out)
+    assert info["coherent"] is True and info["readonly"] is False
+    text = g.run("resmem info region0").out
+    assert "coherent:    yes" in text and "access:      read-write" in text, text
+    # as nobody: the device is 0600 root, sysfs tells the rest
+    out = g.run("su -s /bin/sh nobody -c 'resmem info region0 --json 2>/dev/null'").out
+    info = json.loads(out)
+    assert info["coherent"] is True and info["readonly"] is None, out
+
+
 def test_cli_list_json_matches_sysfs(loaded, target):
     import json
     lst = json.loads(loaded.run("resmem list --json").out)

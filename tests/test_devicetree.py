@@ -186,6 +186,8 @@ class TestRegions:
         assert int(resprobe_info(g, "/dev/resmem/dma-a")["flags"]) == 2
         assert int(resprobe_info(g, "/dev/resmem/lowmap")["flags"]) == 0
         assert int(resprobe_info(g, "/dev/resmem/hi")["flags"]) == 0
+        # sysfs says the same (for users without access to the device)
+        assert [sysfs(g, n, "coherent") for n in ("dma-a", "lowmap", "hi")] == ["1", "0", "0"]
 
     def test_uncached_memset(self, loaded, target):
         """uncached is Normal-NC on arm64: the C library's memset does not fault."""

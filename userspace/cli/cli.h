@@ -42,10 +42,26 @@ int cmd_capture(int argc, char **argv);
 int cmd_drain(int argc, char **argv);
 int cmd_ring(int argc, char **argv);
 
+/*
+ * version.c: `resmem --version`: the tools' version, the loaded module's
+ * (@sysfs_root/module/resmem/version) and a warning when they differ.
+ */
+int show_version(const char *sysfs_root);
+
 /* report.c: messages and exit codes */
+/*
+ * Set by -q/--quiet (before the command): notes, hints and progress meters
+ * are left out.  Errors, warnings and what a command reports are not.
+ */
+extern int cli_quiet;
 const char *errno_name(int err); /* "EACCES"; err positive */
-int sys_error(const char *what, const char *object,
-	      int neg_err); /* -> EXIT_SYSTEM */
+/*
+ * "resmem: WHAT OBJECT: EACCES (Permission denied)" and a hint that fits:
+ * sys_error() for files (inputs, outputs, sysfs, /proc), dev_error() for
+ * a resmem device (module, group, driver hints).  Both -> EXIT_SYSTEM.
+ */
+int sys_error(const char *what, const char *object, int neg_err);
+int dev_error(const char *what, const char *object, int neg_err);
 int region_error(const char *name, const char *sysfs_root,
 		 int neg_err); /* open failed */
 int usage_error(const char *cmd, const char *fmt, ...)
@@ -60,6 +76,12 @@ extern int cli_file_writes;
 /* 0, or EXIT_USAGE after saying why when r is a regular file and !--file. */
 int refuse_file_write(const char *cmd, const struct resmem_region *r,
 		      const char *what);
+/*
+ * 0, or EXIT_USAGE after saying why when @fd is a terminal: binary output
+ * (dump --raw, drain to stdout) is refused there unless --force, as gzip
+ * refuses to write compressed data to one.
+ */
+int refuse_binary_tty(const char *cmd, int fd);
 /* sys_error() for a failed resmem_walk() of @r with options @wo. */
 int walk_error(const struct resmem_region *r, const struct resmem_walk_opts *wo,
 	       int err);
@@ -127,7 +149,7 @@ cli_opt_parse opt_set_int, opt_string, opt_size, opt_via;
 		.name = (n), .arg = (a), .help = (h), .value = (v), \
 		.parse = (cb)                                       \
 	}
-/* *(enum resmem_access *)v from mmap, read, write or rw; @a "mmap|read". */
+/* *(enum resmem_access *)v from mmap or the word after it in @a ("mmap|read"). */
 #define OPT_VIA(a, v, h) OPT_CALLBACK("via", a, v, opt_via, h)
 /* A heading above the options that follow it in the help. */
 #define OPT_GROUP(h)                    \

@@ -116,17 +116,20 @@ int cmd_capture(int argc, char **argv)
 		 waits = 0, seq0;
 	double duration = -1, t0, last, now;
 	int ret, generate = 0, stop_full = 0, overwrite = 0,
-		 tty = isatty(STDERR_FILENO), err;
-	int force = 0;
+		 tty = isatty(STDERR_FILENO) && !cli_quiet, err;
+	int force = 0, from_given = 0;
 	uint32_t fl;
 	struct resmem_ring_state st;
 	struct ring_map m;
 	unsigned char *buf;
 	ssize_t n;
 	const struct cli_option options[] = {
-		OPT_STRING(
-			"from", "FILE|-", &from,
-			"read the stream from FILE or stdin (default: stdin)"),
+		{ .name = "from",
+		  .arg = "FILE|-",
+		  .help = "read the stream from FILE or stdin (default: stdin)",
+		  .value = &from,
+		  .parse = opt_string,
+		  .given = &from_given },
 		{ .name = "generate",
 		  .arg = "SEED",
 		  .help = "synthetic stream instead: record seq s holds the bytes of\n"
@@ -167,6 +170,9 @@ int cmd_capture(int argc, char **argv)
 		return usage_error(
 			"capture",
 			"--stop-when-full and --overwrite exclude each other");
+	if (generate && from_given)
+		return usage_error("capture",
+				   "--from and --generate exclude each other");
 	if (!recsize || recsize > RESMEM_RING_MAX_PAYLOAD)
 		return usage_error("capture", "--record-size must be 1 .. 1G");
 	if (generate) {
@@ -189,7 +195,7 @@ int cmd_capture(int argc, char **argv)
 				argv[optind]);
 			return EXIT_PROBLEM;
 		}
-		return sys_error("cannot lock", argv[optind], -err);
+		return dev_error("cannot lock", argv[optind], -err);
 	}
 	resmem_ring_state(m.ring, &st);
 	fl = st.flags;

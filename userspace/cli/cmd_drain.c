@@ -55,8 +55,8 @@ int cmd_drain(int argc, char **argv)
 {
 	const char *to = "-", *index_path = NULL, *name;
 	enum resmem_ring_from from = RESMEM_RING_FROM_CONS;
-	int ret, follow = 0, consume = 1, fd = 1, tty = isatty(STDERR_FILENO),
-		 n, err;
+	int ret, follow = 0, consume = 1, fd = 1,
+		 tty = isatty(STDERR_FILENO) && !cli_quiet, n, err, force = 0;
 	struct resmem_ring_reader *rd;
 	struct resmem_ring_reader_stats rs = { 0 };
 	struct resmem_ring_state st;
@@ -83,6 +83,9 @@ int cmd_drain(int argc, char **argv)
 		OPT_STRING(
 			"index", "FILE", &index_path,
 			"one line per record: seq offset-in-output length epoch"),
+		OPT_FLAG("force", &force,
+			 "write to stdout even when it is a terminal (refused\n"
+			 "without: the payloads are binary)"),
 		OPT_END(),
 	};
 
@@ -91,6 +94,9 @@ int cmd_drain(int argc, char **argv)
 		return ret;
 	if (argc - optind != 1)
 		return usage_error("drain", "expected NAME");
+	if (!strcmp(to, "-") && !force &&
+	    refuse_binary_tty("drain", STDOUT_FILENO))
+		return EXIT_USAGE;
 	ret = ring_map("drain", argv[optind], consume, 0, &m);
 	if (ret)
 		return ret;

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -107,9 +108,13 @@ int cmd_dump(int argc, char **argv)
 {
 	struct resmem_walk_opts wo = { .chunk = DUMP_CHUNK };
 	struct window_args w = { .via = RESMEM_VIA_MMAP };
+	int force = 0;
 	const struct cli_option options[] = {
 		WINDOW_OPTIONS(&w.off, &w.len, &w.have_len),
 		OPT_FLAG("raw", &w.raw, "write the bytes themselves to stdout"),
+		OPT_FLAG(
+			"force", &force,
+			"--raw even when stdout is a terminal (refused without)"),
 		OPT_VIA("mmap|read", &w.via,
 			"read: use pread() instead of mmap (default mmap)"),
 		OPT_END(),
@@ -129,6 +134,8 @@ int cmd_dump(int argc, char **argv)
 	if (!w.have_len)
 		return usage_error("dump",
 				   "--length is required (e.g. --length 256)");
+	if (w.raw && !force && refuse_binary_tty("dump", STDOUT_FILENO))
+		return EXIT_USAGE;
 
 	err = resmem_open(w.name, 0, &r);
 	if (err)

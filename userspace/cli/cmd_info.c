@@ -11,17 +11,18 @@ static const struct cli_usage info_usage = {
 	.usage = "resmem info NAME [options]",
 	.about =
 		"Everything about one region (NAME, or a device path): physical range, size,\n"
-		"source, cache mode, NUMA node, live mappings, page size.  Uses the device's\n"
-		"RESMEM_IOC_INFO ioctl; without access to the device it reads sysfs.",
+		"source, cache mode, DMA coherence, NUMA node, live mappings, page size,\n"
+		"access.  Uses the device's RESMEM_IOC_INFO ioctl; without access to the\n"
+		"device it reads sysfs, which does not say whether the region is read-only.",
 };
 
 int cmd_info(int argc, char **argv)
 {
 	struct show_args a = { 0 };
 	const struct cli_option options[] = {
-		OPT_FLAG(
-			"json", &a.json,
-			"one JSON object (the list keys plus page_size, readonly)"),
+		OPT_FLAG("json", &a.json,
+			 "one JSON object (the list keys plus page_size, readonly,\n"
+			 "coherent; null where not known)"),
 		OPT_STRING("sysfs", "DIR", &a.sysfs,
 			   "sysfs root for the fallback (tests)"),
 		OPT_END(),
@@ -48,9 +49,10 @@ int cmd_info(int argc, char **argv)
 	} else if (!strchr(name, '/') &&
 		   !resmem_info_sysfs(a.sysfs, name, &info)) {
 		/* No access to the device (not root?): sysfs tells nearly as much. */
-		fprintf(stderr,
-			"resmem: note: cannot open /dev/resmem/%s (%s); showing sysfs information\n",
-			name, errno_name(-err));
+		if (!cli_quiet)
+			fprintf(stderr,
+				"resmem: note: cannot open /dev/resmem/%s (%s); showing sysfs information\n",
+				name, errno_name(-err));
 		info.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	} else {
 		return region_error(name, a.sysfs, err);

@@ -77,7 +77,7 @@ int cmd_sync(int argc, char **argv)
 	if (!err) {
 		err = resmem_dma_sync(r, dir, off, len);
 		if (err)
-			err = sys_error("RESMEM_IOC_SYNC",
+			err = dev_error("RESMEM_IOC_SYNC",
 					resmem_region_get_path(r), err);
 	}
 	resmem_close(r);

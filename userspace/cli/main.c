@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* resmem: command-line access to boot-reserved memory.  Dispatch only. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,11 +31,14 @@ static void help(FILE *f)
 	size_t i;
 
 	fprintf(f,
-		"usage: resmem COMMAND [ARGS]   (resmem COMMAND --help for details)\n\n");
+		"usage: resmem [-q] COMMAND [ARGS]   (resmem COMMAND --help for details)\n"
+		"       resmem --version\n\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(f,
+		"\n  -q, --quiet  before COMMAND: no notes, hints or progress on stderr\n"
+		"               (errors, warnings and results are still shown)\n"
 		"\nExit status: 0 ok, 1 mismatch or problem found, 2 usage error, 3 system error.\n");
 }
 
@@ -64,18 +68,41 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	_exit(EXIT_SYSTEM);
 }
 
-int main(int argc, char **argv)
+/*
+ * Output that could not be written is an error, whichever command wrote it
+ * (`resmem list --json > /dev/full`): flush and close stdout before exiting,
+ * as coreutils' close_stdout() does, and turn a failure into a message and
+ * EXIT_SYSTEM.  A command that already failed keeps its own exit code.
+ */
+static int close_stdout(int ret)
+{
+	int err = 0;
+
+	if (fflush(stdout) || ferror(stdout))
+		err = errno ? errno : EIO;
+	if (fclose(stdout) && !err)
+		err = errno ? errno : EIO;
+	if (!err)
+		return ret;
+	fprintf(stderr, "resmem: cannot write stdout: %s (%s)\n",
+		errno_name(err), strerror(err));
+	return ret ? ret : EXIT_SYSTEM;
+}
+
+static int run(int argc, char **argv)
 {
 	static char help_opt[] = "--help";
-	struct sigaction sa;
 	const char *name;
 	size_t i;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGBUS, &sa, NULL);
-
+	/* Global options come before the command (as git's do). */
+	while (argc > 1 &&
+	       (!strcmp(argv[1], "-q") || !strcmp(argv[1], "--quiet"))) {
+		cli_quiet = 1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
 		help(stderr);
 		return EXIT_USAGE;
@@ -86,11 +113,17 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(name, "--version")) {
-		printf("resmem %s\n", resmem_version());
-		return EXIT_OK;
+		/* --sysfs DIR: a fixture instead of /sys (tests) */
+		if (argc == 4 && !strcmp(argv[2], "--sysfs"))
+			return show_version(argv[3]);
+		if (argc > 2)
+			return usage_error(NULL,
+					   "--version takes no arguments");
+		return show_version(RESMEM_SYSFS_ROOT);
 	}
 	if (!strcmp(name, "help")) {
-		if (argc < 3) {
+		if (argc < 3 || !strcmp(argv[2], "--help") ||
+		    !strcmp(argv[2], "-h")) {
 			help(stdout);
 			return EXIT_OK;
 		}
@@ -108,4 +141,15 @@ int main(int argc, char **argv)
 		if (!strcmp(name, commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
 	return usage_error(NULL, "unknown command '%s'", name);
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGBUS, &sa, NULL);
+	return close_stdout(run(argc, argv));
 }

@@ -59,10 +59,10 @@ int opt_via(const char *cmd, const struct cli_option *o, const char *arg)
 	enum resmem_access *via = o->value;
 	const char *bar = strchr(o->arg, '|');
 
+	/* Only the two ways @o->arg names: fill writes, so not "read". */
 	if (!strcmp(arg, "mmap"))
 		*via = RESMEM_VIA_MMAP;
-	else if (!strcmp(arg, "read") || !strcmp(arg, "write") ||
-		 !strcmp(arg, "rw"))
+	else if (!strcmp(arg, bar + 1))
 		*via = RESMEM_VIA_RW;
 	else
 		return usage_error(cmd, "--via %s: use %.*s or %s", arg,

@@ -37,7 +37,7 @@ void progress_start(struct progress *p, const char *verb, const char *name,
 	p->name = name;
 	p->total = total;
 	p->done = 0;
-	p->on = total > PROGRESS_MIN && isatty(STDERR_FILENO);
+	p->on = total > PROGRESS_MIN && isatty(STDERR_FILENO) && !cli_quiet;
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 	p->last = p->start;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -73,14 +74,15 @@ const char *errno_name(int err)
 	return "E?";
 }
 
-static const char *hint_for(int err)
+/* What to do when an operation on a resmem device failed with @err. */
+static const char *device_hint(int err)
 {
 	switch (err) {
 	case EACCES:
 	case EPERM:
 		return "run as root or add yourself to the device's group";
 	case ENOENT:
-		return "no such file: see 'resmem list', and 'resmem check' if the module is not loaded";
+		return "no such device: see 'resmem list', and 'resmem check' if the module is not loaded";
 	case ENODEV:
 	case ENXIO:
 		return "the device node exists but no driver answers: is the resmem module loaded? see 'resmem check'";
@@ -102,16 +104,48 @@ static const char *hint_for(int err)
 	return NULL;
 }
 
-int sys_error(const char *what, const char *object, int neg_err)
+/*
+ * What to do when an ordinary file (an input, an output, a sysfs or /proc
+ * file) failed: no device advice, which would send the user the wrong way.
+ */
+static const char *file_hint(int err)
 {
-	int err = -neg_err;
-	const char *hint = hint_for(err);
+	switch (err) {
+	case EACCES:
+	case EPERM:
+		return "no permission: check the file's and its directory's permissions, or run as root";
+	case ENOENT:
+		return "check the path: the file or one of its directories does not exist";
+	case ENOSPC:
+		return "the file system is full";
+	case EROFS:
+		return "the file system is mounted read-only";
+	case EIO:
+		return "the kernel reported an I/O error: see dmesg";
+	}
+	return NULL;
+}
 
+int cli_quiet;
+
+static int report(const char *what, const char *object, int err,
+		  const char *hint)
+{
 	fprintf(stderr, "resmem: %s %s: %s (%s)\n", what, object,
 		errno_name(err), strerror(err));
-	if (hint)
+	if (hint && !cli_quiet)
 		fprintf(stderr, "resmem: hint: %s\n", hint);
 	return EXIT_SYSTEM;
+}
+
+int sys_error(const char *what, const char *object, int neg_err)
+{
+	return report(what, object, -neg_err, file_hint(-neg_err));
+}
+
+int dev_error(const char *what, const char *object, int neg_err)
+{
+	return report(what, object, -neg_err, device_hint(-neg_err));
 }
 
 int region_error(const char *name, const char *sysfs_root, int neg_err)
@@ -123,10 +157,12 @@ int region_error(const char *name, const char *sysfs_root, int neg_err)
 	if (resmem_dev_path(name, path, sizeof(path)))
 		return usage_error(NULL, "bad region name '%s'", name);
 	if (neg_err != -ENOENT || strchr(name, '/'))
-		return sys_error("cannot open", path, neg_err);
+		return dev_error("cannot open", path, neg_err);
 	/* A mistyped name: say which regions do exist. */
 	fprintf(stderr, "resmem: cannot open %s: ENOENT (%s)\n", path,
 		strerror(ENOENT));
+	if (cli_quiet)
+		return EXIT_SYSTEM;
 	if (resmem_list(sysfs_root, &regions, &n) || !n) {
 		fprintf(stderr,
 			"resmem: hint: no resmem regions (is the module loaded? see 'resmem check')\n");
@@ -155,6 +191,15 @@ int usage_error(const char *cmd, const char *fmt, ...)
 
 int cli_file_writes;
 
+int refuse_binary_tty(const char *cmd, int fd)
+{
+	if (!isatty(fd))
+		return 0;
+	return usage_error(
+		cmd,
+		"binary data not written to a terminal: redirect it (> FILE, | hexdump -C), or add --force");
+}
+
 int refuse_file_write(const char *cmd, const struct resmem_region *r,
 		      const char *what)
 {
@@ -177,7 +222,7 @@ int walk_error(const struct resmem_region *r, const struct resmem_walk_opts *wo,
 		what = wo->write ? "cannot map/sync" : "cannot map";
 	else
 		what = wo->write ? "cannot write" : "cannot read";
-	return sys_error(what, resmem_region_get_path(r), err);
+	return dev_error(what, resmem_region_get_path(r), err);
 }
 
 int bad_option(const char *cmd, int opt, const char *arg)

@@ -42,7 +42,7 @@ int ring_map(const char *cmd, const char *name, int writable, int create,
 			 writable ? PROT_READ | PROT_WRITE : PROT_READ,
 			 &m->base);
 	if (err) {
-		err = sys_error("cannot map", resmem_region_get_path(m->region),
+		err = dev_error("cannot map", resmem_region_get_path(m->region),
 				err);
 		resmem_close(m->region);
 		m->region = NULL;

@@ -5,10 +5,20 @@
 
 #include "cli.h"
 
+/* The region's device node; "" for a regular file standing in (it has none). */
 static void dev_of(const struct resmem_region_info *r, char *buf, size_t len)
 {
-	if (resmem_dev_path(r->name, buf, len))
+	if (!strcmp(r->source, "file") || resmem_dev_path(r->name, buf, len))
 		buf[0] = '\0';
+}
+
+/* A RESMEM_INFO_* flag as JSON: true, false, or null when not known. */
+static const char *json_flag(const struct resmem_region_info *r, uint32_t flag,
+			     uint32_t known)
+{
+	if (!(r->flags & known))
+		return "null";
+	return r->flags & flag ? "true" : "false";
 }
 
 /* Inclusive last byte; a zero-size region has none, print its start. */
@@ -32,7 +42,10 @@ void show_region_json(FILE *f, const struct resmem_region_info *r, int detail)
 	fprintf(f, ", \"cache_mode\": ");
 	json_string(f, r->cache_mode);
 	fprintf(f, ", \"dev\": ");
-	json_string(f, dev);
+	if (dev[0])
+		json_string(f, dev);
+	else
+		fprintf(f, "null");
 	fprintf(f, ", \"numa_node\": %d, \"mappings\": ", r->numa_node);
 	if (r->mappings >= 0)
 		fprintf(f, "%ld", r->mappings);
@@ -44,8 +57,11 @@ void show_region_json(FILE *f, const struct resmem_region_info *r, int detail)
 			fprintf(f, "%u", r->page_size);
 		else
 			fprintf(f, "null");
-		fprintf(f, ", \"readonly\": %s",
-			r->flags & RESMEM_INFO_READONLY ? "true" : "false");
+		fprintf(f, ", \"readonly\": %s, \"coherent\": %s",
+			json_flag(r, RESMEM_INFO_READONLY,
+				  RESMEM_INFO_READONLY_KNOWN),
+			json_flag(r, RESMEM_INFO_COHERENT,
+				  RESMEM_INFO_COHERENT_KNOWN));
 	}
 	fprintf(f, "}");
 }
@@ -71,7 +87,7 @@ void show_region_detail(FILE *f, const struct resmem_region_info *r)
 	dev_of(r, dev, sizeof(dev));
 	resmem_format_size(r->size, size, sizeof(size));
 	fprintf(f, "name:        %s\n", r->name);
-	fprintf(f, "device:      %s\n", dev);
+	fprintf(f, "device:      %s\n", dev[0] ? dev : "none (a regular file)");
 	fprintf(f, "phys range:  0x%" PRIx64 "-0x%" PRIx64 "\n", r->phys_addr,
 		last_byte(r));
 	fprintf(f, "size:        %s (%" PRIu64 " bytes)\n", size, r->size);
@@ -89,6 +105,19 @@ void show_region_detail(FILE *f, const struct resmem_region_info *r)
 		fprintf(f, "page size:   %u\n", r->page_size);
 	else
 		fprintf(f, "page size:   unknown\n");
-	fprintf(f, "access:      %s\n",
-		r->flags & RESMEM_INFO_READONLY ? "read-only" : "read-write");
+	if (!(r->flags & RESMEM_INFO_READONLY_KNOWN))
+		fprintf(f, "access:      unknown (%s)\n",
+			dev[0] ? "the device could not be opened" :
+				 "a regular file, not a device");
+	else
+		fprintf(f, "access:      %s\n",
+			r->flags & RESMEM_INFO_READONLY ? "read-only" :
+							  "read-write");
+	if (!(r->flags & RESMEM_INFO_COHERENT_KNOWN))
+		fprintf(f, "coherent:    unknown\n");
+	else if (r->flags & RESMEM_INFO_COHERENT)
+		fprintf(f, "coherent:    yes (DMA snoops the CPU caches)\n");
+	else
+		fprintf(f,
+			"coherent:    no (DMA bypasses the CPU caches: 'resmem sync' around it)\n");
 }

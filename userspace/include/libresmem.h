@@ -49,8 +49,16 @@ struct resmem_region_info {
 	int numa_node; /* -1: unknown */
 	long mappings; /* live mappings (sysfs only); -1: unknown */
 	uint32_t page_size; /* kernel base page size; 0: unknown */
-	uint32_t flags; /* RESMEM_INFO_* */
+	uint32_t flags; /* RESMEM_INFO_*, and which of them are known: */
 };
+
+/*
+ * Set in resmem_region_info.flags by the library, never by the kernel: which
+ * RESMEM_INFO_* bits are known.  The ioctl tells both; sysfs tells coherent
+ * (its "coherent" attribute) but not read-only; a regular file neither.
+ */
+#define RESMEM_INFO_READONLY_KNOWN (1U << 30)
+#define RESMEM_INFO_COHERENT_KNOWN (1U << 31)
 
 /* An open region (opaque): from resmem_open(), freed by resmem_close(). */
 struct resmem_region;

@@ -89,7 +89,9 @@ int resmem_info_ioctl(int fd, struct resmem_region_info *out)
 			 "unknown(%u)", ri.cache_mode);
 	out->numa_node = ri.numa_node;
 	out->page_size = ri.page_size;
-	out->flags = ri.flags;
+	out->flags =
+		(ri.flags & (RESMEM_INFO_READONLY | RESMEM_INFO_COHERENT)) |
+		RESMEM_INFO_READONLY_KNOWN | RESMEM_INFO_COHERENT_KNOWN;
 	return 0;
 }
 
@@ -146,6 +148,9 @@ int resmem_info_sysfs_dir(const char *dir, struct resmem_region_info *out)
 		out->numa_node = (int)v;
 	if (!attr_long(dir, "mappings", &v))
 		out->mappings = v;
+	if (!attr_long(dir, "coherent", &v))
+		out->flags |= RESMEM_INFO_COHERENT_KNOWN |
+			      (v ? RESMEM_INFO_COHERENT : 0);
 	return 0;
 }
 

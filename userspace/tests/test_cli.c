@@ -46,11 +46,17 @@ static void test_list_info(const struct test_env *env)
 	CHECK(RUN(&res, "info", "lo", "--json", "--sysfs", two) == 0, "%s", res.err);
 	CHECK(strstr(res.out, "{\"name\": \"lo\", \"phys_addr\": 4294967296, \"size\": 1073741824, ") &&
 	      strstr(res.out, "\"numa_node\": 0, \"mappings\": 0, \"page_size\": ") &&
-	      strstr(res.out, "\"readonly\": false}"), "info --json:\n%s", res.out);
+	      strstr(res.out, "\"readonly\": null, \"coherent\": null}"), "info --json:\n%s", res.out);
+	/* sysfs does not say read-only: never claim read-write; coherent it says */
+	CHECK(RUN(&res, "info", "hi", "--json", "--sysfs", two) == 0, "%s", res.err);
+	CHECK(strstr(res.out, "\"readonly\": null, \"coherent\": false}"), "info --json:\n%s", res.out);
 	CHECK(RUN(&res, "info", "hi", "--sysfs", two) == 0);
 	CHECK(strstr(res.out, "phys range:  0x180000000-0x1bfffffff\n") &&
 	      strstr(res.out, "size:        1.0 GiB (1073741824 bytes)\n") &&
-	      strstr(res.out, "cache mode:  uncached\n"), "info:\n%s", res.out);
+	      strstr(res.out, "cache mode:  uncached\n") &&
+	      strstr(res.out, "access:      unknown (the device could not be opened)\n") &&
+	      strstr(res.out, "coherent:    no (DMA bypasses the CPU caches: 'resmem sync' around it)\n") &&
+	      !strstr(res.out, "read-write"), "info:\n%s", res.out);
 	CHECK(RUN(&res, "info", "nope", "--sysfs", two) == 3);
 	CHECK(strstr(res.err, "ENOENT") && strstr(res.err, "regions here: hi lo"), "%s", res.err);
 	CHECK(RUN(&res, "info") == 2);
@@ -74,6 +80,13 @@ static void test_fill_verify_dump(const struct test_env *env)
 	for (i = 0; i < 4; i++)
 		CHECK(write(fd, zero, sizeof(zero)) == (ssize_t)sizeof(zero));
 	close(fd);
+
+	/* info on a regular file: no made-up /dev/resmem/r.bin, no invented access */
+	CHECK(RUN(&res, "info", path) == 0, "%s", res.err);
+	CHECK(strstr(res.out, "device:      none (a regular file)\n") && !strstr(res.out, "/dev/resmem") &&
+	      strstr(res.out, "access:      unknown (a regular file, not a device)\n"), "info FILE:\n%s", res.out);
+	CHECK(RUN(&res, "info", path, "--json") == 0 && strstr(res.out, "\"dev\": null") &&
+	      strstr(res.out, "\"readonly\": null"), "info FILE --json:\n%s", res.out);
 
 	/* a regular file is only written with --file: left as it was, exit 2 */
 	CHECK(RUN(&res, "fill", path, "0xAB") == 2 && strstr(res.err, "is a regular file, not a resmem region") &&
