@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* resmem dt list: the reservations of a blob or of the running system. */
+#include <errno.h>
 #include <getopt.h> /* optind */
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,13 @@ const struct cli_usage dt_list_usage = {
 		"Lists the /memreserve/ entries and /reserved-memory children of FILE.dtb,\n"
 		"or with --live (the default) of the running system (" RESMEM_DT_LIVE
 		"),\n"
-		"one line each: path, physical range, size, flags, ok or UNUSABLE, then\n"
-		"one 'why:' line per problem (outside /memory, overlap, size 0, missing reg,\n"
-		"reg not matching the parent's cells, no-map with reusable, unaligned,\n"
-		"disabled, a /reserved-memory Linux ignores).",
+		"one line each: path, physical range, size, flags, ok or UNUSABLE; then the\n"
+		"/dev/resmem/NAME the resmem driver makes of it, or why none; then one 'why:'\n"
+		"line per problem (outside /memory, overlap, size 0, missing reg, reg not\n"
+		"matching the parent's cells, no-map with reusable, unaligned, disabled, a\n"
+		"/reserved-memory Linux ignores; and for resmem nodes what the driver refuses:\n"
+		"reusable, write-combine/uncached without no-map, an unknown resmem,cache, a\n"
+		"region name that is not valid or that another node gets first).",
 	.notes =
 		"Exit 0: every region usable, 1: some region unusable, 3: unreadable or\n"
 		"malformed blob.",
@@ -27,7 +31,9 @@ static const uint32_t problem_bits[] = {
 	RESMEM_DT_P_PARENT,	    RESMEM_DT_P_DISABLED,  RESMEM_DT_P_NO_REG,
 	RESMEM_DT_P_REG_CELLS,	    RESMEM_DT_P_SIZE_ZERO, RESMEM_DT_P_WRAPS,
 	RESMEM_DT_P_NOMAP_REUSABLE, RESMEM_DT_P_OUTSIDE,   RESMEM_DT_P_OVERLAP,
-	RESMEM_DT_P_UNALIGNED,
+	RESMEM_DT_P_UNALIGNED,	    RESMEM_DT_P_REUSABLE,
+	RESMEM_DT_P_CACHE_BAD,	    RESMEM_DT_P_CACHE_NEEDS_NO_MAP,
+	RESMEM_DT_P_NAME,	    RESMEM_DT_P_NAME_TAKEN,
 };
 #define N_BITS (sizeof(problem_bits) / sizeof(problem_bits[0]))
 
@@ -123,8 +129,30 @@ static void why(const struct resmem_dt_view *v,
 			"address or size not a multiple of 4 KiB: resmem maps whole pages");
 		break;
 	default:
-		snprintf(buf, len, "%s", resmem_dt_problem_name(bit));
+		resmem_dt_driver_why(r, bit, buf, len);
 	}
+}
+
+/*
+ * The device node resmem makes of @r into @buf, or NULL with *@none saying
+ * why there is none.
+ */
+static const char *device_of(const struct resmem_dt_region *r, char *buf,
+			     size_t len, const char **none)
+{
+	*none = NULL;
+	if (r->flags & RESMEM_DT_F_MEMRESERVE)
+		*none = "a /memreserve/ entry: resmem binds only /reserved-memory nodes";
+	else if (!(r->flags & (RESMEM_DT_F_RESMEM | RESMEM_DT_F_BOUND)))
+		*none = "not compatible \"" RESMEM_DT_COMPATIBLE
+			"\" and no such node points at it with memory-region: "
+			"resmem does not bind it";
+	else if (r->problems)
+		*none = "resmem refuses the node (see why)";
+	if (*none)
+		return NULL;
+	snprintf(buf, len, "/dev/resmem/%s", r->name);
+	return buf;
 }
 
 static int has_range(const struct resmem_dt_region *r)
@@ -136,8 +164,9 @@ static int has_range(const struct resmem_dt_region *r)
 
 static void show_json(const struct resmem_dt_view *v)
 {
-	char text[512], flags[128], *tok, *save;
-	size_t i, k;
+	char text[512], flags[128], devbuf[64], *tok, *save;
+	const char *dev, *none;
+	size_t i, k, shown;
 
 	printf("[");
 	for (i = 0; i < v->n_reg; i++) {
@@ -165,15 +194,24 @@ static void show_json(const struct resmem_dt_view *v)
 		json_string(stdout, r->cache);
 		printf(", \"user\": ");
 		json_string(stdout, r->user);
+		dev = device_of(r, devbuf, sizeof(devbuf), &none);
+		printf(", \"device\": ");
+		if (dev)
+			json_string(stdout, dev);
+		else
+			printf("null");
+		printf(", \"no_device_why\": ");
+		if (none)
+			json_string(stdout, none);
+		else
+			printf("null");
 		printf(", \"usable\": %s, \"problems\": [",
 		       r->problems ? "false" : "true");
-		for (k = 0; k < N_BITS; k++) {
+		for (k = 0, shown = 0; k < N_BITS; k++) {
 			if (!(r->problems & problem_bits[k]))
 				continue;
 			why(v, r, problem_bits[k], text, sizeof(text));
-			printf("%s{\"problem\": ",
-			       (r->problems & (problem_bits[k] - 1)) ? ", " :
-								       "");
+			printf("%s{\"problem\": ", shown++ ? ", " : "");
 			json_string(stdout,
 				    resmem_dt_problem_name(problem_bits[k]));
 			printf(", \"why\": ");
@@ -187,7 +225,8 @@ static void show_json(const struct resmem_dt_view *v)
 
 static void show_text(const struct resmem_dt_view *v)
 {
-	char a[48], sz[32], flags[128], text[512];
+	char a[48], sz[32], flags[128], text[512], devbuf[64];
+	const char *dev, *none;
 	size_t i, k, w = 8;
 
 	for (i = 0; i < v->n_mem; i++)
@@ -233,6 +272,11 @@ static void show_text(const struct resmem_dt_view *v)
 						     "used by ") :
 					    "",
 			       r->user);
+		dev = device_of(r, devbuf, sizeof(devbuf), &none);
+		if (dev)
+			printf("    becomes %s\n", dev);
+		else
+			printf("    no /dev/resmem: %s\n", none);
 		for (k = 0; k < N_BITS; k++) {
 			if (!(r->problems & problem_bits[k]))
 				continue;
@@ -266,6 +310,13 @@ int cmd_dt_list(int argc, char **argv)
 	if (argc - optind == 1)
 		path = argv[optind];
 	err = resmem_dt_load(path, &blob, &len, &fdt_err);
+	if (err == -ENOENT && !strcmp(path, RESMEM_DT_LIVE)) {
+		fprintf(stderr,
+			"resmem dt list: no device tree on this machine (%s does not exist: it booted with "
+			"ACPI or without a flattened tree); give a FILE.dtb to list\n",
+			RESMEM_DT_LIVE);
+		return EXIT_SYSTEM;
+	}
 	if (err)
 		return dt_load_error(path, err, fdt_err);
 	err = resmem_dt_scan(blob, len, &v, &fdt_err);
