@@ -16,7 +16,8 @@ const struct cli_usage dt_add_usage = {
 		"resmem dt add IN.dtb OUT.dtb --name NAME --size SIZE --addr ADDR [options]",
 	.about =
 		"Writes OUT.dtb: IN.dtb plus /reserved-memory/NAME@ADDR with reg = <ADDR SIZE>\n"
-		"in the parent's cells and compatible = \"" RESMEM_DT_COMPATIBLE "\", so the\n"
+		"in the parent's cells and compatible = \"" RESMEM_DT_COMPATIBLE
+		"\", so the\n"
 		"resmem driver makes it /dev/resmem/LABEL (or NAME); --no-compatible writes a\n"
 		"plain reservation resmem does not bind.  A missing /reserved-memory is\n"
 		"created with the root's #address-cells/#size-cells and an empty ranges\n"
@@ -68,8 +69,8 @@ static void driver_refused(const struct resmem_dt_refusal *w)
 		if (!(w->node.problems & RESMEM_DT_P_DRIVER & bit))
 			continue;
 		resmem_dt_driver_why(&w->node, bit, text, sizeof(text));
-		fprintf(stderr, "resmem dt add: refused: %s: %s\n", w->node.path,
-			text);
+		fprintf(stderr, "resmem dt add: refused: %s: %s\n",
+			w->node.path, text);
 	}
 	fprintf(stderr,
 		"resmem dt add: (--no-compatible writes a plain reservation that resmem does not bind)\n");
@@ -178,8 +179,9 @@ int cmd_dt_add(int argc, char **argv)
 		  .value = &n.compatible,
 		  .parse = parse_compatible,
 		  .optional = 1 },
-		OPT_FLAG("no-compatible", &no_compat,
-			 "no compatible: a plain reservation resmem does not bind"),
+		OPT_FLAG(
+			"no-compatible", &no_compat,
+			"no compatible: a plain reservation resmem does not bind"),
 		OPT_STRING("label", "L", &n.label,
 			   "a label for the node: the region's name"),
 		OPT_CALLBACK("cache", "wb|wc|uc", &n.cache, parse_cache,
@@ -196,8 +198,9 @@ int cmd_dt_add(int argc, char **argv)
 		return usage_error("dt add",
 				   "--name, --size and --addr are required");
 	if (no_compat && n.compatible)
-		return usage_error("dt add",
-				   "--compatible and --no-compatible exclude each other");
+		return usage_error(
+			"dt add",
+			"--compatible and --no-compatible exclude each other");
 	if (!no_compat && !n.compatible)
 		n.compatible = RESMEM_DT_COMPATIBLE;
 	in = argv[optind];

@@ -104,9 +104,10 @@ struct resmem_dt_range {
 #define RESMEM_DT_P_CACHE_NEEDS_NO_MAP (1u << 11)
 #define RESMEM_DT_P_CACHE_BAD (1u << 12) /* resmem,cache not a known mode */
 #define RESMEM_DT_P_NAME (1u << 13) /* region name not a valid name */
-#define RESMEM_DT_P_NAME_TAKEN (1u << 14) /* another node gets that name first */
-#define RESMEM_DT_P_DRIVER                                                  \
-	(RESMEM_DT_P_REUSABLE | RESMEM_DT_P_CACHE_NEEDS_NO_MAP |            \
+#define RESMEM_DT_P_NAME_TAKEN \
+	(1u << 14) /* another node gets that name first */
+#define RESMEM_DT_P_DRIVER                                       \
+	(RESMEM_DT_P_REUSABLE | RESMEM_DT_P_CACHE_NEEDS_NO_MAP | \
 	 RESMEM_DT_P_CACHE_BAD | RESMEM_DT_P_NAME | RESMEM_DT_P_NAME_TAKEN)
 
 /* Problems of the /reserved-memory node itself (struct resmem_dt_view.parent_problems). */
@@ -187,7 +188,8 @@ struct resmem_dt_refusal {
 	char other[192];
 	uint64_t other_addr, other_size;
 	char detail[96]; /* BAD_REQUEST: what is wrong */
-	struct resmem_dt_region node; /* DRIVER: the new node as dt list judges it */
+	struct resmem_dt_region
+		node; /* DRIVER: the new node as dt list judges it */
 };
 
 /*
