@@ -27,25 +27,6 @@ const struct cli_usage dt_list_usage = {
 		"malformed blob.",
 };
 
-static const uint32_t problem_bits[] = {
-	RESMEM_DT_P_PARENT,
-	RESMEM_DT_P_DISABLED,
-	RESMEM_DT_P_NO_REG,
-	RESMEM_DT_P_REG_CELLS,
-	RESMEM_DT_P_SIZE_ZERO,
-	RESMEM_DT_P_WRAPS,
-	RESMEM_DT_P_NOMAP_REUSABLE,
-	RESMEM_DT_P_OUTSIDE,
-	RESMEM_DT_P_OVERLAP,
-	RESMEM_DT_P_UNALIGNED,
-	RESMEM_DT_P_REUSABLE,
-	RESMEM_DT_P_CACHE_BAD,
-	RESMEM_DT_P_CACHE_NEEDS_NO_MAP,
-	RESMEM_DT_P_NAME,
-	RESMEM_DT_P_NAME_TAKEN,
-};
-#define N_BITS (sizeof(problem_bits) / sizeof(problem_bits[0]))
-
 static void flag_words(const struct resmem_dt_region *r, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -67,101 +48,6 @@ static void flag_words(const struct resmem_dt_region *r, char *buf, size_t len)
 	ADD(r->flags & RESMEM_DT_F_RESMEM, "resmem");
 	ADD(r->flags & RESMEM_DT_F_BOUND, "resmem-user");
 #undef ADD
-}
-
-static void why(const struct resmem_dt_view *v,
-		const struct resmem_dt_region *r, uint32_t bit, char *buf,
-		size_t len)
-{
-	char a[48];
-	size_t i, n;
-
-	switch (bit) {
-	case RESMEM_DT_P_PARENT:
-		snprintf(
-			buf, len,
-			"/reserved-memory has #address-cells=%d #size-cells=%d%s (root: %d/%d): "
-			"Linux ignores every child unless the cells match the root's and ranges is present",
-			v->ac, v->sc,
-			(v->parent_problems & RESMEM_DT_PP_NO_RANGES) ?
-				" and no ranges" :
-				"",
-			v->root_ac, v->root_sc);
-		break;
-	case RESMEM_DT_P_DISABLED:
-		snprintf(buf, len,
-			 "status is not \"okay\": Linux skips the node");
-		break;
-	case RESMEM_DT_P_NO_REG:
-		snprintf(buf, len,
-			 "no reg (and no size): Linux skips the node");
-		break;
-	case RESMEM_DT_P_REG_CELLS:
-		snprintf(
-			buf, len,
-			"reg is %d bytes but #address-cells=%d + #size-cells=%d need a "
-			"multiple of %d (a 1-cell reg on a 2-cell parent?)",
-			r->reg_len, v->ac, v->sc, 4 * (v->ac + v->sc));
-		break;
-	case RESMEM_DT_P_SIZE_ZERO:
-		snprintf(buf, len, "size 0");
-		break;
-	case RESMEM_DT_P_WRAPS:
-		snprintf(buf, len, "0x%llx + 0x%llx wraps past 2^64",
-			 (unsigned long long)r->addr,
-			 (unsigned long long)r->size);
-		break;
-	case RESMEM_DT_P_NOMAP_REUSABLE:
-		snprintf(
-			buf, len,
-			"no-map and reusable together: Linux refuses the region");
-		break;
-	case RESMEM_DT_P_OUTSIDE:
-		n = (size_t)snprintf(
-			buf, len, "not wholly inside one /memory range (RAM:");
-		for (i = 0; i < v->n_mem && n < len; i++)
-			n += (size_t)snprintf(buf + n, len - n, " %s",
-					      dt_range(v->mem[i].start,
-						       v->mem[i].size, a,
-						       sizeof(a)));
-		if (n < len)
-			snprintf(buf + n, len - n, ")");
-		break;
-	case RESMEM_DT_P_OVERLAP:
-		snprintf(buf, len, "overlaps %s (%s)", v->reg[r->overlap].path,
-			 dt_range(v->reg[r->overlap].addr,
-				  v->reg[r->overlap].size, a, sizeof(a)));
-		break;
-	case RESMEM_DT_P_UNALIGNED:
-		snprintf(
-			buf, len,
-			"address or size not a multiple of 4 KiB: resmem maps whole pages");
-		break;
-	default:
-		resmem_dt_driver_why(r, bit, buf, len);
-	}
-}
-
-/*
- * The device node resmem makes of @r into @buf, or NULL with *@none saying
- * why there is none.
- */
-static const char *device_of(const struct resmem_dt_region *r, char *buf,
-			     size_t len, const char **none)
-{
-	*none = NULL;
-	if (r->flags & RESMEM_DT_F_MEMRESERVE)
-		*none = "a /memreserve/ entry: resmem binds only /reserved-memory nodes";
-	else if (!(r->flags & (RESMEM_DT_F_RESMEM | RESMEM_DT_F_BOUND)))
-		*none = "not compatible \"" RESMEM_DT_COMPATIBLE
-			"\" and no such node points at it with memory-region: "
-			"resmem does not bind it";
-	else if (r->problems)
-		*none = "resmem refuses the node (see why)";
-	if (*none)
-		return NULL;
-	snprintf(buf, len, "/dev/resmem/%s", r->name);
-	return buf;
 }
 
 static int has_range(const struct resmem_dt_region *r)
@@ -203,7 +89,7 @@ static void show_json(const struct resmem_dt_view *v)
 		json_string(stdout, r->cache);
 		printf(", \"user\": ");
 		json_string(stdout, r->user);
-		dev = device_of(r, devbuf, sizeof(devbuf), &none);
+		dev = dt_device_of(r, devbuf, sizeof(devbuf), &none);
 		printf(", \"device\": ");
 		if (dev)
 			json_string(stdout, dev);
@@ -216,13 +102,13 @@ static void show_json(const struct resmem_dt_view *v)
 			printf("null");
 		printf(", \"usable\": %s, \"problems\": [",
 		       r->problems ? "false" : "true");
-		for (k = 0, shown = 0; k < N_BITS; k++) {
-			if (!(r->problems & problem_bits[k]))
+		for (k = 0, shown = 0; k < dt_n_problem_bits; k++) {
+			if (!(r->problems & dt_problem_bits[k]))
 				continue;
-			why(v, r, problem_bits[k], text, sizeof(text));
+			dt_why(v, r, dt_problem_bits[k], text, sizeof(text));
 			printf("%s{\"problem\": ", shown++ ? ", " : "");
 			json_string(stdout,
-				    resmem_dt_problem_name(problem_bits[k]));
+				    resmem_dt_problem_name(dt_problem_bits[k]));
 			printf(", \"why\": ");
 			json_string(stdout, text);
 			printf("}");
@@ -281,15 +167,15 @@ static void show_text(const struct resmem_dt_view *v)
 						     "used by ") :
 					    "",
 			       r->user);
-		dev = device_of(r, devbuf, sizeof(devbuf), &none);
+		dev = dt_device_of(r, devbuf, sizeof(devbuf), &none);
 		if (dev)
 			printf("    becomes %s\n", dev);
 		else
 			printf("    no /dev/resmem: %s\n", none);
-		for (k = 0; k < N_BITS; k++) {
-			if (!(r->problems & problem_bits[k]))
+		for (k = 0; k < dt_n_problem_bits; k++) {
+			if (!(r->problems & dt_problem_bits[k]))
 				continue;
-			why(v, r, problem_bits[k], text, sizeof(text));
+			dt_why(v, r, dt_problem_bits[k], text, sizeof(text));
 			printf("    why: %s\n", text);
 		}
 	}
