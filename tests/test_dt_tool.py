@@ -522,3 +522,106 @@ def test_add_in_place_keeps_mode_and_symlink(tool, tmp_path):
     assert r.returncode == 0, r.stderr
     assert os.stat(real).st_mode & 0o7777 == 0o640
     assert sorted(os.listdir(real.parent)) == ["board.dtb"]      # no temporary left behind
+
+
+# ================================================= resmem check on arm64 trees
+
+FIX = os.path.join(REPO, "userspace", "tests", "fixtures")
+
+
+def check(tool, fdt, sysfs, *extra, iomem="arm64-virt", cmdline="arm64"):
+    return run(tool, "check", "--fdt", fdt, "--iomem", os.path.join(FIX, "iomem", iomem),
+               "--sysfs", os.path.join(FIX, "sys", sysfs), "--cmdline", os.path.join(FIX, "cmdline", cmdline),
+               "--firmware-memmap", "/nonexistent", *extra)
+
+
+@pytest.fixture(scope="module")
+def arm64_virt(tmp_path_factory):
+    out = tmp_path_factory.mktemp("check") / "arm64-virt.dtb"
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(out),
+                    os.path.join(FIX, "dt", "arm64-virt.dts")], check=True)
+    return out
+
+
+def test_check_reports_each_resmem_node(tool, arm64_virt):
+    """Claimed, refused by the driver, not reserved at boot, not bound; the CMA node is not resmem's."""
+    r = check(tool, arm64_virt, "arm64-loaded")
+    assert r.returncode == 1, r.stderr
+    out = r.stdout
+    assert "device tree (%s): 5 resmem nodes, 1 other reservation\n" % arm64_virt in out
+    assert "/reserved-memory/capture@70000000: 0x70000000-0x7fffffff no-map\n  ok: claimed as /dev/resmem/capture\n" in out
+    assert "/reserved-memory/frames@c0000000: 0xc0000000-0xc0ffffff\n  ok: claimed as /dev/resmem/frames\n" in out
+    assert ("/reserved-memory/reuse@d0000000: 0xd0000000-0xd0ffffff\n  problem: resmem refuses it: node is 'reusable'"
+            in out)
+    assert ("/reserved-memory/lost@e0000000: 0xe0000000-0xe0ffffff no-map\n  problem: not reserved at boot: "
+            "/proc/iomem shows 'System RAM' there") in out
+    assert ("/reserved-memory/spare@f0000000: 0xf0000000-0xf0ffffff no-map\n  problem: not bound: resmem is loaded "
+            "but made no /dev/resmem/spare; see 'dmesg | grep resmem'") in out
+    assert "cma@" not in out
+    assert "nothing is reserved for resmem" not in out
+    assert out.endswith("3 problems found\n"), out
+    # without the module every good node is "not bound", a note, not a problem of its own
+    r = check(tool, arm64_virt, "unloaded")
+    assert "  note: not bound: the resmem module is not loaded; it would make /dev/resmem/capture\n" in r.stdout
+    assert "  note: not bound: the resmem module is not loaded; it would make /dev/resmem/spare\n" in r.stdout
+    assert r.stdout.endswith("3 problems found\n"), r.stdout      # reuse, lost, the module
+
+
+def test_check_json_on_arm64(tool, arm64_virt):
+    r = check(tool, arm64_virt, "arm64-loaded", "--json")
+    assert r.returncode == 1, r.stderr
+    j = json.loads(r.stdout)
+    assert j["memmap"] == [] and j["module"]["loaded"] is True and j["problems"] == 3
+    fate = {n["path"].split("/")[-1]: (n["name"], n["fate"], n["device"]) for n in j["devicetree"]["nodes"]}
+    assert fate == {
+        "capture@70000000": ("capture", "claimed", "/dev/resmem/capture"),
+        "frames@c0000000": ("frames", "claimed", "/dev/resmem/frames"),
+        "reuse@d0000000": ("reuse", "refused", None),
+        "lost@e0000000": ("lost", "not-reserved", None),
+        "spare@f0000000": ("spare", "not-bound", None),
+    }
+    why = {n["name"]: n["why"] for n in j["devicetree"]["nodes"]}
+    assert why["capture"] == [] and why["reuse"][0].startswith("resmem refuses it: node is 'reusable'")
+    assert [m["name"] for m in j["module"]["regions"]] == ["capture", "frames"]
+    j = json.loads(check(tool, arm64_virt, "unloaded", "--json").stdout)
+    assert {n["name"]: n["fate"] for n in j["devicetree"]["nodes"]}["capture"] == "module-not-loaded"
+    assert j["problems"] == 3
+
+
+def test_check_non_root_iomem_is_unknown(tool, arm64_virt, tmp_path):
+    zero = tmp_path / "iomem"
+    zero.write_text("".join(re.sub(r"^(\s*)[0-9a-f]+-[0-9a-f]+", r"\g<1>00000000-00000000", line)
+                            for line in open(os.path.join(FIX, "iomem", "arm64-virt")).readlines()))
+    r = run(tool, "check", "--fdt", arm64_virt, "--iomem", zero, "--sysfs", os.path.join(FIX, "sys", "unloaded"),
+            "--cmdline", os.path.join(FIX, "cmdline", "arm64"), "--firmware-memmap", "/nonexistent")
+    assert "/reserved-memory/lost@e0000000: 0xe0000000-0xe0ffffff no-map\n  problem: unknown: /proc/iomem shows zero" \
+        in r.stdout, r.stdout
+
+
+def test_check_json_counts_what_the_text_counts(tool):
+    """Every saved x86 scenario: --json's problems equal the text's 'N problems found'."""
+    n = 0
+    for cmdline in sorted(os.listdir(os.path.join(FIX, "cmdline"))):
+        for iomem in sorted(os.listdir(os.path.join(FIX, "iomem"))):
+            for sysfs in ("loaded-two-1g", "loaded-no-regions", "unloaded"):
+                args = [tool, "check", "--cmdline", os.path.join(FIX, "cmdline", cmdline),
+                        "--iomem", os.path.join(FIX, "iomem", iomem), "--sysfs", os.path.join(FIX, "sys", sysfs),
+                        "--firmware-memmap", os.path.join(FIX, "firmware-memmap")]
+                text, js = run(*args), run(*args, "--json")
+                m = re.search(r"^(\d+) problems? found$|^all good$", text.stdout, re.M)
+                assert m, text.stdout
+                j = json.loads(js.stdout)
+                assert j["problems"] == int(m[1] or 0), (cmdline, iomem, sysfs, text.stdout, js.stdout)
+                assert js.returncode == text.returncode
+                assert j["devicetree"] is None          # a saved iomem never mixes with the live tree
+                n += 1
+    assert n >= 100
+
+
+def test_check_fdt_unreadable(tool, tmp_path):
+    bad = tmp_path / "bad.dtb"
+    bad.write_bytes(b"\xd0\x0d\xfe\xed" + b"\0" * 60)
+    r = check(tool, bad, "unloaded")
+    assert r.returncode == 3 and "is not a usable device tree blob" in r.stderr
+    r = check(tool, tmp_path / "missing.dtb", "unloaded")
+    assert r.returncode == 3 and "missing.dtb" in r.stderr

@@ -273,6 +273,23 @@ static const char *verdict_word(enum resmem_verdict v)
 	return words[v];
 }
 
+static const char *memmap_kind_word(enum resmem_memmap_kind k)
+{
+	static const char *const words[] = {
+		[RESMEM_MEMMAP_LIMIT] = "limit",
+		[RESMEM_MEMMAP_RAM] = "ram",
+		[RESMEM_MEMMAP_ACPI] = "acpi",
+		[RESMEM_MEMMAP_RESERVE] = "reserve",
+		[RESMEM_MEMMAP_PERSIST] = "persistent",
+		[RESMEM_MEMMAP_CONVERT] = "convert",
+		[RESMEM_MEMMAP_EXACTMAP] = "exactmap",
+		[RESMEM_MEMMAP_INVALID] = "invalid",
+	};
+
+	return (size_t)k < sizeof(words) / sizeof(words[0]) ? words[k] :
+							      "invalid";
+}
+
 /* One memmap= entry for --json; returns the problems the text counts. */
 static int json_memmap(struct check *c, const struct resmem_memmap *m)
 {
@@ -280,21 +297,23 @@ static int json_memmap(struct check *c, const struct resmem_memmap *m)
 	enum resmem_verdict v = resmem_memmap_judge(m, &c->view, &ev);
 	int problems = v != RESMEM_VERDICT_OK &&
 		       v != RESMEM_VERDICT_NOT_CHECKED;
+	/* as judge_one(): only a reservation that took effect is claimed */
+	int claims = m->kind == RESMEM_MEMMAP_RESERVE &&
+		     (v == RESMEM_VERDICT_OK || v == RESMEM_VERDICT_UNKNOWN);
 	size_t i, k = 0;
 
 	printf("{\"entry\": ");
 	json_string(stdout, m->text);
-	printf(", \"kind\": ");
-	json_string(stdout, resmem_memmap_type_name(m->kind));
-	printf(", \"addr\": %" PRIu64 ", \"size\": %" PRIu64
+	printf(", \"kind\": \"%s\", \"addr\": %" PRIu64 ", \"size\": %" PRIu64
 	       ", \"verdict\": \"%s\", \"evidence\": {\"where\": %" PRIu64
 	       ", \"iomem\": ",
-	       m->addr, m->size, verdict_word(v), ev.where);
+	       memmap_kind_word(m->kind), m->addr, m->size, verdict_word(v),
+	       ev.where);
 	json_string(stdout, ev.iomem);
 	printf(", \"firmware\": ");
 	json_string(stdout, ev.fw);
 	printf("}, \"claimed_by\": [");
-	for (i = 0; i < c->n_regions; i++) {
+	for (i = 0; claims && i < c->n_regions; i++) {
 		const struct resmem_region_info *r = &c->regions[i];
 
 		if (!r->size || r->phys_addr > m->addr + m->size - 1 ||
@@ -304,9 +323,7 @@ static int json_memmap(struct check *c, const struct resmem_memmap *m)
 		json_string(stdout, r->name);
 	}
 	printf("]}");
-	if (m->kind == RESMEM_MEMMAP_RESERVE &&
-	    (v == RESMEM_VERDICT_OK || v == RESMEM_VERDICT_UNKNOWN) && !k &&
-	    c->module_loaded)
+	if (claims && !k && c->module_loaded)
 		problems++;
 	return problems;
 }
