@@ -75,31 +75,32 @@ void check_dt_judge(const struct resmem_dt_region *r,
 		    const struct check_dt_sys *sys, struct check_dt_node *out)
 {
 	size_t i;
+	int fixed;
 
 	memset(out, 0, sizeof(*out));
 	out->r = r;
 	for (i = 0; i < sys->n_regions; i++)
 		if (r->name[0] && !strcmp(sys->regions[i].name, r->name))
 			out->region = &sys->regions[i];
-	if (out->region && out->region->phys_addr == r->addr &&
-	    out->region->size == r->size)
+	/* a dynamic node (size, no reg) is placed at boot: no range to check */
+	fixed = !(r->flags & RESMEM_DT_F_DYNAMIC);
+	if (out->region && (!fixed || (out->region->phys_addr == r->addr &&
+				       out->region->size == r->size)))
 		out->fate = CHECK_DT_CLAIMED;
 	else if (r->problems)
 		out->fate = CHECK_DT_REFUSED;
-	else if (r->flags & RESMEM_DT_F_DYNAMIC)
-		out->fate = sys->module_loaded ? CHECK_DT_NOT_BOUND :
-						 CHECK_DT_UNLOADED;
-	else if (sys->iomem_zeroed)
+	else if (fixed && sys->iomem_zeroed)
 		out->fate = CHECK_DT_UNKNOWN;
-	else if (!reserved_at_boot(sys, r->addr, r->addr + r->size - 1,
-				   !!(r->flags & RESMEM_DT_F_NO_MAP), out->seen,
-				   sizeof(out->seen)))
+	else if (fixed && !reserved_at_boot(sys, r->addr, r->addr + r->size - 1,
+					    !!(r->flags & RESMEM_DT_F_NO_MAP),
+					    out->seen, sizeof(out->seen)))
 		out->fate = CHECK_DT_NOT_RESERVED;
 	else if (out->region)
 		out->fate = CHECK_DT_NAME_ELSEWHERE;
+	else if (sys->module_loaded)
+		out->fate = CHECK_DT_NOT_BOUND;
 	else
-		out->fate = sys->module_loaded ? CHECK_DT_NOT_BOUND :
-						 CHECK_DT_UNLOADED;
+		out->fate = CHECK_DT_UNLOADED;
 }
 
 int check_dt_is_problem(enum check_dt_fate fate)
