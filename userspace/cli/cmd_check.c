@@ -27,7 +27,8 @@ static const struct cli_usage check_usage = {
 		"/dev/resmem/NAME, refused and why, not reserved at boot, or not bound.\n"
 		"Run as root: /proc/iomem shows zeros to other users.",
 	.notes =
-		"Exit: 0 all well, 1 a problem was found (or could not be ruled out), 2 usage.",
+		"Exit: 0 all well, 1 a problem was found (or could not be ruled out), 2 usage,\n"
+		"3 an input could not be read.",
 };
 
 struct check {

@@ -23,8 +23,9 @@ const struct cli_usage dt_list_usage = {
 		"reusable, write-combine/uncached without no-map, an unknown resmem,cache, a\n"
 		"region name that is not valid or that another node gets first).",
 	.notes =
-		"Exit 0: every region usable, 1: some region unusable, 3: unreadable or\n"
-		"malformed blob.",
+		"Exit 0: every region usable, 1: some region unusable (resmem nodes: also by\n"
+		"the driver's rules), 3: unreadable or malformed blob, or no device tree on\n"
+		"this machine (an x86 PC has no " RESMEM_DT_LIVE ").",
 };
 
 static void flag_words(const struct resmem_dt_region *r, char *buf, size_t len)
