@@ -5,7 +5,7 @@ overlay dt-overlays/qemu-virt.dtso applied with fdtoverlay.
 The guest kernel is the witness: what it shows in /proc/device-tree and
 /proc/iomem must be the ranges computed here in Python; then the guest's own
 `resmem dt list --live` (the aarch64 build, reading /sys/firmware/fdt) must
-find every region usable.  The driver is not involved.
+find every region usable; `resmem check` reports what the driver made of each.
 """
 import json
 import os
@@ -90,3 +90,29 @@ def test_live_list_flags_nothing(guest, target):
     assert "memory: 0x40000000-0x1bfffffff (6.0 GiB)" in text, text
     # the live blob is what the kernel got: the same bytes under --live and as a file
     assert guest.run("resmem dt list /sys/firmware/fdt --json").out == r.out
+
+
+def test_check_reports_each_node(guest, target):
+    """The guest's own `resmem check` on the live tree: each region's fate, without and with the module."""
+    names = {"frames": "frames", "hi": "hi", "capture": "capture"}     # label, else node name
+    paths = {f"/reserved-memory/{n}@{a:x}": n for n, a, _, _ in ALL}
+    guest.run("rmmod resmem", check=False)
+    r = guest.run("resmem check --json", check=False)
+    j = json.loads(r.out)
+    assert r.status == 1 and j["devicetree"]["path"] == "/sys/firmware/fdt", r
+    assert {n["path"]: (n["name"], n["fate"]) for n in j["devicetree"]["nodes"]} == \
+        {p: (names[n], "module-not-loaded") for p, n in paths.items()}
+    assert j["problems"] == 1 and j["module"]["loaded"] is False     # only the module
+    guest.run("modprobe resmem")
+    try:
+        r = guest.run("resmem check --json", check=False)
+        j = json.loads(r.out)
+        assert r.status == 0 and j["problems"] == 0, r
+        assert {n["path"]: (n["fate"], n["device"]) for n in j["devicetree"]["nodes"]} == \
+            {p: ("claimed", f"/dev/resmem/{names[n]}") for p, n in paths.items()}
+        text = guest.run("resmem check").out
+        for p, n in paths.items():
+            assert f"{p}: " in text and f"  ok: claimed as /dev/resmem/{names[n]}\n" in text, text
+        assert text.endswith("all good\n"), text
+    finally:
+        guest.run("rmmod resmem", check=False)

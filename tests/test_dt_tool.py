@@ -80,11 +80,12 @@ MINI = """/dts-v1/;
 def test_add_on_qemu_virt_tree(tool, virt_dtb, tmp_path):
     a, b = tmp_path / "a.dtb", tmp_path / "b.dtb"
     r = run(tool, "dt", "add", virt_dtb, a, "--name", "capture", "--size", "256M", "--addr",
-            "0xC0000000", "--compatible", "--label", "cap", "--cache", "wc")
+            "0xC0000000", "--label", "cap", "--cache", "wb")
     assert r.returncode == 0, r.stderr
-    assert r.stdout == f"added /reserved-memory/capture@c0000000: 0xc0000000-0xcfffffff (256.0 MiB) compatible to {a}\n"
+    assert r.stdout == (f"added /reserved-memory/capture@c0000000: 0xc0000000-0xcfffffff (256.0 MiB) to {a}\n"
+                        "resmem makes it /dev/resmem/cap\n")
     r = run(tool, "dt", "add", a, b, "--name", "hi", "--size", "512M", "--addr", "0x140000000",
-            "--no-map")
+            "--no-map", "--no-compatible")
     assert r.returncode == 0, r.stderr
     # read back with dtc's fdtget, not with our code
     assert fdtget_cells(b, "/reserved-memory", "#address-cells") == [2]
@@ -93,7 +94,8 @@ def test_add_on_qemu_virt_tree(tool, virt_dtb, tmp_path):
     assert fdtget_cells(b, "/reserved-memory/capture@c0000000", "reg") == cells(0xC0000000, 2) + cells(256 * M, 2)
     assert fdtget_cells(b, "/reserved-memory/hi@140000000", "reg") == [1, 0x40000000, 0, 0x20000000]
     assert run("fdtget", b, "/reserved-memory/capture@c0000000", "compatible").stdout == "resmem,region\n"
-    assert run("fdtget", b, "/reserved-memory/capture@c0000000", "resmem,cache").stdout == "write-combine\n"
+    assert run("fdtget", b, "/reserved-memory/capture@c0000000", "resmem,cache").stdout == "write-back\n"
+    assert run("fdtget", b, "/reserved-memory/hi@140000000", "compatible").returncode != 0
     assert run("fdtget", b, "/reserved-memory/capture@c0000000", "label").stdout == "cap\n"
     assert run("fdtget", b, "/reserved-memory/hi@140000000", "no-map").returncode == 0
     assert run("fdtget", b, "/reserved-memory/capture@c0000000", "no-map").returncode != 0
@@ -373,3 +375,253 @@ def test_static_builds_both_arches():
         assert m == machine and not dynamic, (arch, m, dynamic)
     assert os.path.exists(os.path.join(REPO, ".cache", "libfdt", "aarch64", "usr", "lib",
                                        "aarch64-linux-gnu", "libfdt.a"))
+
+
+# ============================================= the resmem driver's own rules
+
+def test_add_makes_a_resmem_region_by_default(tool, tmp_path):
+    """Without options the node is one resmem binds; --no-compatible is a plain reservation."""
+    base = dtc(tmp_path, "mini", MINI.format(memreserve="", extra=""))
+    a, b = tmp_path / "a.dtb", tmp_path / "b.dtb"
+    r = run(tool, "dt", "add", base, a, "--name", "capture", "--addr", "0x80000000", "--size", "16M")
+    assert r.returncode == 0, r.stderr
+    assert "resmem makes it /dev/resmem/capture\n" in r.stdout
+    assert run("fdtget", a, "/reserved-memory/capture@80000000", "compatible").stdout == "resmem,region\n"
+    r = run(tool, "dt", "add", a, b, "--name", "plain", "--addr", "0x90000000", "--size", "16M",
+            "--no-compatible", "--reusable")
+    assert r.returncode == 0, r.stderr
+    assert "no /dev/resmem node" in r.stdout
+    assert run("fdtget", b, "/reserved-memory/plain@90000000", "compatible").returncode != 0
+    r = run(tool, "dt", "add", a, b, "--name", "x", "--addr", "0x90000000", "--size", "16M",
+            "--no-compatible", "--compatible")
+    assert r.returncode == 2 and "exclude each other" in r.stderr
+
+
+DRIVER_REFUSALS = [
+    # extra options, the driver's rule as its log line words it
+    (["--reusable"], "node is 'reusable': the kernel lends that memory to the page allocator (CMA)"),
+    (["--cache", "wc"], "write-combine needs no-map: without it the region stays in the kernel's write-back linear map"),
+    (["--cache", "uc"], "uncached needs no-map"),
+    (["--label", "bad name!"], "region name 'bad name!' (from label, node name or memory-region-names) is not 1-31 "
+                               "characters from [A-Za-z0-9_.+-] not starting with '.'; set label to such a name"),
+    (["--label", "." + "x"], "region name '.x'"),
+    (["--label", "a" * 32], "region name '" + "a" * 31),
+    (["--name", "vendor,cap"], "region name 'vendor,cap'"),          # a valid node name, not a region name
+    (["--label", "first"], "the name first is taken by another region (/reserved-memory/first@80000000); "
+                           "give each region its own name (label)"),
+    (["--name", "first"], "the name first is taken by another region"),
+]
+
+
+@pytest.mark.parametrize("extra,rule", DRIVER_REFUSALS, ids=[" ".join(e) for e, _ in DRIVER_REFUSALS])
+def test_add_refuses_what_the_driver_refuses(tool, tmp_path, extra, rule):
+    base = dtc(tmp_path, "mini", MINI.format(memreserve="", extra=(
+        "\treserved-memory { #address-cells = <2>; #size-cells = <2>; ranges;\n"
+        "\t\tfirst@80000000 { compatible = \"resmem,region\"; reg = <0x0 0x80000000 0x0 0x100000>; }; };")))
+    out = tmp_path / "out.dtb"
+    args = ["--name", "second", *extra] if "--name" not in extra else extra
+    r = run(tool, "dt", "add", base, out, *args, "--addr", "0x90000000", "--size", "16M")
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert rule in r.stderr and "resmem dt add: refused: /reserved-memory/" in r.stderr, r.stderr
+    assert "--no-compatible" in r.stderr
+    assert not out.exists()
+
+
+def test_add_accepts_the_driver_rules_fixes(tool, tmp_path):
+    """What each refusal tells the user to do is accepted."""
+    base = dtc(tmp_path, "mini", MINI.format(memreserve="", extra=""))
+    for i, extra in enumerate([["--cache", "wc", "--no-map"], ["--cache", "uc", "--no-map"], ["--cache", "wb"],
+                               ["--label", "good.name+1_x-y"], ["--reusable", "--no-compatible"]]):
+        out = tmp_path / f"o{i}.dtb"
+        r = run(tool, "dt", "add", base, out, "--name", "r", "--addr", "0x90000000", "--size", "16M", *extra)
+        assert r.returncode == 0, (extra, r.stderr)
+        assert listing(tool, out)[0] == 0
+
+
+DRIVER_TREE = """
+\treserved-memory { #address-cells = <2>; #size-cells = <2>; ranges;
+\t\tgood@80000000 { compatible = "resmem,region"; reg = <0x0 0x80000000 0x0 0x100000>; };
+\t\treuse@81000000 { compatible = "resmem,region"; reg = <0x0 0x81000000 0x0 0x100000>; reusable; };
+\t\twc@82000000 { compatible = "resmem,region"; reg = <0x0 0x82000000 0x0 0x100000>; resmem,cache = "write-combine"; };
+\t\tbad@83000000 { compatible = "resmem,region"; reg = <0x0 0x83000000 0x0 0x100000>; label = "bad name!"; };
+\t\tdup@84000000 { compatible = "resmem,region"; reg = <0x0 0x84000000 0x0 0x100000>; label = "good"; };
+\t\tplain@85000000 { reg = <0x0 0x85000000 0x0 0x100000>; reusable; };
+\t\tfast@86000000 { compatible = "resmem,region"; reg = <0x0 0x86000000 0x0 0x100000>; no-map; resmem,cache = "fast"; };
+\t\ta: a@87000000 { reg = <0x0 0x87000000 0x0 0x100000>; no-map; };
+\t\tb: b@88000000 { reg = <0x0 0x88000000 0x0 0x100000>; no-map; };
+\t\tc: c@89000000 { reg = <0x0 0x89000000 0x0 0x100000>; };
+\t};
+\tcam { compatible = "resmem,region"; label = "cam"; memory-region = <&a &b>; memory-region-names = "rx", "tx";
+\t\tresmem,cache = "uncached"; };
+\tdsp { compatible = "resmem,region"; memory-region = <&c>; resmem,cache = "write-combine"; };
+"""
+
+
+def test_list_applies_the_driver_rules(tool, tmp_path):
+    """Each resmem node: the /dev/resmem name it becomes, or the driver's refusal; others say why none."""
+    base = dtc(tmp_path, "drv", MINI.format(memreserve="/memreserve/ 0x48000000 0x100000;", extra=DRIVER_TREE))
+    rc, regions, _ = listing(tool, base)
+    assert rc == 1
+    got = {x["path"].split("/")[-1]: (x["usable"], x["device"], [p["problem"] for p in x["problems"]])
+           for x in regions}
+    assert got == {
+        "": (True, None, []),       # /memreserve/
+        "good@80000000": (True, "/dev/resmem/good", []),
+        "reuse@81000000": (False, None, ["reusable"]),
+        "wc@82000000": (False, None, ["cache mode needs no-map"]),
+        "bad@83000000": (False, None, ["invalid region name"]),
+        "dup@84000000": (False, None, ["region name taken"]),
+        "plain@85000000": (True, None, []),        # CMA, not resmem's: fine, but no device
+        "fast@86000000": (False, None, ["unknown resmem,cache"]),
+        "a@87000000": (True, "/dev/resmem/cam-rx", []),
+        "b@88000000": (True, "/dev/resmem/cam-tx", []),
+        "c@89000000": (False, None, ["cache mode needs no-map"]),   # the user's write-combine, mapped
+    }
+    why = {x["path"]: x["no_device_why"] for x in regions}
+    assert why["/memreserve/"].startswith("a /memreserve/ entry")
+    assert why["/reserved-memory/plain@85000000"].startswith('not compatible "resmem,region"')
+    assert why["/reserved-memory/reuse@81000000"] == "resmem refuses the node (see why)"
+    assert why["/reserved-memory/good@80000000"] is None
+    text = run(tool, "dt", "list", base).stdout
+    assert "    becomes /dev/resmem/good\n" in text
+    assert "    becomes /dev/resmem/cam-tx\n" in text
+    assert ("    why: resmem refuses it: the name good is taken by another region (/reserved-memory/good@80000000); "
+            "give each region its own name (label)\n") in text
+    assert text.endswith("11 reservations, 6 unusable\n"), text
+
+
+def test_list_live_without_a_device_tree(tool):
+    """On a machine without /sys/firmware/fdt (an x86 PC) list says so, not a raw ENOENT."""
+    r = run(tool, "dt", "list")
+    if os.path.exists("/sys/firmware/fdt"):
+        assert r.returncode in (0, 1) and "reservation" in r.stdout, r.stderr
+    else:
+        assert r.returncode == 3
+        assert r.stderr.startswith("resmem dt list: no device tree on this machine"), r.stderr
+        assert "No such file" not in r.stderr
+    # a missing FILE stays a plain read error naming the file
+    r = run(tool, "dt", "list", "/nonexistent/x.dtb")
+    assert r.returncode == 3 and "/nonexistent/x.dtb" in r.stderr and "no device tree" not in r.stderr
+
+
+def test_add_in_place_keeps_mode_and_symlink(tool, tmp_path):
+    base = dtc(tmp_path, "mini", MINI.format(memreserve="", extra=""))
+    real = tmp_path / "boot" / "board.dtb"
+    real.parent.mkdir()
+    real.write_bytes(base.read_bytes())
+    os.chmod(real, 0o600)
+    link = tmp_path / "current.dtb"
+    link.symlink_to(real)
+    r = run(tool, "dt", "add", link, link, "--name", "cap", "--addr", "0x80000000", "--size", "16M")
+    assert r.returncode == 0, r.stderr
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert os.stat(real).st_mode & 0o7777 == 0o600
+    assert run("fdtget", real, "/reserved-memory/cap@80000000", "compatible").stdout == "resmem,region\n"
+    os.chmod(real, 0o640)
+    r = run(tool, "dt", "add", real, real, "--name", "two", "--addr", "0x90000000", "--size", "16M")
+    assert r.returncode == 0, r.stderr
+    assert os.stat(real).st_mode & 0o7777 == 0o640
+    assert sorted(os.listdir(real.parent)) == ["board.dtb"]      # no temporary left behind
+
+
+# ================================================= resmem check on arm64 trees
+
+FIX = os.path.join(REPO, "userspace", "tests", "fixtures")
+
+
+def check(tool, fdt, sysfs, *extra, iomem="arm64-virt", cmdline="arm64"):
+    return run(tool, "check", "--fdt", fdt, "--iomem", os.path.join(FIX, "iomem", iomem),
+               "--sysfs", os.path.join(FIX, "sys", sysfs), "--cmdline", os.path.join(FIX, "cmdline", cmdline),
+               "--firmware-memmap", "/nonexistent", *extra)
+
+
+@pytest.fixture(scope="module")
+def arm64_virt(tmp_path_factory):
+    out = tmp_path_factory.mktemp("check") / "arm64-virt.dtb"
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(out),
+                    os.path.join(FIX, "dt", "arm64-virt.dts")], check=True)
+    return out
+
+
+def test_check_reports_each_resmem_node(tool, arm64_virt):
+    """Claimed, refused by the driver, not reserved at boot, not bound; the CMA node is not resmem's."""
+    r = check(tool, arm64_virt, "arm64-loaded")
+    assert r.returncode == 1, r.stderr
+    out = r.stdout
+    assert "device tree (%s): 5 resmem nodes, 1 other reservation\n" % arm64_virt in out
+    assert "/reserved-memory/capture@70000000: 0x70000000-0x7fffffff no-map\n  ok: claimed as /dev/resmem/capture\n" in out
+    assert "/reserved-memory/frames@c0000000: 0xc0000000-0xc0ffffff\n  ok: claimed as /dev/resmem/frames\n" in out
+    assert ("/reserved-memory/reuse@d0000000: 0xd0000000-0xd0ffffff\n  problem: resmem refuses it: node is 'reusable'"
+            in out)
+    assert ("/reserved-memory/lost@e0000000: 0xe0000000-0xe0ffffff no-map\n  problem: not reserved at boot: "
+            "/proc/iomem shows 'System RAM' there") in out
+    assert ("/reserved-memory/spare@f0000000: 0xf0000000-0xf0ffffff no-map\n  problem: not bound: resmem is loaded "
+            "but made no /dev/resmem/spare; see 'dmesg | grep resmem'") in out
+    assert "cma@" not in out
+    assert "nothing is reserved for resmem" not in out
+    assert out.endswith("3 problems found\n"), out
+    # without the module every good node is "not bound", a note, not a problem of its own
+    r = check(tool, arm64_virt, "unloaded")
+    assert "  note: not bound: the resmem module is not loaded; it would make /dev/resmem/capture\n" in r.stdout
+    assert "  note: not bound: the resmem module is not loaded; it would make /dev/resmem/spare\n" in r.stdout
+    assert r.stdout.endswith("3 problems found\n"), r.stdout      # reuse, lost, the module
+
+
+def test_check_json_on_arm64(tool, arm64_virt):
+    r = check(tool, arm64_virt, "arm64-loaded", "--json")
+    assert r.returncode == 1, r.stderr
+    j = json.loads(r.stdout)
+    assert j["memmap"] == [] and j["module"]["loaded"] is True and j["problems"] == 3
+    fate = {n["path"].split("/")[-1]: (n["name"], n["fate"], n["device"]) for n in j["devicetree"]["nodes"]}
+    assert fate == {
+        "capture@70000000": ("capture", "claimed", "/dev/resmem/capture"),
+        "frames@c0000000": ("frames", "claimed", "/dev/resmem/frames"),
+        "reuse@d0000000": ("reuse", "refused", None),
+        "lost@e0000000": ("lost", "not-reserved", None),
+        "spare@f0000000": ("spare", "not-bound", None),
+    }
+    why = {n["name"]: n["why"] for n in j["devicetree"]["nodes"]}
+    assert why["capture"] == [] and why["reuse"][0].startswith("resmem refuses it: node is 'reusable'")
+    assert [m["name"] for m in j["module"]["regions"]] == ["capture", "frames"]
+    j = json.loads(check(tool, arm64_virt, "unloaded", "--json").stdout)
+    assert {n["name"]: n["fate"] for n in j["devicetree"]["nodes"]}["capture"] == "module-not-loaded"
+    assert j["problems"] == 3
+
+
+def test_check_non_root_iomem_is_unknown(tool, arm64_virt, tmp_path):
+    zero = tmp_path / "iomem"
+    zero.write_text("".join(re.sub(r"^(\s*)[0-9a-f]+-[0-9a-f]+", r"\g<1>00000000-00000000", line)
+                            for line in open(os.path.join(FIX, "iomem", "arm64-virt")).readlines()))
+    r = run(tool, "check", "--fdt", arm64_virt, "--iomem", zero, "--sysfs", os.path.join(FIX, "sys", "unloaded"),
+            "--cmdline", os.path.join(FIX, "cmdline", "arm64"), "--firmware-memmap", "/nonexistent")
+    assert "/reserved-memory/lost@e0000000: 0xe0000000-0xe0ffffff no-map\n  problem: unknown: /proc/iomem shows zero" \
+        in r.stdout, r.stdout
+
+
+def test_check_json_counts_what_the_text_counts(tool):
+    """Every saved x86 scenario: --json's problems equal the text's 'N problems found'."""
+    n = 0
+    for cmdline in sorted(os.listdir(os.path.join(FIX, "cmdline"))):
+        for iomem in sorted(os.listdir(os.path.join(FIX, "iomem"))):
+            for sysfs in ("loaded-two-1g", "loaded-no-regions", "unloaded"):
+                args = [tool, "check", "--cmdline", os.path.join(FIX, "cmdline", cmdline),
+                        "--iomem", os.path.join(FIX, "iomem", iomem), "--sysfs", os.path.join(FIX, "sys", sysfs),
+                        "--firmware-memmap", os.path.join(FIX, "firmware-memmap")]
+                text, js = run(*args), run(*args, "--json")
+                m = re.search(r"^(\d+) problems? found$|^all good$", text.stdout, re.M)
+                assert m, text.stdout
+                j = json.loads(js.stdout)
+                assert j["problems"] == int(m[1] or 0), (cmdline, iomem, sysfs, text.stdout, js.stdout)
+                assert js.returncode == text.returncode
+                assert j["devicetree"] is None          # a saved iomem never mixes with the live tree
+                n += 1
+    assert n >= 100
+
+
+def test_check_fdt_unreadable(tool, tmp_path):
+    bad = tmp_path / "bad.dtb"
+    bad.write_bytes(b"\xd0\x0d\xfe\xed" + b"\0" * 60)
+    r = check(tool, bad, "unloaded")
+    assert r.returncode == 3 and "is not a usable device tree blob" in r.stderr
+    r = check(tool, tmp_path / "missing.dtb", "unloaded")
+    assert r.returncode == 3 and "missing.dtb" in r.stderr

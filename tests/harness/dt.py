@@ -57,6 +57,8 @@ def tool_args(r):
     if r.get("compatible"):
         c = r["compatible"]
         args.append("--compatible" if c == "resmem,region" else f"--compatible={c}")
+    else:
+        args.append("--no-compatible")      # the tool makes a resmem region by default
     if r.get("label"):
         args += ["--label", r["label"]]
     if r.get("cache"):

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "check_dt.h"
 #include "cli.h"
 
 static const struct cli_usage check_usage = {
@@ -20,14 +21,19 @@ static const struct cli_usage check_usage = {
 	.about =
 		"Explains whether each memmap= entry of the kernel command line took effect\n"
 		"and why not, whether the resmem module is loaded, and whether a resmem\n"
-		"device claims each reserved range.  Run as root: /proc/iomem shows zeros\n"
-		"to other users.",
+		"device claims each reserved range.  On device-tree machines it reports\n"
+		"each resmem node of the booted tree (" RESMEM_DT_LIVE
+		"): claimed as\n"
+		"/dev/resmem/NAME, refused and why, not reserved at boot, or not bound.\n"
+		"Run as root: /proc/iomem shows zeros to other users.",
 	.notes =
-		"Exit: 0 all well, 1 a problem was found (or could not be ruled out), 2 usage.",
+		"Exit: 0 all well, 1 a problem was found (or could not be ruled out), 2 usage,\n"
+		"3 an input could not be read.",
 };
 
 struct check {
-	const char *cmdline_path, *iomem_path, *fw_dir, *sysfs;
+	const char *cmdline_path, *iomem_path, *fw_dir, *sysfs, *fdt_path;
+	int json;
 	struct resmem_sysview view;
 	struct resmem_region_info *regions;
 	size_t n_regions;
@@ -204,7 +210,9 @@ static int load_views(struct check *c, struct resmem_iomem **iomem,
 	c->view.iomem = *iomem;
 
 	err = resmem_fwmap_read(c->fw_dir, fw, &n);
-	if (err == -ENOENT) {
+	if (err == -ENOENT && c->json) {
+		/* the JSON says "firmware_map": false */
+	} else if (err == -ENOENT) {
 		printf("note: no firmware memory map at %s (only x86 has one): cannot tell RAM from holes\n",
 		       c->fw_dir);
 	} else if (err) {
@@ -213,7 +221,7 @@ static int load_views(struct check *c, struct resmem_iomem **iomem,
 		c->view.fw = *fw;
 		c->view.n_fw = n;
 	}
-	if (c->view.iomem_zeroed)
+	if (c->view.iomem_zeroed && !c->json)
 		printf("note: %s shows zeros instead of addresses to non-root users: run as root for real addresses\n",
 		       c->iomem_path);
 	return 0;
@@ -250,6 +258,121 @@ static void report_module(struct check *c, const char *path)
 	printf("\n");
 }
 
+static const char *verdict_word(enum resmem_verdict v)
+{
+	static const char *const words[] = {
+		[RESMEM_VERDICT_OK] = "ok",
+		[RESMEM_VERDICT_NO_ADDRESS] = "no-address",
+		[RESMEM_VERDICT_NOT_RAM] = "not-ram",
+		[RESMEM_VERDICT_NOT_APPLIED] = "not-applied",
+		[RESMEM_VERDICT_KERNEL_INSIDE] = "kernel-inside",
+		[RESMEM_VERDICT_UNKNOWN] = "unknown",
+		[RESMEM_VERDICT_INVALID] = "invalid",
+		[RESMEM_VERDICT_NOT_CHECKED] = "not-checked",
+	};
+
+	return words[v];
+}
+
+static const char *memmap_kind_word(enum resmem_memmap_kind k)
+{
+	static const char *const words[] = {
+		[RESMEM_MEMMAP_LIMIT] = "limit",
+		[RESMEM_MEMMAP_RAM] = "ram",
+		[RESMEM_MEMMAP_ACPI] = "acpi",
+		[RESMEM_MEMMAP_RESERVE] = "reserve",
+		[RESMEM_MEMMAP_PERSIST] = "persistent",
+		[RESMEM_MEMMAP_CONVERT] = "convert",
+		[RESMEM_MEMMAP_EXACTMAP] = "exactmap",
+		[RESMEM_MEMMAP_INVALID] = "invalid",
+	};
+
+	return (size_t)k < sizeof(words) / sizeof(words[0]) ? words[k] :
+							      "invalid";
+}
+
+/* One memmap= entry for --json; returns the problems the text counts. */
+static int json_memmap(struct check *c, const struct resmem_memmap *m)
+{
+	struct resmem_evidence ev;
+	enum resmem_verdict v = resmem_memmap_judge(m, &c->view, &ev);
+	int problems = v != RESMEM_VERDICT_OK &&
+		       v != RESMEM_VERDICT_NOT_CHECKED;
+	/* as judge_one(): only a reservation that took effect is claimed */
+	int claims = m->kind == RESMEM_MEMMAP_RESERVE &&
+		     (v == RESMEM_VERDICT_OK || v == RESMEM_VERDICT_UNKNOWN);
+	size_t i, k = 0;
+
+	printf("{\"entry\": ");
+	json_string(stdout, m->text);
+	printf(", \"kind\": \"%s\", \"addr\": %" PRIu64 ", \"size\": %" PRIu64
+	       ", \"verdict\": \"%s\", \"evidence\": {\"where\": %" PRIu64
+	       ", \"iomem\": ",
+	       memmap_kind_word(m->kind), m->addr, m->size, verdict_word(v),
+	       ev.where);
+	json_string(stdout, ev.iomem);
+	printf(", \"firmware\": ");
+	json_string(stdout, ev.fw);
+	printf("}, \"claimed_by\": [");
+	for (i = 0; claims && i < c->n_regions; i++) {
+		const struct resmem_region_info *r = &c->regions[i];
+
+		if (!r->size || r->phys_addr > m->addr + m->size - 1 ||
+		    r->phys_addr + r->size - 1 < m->addr)
+			continue;
+		printf("%s", k++ ? ", " : "");
+		json_string(stdout, r->name);
+	}
+	printf("]}");
+	if (claims && !k && c->module_loaded)
+		problems++;
+	return problems;
+}
+
+/* check --json: the same findings and problem count as the text. */
+static void check_json(struct check *c, const struct resmem_memmap *mm,
+		       size_t n_mm, const struct resmem_dt_view *dtv,
+		       const struct check_dt_sys *sys, int nothing_reserved)
+{
+	size_t i;
+	int problems = 0;
+
+	printf("{\"memmap\": [");
+	for (i = 0; i < n_mm; i++) {
+		printf("%s", i ? ", " : "");
+		problems += json_memmap(c, &mm[i]);
+	}
+	printf("], \"firmware_map\": %s, \"iomem_zeroed\": %s, ",
+	       c->view.fw ? "true" : "false",
+	       c->view.iomem_zeroed ? "true" : "false");
+	problems += check_dt_json(stdout, c->fdt_path, dtv, sys);
+	printf(", \"module\": {\"loaded\": %s, \"regions\": [",
+	       c->module_loaded ? "true" : "false");
+	for (i = 0; i < c->n_regions; i++) {
+		printf("%s{\"name\": ", i ? ", " : "");
+		json_string(stdout, c->regions[i].name);
+		printf(", \"source\": ");
+		json_string(stdout, c->regions[i].source);
+		printf(", \"addr\": %" PRIu64 ", \"size\": %" PRIu64 "}",
+		       c->regions[i].phys_addr, c->regions[i].size);
+	}
+	printf("]}");
+	problems += !c->module_loaded + nothing_reserved;
+	printf(", \"nothing_reserved\": %s, \"problems\": %d}\n",
+	       nothing_reserved ? "true" : "false", problems);
+	c->problems = problems;
+}
+
+/* Resmem nodes in the device tree, if there is one. */
+static size_t dt_resmem_nodes(const struct resmem_dt_view *v)
+{
+	size_t i, n = 0;
+
+	for (i = 0; v && i < v->n_reg; i++)
+		n += (size_t)check_dt_is_resmem(&v->reg[i]);
+	return n;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct check c = {
@@ -260,9 +383,11 @@ int cmd_check(int argc, char **argv)
 	struct resmem_iomem *iomem = NULL;
 	struct resmem_fwmap *fw = NULL;
 	struct resmem_memmap *mm = NULL;
+	struct resmem_dt_view dtv = { 0 };
+	struct check_dt_sys sys;
 	size_t n_mm = 0, i;
 	char *cmdline, modpath[512];
-	int err, ret;
+	int err, ret, have_dt = 0, nothing_reserved;
 	const struct cli_option options[] = {
 		OPT_STRING("cmdline", "FILE", &c.cmdline_path,
 			   "instead of /proc/cmdline"),
@@ -272,6 +397,11 @@ int cmd_check(int argc, char **argv)
 			   "instead of /sys/firmware/memmap"),
 		OPT_STRING("sysfs", "DIR", &c.sysfs,
 			   "sysfs root for module/resmem and class/resmem"),
+		OPT_STRING("fdt", "FILE.dtb", &c.fdt_path,
+			   "the booted device tree instead of " RESMEM_DT_LIVE),
+		OPT_FLAG(
+			"json", &c.json,
+			"one JSON object: memmap entries, device-tree nodes, module"),
 		OPT_END(),
 	};
 
@@ -298,11 +428,36 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	find_module(&c, modpath, sizeof(modpath));
+	/* a saved /proc/iomem goes with a saved tree (--fdt), not the live one */
+	if (c.fdt_path || !strcmp(c.iomem_path, "/proc/iomem"))
+		have_dt =
+			check_dt_load(c.fdt_path ? c.fdt_path : RESMEM_DT_LIVE,
+				      c.fdt_path != NULL, &dtv);
+	if (have_dt < 0) {
+		ret = EXIT_SYSTEM;
+		goto out;
+	}
+	if (!c.fdt_path)
+		c.fdt_path = RESMEM_DT_LIVE;
+	sys = (struct check_dt_sys){ .iomem = c.view.iomem,
+				     .n_iomem = c.view.n_iomem,
+				     .iomem_zeroed = c.view.iomem_zeroed,
+				     .regions = c.regions,
+				     .n_regions = c.n_regions,
+				     .module_loaded = c.module_loaded };
+	nothing_reserved = !n_mm && !c.n_regions && c.module_loaded &&
+			   !dt_resmem_nodes(have_dt ? &dtv : NULL);
+	if (c.json) {
+		check_json(&c, mm, n_mm, have_dt ? &dtv : NULL, &sys,
+			   nothing_reserved);
+		ret = c.problems ? EXIT_PROBLEM : EXIT_OK;
+		goto out;
+	}
 
 	if (!n_mm) {
 		printf("no memmap= on the kernel command line (%s)\n",
 		       c.cmdline_path);
-		if (!c.n_regions && c.module_loaded)
+		if (nothing_reserved)
 			problem(&c,
 				"nothing is reserved for resmem: add memmap=SIZE$ADDR (x86, see 'resmem plan'), "
 				"a /reserved-memory node (devicetree) or the module's regions= parameter");
@@ -311,6 +466,8 @@ int cmd_check(int argc, char **argv)
 	}
 	for (i = 0; i < n_mm; i++)
 		judge_one(&c, &mm[i]);
+	if (have_dt)
+		c.problems += check_dt_report(c.fdt_path, &dtv, &sys);
 	report_module(&c, modpath);
 
 	if (c.problems)
@@ -324,5 +481,6 @@ out:
 	free(iomem);
 	free(fw);
 	free(c.regions);
+	resmem_dt_view_free(&dtv);
 	return ret;
 }

@@ -2,8 +2,10 @@
 /* resmem dt add: a /reserved-memory region in a compiled device tree. */
 #include <errno.h>
 #include <getopt.h> /* optind */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cmd_dt.h"
@@ -14,13 +16,20 @@ const struct cli_usage dt_add_usage = {
 		"resmem dt add IN.dtb OUT.dtb --name NAME --size SIZE --addr ADDR [options]",
 	.about =
 		"Writes OUT.dtb: IN.dtb plus /reserved-memory/NAME@ADDR with reg = <ADDR SIZE>\n"
-		"in the parent's cells.  A missing /reserved-memory is created with the\n"
-		"root's #address-cells/#size-cells and an empty ranges (Linux ignores it\n"
-		"otherwise).",
+		"in the parent's cells and compatible = \"" RESMEM_DT_COMPATIBLE
+		"\", so the\n"
+		"resmem driver makes it /dev/resmem/LABEL (or NAME); --no-compatible writes a\n"
+		"plain reservation resmem does not bind.  A missing /reserved-memory is\n"
+		"created with the root's #address-cells/#size-cells and an empty ranges\n"
+		"(Linux ignores it otherwise).  OUT.dtb may be IN.dtb: its mode is kept and\n"
+		"a symlink is written through.",
 	.notes =
 		"Refused (exit 1): overlap with another reservation or /memreserve/, a range\n"
 		"not wholly inside one /memory range, an address or size that does not fit\n"
-		"the cells, a node of that name, an existing /reserved-memory Linux ignores.\n"
+		"the cells, a node of that name, an existing /reserved-memory Linux ignores;\n"
+		"and what the resmem driver refuses: reusable, --cache wc/uc without --no-map,\n"
+		"a region name (label, else NAME) that is not 1-31 of [A-Za-z0-9_.+-] or that\n"
+		"another node already gets.\n"
 		"Exit 2: bad options (size 0, not 4 KiB aligned, no-map with reusable).\n"
 		"Exit 3: IN.dtb unreadable or malformed, OUT.dtb not writable.",
 };
@@ -48,6 +57,38 @@ static int parse_compatible(const char *cmd, const struct cli_option *o,
 	(void)cmd;
 	*(const char **)o->value = s ? s : RESMEM_DT_COMPATIBLE;
 	return 0;
+}
+
+/* One line per driver rule the new node breaks, then the way out. */
+static void driver_refused(const struct resmem_dt_refusal *w)
+{
+	char text[512];
+	uint32_t bit;
+
+	for (bit = 1; bit; bit <<= 1) {
+		if (!(w->node.problems & RESMEM_DT_P_DRIVER & bit))
+			continue;
+		resmem_dt_driver_why(&w->node, bit, text, sizeof(text));
+		fprintf(stderr, "resmem dt add: refused: %s: %s\n",
+			w->node.path, text);
+	}
+	fprintf(stderr,
+		"resmem dt add: (--no-compatible writes a plain reservation that resmem does not bind)\n");
+}
+
+/*
+ * Where OUT.dtb really is and the mode to give it: an existing file keeps
+ * its mode and a symlink is written through to its target.
+ */
+static const char *out_target(const char *path, char *buf, mode_t *mode)
+{
+	struct stat st;
+
+	*mode = 0;
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || !realpath(path, buf))
+		return path;
+	*mode = st.st_mode & 07777;
+	return buf;
 }
 
 static int refused(const char *in, const struct resmem_dt_new *n,
@@ -99,6 +140,9 @@ static int refused(const char *in, const struct resmem_dt_new *n,
 		fprintf(stderr, "resmem dt add: refused: %s already exists\n",
 			w->other);
 		break;
+	case RESMEM_DT_DRIVER:
+		driver_refused(w);
+		break;
 	default:
 		return sys_error("cannot add to", in, err);
 	}
@@ -109,11 +153,12 @@ int cmd_dt_add(int argc, char **argv)
 {
 	struct resmem_dt_new n = { 0 };
 	struct resmem_dt_refusal why;
-	int err, fdt_err, have_size = 0, have_addr = 0;
+	int err, fdt_err, have_size = 0, have_addr = 0, no_compat = 0;
 	void *blob, *out;
 	size_t len, out_len;
-	char range[48], sz[32];
-	const char *in, *outpath;
+	char range[48], sz[32], target_buf[PATH_MAX], full[64], rname[48];
+	const char *in, *outpath, *target;
+	mode_t mode;
 	const struct cli_option options[] = {
 		OPT_STRING("name", "NAME", &n.name,
 			   "node name without unit address (required)"),
@@ -129,12 +174,16 @@ int cmd_dt_add(int argc, char **argv)
 			"add reusable: the kernel may use it until a driver claims it"),
 		{ .name = "compatible",
 		  .arg = "STR",
-		  .help = "add compatible = \"" RESMEM_DT_COMPATIBLE
-			  "\" (or STR)",
+		  .help = "compatible = STR instead of \"" RESMEM_DT_COMPATIBLE
+			  "\"",
 		  .value = &n.compatible,
 		  .parse = parse_compatible,
 		  .optional = 1 },
-		OPT_STRING("label", "L", &n.label, "a label for the node"),
+		OPT_FLAG(
+			"no-compatible", &no_compat,
+			"no compatible: a plain reservation resmem does not bind"),
+		OPT_STRING("label", "L", &n.label,
+			   "a label for the node: the region's name"),
 		OPT_CALLBACK("cache", "wb|wc|uc", &n.cache, parse_cache,
 			     "resmem,cache = write-back|write-combine|uncached"),
 		OPT_END(),
@@ -148,6 +197,12 @@ int cmd_dt_add(int argc, char **argv)
 	if (!n.name || !have_size || !have_addr)
 		return usage_error("dt add",
 				   "--name, --size and --addr are required");
+	if (no_compat && n.compatible)
+		return usage_error(
+			"dt add",
+			"--compatible and --no-compatible exclude each other");
+	if (!no_compat && !n.compatible)
+		n.compatible = RESMEM_DT_COMPATIBLE;
 	in = argv[optind];
 	outpath = argv[optind + 1];
 
@@ -158,15 +213,29 @@ int cmd_dt_add(int argc, char **argv)
 	free(blob);
 	if (err)
 		return refused(in, &n, &why, err);
-	err = resmem_write_file(outpath, out, out_len);
+	target = out_target(outpath, target_buf, &mode);
+	err = resmem_write_file(target, out, out_len);
 	free(out);
+	if (!err && mode && chmod(target, mode))
+		err = -errno;
 	if (err)
 		return sys_error("cannot write", outpath, err);
-	printf("added /reserved-memory/%s@%llx: %s (%s)%s%s%s to %s\n", n.name,
-	       (unsigned long long)n.addr,
+	snprintf(full, sizeof(full), "%s@%llx", n.name,
+		 (unsigned long long)n.addr);
+	printf("added /reserved-memory/%s: %s (%s)%s%s to %s\n", full,
 	       dt_range(n.addr, n.size, range, sizeof(range)),
 	       resmem_format_size(n.size, sz, sizeof(sz)),
 	       n.no_map ? " no-map" : "", n.reusable ? " reusable" : "",
-	       n.compatible ? " compatible" : "", outpath);
+	       outpath);
+	if (n.compatible && !strcmp(n.compatible, RESMEM_DT_COMPATIBLE)) {
+		struct resmem_dt_naming nm = { .node_name = full,
+					       .label = n.label };
+
+		resmem_dt_region_name(&nm, rname, sizeof(rname));
+		printf("resmem makes it /dev/resmem/%s\n", rname);
+	} else {
+		printf("not a resmem region (no compatible \"%s\"): no /dev/resmem node\n",
+		       RESMEM_DT_COMPATIBLE);
+	}
 	return EXIT_OK;
 }

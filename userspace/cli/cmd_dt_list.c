@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* resmem dt list: the reservations of a blob or of the running system. */
+#include <errno.h>
 #include <getopt.h> /* optind */
 #include <stdlib.h>
 #include <string.h>
@@ -14,22 +15,18 @@ const struct cli_usage dt_list_usage = {
 		"Lists the /memreserve/ entries and /reserved-memory children of FILE.dtb,\n"
 		"or with --live (the default) of the running system (" RESMEM_DT_LIVE
 		"),\n"
-		"one line each: path, physical range, size, flags, ok or UNUSABLE, then\n"
-		"one 'why:' line per problem (outside /memory, overlap, size 0, missing reg,\n"
-		"reg not matching the parent's cells, no-map with reusable, unaligned,\n"
-		"disabled, a /reserved-memory Linux ignores).",
+		"one line each: path, physical range, size, flags, ok or UNUSABLE; then the\n"
+		"/dev/resmem/NAME the resmem driver makes of it, or why none; then one 'why:'\n"
+		"line per problem (outside /memory, overlap, size 0, missing reg, reg not\n"
+		"matching the parent's cells, no-map with reusable, unaligned, disabled, a\n"
+		"/reserved-memory Linux ignores; and for resmem nodes what the driver refuses:\n"
+		"reusable, write-combine/uncached without no-map, an unknown resmem,cache, a\n"
+		"region name that is not valid or that another node gets first).",
 	.notes =
-		"Exit 0: every region usable, 1: some region unusable, 3: unreadable or\n"
-		"malformed blob.",
+		"Exit 0: every region usable, 1: some region unusable (resmem nodes: also by\n"
+		"the driver's rules), 3: unreadable or malformed blob, or no device tree on\n"
+		"this machine (an x86 PC has no " RESMEM_DT_LIVE ").",
 };
-
-static const uint32_t problem_bits[] = {
-	RESMEM_DT_P_PARENT,	    RESMEM_DT_P_DISABLED,  RESMEM_DT_P_NO_REG,
-	RESMEM_DT_P_REG_CELLS,	    RESMEM_DT_P_SIZE_ZERO, RESMEM_DT_P_WRAPS,
-	RESMEM_DT_P_NOMAP_REUSABLE, RESMEM_DT_P_OUTSIDE,   RESMEM_DT_P_OVERLAP,
-	RESMEM_DT_P_UNALIGNED,
-};
-#define N_BITS (sizeof(problem_bits) / sizeof(problem_bits[0]))
 
 static void flag_words(const struct resmem_dt_region *r, char *buf, size_t len)
 {
@@ -54,79 +51,6 @@ static void flag_words(const struct resmem_dt_region *r, char *buf, size_t len)
 #undef ADD
 }
 
-static void why(const struct resmem_dt_view *v,
-		const struct resmem_dt_region *r, uint32_t bit, char *buf,
-		size_t len)
-{
-	char a[48];
-	size_t i, n;
-
-	switch (bit) {
-	case RESMEM_DT_P_PARENT:
-		snprintf(
-			buf, len,
-			"/reserved-memory has #address-cells=%d #size-cells=%d%s (root: %d/%d): "
-			"Linux ignores every child unless the cells match the root's and ranges is present",
-			v->ac, v->sc,
-			(v->parent_problems & RESMEM_DT_PP_NO_RANGES) ?
-				" and no ranges" :
-				"",
-			v->root_ac, v->root_sc);
-		break;
-	case RESMEM_DT_P_DISABLED:
-		snprintf(buf, len,
-			 "status is not \"okay\": Linux skips the node");
-		break;
-	case RESMEM_DT_P_NO_REG:
-		snprintf(buf, len,
-			 "no reg (and no size): Linux skips the node");
-		break;
-	case RESMEM_DT_P_REG_CELLS:
-		snprintf(
-			buf, len,
-			"reg is %d bytes but #address-cells=%d + #size-cells=%d need a "
-			"multiple of %d (a 1-cell reg on a 2-cell parent?)",
-			r->reg_len, v->ac, v->sc, 4 * (v->ac + v->sc));
-		break;
-	case RESMEM_DT_P_SIZE_ZERO:
-		snprintf(buf, len, "size 0");
-		break;
-	case RESMEM_DT_P_WRAPS:
-		snprintf(buf, len, "0x%llx + 0x%llx wraps past 2^64",
-			 (unsigned long long)r->addr,
-			 (unsigned long long)r->size);
-		break;
-	case RESMEM_DT_P_NOMAP_REUSABLE:
-		snprintf(
-			buf, len,
-			"no-map and reusable together: Linux refuses the region");
-		break;
-	case RESMEM_DT_P_OUTSIDE:
-		n = (size_t)snprintf(
-			buf, len, "not wholly inside one /memory range (RAM:");
-		for (i = 0; i < v->n_mem && n < len; i++)
-			n += (size_t)snprintf(buf + n, len - n, " %s",
-					      dt_range(v->mem[i].start,
-						       v->mem[i].size, a,
-						       sizeof(a)));
-		if (n < len)
-			snprintf(buf + n, len - n, ")");
-		break;
-	case RESMEM_DT_P_OVERLAP:
-		snprintf(buf, len, "overlaps %s (%s)", v->reg[r->overlap].path,
-			 dt_range(v->reg[r->overlap].addr,
-				  v->reg[r->overlap].size, a, sizeof(a)));
-		break;
-	case RESMEM_DT_P_UNALIGNED:
-		snprintf(
-			buf, len,
-			"address or size not a multiple of 4 KiB: resmem maps whole pages");
-		break;
-	default:
-		snprintf(buf, len, "%s", resmem_dt_problem_name(bit));
-	}
-}
-
 static int has_range(const struct resmem_dt_region *r)
 {
 	return !(r->problems & (RESMEM_DT_P_NO_REG | RESMEM_DT_P_REG_CELLS |
@@ -136,8 +60,9 @@ static int has_range(const struct resmem_dt_region *r)
 
 static void show_json(const struct resmem_dt_view *v)
 {
-	char text[512], flags[128], *tok, *save;
-	size_t i, k;
+	char text[512], flags[128], devbuf[64], *tok, *save;
+	const char *dev, *none;
+	size_t i, k, shown;
 
 	printf("[");
 	for (i = 0; i < v->n_reg; i++) {
@@ -165,17 +90,26 @@ static void show_json(const struct resmem_dt_view *v)
 		json_string(stdout, r->cache);
 		printf(", \"user\": ");
 		json_string(stdout, r->user);
+		dev = dt_device_of(r, devbuf, sizeof(devbuf), &none);
+		printf(", \"device\": ");
+		if (dev)
+			json_string(stdout, dev);
+		else
+			printf("null");
+		printf(", \"no_device_why\": ");
+		if (none)
+			json_string(stdout, none);
+		else
+			printf("null");
 		printf(", \"usable\": %s, \"problems\": [",
 		       r->problems ? "false" : "true");
-		for (k = 0; k < N_BITS; k++) {
-			if (!(r->problems & problem_bits[k]))
+		for (k = 0, shown = 0; k < dt_n_problem_bits; k++) {
+			if (!(r->problems & dt_problem_bits[k]))
 				continue;
-			why(v, r, problem_bits[k], text, sizeof(text));
-			printf("%s{\"problem\": ",
-			       (r->problems & (problem_bits[k] - 1)) ? ", " :
-								       "");
+			dt_why(v, r, dt_problem_bits[k], text, sizeof(text));
+			printf("%s{\"problem\": ", shown++ ? ", " : "");
 			json_string(stdout,
-				    resmem_dt_problem_name(problem_bits[k]));
+				    resmem_dt_problem_name(dt_problem_bits[k]));
 			printf(", \"why\": ");
 			json_string(stdout, text);
 			printf("}");
@@ -187,7 +121,8 @@ static void show_json(const struct resmem_dt_view *v)
 
 static void show_text(const struct resmem_dt_view *v)
 {
-	char a[48], sz[32], flags[128], text[512];
+	char a[48], sz[32], flags[128], text[512], devbuf[64];
+	const char *dev, *none;
 	size_t i, k, w = 8;
 
 	for (i = 0; i < v->n_mem; i++)
@@ -233,10 +168,15 @@ static void show_text(const struct resmem_dt_view *v)
 						     "used by ") :
 					    "",
 			       r->user);
-		for (k = 0; k < N_BITS; k++) {
-			if (!(r->problems & problem_bits[k]))
+		dev = dt_device_of(r, devbuf, sizeof(devbuf), &none);
+		if (dev)
+			printf("    becomes %s\n", dev);
+		else
+			printf("    no /dev/resmem: %s\n", none);
+		for (k = 0; k < dt_n_problem_bits; k++) {
+			if (!(r->problems & dt_problem_bits[k]))
 				continue;
-			why(v, r, problem_bits[k], text, sizeof(text));
+			dt_why(v, r, dt_problem_bits[k], text, sizeof(text));
 			printf("    why: %s\n", text);
 		}
 	}
@@ -266,6 +206,13 @@ int cmd_dt_list(int argc, char **argv)
 	if (argc - optind == 1)
 		path = argv[optind];
 	err = resmem_dt_load(path, &blob, &len, &fdt_err);
+	if (err == -ENOENT && !strcmp(path, RESMEM_DT_LIVE)) {
+		fprintf(stderr,
+			"resmem dt list: no device tree on this machine (%s does not exist: it booted with "
+			"ACPI or without a flattened tree); give a FILE.dtb to list\n",
+			RESMEM_DT_LIVE);
+		return EXIT_SYSTEM;
+	}
 	if (err)
 		return dt_load_error(path, err, fdt_err);
 	err = resmem_dt_scan(blob, len, &v, &fdt_err);

@@ -25,6 +25,33 @@
 #define RESMEM_DT_MAX_BLOB (64u << 20) /* larger files are refused (-EFBIG) */
 #define RESMEM_DT_COMPATIBLE "resmem,region"
 #define RESMEM_DT_LIVE "/sys/firmware/fdt"
+#define RESMEM_DT_NAME_MAX 32 /* region names: at most 31 characters */
+
+/*
+ * resmem_region_name_ok - the driver's rule for a region (device) name:
+ * 1-31 characters from [A-Za-z0-9_.+-], not starting with '.'.
+ */
+int resmem_region_name_ok(const char *name);
+
+/* What names a /reserved-memory node's region (module/of.c region_name()). */
+struct resmem_dt_naming {
+	const char *node_name; /* "capture@c0000000" */
+	const char *label; /* the node's label, NULL when absent */
+	int owned; /* found through another node's memory-region */
+	const char *owner_label; /* that node's label, NULL when absent */
+	const char *rname; /* its memory-region-names[idx], NULL when absent */
+	int idx, count; /* entry idx of its count memory-region entries */
+};
+
+/*
+ * resmem_dt_region_name - the region name the driver derives, first match:
+ * the node's label; for an owned node "<owner label>-<rname>", "<owner
+ * label>" (one entry), "<owner label>-<idx>", "<rname>"; else the node name
+ * without the unit address.  Writes it to @buf (truncated) and returns 1
+ * when the driver accepts it (resmem_region_name_ok()), else 0.
+ */
+int resmem_dt_region_name(const struct resmem_dt_naming *n, char *buf,
+			  size_t len);
 
 /*
  * resmem_dt_check - is [blob, blob + len) a complete, well-formed tree?
@@ -67,6 +94,21 @@ struct resmem_dt_range {
 #define RESMEM_DT_P_PARENT (1u << 7) /* /reserved-memory is ignored by Linux */
 #define RESMEM_DT_P_UNALIGNED (1u << 8) /* address or size not 4 KiB aligned */
 #define RESMEM_DT_P_DISABLED (1u << 9) /* status is not "okay" */
+/*
+ * What the resmem driver refuses in a node it binds (module/of.c,
+ * validate.c, registry.c); set only on resmem nodes (RESMEM_DT_F_RESMEM or
+ * RESMEM_DT_F_BOUND).
+ */
+#define RESMEM_DT_P_REUSABLE (1u << 10) /* reusable: the kernel lends it out */
+/* resmem,cache write-combine/uncached without no-map */
+#define RESMEM_DT_P_CACHE_NEEDS_NO_MAP (1u << 11)
+#define RESMEM_DT_P_CACHE_BAD (1u << 12) /* resmem,cache not a known mode */
+#define RESMEM_DT_P_NAME (1u << 13) /* region name not a valid name */
+#define RESMEM_DT_P_NAME_TAKEN \
+	(1u << 14) /* another node gets that name first */
+#define RESMEM_DT_P_DRIVER                                       \
+	(RESMEM_DT_P_REUSABLE | RESMEM_DT_P_CACHE_NEEDS_NO_MAP | \
+	 RESMEM_DT_P_CACHE_BAD | RESMEM_DT_P_NAME | RESMEM_DT_P_NAME_TAKEN)
 
 /* Problems of the /reserved-memory node itself (struct resmem_dt_view.parent_problems). */
 /* #address/#size-cells missing or not the root's */
@@ -87,6 +129,9 @@ struct resmem_dt_region {
 	char label[64];
 	char cache[24]; /* resmem,cache, or "" */
 	char user[192]; /* a resmem,region device node using it, or "" */
+	/* resmem nodes: the region name the driver gives it ("" if none) */
+	char name[RESMEM_DT_NAME_MAX + 16];
+	char name_owner[192]; /* NAME_TAKEN: the node that gets the name first */
 };
 
 struct resmem_dt_view {
@@ -109,6 +154,8 @@ struct resmem_dt_view {
 int resmem_dt_scan(const void *blob, size_t len, struct resmem_dt_view *v,
 		   int *fdt_err);
 void resmem_dt_view_free(struct resmem_dt_view *v);
+/* resmem_dt_scan()'s last step: the RESMEM_DT_P_DRIVER problems (dt_driver.c). */
+void rm_dt_judge_driver(struct resmem_dt_view *v);
 
 /* A reservation to add. */
 struct resmem_dt_new {
@@ -130,6 +177,7 @@ enum resmem_dt_refusal_kind {
 	RESMEM_DT_OUTSIDE, /* not inside one /memory range: other = nearest range */
 	RESMEM_DT_OVERLAP, /* other = the reservation it overlaps */
 	RESMEM_DT_EXISTS, /* a node of that name exists: other */
+	RESMEM_DT_DRIVER, /* resmem would refuse the node: node.problems */
 };
 
 struct resmem_dt_refusal {
@@ -140,6 +188,8 @@ struct resmem_dt_refusal {
 	char other[192];
 	uint64_t other_addr, other_size;
 	char detail[96]; /* BAD_REQUEST: what is wrong */
+	struct resmem_dt_region
+		node; /* DRIVER: the new node as dt list judges it */
 };
 
 /*
@@ -149,13 +199,22 @@ struct resmem_dt_refusal {
  * ignores it otherwise).  The result is packed into a malloc()ed *out.
  * Refused (with @why filled in) when the range overlaps another reservation
  * or a /memreserve/ entry, is not wholly inside one /memory range, does not
- * fit the cells, or the request itself is bad.
+ * fit the cells, or the request itself is bad; and, for a node with
+ * compatible "resmem,region", when the resmem driver would refuse it
+ * (RESMEM_DT_P_DRIVER, judged by resmem_dt_scan() on the result).
  * Returns 0, -EINVAL (malformed blob or bad request), -EEXIST, -EBUSY
  * (overlap), -ERANGE (outside /memory or no /memory), -EOVERFLOW (cells),
- * -ENOTSUP (unusable existing parent), -ENOMEM.
+ * -ENOTSUP (unusable existing parent), -EPERM (driver would refuse), -ENOMEM.
  */
 int resmem_dt_add(const void *blob, size_t len, const struct resmem_dt_new *n,
 		  void **out, size_t *out_len, struct resmem_dt_refusal *why);
+
+/*
+ * resmem_dt_driver_why - for one RESMEM_DT_P_DRIVER bit of @r, the rule as
+ * the driver's log line says it, then "; " and what to do, into @buf.
+ */
+void resmem_dt_driver_why(const struct resmem_dt_region *r, uint32_t bit,
+			  char *buf, size_t len);
 
 /* Short English reason for one RESMEM_DT_P_* bit ("size 0", ...). */
 const char *resmem_dt_problem_name(uint32_t bit);

@@ -173,6 +173,46 @@ static int edit(void *fdt, const struct resmem_dt_new *n, const char *full,
 	return err;
 }
 
+/* The new node @full of @fdt as resmem_dt_scan() judges it: driver rules. */
+static int check_driver(const void *fdt, size_t len, const char *full,
+			struct resmem_dt_refusal *why)
+{
+	struct resmem_dt_view v;
+	char path[192];
+	size_t i;
+	int err;
+
+	err = resmem_dt_scan(fdt, len, &v, &why->fdt_err);
+	if (err)
+		return refuse(why, RESMEM_DT_MALFORMED, err);
+	snprintf(path, sizeof(path), "/reserved-memory/%s", full);
+	for (i = 0; i < v.n_reg && !err; i++) {
+		const struct resmem_dt_region *r = &v.reg[i];
+
+		if (!strcmp(r->path, path) &&
+		    (r->problems & RESMEM_DT_P_DRIVER)) {
+			why->node = *r;
+			err = refuse(why, RESMEM_DT_DRIVER, -EPERM);
+		}
+	}
+	/* The new node comes first: it would take an existing node's name. */
+	for (i = 0; i < v.n_reg && !err; i++) {
+		const struct resmem_dt_region *r = &v.reg[i];
+
+		if (!(r->problems & RESMEM_DT_P_NAME_TAKEN) ||
+		    strcmp(r->name_owner, path))
+			continue;
+		why->node.problems = RESMEM_DT_P_NAME_TAKEN;
+		rm_strlcpy(why->node.path, path, sizeof(why->node.path));
+		rm_strlcpy(why->node.name, r->name, sizeof(why->node.name));
+		rm_strlcpy(why->node.name_owner, r->path,
+			   sizeof(why->node.name_owner));
+		err = refuse(why, RESMEM_DT_DRIVER, -EPERM);
+	}
+	resmem_dt_view_free(&v);
+	return err;
+}
+
 int resmem_dt_add(const void *blob, size_t len, const struct resmem_dt_new *n,
 		  void **out, size_t *out_len, struct resmem_dt_refusal *why)
 {
@@ -222,6 +262,11 @@ int resmem_dt_add(const void *blob, size_t len, const struct resmem_dt_new *n,
 		if (!err)
 			err = fdt_pack(buf);
 		if (!err) {
+			err = check_driver(buf, fdt_totalsize(buf), full, why);
+			if (err) {
+				free(buf);
+				return err;
+			}
 			*out = buf;
 			*out_len = fdt_totalsize(buf);
 			return 0;

@@ -259,6 +259,30 @@ static void judge_reg(struct resmem_dt_view *v, struct resmem_dt_region *r,
 	r->problems |= RESMEM_DT_P_OUTSIDE;
 }
 
+/*
+ * The region name the driver gives the /reserved-memory child @node, found
+ * itself (@owner NULL) or through entry @idx of @count of @owner's
+ * memory-region; a child the driver cannot name gets RESMEM_DT_P_NAME.
+ */
+static void name_region(const void *fdt, int node, struct resmem_dt_region *r,
+			const struct resmem_dt_naming *owner)
+{
+	struct resmem_dt_naming n = { .node_name = dt_name(fdt, node) };
+	char label[RESMEM_DT_NAME_MAX + 16];
+	int len;
+
+	if (owner)
+		n = *owner;
+	n.node_name = dt_name(fdt, node);
+	n.label = NULL;
+	if (dt_prop(fdt, node, "label", &len)) {
+		dt_prop_str(fdt, node, "label", label, sizeof(label));
+		n.label = label;
+	}
+	if (!resmem_dt_region_name(&n, r->name, sizeof(r->name)))
+		r->problems |= RESMEM_DT_P_NAME;
+}
+
 static int scan_children(const void *fdt, struct resmem_dt_view *v, size_t *cap,
 			 int *fdt_err)
 {
@@ -291,6 +315,8 @@ static int scan_children(const void *fdt, struct resmem_dt_view *v, size_t *cap,
 			r->problems |= RESMEM_DT_P_NOMAP_REUSABLE;
 		if (!dt_available(fdt, node))
 			r->problems |= RESMEM_DT_P_DISABLED;
+		if (r->flags & RESMEM_DT_F_RESMEM)
+			name_region(fdt, node, r, NULL);
 		reg = dt_prop(fdt, node, "reg", &r->reg_len);
 		if (reg) {
 			judge_reg(v, r, reg);
@@ -348,6 +374,8 @@ static void find_users(const void *fdt, struct resmem_dt_view *v)
 	int node = -1, depth = 0;
 
 	while ((node = fdt_next_node(fdt, node, &depth)) >= 0) {
+		struct resmem_dt_naming owner = { 0 };
+		char label[RESMEM_DT_NAME_MAX + 16], cache[24];
 		const uint8_t *ph;
 		int len, k;
 		const char *c = dt_prop(fdt, node, "compatible", &len);
@@ -356,6 +384,12 @@ static void find_users(const void *fdt, struct resmem_dt_view *v)
 		    !fdt_stringlist_contains(c, len, RESMEM_DT_COMPATIBLE))
 			continue;
 		ph = dt_prop(fdt, node, "memory-region", &len);
+		dt_prop_str(fdt, node, "label", label, sizeof(label));
+		dt_prop_str(fdt, node, "resmem,cache", cache, sizeof(cache));
+		owner.owned = 1;
+		owner.owner_label = dt_prop(fdt, node, "label", &k) ? label :
+								      NULL;
+		owner.count = len / 4;
 		for (k = 0; ph && k + 4 <= len; k += 4) {
 			uint32_t want = (uint32_t)dt_read_cells(ph + k, 1);
 			size_t i;
@@ -372,9 +406,20 @@ static void find_users(const void *fdt, struct resmem_dt_view *v)
 				    !want)
 					continue;
 				r->flags |= RESMEM_DT_F_BOUND;
-				if (!r->user[0])
-					node_path(fdt, node, r->user,
-						  sizeof(r->user));
+				if (r->user[0])
+					continue;
+				node_path(fdt, node, r->user, sizeof(r->user));
+				/* the child's own cache mode wins */
+				if (!r->cache[0])
+					rm_strlcpy(r->cache, cache,
+						   sizeof(r->cache));
+				if (r->flags & RESMEM_DT_F_RESMEM)
+					continue; /* named as itself */
+				owner.idx = k / 4;
+				owner.rname = fdt_stringlist_get(
+					fdt, node, "memory-region-names",
+					owner.idx, NULL);
+				name_region(fdt, target, r, &owner);
 			}
 		}
 	}
@@ -419,6 +464,7 @@ int resmem_dt_scan(const void *blob, size_t len, struct resmem_dt_view *v,
 	}
 	find_overlaps(v);
 	find_users(blob, v);
+	rm_dt_judge_driver(v);
 	return 0;
 fail:
 	resmem_dt_view_free(v);
@@ -457,6 +503,16 @@ const char *resmem_dt_problem_name(uint32_t bit)
 		return "not 4 KiB aligned";
 	case RESMEM_DT_P_DISABLED:
 		return "disabled";
+	case RESMEM_DT_P_REUSABLE:
+		return "reusable";
+	case RESMEM_DT_P_CACHE_NEEDS_NO_MAP:
+		return "cache mode needs no-map";
+	case RESMEM_DT_P_CACHE_BAD:
+		return "unknown resmem,cache";
+	case RESMEM_DT_P_NAME:
+		return "invalid region name";
+	case RESMEM_DT_P_NAME_TAKEN:
+		return "region name taken";
 	}
 	return "unknown problem";
 }

@@ -50,7 +50,7 @@ static void test_add_basic(void)
 	struct tree t = { .root_ac = 2, .root_sc = 2, .mem = virt_mem, .n_mem = 1 };
 	struct resmem_dt_new n = { .name = "capture", .addr = 0xC0000000, .size = G,
 				   .compatible = RESMEM_DT_COMPATIBLE, .label = "cap",
-				   .cache = "write-combine" };
+				   .cache = "write-back" };
 	static const uint8_t want[16] = { 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0 };
 	static const uint8_t want_hi[16] = { 0, 0, 0, 1, 0x40, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0 };
 	static const uint8_t two[4] = { 0, 0, 0, 2 };
@@ -76,7 +76,7 @@ static void test_add_basic(void)
 	p = prop(out, "/reserved-memory/capture@c0000000", "label", &len);
 	CHECK(p && len == 4 && !memcmp(p, "cap", 4));
 	p = prop(out, "/reserved-memory/capture@c0000000", "resmem,cache", &len);
-	CHECK(p && len == 14 && !memcmp(p, "write-combine", 14));
+	CHECK(p && len == 11 && !memcmp(p, "write-back", 11));
 	CHECK(!prop(out, "/reserved-memory/capture@c0000000", "no-map", &len));
 
 	/* second region above 4 GiB, no-map, into the now existing parent */
@@ -100,7 +100,7 @@ static void test_add_basic(void)
 		else
 			CHECK(!strcmp(r->path, "/reserved-memory/capture@c0000000") &&
 			      r->addr == 0xC0000000 && r->size == G && r->flags == RESMEM_DT_F_RESMEM &&
-			      !strcmp(r->label, "cap") && !strcmp(r->cache, "write-combine"),
+			      !strcmp(r->label, "cap") && !strcmp(r->cache, "write-back"),
 			      "%s", r->path);
 	}
 	resmem_dt_view_free(&v);
@@ -254,7 +254,9 @@ static void test_scan_problems(void)
 	static const uint32_t want[] = {
 		0, RESMEM_DT_P_NO_REG, RESMEM_DT_P_REG_CELLS, RESMEM_DT_P_SIZE_ZERO,
 		RESMEM_DT_P_OUTSIDE, RESMEM_DT_P_OVERLAP, RESMEM_DT_P_OVERLAP,
-		RESMEM_DT_P_NOMAP_REUSABLE, RESMEM_DT_P_DISABLED, 0, RESMEM_DT_P_UNALIGNED,
+		RESMEM_DT_P_NOMAP_REUSABLE, RESMEM_DT_P_DISABLED,
+		RESMEM_DT_P_REUSABLE, /* a resmem user points at it: the driver refuses */
+		RESMEM_DT_P_UNALIGNED,
 		RESMEM_DT_P_OUTSIDE, RESMEM_DT_P_WRAPS,
 	};
 	static const uint64_t rsv[][2] = { { 0x80000000, 4096 } };
@@ -303,7 +305,7 @@ static void test_scan_problems(void)
 static void test_add_grows(void)
 {
 	struct tree t = { .root_ac = 2, .root_sc = 2, .mem = virt_mem, .n_mem = 1 };
-	struct resmem_dt_new n = { .name = "r", .size = 4096, .compatible = RESMEM_DT_COMPATIBLE,
+	struct resmem_dt_new n = { .name = "r", .size = 4096, .compatible = "vendor,thing",
 				   .label = "a-rather-long-label-to-need-room" };
 	struct resmem_dt_refusal w;
 	struct resmem_dt_view v;
@@ -332,8 +334,94 @@ static void test_add_grows(void)
 	free(cur);
 }
 
+/* The driver's naming rule (module/params.c) and its name derivation (of.c). */
+static void test_region_names(void)
+{
+	static const char *const good[] = { "a", "region0", "cam-rx", "x_1.2+3",
+					    "abcdefghijabcdefghijabcdefghij1" };
+	static const char *const bad[] = { "", ".hidden", "bad name!", "a,b", "a/b",
+					   "abcdefghijabcdefghijabcdefghij12" };
+	struct resmem_dt_naming n = { .node_name = "capture@c0000000" };
+	char name[48];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(resmem_region_name_ok(good[i]), "%s", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!resmem_region_name_ok(bad[i]), "%s", bad[i]);
+	CHECK(resmem_dt_region_name(&n, name, sizeof(name)) && !strcmp(name, "capture"));
+	n.owned = 1;
+	n.owner_label = "cam";
+	n.count = 2;
+	n.idx = 1;
+	CHECK(resmem_dt_region_name(&n, name, sizeof(name)) && !strcmp(name, "cam-1"));
+	n.rname = "tx";
+	CHECK(resmem_dt_region_name(&n, name, sizeof(name)) && !strcmp(name, "cam-tx"));
+	n.count = 1;
+	n.rname = NULL;
+	CHECK(resmem_dt_region_name(&n, name, sizeof(name)) && !strcmp(name, "cam"));
+	n.owner_label = NULL;
+	n.rname = "rx";
+	CHECK(resmem_dt_region_name(&n, name, sizeof(name)) && !strcmp(name, "rx"));
+	n.label = "own";
+	CHECK(resmem_dt_region_name(&n, name, sizeof(name)) && !strcmp(name, "own"));
+	n.label = "bad name!";
+	CHECK(!resmem_dt_region_name(&n, name, sizeof(name)) && !strcmp(name, "bad name!"));
+	n.label = NULL;
+	n.owned = 0;
+	n.node_name = "a,b@1000";
+	CHECK(!resmem_dt_region_name(&n, name, sizeof(name)) && !strcmp(name, "a,b"));
+}
+
+/* resmem_dt_add() refuses a resmem node the driver would refuse. */
+static void test_add_driver_rules(void)
+{
+	struct tree t = { .root_ac = 2, .root_sc = 2, .mem = virt_mem, .n_mem = 1 };
+	struct resmem_dt_new n = { .name = "cap", .addr = 0xC0000000, .size = M,
+				   .compatible = RESMEM_DT_COMPATIBLE };
+	struct resmem_dt_refusal w;
+	void *out = NULL, *out2 = NULL;
+	size_t olen, olen2;
+	int blen = mk(&t);
+
+	n.reusable = 1;
+	CHECK(add(buf, (size_t)blen, &n, &out, &olen, &w) == -EPERM && w.kind == RESMEM_DT_DRIVER &&
+	      w.node.problems == RESMEM_DT_P_REUSABLE, "kind %d problems 0x%x", w.kind, w.node.problems);
+	n.compatible = NULL; /* a plain CMA reservation is fine */
+	CHECK(add(buf, (size_t)blen, &n, &out, &olen, &w) == 0, "kind %d", w.kind);
+	free(out);
+	n.compatible = RESMEM_DT_COMPATIBLE;
+	n.reusable = 0;
+	n.cache = "uncached";
+	CHECK(add(buf, (size_t)blen, &n, &out, &olen, &w) == -EPERM &&
+	      w.node.problems == RESMEM_DT_P_CACHE_NEEDS_NO_MAP);
+	n.no_map = 1;
+	CHECK(add(buf, (size_t)blen, &n, &out, &olen, &w) == 0, "kind %d", w.kind);
+	n.label = "bad name!";
+	CHECK(add(buf, (size_t)blen, &n, &out2, &olen2, &w) == -EPERM &&
+	      w.node.problems == RESMEM_DT_P_NAME && !strcmp(w.node.name, "bad name!"));
+	/* a second node named "cap": the label, or the node name */
+	n.label = "cap";
+	n.addr = 0xD0000000;
+	n.name = "other";
+	CHECK(add(out, olen, &n, &out2, &olen2, &w) == -EPERM &&
+	      w.node.problems == RESMEM_DT_P_NAME_TAKEN &&
+	      !strcmp(w.node.name_owner, "/reserved-memory/cap@c0000000"),
+	      "problems 0x%x owner %s", w.node.problems, w.node.name_owner);
+	n.label = NULL;
+	n.name = "cap";
+	CHECK(add(out, olen, &n, &out2, &olen2, &w) == -EPERM &&
+	      w.node.problems == RESMEM_DT_P_NAME_TAKEN);
+	n.name = "cap2";
+	CHECK(add(out, olen, &n, &out2, &olen2, &w) == 0, "kind %d", w.kind);
+	free(out2);
+	free(out);
+}
+
 void test_dt(const struct test_env *env)
 {
+	test_region_names();
+	test_add_driver_rules();
 	test_add_basic();
 	test_add_cells();
 	test_add_refusals();
