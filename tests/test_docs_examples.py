@@ -422,10 +422,11 @@ def run_dt_add(env, doc_out):
     dtb = env.virt_dtb()
     out = os.path.join(env.tmp, "out.dtb")
     r = ok(env.cli.run("dt", "add", dtb, out, "--name", "capture", "--size", "1G",
-                       "--addr", "0x140000000", "--no-map", "--compatible"))
+                       "--addr", "0x140000000", "--no-map"))
     doc = shown(doc_out)
     assert doc, "no output shown for dt add"
-    assert r.stdout.strip() == doc[0].strip().replace("out.dtb", out), (r.stdout, doc[0])
+    assert [l.strip() for l in r.stdout.strip().splitlines()] == \
+        [l.strip().replace("out.dtb", out) for l in doc], (r.stdout, doc)
     r = env.cli.run("dt", "list", out)
     assert r.returncode == 0 and "capture@140000000" in r.stdout, r.stdout + r.stderr
 
@@ -445,8 +446,8 @@ RUNS = {
     "resmem ring region0": run_ring,
     "resmem drain region0 --to /data/run1.bin": run_drain_to,
     "resmem drain region0 --follow": run_drain_follow,
-    "resmem dt add virt.dtb out.dtb --name capture --size 1G --addr 0x140000000 --no-map "
-    "--compatible": run_dt_add,
+    "resmem dt add virt.dtb out.dtb --name capture --size 1G --addr 0x140000000 --no-map":
+        run_dt_add,
     "resmem --version": lambda env, out: ok(env.cli.run("--version")),
 }
 
@@ -600,6 +601,7 @@ DT_LIST_SAMPLE_DTS = """/dts-v1/;
 		#size-cells = <2>;
 		ranges;
 		hi@140000000 {
+			compatible = "resmem,region";
 			reg = <0x1 0x40000000 0x0 0x20000000>;
 			no-map;
 		};

@@ -83,7 +83,7 @@ def test_add_on_qemu_virt_tree(tool, virt_dtb, tmp_path):
             "0xC0000000", "--label", "cap", "--cache", "wb")
     assert r.returncode == 0, r.stderr
     assert r.stdout == (f"added /reserved-memory/capture@c0000000: 0xc0000000-0xcfffffff (256.0 MiB) to {a}\n"
-                        "resmem makes it /dev/resmem/cap\n")
+                        "becomes /dev/resmem/cap\n")
     r = run(tool, "dt", "add", a, b, "--name", "hi", "--size", "512M", "--addr", "0x140000000",
             "--no-map", "--no-compatible")
     assert r.returncode == 0, r.stderr
@@ -385,7 +385,7 @@ def test_add_makes_a_resmem_region_by_default(tool, tmp_path):
     a, b = tmp_path / "a.dtb", tmp_path / "b.dtb"
     r = run(tool, "dt", "add", base, a, "--name", "capture", "--addr", "0x80000000", "--size", "16M")
     assert r.returncode == 0, r.stderr
-    assert "resmem makes it /dev/resmem/capture\n" in r.stdout
+    assert "becomes /dev/resmem/capture\n" in r.stdout
     assert run("fdtget", a, "/reserved-memory/capture@80000000", "compatible").stdout == "resmem,region\n"
     r = run(tool, "dt", "add", a, b, "--name", "plain", "--addr", "0x90000000", "--size", "16M",
             "--no-compatible", "--reusable")
@@ -485,7 +485,7 @@ def test_list_applies_the_driver_rules(tool, tmp_path):
     text = run(tool, "dt", "list", base).stdout
     assert "    becomes /dev/resmem/good\n" in text
     assert "    becomes /dev/resmem/cam-tx\n" in text
-    assert ("    why: resmem refuses it: the name good is taken by another region (/reserved-memory/good@80000000); "
+    assert ("    why: the driver refuses it: the name good is taken by another region (/reserved-memory/good@80000000); "
             "give each region its own name (label)\n") in text
     assert text.endswith("11 reservations, 6 unusable\n"), text
 
@@ -551,7 +551,7 @@ def test_check_reports_each_resmem_node(tool, arm64_virt):
     assert "device tree (%s): 5 resmem nodes, 1 other reservation\n" % arm64_virt in out
     assert "/reserved-memory/capture@70000000: 0x70000000-0x7fffffff no-map\n  ok: claimed as /dev/resmem/capture\n" in out
     assert "/reserved-memory/frames@c0000000: 0xc0000000-0xc0ffffff\n  ok: claimed as /dev/resmem/frames\n" in out
-    assert ("/reserved-memory/reuse@d0000000: 0xd0000000-0xd0ffffff\n  problem: resmem refuses it: node is 'reusable'"
+    assert ("/reserved-memory/reuse@d0000000: 0xd0000000-0xd0ffffff\n  problem: the driver refuses it: node is 'reusable'"
             in out)
     assert ("/reserved-memory/lost@e0000000: 0xe0000000-0xe0ffffff no-map\n  problem: not reserved at boot: "
             "/proc/iomem shows 'System RAM' there") in out
@@ -581,7 +581,7 @@ def test_check_json_on_arm64(tool, arm64_virt):
         "spare@f0000000": ("spare", "not-bound", None),
     }
     why = {n["name"]: n["why"] for n in j["devicetree"]["nodes"]}
-    assert why["capture"] == [] and why["reuse"][0].startswith("resmem refuses it: node is 'reusable'")
+    assert why["capture"] == [] and why["reuse"][0].startswith("the driver refuses it: node is 'reusable'")
     assert [m["name"] for m in j["module"]["regions"]] == ["capture", "frames"]
     j = json.loads(check(tool, arm64_virt, "unloaded", "--json").stdout)
     assert {n["name"]: n["fate"] for n in j["devicetree"]["nodes"]}["capture"] == "module-not-loaded"

@@ -232,7 +232,7 @@ int cmd_dt_add(int argc, char **argv)
 					       .label = n.label };
 
 		resmem_dt_region_name(&nm, rname, sizeof(rname));
-		printf("resmem makes it /dev/resmem/%s\n", rname);
+		printf("becomes /dev/resmem/%s\n", rname);
 	} else {
 		printf("not a resmem region (no compatible \"%s\"): no /dev/resmem node\n",
 		       RESMEM_DT_COMPATIBLE);

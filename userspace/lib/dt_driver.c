@@ -60,13 +60,13 @@ void resmem_dt_driver_why(const struct resmem_dt_region *r, uint32_t bit,
 	case RESMEM_DT_P_REUSABLE:
 		snprintf(
 			buf, len,
-			"resmem refuses it: node is 'reusable': the kernel lends that memory to the page allocator (CMA), "
+			"the driver refuses it: node is 'reusable': the kernel lends that memory to the page allocator (CMA), "
 			"so it is not resmem's to hand out; remove 'reusable' from the node");
 		break;
 	case RESMEM_DT_P_CACHE_NEEDS_NO_MAP:
 		snprintf(
 			buf, len,
-			"resmem refuses it: %s needs no-map: without it the region stays in the kernel's write-back "
+			"the driver refuses it: %s needs no-map: without it the region stays in the kernel's write-back "
 			"linear map and a second, %s mapping would alias it; add no-map to the node or use "
 			"resmem,cache = \"write-back\"",
 			r->cache, r->cache);
@@ -74,21 +74,21 @@ void resmem_dt_driver_why(const struct resmem_dt_region *r, uint32_t bit,
 	case RESMEM_DT_P_CACHE_BAD:
 		snprintf(
 			buf, len,
-			"resmem refuses it: resmem,cache = \"%s\" is not \"write-back\", \"write-combine\" or "
+			"the driver refuses it: resmem,cache = \"%s\" is not \"write-back\", \"write-combine\" or "
 			"\"uncached\"",
 			r->cache);
 		break;
 	case RESMEM_DT_P_NAME:
 		snprintf(
 			buf, len,
-			"resmem refuses it: region name '%s' (from label, node name or memory-region-names) is not "
+			"the driver refuses it: region name '%s' (from label, node name or memory-region-names) is not "
 			"1-%d characters from [A-Za-z0-9_.+-] not starting with '.'; set label to such a name",
 			r->name, RESMEM_DT_NAME_MAX - 1);
 		break;
 	case RESMEM_DT_P_NAME_TAKEN:
 		snprintf(
 			buf, len,
-			"resmem refuses it: the name %s is taken by another region (%s); give each region its own "
+			"the driver refuses it: the name %s is taken by another region (%s); give each region its own "
 			"name (label)",
 			r->name, r->name_owner);
 		break;
