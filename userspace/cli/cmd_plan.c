@@ -351,8 +351,13 @@ static void print_json(const struct plan_opts *o, const struct resmem_plan *p,
 	json_string(stdout, l->systemd_boot);
 	printf(",\n  \"uboot\": ");
 	json_string(stdout, l->uboot);
-	printf(",\n  \"replaces\": ");
-	json_string(stdout, l->dropped);
+	printf(",\n  \"complete\": %s", l->cmdline_known ? "true" : "false");
+	printf(",\n  \"replaces\": [");
+	for (k = 0; l->replaces[k]; k++) {
+		printf("%s", k ? ", " : "");
+		json_string(stdout, l->replaces[k]);
+	}
+	printf("]");
 	printf(",\n  \"kaslr\": {\"memmap_entries\": %d, \"safe\": %s, \"advice\": ",
 	       l->memmap_total, l->kaslr_safe ? "true" : "false");
 	json_string(stdout, advice);
@@ -401,8 +406,16 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 	printf("grubby (BLS):        %s\n", l->grubby);
 	printf("systemd-boot entry:  %s\n", l->systemd_boot);
 	printf("U-Boot (x86):        %s; saveenv\n", l->uboot);
-	if (l->dropped[0])
-		printf("note: replaces %s\n", l->dropped);
+	if (!l->cmdline_known)
+		printf("incomplete:          the grub.cfg, systemd-boot and U-Boot lines hold only the "
+		       "new parameters (the command line is unknown: no --cmdline): add root= and "
+		       "the rest of the machine's parameters\n");
+	if (l->replaces[0]) {
+		printf("note: replaces");
+		for (k = 0; l->replaces[k]; k++)
+			printf(" %s", l->replaces[k]);
+		printf("\n");
+	}
 	printf("\n%s\n", advice);
 	resmem_format_size(total, a, sizeof(a));
 	resmem_format_size(p->fw_ram, b, sizeof(b));
@@ -420,19 +433,39 @@ static int write_dropin(const struct plan_opts *o,
 	char path[1024];
 	int err;
 
+	if (l->grub_refuse[0]) {
+		fprintf(stderr,
+			"resmem: refused: /etc/default/grub hands the kernel a memmap= word that cannot "
+			"be evaluated here (sh expansion), so a drop-in cannot take it out; remove the "
+			"memmap= word from (or delete) this line, then run --write again:\n%s",
+			l->grub_refuse);
+		return EXIT_PROBLEM;
+	}
 	if (mkdir(o->grub_d, 0755) && errno != EEXIST)
-		return sys_error("cannot create", o->grub_d, -errno);
-	snprintf(path, sizeof(path), "%s/" RESMEM_PLAN_DROPIN, o->grub_d);
-	err = resmem_write_file(path, l->dropin, strlen(l->dropin));
+		err = -errno;
+	else {
+		snprintf(path, sizeof(path), "%s/" RESMEM_PLAN_DROPIN,
+			 o->grub_d);
+		err = resmem_write_file(path, l->dropin, strlen(l->dropin));
+	}
+	if (err == -EACCES || err == -EPERM) {
+		fprintf(stderr,
+			"resmem: cannot write %s/" RESMEM_PLAN_DROPIN
+			": %s: run plan --write as root (sudo)\n",
+			o->grub_d, strerror(-err));
+		return EXIT_SYSTEM;
+	}
 	if (err)
-		return sys_error("cannot write", path, err);
+		return sys_error("cannot write", o->grub_d, err);
 	fprintf(o->json ? stderr : stdout,
 		"wrote %s; now run update-grub (or grub-mkconfig -o "
-		"/boot/grub/grub.cfg) and reboot%s%s\n",
+		"/boot/grub/grub.cfg) and reboot%s%s%s\n",
 		path,
-		l->dropin_dup[0] ? "; also remove from /etc/default/grub: " :
-				   "",
-		l->dropin_dup);
+		l->grub_broken[0] ? "; it re-assigns GRUB_CMDLINE_LINUX_DEFAULT without " :
+				    "",
+		l->grub_broken,
+		l->grub_broken[0] ? " (you may also remove it from /etc/default/grub)" :
+				    "");
 	return 0;
 }
 
@@ -474,7 +507,7 @@ int cmd_plan(int argc, char **argv)
 			json_string(stdout, p.what);
 			printf("}\n");
 		}
-		say_refusal(&o, &p, o.json ? stderr : stdout);
+		say_refusal(&o, &p, stderr);
 		rc = EXIT_PROBLEM;
 		goto out;
 	}
