@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -451,8 +452,12 @@ static int write_dropin(const struct plan_opts *o,
 	if (err == -EACCES || err == -EPERM) {
 		fprintf(stderr,
 			"resmem: cannot write %s/" RESMEM_PLAN_DROPIN
-			": %s: run plan --write as root (sudo)\n",
-			o->grub_d, strerror(-err));
+			": %s: %s\n",
+			o->grub_d, strerror(-err),
+			geteuid() ?
+				"run plan --write as root (sudo): the boot "
+				"configuration belongs to root" :
+				"refused even to root (a read-only file system?)");
 		return EXIT_SYSTEM;
 	}
 	if (err)
@@ -461,11 +466,13 @@ static int write_dropin(const struct plan_opts *o,
 		"wrote %s; now run update-grub (or grub-mkconfig -o "
 		"/boot/grub/grub.cfg) and reboot%s%s%s\n",
 		path,
-		l->grub_broken[0] ? "; it re-assigns GRUB_CMDLINE_LINUX_DEFAULT without " :
-				    "",
+		l->grub_broken[0] ?
+			"; it re-assigns GRUB_CMDLINE_LINUX_DEFAULT without " :
+			"",
 		l->grub_broken,
-		l->grub_broken[0] ? " (you may also remove it from /etc/default/grub)" :
-				    "");
+		l->grub_broken[0] ?
+			" (you may also remove it from /etc/default/grub)" :
+			"");
 	return 0;
 }
 

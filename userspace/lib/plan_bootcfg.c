@@ -378,8 +378,8 @@ int resmem_default_grub_var(const char *text, const char *name, char **value,
 
 int resmem_default_grub_value(const char *text, char **value, int *found)
 {
-	return resmem_default_grub_var(text, "GRUB_CMDLINE_LINUX_DEFAULT", value,
-				       found);
+	return resmem_default_grub_var(text, "GRUB_CMDLINE_LINUX_DEFAULT",
+				       value, found);
 }
 
 char *resmem_default_grub_lines(const char *text, const char *name)

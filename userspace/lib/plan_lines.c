@@ -349,8 +349,7 @@ static int build_default_grub(const struct resmem_plan *p, const char *text,
 	int err;
 
 	*value = NULL;
-	err = resmem_default_grub_value(text ? text : "", &old,
-					&l->grub_found);
+	err = resmem_default_grub_value(text ? text : "", &old, &l->grub_found);
 	if (!err) {
 		err = resmem_grub_words(old, &verb, &dec, &n);
 		free(old);
@@ -485,7 +484,7 @@ int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 		err = -ENOMEM;
 	/* the line that boots: GRUB's when /etc/default/grub is known */
 	l->memmap_total = grub_default && !l->grub_err ? grub_memmaps :
-							  run_memmaps;
+							 run_memmaps;
 	l->kaslr_safe = l->memmap_total <= RESMEM_PLAN_KASLR_AVOIDS;
 	return err;
 }
