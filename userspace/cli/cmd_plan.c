@@ -35,7 +35,8 @@ static const struct cli_usage plan_usage = {
 		"exact line for /etc/default/grub, grub.cfg, grubby, systemd-boot and U-Boot,\n"
 		"each escaped for its own parser, KASLR advice, and the machine after reboot.",
 	.notes =
-		"Exit 0 with a plan, 1 if it does not fit, 2 usage, 3 no firmware map.",
+		"Exit 0 with a plan, 1 if it does not fit or --write refuses, 2 usage,\n"
+		"3 no firmware map or a file cannot be read or written.",
 };
 
 static int parse_align(const char *cmd, const struct cli_option *o,
