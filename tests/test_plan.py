@@ -226,3 +226,27 @@ def test_refusal_on_stderr(resmem_bin):
     r = subprocess.run([resmem_bin, "plan", "--size", "11G", "--from", MAP],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     assert r.returncode == 1 and r.stdout == "" and "refused: 11.0 GiB does not fit" in r.stderr
+
+
+def test_write_reads_the_other_dropins(resmem_bin, tmp_path):
+    """grub.d drop-ins sourced before ours count (the mangled word one of them
+    adds is taken out, as GRUB will read it); one sourced after ours that also
+    sets memmap= is named on stderr."""
+    f = tmp_path / "grub"
+    f.write_text(DEFAULT_GRUBS["debian"][0])
+    d = tmp_path / "grub.d"
+    d.mkdir()
+    early = 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT memmap=8G$4G splash"\n'
+    late = 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT memmap=1M!0x500000000"\n'
+    (d / "50-vendor.cfg").write_text(early)
+    (d / "zz-late.cfg").write_text(late)
+    r = subprocess.run([resmem_bin, "plan", "--size", "8G", "--from", MAP, "--grub-default", str(f),
+                        "--grub-d", str(d), "--write"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "memmap=8GG" in r.stdout and late in r.stderr
+    # /etc/default/grub's own line does not take in the drop-in's words
+    assert 'GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap=8G\\\\\\$0x100000000"' in r.stdout
+    files = [(d / n).read_text() for n in sorted(os.listdir(d))]
+    line, _ = grub.mkconfig_linux_line(DEFAULT_GRUBS["debian"][0], files)
+    assert "8GG" not in line and "splash" in line, line

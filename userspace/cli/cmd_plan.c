@@ -4,6 +4,7 @@
  * firmware, and print it for the kernel command line and each boot loader,
  * escaped for that loader's parser; optionally install the GRUB drop-in.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h> /* optind */
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 struct plan_opts {
 	struct resmem_plan_req req;
 	const char *from, *fw_dir, *iomem, *cmdline, *grub_default, *grub_d;
-	int json, write, live;
+	int json, write, live, grub_d_given;
 };
 
 static const struct cli_usage plan_usage = {
@@ -116,10 +117,13 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->req.count = 1;
 	o->req.above = RESMEM_PLAN_ABOVE_DEFAULT;
-	o->grub_d = RESMEM_PLAN_GRUB_D;
 	ret = parse_options("plan", &plan_usage, options, argc, argv);
 	if (ret != GO_ON)
 		return ret;
+	/* the drop-ins count when they are this machine's or named */
+	o->grub_d_given = o->grub_d != NULL;
+	if (!o->grub_d)
+		o->grub_d = RESMEM_PLAN_GRUB_D;
 	if (!have_size && argc - optind == 1) { /* old form: resmem plan 8G */
 		if (parse_size_opt("plan", "SIZE", argv[optind], &o->req.size))
 			return EXIT_USAGE;
@@ -206,6 +210,61 @@ static int read_optional(const char *path, int must, char **text)
 	if (err == -ENOENT && !must)
 		return 0;
 	return err ? sys_error("cannot read", path, err) : 0;
+}
+
+static int is_cfg(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 4 && !strcmp(d->d_name + n - 4, ".cfg") &&
+	       strcmp(d->d_name, RESMEM_PLAN_DROPIN);
+}
+
+/*
+ * The grub.d drop-ins grub-mkconfig sources after /etc/default/grub, in its
+ * glob order, but ours (which --write replaces): those before ours into
+ * @before, those after into @after.  A missing directory is none.
+ */
+static int read_dropins(const char *dir, char **before, char **after)
+{
+	struct dirent **names;
+	size_t len[2] = { 0, 0 };
+	char **out[2] = { before, after };
+	int n, i, rc = 0;
+
+	*before = *after = NULL;
+	n = scandir(dir, &names, is_cfg, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? 0 :
+					 sys_error("cannot read", dir, -errno);
+	for (i = 0; i < n; i++) {
+		int side = strcoll(names[i]->d_name, RESMEM_PLAN_DROPIN) > 0;
+		char path[1024], *text, *more;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		if (!rc) {
+			int err = resmem_read_file(path, &text);
+
+			if (err) {
+				rc = sys_error("cannot read", path, err);
+			} else {
+				more = realloc(*out[side],
+					       len[side] + strlen(text) + 2);
+				if (!more) {
+					rc = sys_error("cannot read", path,
+						       -ENOMEM);
+				} else {
+					*out[side] = more;
+					len[side] += (size_t)sprintf(
+						more + len[side], "%s\n", text);
+				}
+				free(text);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
 }
 
 static void say_refusal(const struct plan_opts *o, const struct resmem_plan *p,
@@ -429,6 +488,20 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 	       a, c, b, p->n > 1 ? "..." : "");
 }
 
+/* drop-ins sourced after ours can undo it: say so rather than promise */
+static void note_later_dropins(const struct plan_opts *o, const char *after)
+{
+	char *lines =
+		resmem_default_grub_lines(after, "GRUB_CMDLINE_LINUX_DEFAULT");
+
+	if (lines && strstr(lines, "memmap="))
+		fprintf(stderr,
+			"note: a drop-in in %s sourced after " RESMEM_PLAN_DROPIN
+			" also sets memmap= (check it; it is not rewritten):\n%s",
+			o->grub_d, lines);
+	free(lines);
+}
+
 static int write_dropin(const struct plan_opts *o,
 			const struct resmem_plan_lines *l)
 {
@@ -485,6 +558,7 @@ int cmd_plan(int argc, char **argv)
 	struct resmem_plan p;
 	struct resmem_plan_lines l;
 	char *iomem_text = NULL, *cmdline = NULL, *grub = NULL, advice[512];
+	char *before = NULL, *after = NULL;
 	size_t n_fw = 0, n_io = 0;
 	int rc, err, zeroed = 0;
 
@@ -502,6 +576,8 @@ int cmd_plan(int argc, char **argv)
 		rc = read_optional(o.cmdline, !o.live, &cmdline);
 	if (!rc)
 		rc = read_optional(o.grub_default, !o.live, &grub);
+	if (!rc && (o.live || o.grub_d_given))
+		rc = read_dropins(o.grub_d, &before, &after);
 	if (rc)
 		goto out;
 
@@ -523,7 +599,7 @@ int cmd_plan(int argc, char **argv)
 		rc = sys_error("cannot plan", "the reservation", err);
 		goto out;
 	}
-	if (resmem_plan_lines_build(&p, cmdline, grub, &l)) {
+	if (resmem_plan_lines_build(&p, cmdline, grub, before, &l)) {
 		rc = sys_error("cannot plan", "the reservation", -ENOMEM);
 		goto out;
 	}
@@ -536,6 +612,8 @@ int cmd_plan(int argc, char **argv)
 		fprintf(stderr,
 			"note: /proc/iomem shows zeros (not root): the running kernel's location "
 			"was not checked; run as root to keep the plan clear of it\n");
+	if (after)
+		note_later_dropins(&o, after);
 	if (o.write)
 		rc = write_dropin(&o, &l);
 	resmem_plan_lines_free(&l);
@@ -545,5 +623,7 @@ out:
 	free(iomem_text);
 	free(cmdline);
 	free(grub);
+	free(before);
+	free(after);
 	return rc;
 }

@@ -235,15 +235,17 @@ struct resmem_plan_lines {
  * resmem_plan_lines_build - the lines of plan @p for the kernel command line,
  * /etc/default/grub, the grub.d drop-in, grub.cfg, grubby, systemd-boot and
  * U-Boot.  Each keeps what the running configuration says (@cmdline, the
- * text of /proc/cmdline; @grub_default, the text of /etc/default/grub and the
- * grub.d drop-ins sourced before ours; either may be NULL), minus the older
+ * text of /proc/cmdline; @grub_default, the text of /etc/default/grub;
+ * @grub_dropins, the grub.d drop-ins sh reads after it and before ours,
+ * which count for the drop-in and the KASLR figure but not for the
+ * /etc/default/grub line; any may be NULL), minus the older
  * memmap= reservations the plan replaces (SIZE$ADDR, or a bare SIZE whose
  * '$' a parser ate) and every memmap= word sh or GRUB mangles.  Arguments
  * for init (after "--") stay last.  Free with
  * resmem_plan_lines_free().  Returns 0 or -ENOMEM.
  */
 int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
-			    const char *grub_default,
+			    const char *grub_default, const char *grub_dropins,
 			    struct resmem_plan_lines *out);
 void resmem_plan_lines_free(struct resmem_plan_lines *l);
 

@@ -335,56 +335,108 @@ static int build_from_cmdline(const struct resmem_plan *p, const char *cmdline,
 
 /*
  * GRUB_CMDLINE_LINUX_DEFAULT's new value, as GRUB script (what sh must
- * leave): the file's words but the replaced and mangled memmap= ones,
- * then the plan's.  *value is NULL when the file's value cannot be known
- * (l->grub_err says why).
+ * leave) into @val: the words grub-mkconfig gets from @text but the
+ * replaced and mangled memmap= ones (into @broken), then the plan's.
+ * @gerr is set when the value cannot be known (-ENOTSUP, -EINVAL).
+ * Returns 0 or -ENOMEM.
  */
-static int build_default_grub(const struct resmem_plan *p, const char *text,
-			      struct resmem_plan_lines *l, struct sb *replaced,
-			      char **value, int *memmaps)
+static int eval_grub(const struct resmem_plan *p, const char *text,
+		     struct resmem_plan_lines *l, struct sb *replaced,
+		     struct sb *val, struct sb *broken, int *memmaps, int *gerr)
 {
-	struct sb val = { 0 }, line = { 0 }, broken = { 0 };
 	char **verb = NULL, **dec = NULL, *old;
 	size_t n, i;
 	int err;
 
-	*value = NULL;
-	err = resmem_default_grub_value(text ? text : "", &old, &l->grub_found);
+	err = resmem_default_grub_value(text, &old, &l->grub_found);
 	if (!err) {
 		err = resmem_grub_words(old, &verb, &dec, &n);
 		free(old);
 	}
 	if (err) {
-		l->grub_err = err;
-		if (err == -ENOMEM)
-			return err;
-		l->grub_refuse = resmem_default_grub_lines(
-			text, "GRUB_CMDLINE_LINUX_DEFAULT");
-		if (!l->grub_refuse)
-			return -ENOMEM;
-		if (!strstr(l->grub_refuse, "memmap="))
-			l->grub_refuse[0] = '\0';
-		return 0;
+		*gerr = err == -ENOMEM ? 0 : err;
+		return err == -ENOMEM ? err : 0;
 	}
 	for (i = 0; i < n; i++) {
 		if (replaced_word(dec[i])) {
 			add_replaced(replaced, dec[i]);
-			sb_word(&broken, dec[i]);
+			sb_word(broken, dec[i]);
 			continue;
 		}
 		*memmaps += count_memmap(dec[i]);
-		sb_word(&val, verb[i]);
+		sb_word(val, verb[i]);
 	}
-	sb_new_words(&val, l, p->n, resmem_escape_grub);
+	sb_new_words(val, l, p->n, resmem_escape_grub);
 	*memmaps += (int)p->n;
-	sb_add(&line, "GRUB_CMDLINE_LINUX_DEFAULT=\"");
-	sb_esc(&line, resmem_escape_sh_dq, val.s ? val.s : "");
-	sb_add(&line, "\"");
-	l->etc_default_grub = sb_done(&line, &err);
-	l->grub_broken = sb_done(&broken, &err);
-	*value = sb_done(&val, &err);
 	resmem_strv_free(verb);
 	resmem_strv_free(dec);
+	return val->err ? val->err : broken->err;
+}
+
+/* keep the lines of @s (each ending in '\n') that hold a memmap= word */
+static void keep_memmap_lines(char *s)
+{
+	char *in = s, *out = s;
+
+	while (*in) {
+		char *nl = strchr(in, '\n');
+		size_t len = nl ? (size_t)(nl - in) + 1 : strlen(in);
+		char c = in[len];
+
+		in[len] = '\0';
+		if (strstr(in, "memmap=")) {
+			memmove(out, in, len);
+			out += len;
+		}
+		in[len] = c;
+		in += len;
+	}
+	*out = '\0';
+}
+
+/*
+ * The /etc/default/grub line from the file alone (@file), and what the
+ * drop-in must do from the file and the drop-ins sourced before ours
+ * (@all): *value is the value it assigns when it must (NULL: it appends).
+ */
+static int build_default_grub(const struct resmem_plan *p, const char *file,
+			      const char *all, struct resmem_plan_lines *l,
+			      struct sb *replaced, char **value, int *memmaps)
+{
+	struct sb val = { 0 }, broken = { 0 }, line = { 0 }, val2 = { 0 },
+		  broken2 = { 0 };
+	int err, gerr = 0, unused = 0;
+
+	*value = NULL;
+	err = eval_grub(p, file, l, replaced, &val, &broken,
+			all ? &unused : memmaps, &gerr);
+	l->grub_err = gerr;
+	if (!err && !gerr) {
+		sb_add(&line, "GRUB_CMDLINE_LINUX_DEFAULT=\"");
+		sb_esc(&line, resmem_escape_sh_dq, val.s ? val.s : "");
+		sb_add(&line, "\"");
+		l->etc_default_grub = sb_done(&line, &err);
+	}
+	if (!err && all) {
+		gerr = 0;
+		free(val.s);
+		free(broken.s);
+		val = val2;
+		broken = broken2;
+		err = eval_grub(p, all, l, replaced, &val, &broken, memmaps,
+				&gerr);
+		l->grub_err = gerr;
+	}
+	if (!err && gerr) {
+		l->grub_refuse = resmem_default_grub_lines(
+			all ? all : file, "GRUB_CMDLINE_LINUX_DEFAULT");
+		if (!l->grub_refuse)
+			err = -ENOMEM;
+		else
+			keep_memmap_lines(l->grub_refuse);
+	}
+	l->grub_broken = sb_done(&broken, &err);
+	*value = sb_done(&val, &err);
 	return err;
 }
 
@@ -432,9 +484,11 @@ static int build_dropin(const struct resmem_plan *p,
 }
 
 int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
-			    const char *grub_default,
+			    const char *grub_default, const char *grub_dropins,
 			    struct resmem_plan_lines *l)
 {
+	char *all = NULL;
+	int all_given = grub_dropins && grub_dropins[0];
 	struct sb kern = { 0 }, gb = { 0 }, replaced = { 0 }, gone = { 0 },
 		  g = { 0 };
 	char sz[32], *value = NULL;
@@ -454,9 +508,21 @@ int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 	if (!err)
 		err = build_from_cmdline(p, cmdline, l, &replaced, &gone,
 					 &run_memmaps);
+	if (!err && grub_dropins && grub_dropins[0]) {
+		/* sh reads them after the file: a file without a final newline too */
+		all = malloc(strlen(grub_default ? grub_default : "") +
+			     strlen(grub_dropins) + 2);
+		if (!all)
+			err = -ENOMEM;
+		else
+			sprintf(all, "%s\n%s", grub_default ? grub_default : "",
+				grub_dropins);
+	}
 	if (!err)
-		err = build_default_grub(p, grub_default, l, &replaced, &value,
+		err = build_default_grub(p, grub_default ? grub_default : "",
+					 all, l, &replaced, &value,
 					 &grub_memmaps);
+	free(all);
 	if (!err)
 		err = build_dropin(p, l, value);
 	if (!err) {
@@ -483,8 +549,9 @@ int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 	if (!err && (!l->grub_broken || !l->grub_refuse))
 		err = -ENOMEM;
 	/* the line that boots: GRUB's when /etc/default/grub is known */
-	l->memmap_total = grub_default && !l->grub_err ? grub_memmaps :
-							 run_memmaps;
+	l->memmap_total = (grub_default || all_given) && !l->grub_err ?
+				  grub_memmaps :
+				  run_memmaps;
 	l->kaslr_safe = l->memmap_total <= RESMEM_PLAN_KASLR_AVOIDS;
 	return err;
 }

@@ -456,7 +456,7 @@ static void test_lines(const struct test_env *env)
 	CHECK(resmem_plan_kaslr("root=/dev/sda quiet") == -1 && resmem_plan_kaslr(NULL) == -1);
 
 	CHECK(resmem_plan_lines_build(&p, "BOOT_IMAGE=/vmlinuz-x ro memmap=1G$8G", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n",
-				      &l) == 0);
+				      NULL, &l) == 0);
 	CHECK(!strcmp(l.memmap[0], "8G$0x100000000") && !strcmp(l.kernel, "memmap=8G$0x100000000"), "%s", l.kernel);
 	CHECK(!strcmp(l.grub_cfg, "linux /vmlinuz-x ro memmap=8G\\$0x100000000"), "%s", l.grub_cfg);
 	CHECK(!strcmp(l.systemd_boot, "options ro memmap=8G$0x100000000"), "%s", l.systemd_boot);
@@ -470,7 +470,7 @@ static void test_lines(const struct test_env *env)
 	resmem_plan_lines_free(&l);
 
 	/* init's arguments stay after "--"; grubby removes what the plan replaces */
-	CHECK(resmem_plan_lines_build(&p, "root=/dev/sda memmap=1G$8G -- single \"a b\"", NULL, &l) == 0);
+	CHECK(resmem_plan_lines_build(&p, "root=/dev/sda memmap=1G$8G -- single \"a b\"", NULL, NULL, &l) == 0);
 	CHECK(!strcmp(l.systemd_boot, "options root=/dev/sda memmap=8G$0x100000000 -- single \"a b\""),
 	      "%s", l.systemd_boot);
 	CHECK(!strcmp(l.uboot, "setenv bootargs 'root=/dev/sda memmap=8G$0x100000000 -- single \"a b\"'"), "%s", l.uboot);
@@ -481,17 +481,35 @@ static void test_lines(const struct test_env *env)
 	resmem_plan_lines_free(&l);
 
 	/* no command line: the lines are marked incomplete */
-	CHECK(resmem_plan_lines_build(&p, NULL, NULL, &l) == 0 && !l.cmdline_known && !l.replaces[0]);
+	CHECK(resmem_plan_lines_build(&p, NULL, NULL, NULL, &l) == 0 && !l.cmdline_known && !l.replaces[0]);
 	resmem_plan_lines_free(&l);
 
 	/* /etc/default/grub's mangled word: the drop-in assigns the value without it,
 	 * and the count of memmap= ranges is the GRUB line's, not the running one's */
 	CHECK(resmem_plan_lines_build(&p, "ro memmap=1G$0x180000000 memmap=1G$0x200000000",
-				      "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=8G$4G memmap=4K!0x300000000\"\n", &l) == 0);
+				      "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=8G$4G memmap=4K!0x300000000\"\n", NULL, &l) == 0);
 	CHECK(!strcmp(l.grub_broken, "memmap=8GG") && l.memmap_total == 2, "%s %d", l.grub_broken, l.memmap_total);
 	CHECK(strstr(l.dropin, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=4K!0x300000000 memmap=8G\\\\\\$0x100000000\"\n") &&
 	      !strstr(l.dropin, "$GRUB_CMDLINE_LINUX_DEFAULT"), "%s", l.dropin);
 	CHECK(l.replaces[0] && l.replaces[1] && l.replaces[2] && !strcmp(l.replaces[2], "memmap=8GG") && !l.replaces[3]);
+	resmem_plan_lines_free(&l);
+
+	/* a drop-in sourced before ours adds the mangled word: the drop-in takes it
+	 * out, while the /etc/default/grub line is the file's alone */
+	CHECK(resmem_plan_lines_build(&p, NULL, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"",
+				      "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT memmap=8G$4G splash\"\n",
+				      &l) == 0);
+	CHECK(!strcmp(l.etc_default_grub, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=8G\\\\\\$0x100000000\""),
+	      "%s", l.etc_default_grub);
+	CHECK(!strcmp(l.grub_broken, "memmap=8GG") &&
+	      strstr(l.dropin, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash memmap=8G\\\\\\$0x100000000\"\n"),
+	      "%s", l.dropin);
+	resmem_plan_lines_free(&l);
+	/* ... and one whose value cannot be known: --write must refuse, naming it */
+	CHECK(resmem_plan_lines_build(&p, NULL, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n",
+				      "GRUB_CMDLINE_LINUX_DEFAULT=\"$OTHER memmap=8G\"\n", &l) == 0);
+	CHECK(l.etc_default_grub && !strcmp(l.grub_refuse, "GRUB_CMDLINE_LINUX_DEFAULT=\"$OTHER memmap=8G\"\n"),
+	      "%s", l.grub_refuse);
 	resmem_plan_lines_free(&l);
 
 	/* the atomic writer replaces a file whole and leaves no temporary behind */
