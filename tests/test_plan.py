@@ -92,6 +92,14 @@ def cases(resmem_bin, tmp_path_factory):
         # the variable when the file holds a memmap= word the plan replaces)
         line2, _ = grub.mkconfig_linux_line(text, [j["grub_d_dropin"]])
         c[f"dropin-{name}"] = (linux_args(line2), ["root=/dev/ram0", "ro"] + want)
+    # the mangled word in GRUB_CMDLINE_LINUX: the drop-in re-assigns that one too
+    linux_eaten = ('GRUB_CMDLINE_LINUX="console=ttyS0 memmap=8G$4G"\n'
+                   'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\n')
+    f = tmp / "linux-eaten.grub"
+    f.write_text(linux_eaten)
+    j = plan(resmem_bin, "--grub-default", str(f))
+    line, _ = grub.mkconfig_linux_line(linux_eaten, [j["grub_d_dropin"]])
+    c["dropin-linux-eaten"] = (linux_args(line), ["root=/dev/ram0", "ro", "console=ttyS0", "quiet", NEW])
     j = plan(resmem_bin, "--cmdline", CMDLINE)
     assert j["grub_cfg"].startswith("linux ")
     c["grub_cfg"] = (j["grub_cfg"][len("linux "):],
@@ -151,7 +159,7 @@ def parsed(cases):
 @pytest.mark.parametrize("name", ["default-debian", "default-empty", "default-awkward",
                                   "default-eaten", "default-eaten-dropin",
                                   "dropin-debian", "dropin-empty", "dropin-awkward",
-                                  "dropin-eaten", "dropin-eaten-dropin",
+                                  "dropin-eaten", "dropin-eaten-dropin", "dropin-linux-eaten",
                                   "grub_cfg", "grub_cfg_args", "grubby", "grubby-remove", "count-2",
                                   "example-dropin", "example-40_custom"])
 def test_grub_reads_the_plan(name, cases, parsed):

@@ -334,21 +334,22 @@ static int build_from_cmdline(const struct resmem_plan *p, const char *cmdline,
 }
 
 /*
- * GRUB_CMDLINE_LINUX_DEFAULT's new value, as GRUB script (what sh must
- * leave) into @val: the words grub-mkconfig gets from @text but the
- * replaced and mangled memmap= ones (into @broken), then the plan's.
+ * Variable @name's new value, as GRUB script (what sh must leave), into
+ * @val: the words grub-mkconfig gets from @text but the replaced and
+ * mangled memmap= ones (into @broken), then, with @plan, the plan's.
  * @gerr is set when the value cannot be known (-ENOTSUP, -EINVAL).
  * Returns 0 or -ENOMEM.
  */
 static int eval_grub(const struct resmem_plan *p, const char *text,
-		     struct resmem_plan_lines *l, struct sb *replaced,
-		     struct sb *val, struct sb *broken, int *memmaps, int *gerr)
+		     const char *name, int plan, struct resmem_plan_lines *l,
+		     struct sb *replaced, struct sb *val, struct sb *broken,
+		     int *memmaps, int *gerr)
 {
 	char **verb = NULL, **dec = NULL, *old;
 	size_t n, i;
-	int err;
+	int err, found;
 
-	err = resmem_default_grub_value(text, &old, &l->grub_found);
+	err = resmem_default_grub_var(text, name, &old, &found);
 	if (!err) {
 		err = resmem_grub_words(old, &verb, &dec, &n);
 		free(old);
@@ -357,6 +358,8 @@ static int eval_grub(const struct resmem_plan *p, const char *text,
 		*gerr = err == -ENOMEM ? 0 : err;
 		return err == -ENOMEM ? err : 0;
 	}
+	if (plan)
+		l->grub_found |= found;
 	for (i = 0; i < n; i++) {
 		if (replaced_word(dec[i])) {
 			add_replaced(replaced, dec[i]);
@@ -366,8 +369,10 @@ static int eval_grub(const struct resmem_plan *p, const char *text,
 		*memmaps += count_memmap(dec[i]);
 		sb_word(val, verb[i]);
 	}
-	sb_new_words(val, l, p->n, resmem_escape_grub);
-	*memmaps += (int)p->n;
+	if (plan) {
+		sb_new_words(val, l, p->n, resmem_escape_grub);
+		*memmaps += (int)p->n;
+	}
 	resmem_strv_free(verb);
 	resmem_strv_free(dec);
 	return val->err ? val->err : broken->err;
@@ -394,22 +399,41 @@ static void keep_memmap_lines(char *s)
 	*out = '\0';
 }
 
+/* the assignments of @name in @text that hold memmap=, added to @b */
+static void add_refused_lines(struct sb *b, const char *text, const char *name)
+{
+	char *lines = resmem_default_grub_lines(text, name);
+
+	if (!lines) {
+		b->err = -ENOMEM;
+		return;
+	}
+	keep_memmap_lines(lines);
+	sb_add(b, lines);
+	free(lines);
+}
+
 /*
  * The /etc/default/grub line from the file alone (@file), and what the
  * drop-in must do from the file and the drop-ins sourced before ours
- * (@all): *value is the value it assigns when it must (NULL: it appends).
+ * (@all): *value and *grub_linux are the values of GRUB_CMDLINE_LINUX_DEFAULT
+ * and GRUB_CMDLINE_LINUX it assigns when they hold words to take out
+ * (l->grub_broken; else it appends to the first).  *memmaps counts the
+ * memmap= ranges of the GRUB line, -1 when it cannot be known.
  */
 static int build_default_grub(const struct resmem_plan *p, const char *file,
 			      const char *all, struct resmem_plan_lines *l,
-			      struct sb *replaced, char **value, int *memmaps)
+			      struct sb *replaced, char **value,
+			      char **grub_linux, int *memmaps)
 {
-	struct sb val = { 0 }, broken = { 0 }, line = { 0 }, val2 = { 0 },
-		  broken2 = { 0 };
-	int err, gerr = 0, unused = 0;
+	struct sb val = { 0 }, broken = { 0 }, line = { 0 }, lin = { 0 },
+		  refuse = { 0 };
+	int err, gerr = 0, lerr = 0, unused = 0;
+	size_t in_default;
 
-	*value = NULL;
-	err = eval_grub(p, file, l, replaced, &val, &broken,
-			all ? &unused : memmaps, &gerr);
+	*value = *grub_linux = NULL;
+	err = eval_grub(p, file, "GRUB_CMDLINE_LINUX_DEFAULT", 1, l, replaced,
+			&val, &refuse, &unused, &gerr);
 	l->grub_err = gerr;
 	if (!err && !gerr) {
 		sb_add(&line, "GRUB_CMDLINE_LINUX_DEFAULT=\"");
@@ -417,36 +441,49 @@ static int build_default_grub(const struct resmem_plan *p, const char *file,
 		sb_add(&line, "\"");
 		l->etc_default_grub = sb_done(&line, &err);
 	}
-	if (!err && all) {
-		gerr = 0;
+	if (!all)
+		all = file;
+	free(val.s);
+	free(refuse.s); /* the file's own broken words: counted again below */
+	memset(&val, 0, sizeof(val));
+	memset(&refuse, 0, sizeof(refuse));
+	gerr = 0;
+	if (!err)
+		err = eval_grub(p, all, "GRUB_CMDLINE_LINUX_DEFAULT", 1, l,
+				replaced, &val, &broken, memmaps, &gerr);
+	in_default = broken.n;
+	if (!err)
+		err = eval_grub(p, all, "GRUB_CMDLINE_LINUX", 0, l, replaced,
+				&lin, &broken, memmaps, &lerr);
+	sb_add(&refuse, "");
+	if (gerr)
+		add_refused_lines(&refuse, all, "GRUB_CMDLINE_LINUX_DEFAULT");
+	if (lerr)
+		add_refused_lines(&refuse, all, "GRUB_CMDLINE_LINUX");
+	if (gerr || lerr)
+		*memmaps = -1;
+	/* each variable that held a word to take out is re-assigned whole */
+	if (broken.n > in_default)
+		*grub_linux = sb_done(&lin, &err);
+	else
+		free(lin.s);
+	if (in_default)
+		*value = sb_done(&val, &err);
+	else
 		free(val.s);
-		free(broken.s);
-		val = val2;
-		broken = broken2;
-		err = eval_grub(p, all, l, replaced, &val, &broken, memmaps,
-				&gerr);
-		l->grub_err = gerr;
-	}
-	if (!err && gerr) {
-		l->grub_refuse = resmem_default_grub_lines(
-			all ? all : file, "GRUB_CMDLINE_LINUX_DEFAULT");
-		if (!l->grub_refuse)
-			err = -ENOMEM;
-		else
-			keep_memmap_lines(l->grub_refuse);
-	}
+	l->grub_refuse = sb_done(&refuse, &err);
 	l->grub_broken = sb_done(&broken, &err);
-	*value = sb_done(&val, &err);
 	return err;
 }
 
 /*
- * The drop-in: appends the plan to the variable, or, when the variable
- * holds a memmap= word to replace, assigns it whole without that word
- * (@value, from build_default_grub()).
+ * The drop-in: appends the plan to GRUB_CMDLINE_LINUX_DEFAULT, or, when
+ * it holds a memmap= word to take out, assigns it whole without that word
+ * (@value); GRUB_CMDLINE_LINUX likewise (@grub_linux, NULL: left alone).
  */
 static int build_dropin(const struct resmem_plan *p,
-			struct resmem_plan_lines *l, const char *value)
+			struct resmem_plan_lines *l, const char *value,
+			const char *grub_linux)
 {
 	struct sb d = { 0 }, grub = { 0 };
 	char word[80];
@@ -464,11 +501,18 @@ static int build_dropin(const struct resmem_plan *p,
 		snprintf(word, sizeof(word), " memmap=%s", l->memmap[k]);
 		sb_add(&d, word);
 	}
-	if (value && l->grub_broken && l->grub_broken[0]) {
+	if (value || grub_linux) {
 		sb_add(&d,
-		       "\n# Replaces the whole value from /etc/default/grub, which hands the kernel\n"
-		       "# memmap= words this reservation replaces (or sh and GRUB mangle): ");
+		       "\n# Assigns the whole value, without the memmap= words this reservation\n"
+		       "# replaces (or sh and GRUB mangle) that it had so far: ");
 		sb_add(&d, l->grub_broken);
+	}
+	if (grub_linux) {
+		sb_add(&d, "\nGRUB_CMDLINE_LINUX=\"");
+		sb_esc(&d, resmem_escape_sh_dq, grub_linux);
+		sb_add(&d, "\"");
+	}
+	if (value) {
 		sb_add(&d, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"");
 		sb_esc(&d, resmem_escape_sh_dq, value);
 	} else {
@@ -491,7 +535,7 @@ int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 	int all_given = grub_dropins && grub_dropins[0];
 	struct sb kern = { 0 }, gb = { 0 }, replaced = { 0 }, gone = { 0 },
 		  g = { 0 };
-	char sz[32], *value = NULL;
+	char sz[32], *value = NULL, *grub_linux = NULL;
 	unsigned k;
 	int err = 0, run_memmaps = 0, grub_memmaps = 0;
 
@@ -520,11 +564,11 @@ int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 	}
 	if (!err)
 		err = build_default_grub(p, grub_default ? grub_default : "",
-					 all, l, &replaced, &value,
+					 all, l, &replaced, &value, &grub_linux,
 					 &grub_memmaps);
 	free(all);
 	if (!err)
-		err = build_dropin(p, l, value);
+		err = build_dropin(p, l, value, grub_linux);
 	if (!err) {
 		/* grubby edits the BLS entries: out with what the plan replaces */
 		sb_add(&g, "grubby --update-kernel=ALL");
@@ -539,6 +583,7 @@ int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 	free(gb.s);
 	free(gone.s);
 	free(value);
+	free(grub_linux);
 	if (!err)
 		l->replaces = split_lines(replaced.s, &err);
 	free(replaced.s);
@@ -549,7 +594,7 @@ int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 	if (!err && (!l->grub_broken || !l->grub_refuse))
 		err = -ENOMEM;
 	/* the line that boots: GRUB's when /etc/default/grub is known */
-	l->memmap_total = (grub_default || all_given) && !l->grub_err ?
+	l->memmap_total = (grub_default || all_given) && grub_memmaps >= 0 ?
 				  grub_memmaps :
 				  run_memmaps;
 	l->kaslr_safe = l->memmap_total <= RESMEM_PLAN_KASLR_AVOIDS;

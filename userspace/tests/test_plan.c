@@ -505,6 +505,14 @@ static void test_lines(const struct test_env *env)
 	      strstr(l.dropin, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash memmap=8G\\\\\\$0x100000000\"\n"),
 	      "%s", l.dropin);
 	resmem_plan_lines_free(&l);
+	/* the mangled word in GRUB_CMDLINE_LINUX (every entry's line): re-assigned too */
+	CHECK(resmem_plan_lines_build(&p, NULL, "GRUB_CMDLINE_LINUX=\"console=ttyS0 memmap=8G$4G\"\n"
+				      "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=1M!0x500000000\"\n", NULL, &l) == 0);
+	CHECK(!strcmp(l.grub_broken, "memmap=8GG") && l.memmap_total == 2 &&
+	      strstr(l.dropin, "\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n"
+			       "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT memmap=8G\\\\\\$0x100000000\"\n"),
+	      "%d %s", l.memmap_total, l.dropin);
+	resmem_plan_lines_free(&l);
 	/* ... and one whose value cannot be known: --write must refuse, naming it */
 	CHECK(resmem_plan_lines_build(&p, NULL, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n",
 				      "GRUB_CMDLINE_LINUX_DEFAULT=\"$OTHER memmap=8G\"\n", &l) == 0);
