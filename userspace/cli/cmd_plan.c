@@ -431,6 +431,7 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 		       const struct resmem_plan_lines *l, const char *advice)
 {
 	char a[32], b[32], c[32];
+	const char *line;
 	uint64_t total = (uint64_t)p->n * o->req.size;
 	unsigned k;
 
@@ -459,10 +460,16 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 		       l->grub_err == -ENOTSUP ?
 			       "uses sh expansion and cannot be rewritten exactly" :
 			       "has an unterminated quote");
+	if (l->grub_broken[0])
+		printf("                     (it now hands the kernel %s: the drop-in assigns the value "
+		       "without it; by hand, take it out of every GRUB_CMDLINE_LINUX* line)\n",
+		       l->grub_broken);
 	printf("grub.d drop-in:      " RESMEM_PLAN_GRUB_D "/" RESMEM_PLAN_DROPIN
 	       " (--write installs it):\n");
-	printf("                     %s",
-	       strstr(l->dropin, "\nGRUB_CMDLINE") + 1);
+	for (line = strstr(l->dropin, "\nGRUB_CMDLINE") + 1; *line;
+	     line = strchr(line, '\n') + 1)
+		printf("                     %.*s\n",
+		       (int)(strchr(line, '\n') - line), line);
 	printf("grub.cfg menu entry: %s\n", l->grub_cfg);
 	printf("grubby (BLS):        %s\n", l->grubby);
 	printf("systemd-boot entry:  %s\n", l->systemd_boot);
