@@ -138,7 +138,8 @@ def test_grub_write_takes_out_the_eaten_word(k, tmp_path):
     f = tmp_path / "default-grub"
     f.write_text(default_grub)
     d = tmp_path / "grub.d"
-    resmem = hostbuild.resmem(tmp_path / "userspace")
+    (tmp_path / "userspace").mkdir()
+    resmem = hostbuild.resmem(str(tmp_path / "userspace"))
     r = subprocess.run([resmem, "plan", "--size", "8G", "--from", MAP, "--grub-default", str(f),
                         "--grub-d", str(d), "--write", "--json"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
