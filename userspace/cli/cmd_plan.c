@@ -460,6 +460,10 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 		       l->grub_err == -ENOTSUP ?
 			       "uses sh expansion and cannot be rewritten exactly" :
 			       "has an unterminated quote");
+	if (l->grub_refuse[0])
+		printf("                     (a memmap= word there cannot be evaluated, so --write "
+		       "refuses: take it out of these lines by hand)\n%s",
+		       l->grub_refuse);
 	if (l->grub_broken[0])
 		printf("                     (it now hands the kernel %s: the drop-in assigns the value "
 		       "without it; by hand, take it out of every GRUB_CMDLINE_LINUX* line)\n",

@@ -434,6 +434,9 @@ static void test_cli_lines(const struct test_env *env)
 	snprintf(unknown, sizeof(unknown), "%s/unknown.grub", env->tmpdir);
 	CHECK(resmem_write_file(unknown, "GRUB_CMDLINE_LINUX_DEFAULT=\"$EXTRA memmap=8G\\$4G\"\n", 50) == 0);
 	unlink(path);
+	CHECK(RUN(&res, "plan", "--size", "8G", "--from", map, "--grub-default", unknown) == 0 &&
+	      strstr(res.out, "--write refuses: take it out of these lines by hand)\n"
+			      "GRUB_CMDLINE_LINUX_DEFAULT=\"$EXTRA memmap=8G\\$4G\"\n"), "%s", res.out);
 	CHECK(RUN(&res, "plan", "--size", "8G", "--from", map, "--grub-default", unknown, "--write", "--grub-d", dir) == 1 &&
 	      strstr(res.err, "refused") && strstr(res.err, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"$EXTRA memmap=8G\\$4G\"\n") &&
 	      access(path, F_OK), "%s", res.err);
