@@ -552,7 +552,7 @@ int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 	if (!err)
 		err = build_from_cmdline(p, cmdline, l, &replaced, &gone,
 					 &run_memmaps);
-	if (!err && grub_dropins && grub_dropins[0]) {
+	if (!err && all_given) {
 		/* sh reads them after the file: a file without a final newline too */
 		all = malloc(strlen(grub_default ? grub_default : "") +
 			     strlen(grub_dropins) + 2);
@@ -598,6 +598,8 @@ int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
 				  grub_memmaps :
 				  run_memmaps;
 	l->kaslr_safe = l->memmap_total <= RESMEM_PLAN_KASLR_AVOIDS;
+	if (err)
+		resmem_plan_lines_free(l);
 	return err;
 }
 
