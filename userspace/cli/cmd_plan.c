@@ -4,7 +4,6 @@
  * firmware, and print it for the kernel command line and each boot loader,
  * escaped for that loader's parser; optionally install the GRUB drop-in.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h> /* optind */
 #include <stdlib.h>
@@ -210,61 +209,6 @@ static int read_optional(const char *path, int must, char **text)
 	if (err == -ENOENT && !must)
 		return 0;
 	return err ? sys_error("cannot read", path, err) : 0;
-}
-
-static int is_cfg(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return n > 4 && !strcmp(d->d_name + n - 4, ".cfg") &&
-	       strcmp(d->d_name, RESMEM_PLAN_DROPIN);
-}
-
-/*
- * The grub.d drop-ins grub-mkconfig sources after /etc/default/grub, in its
- * glob order, but ours (which --write replaces): those before ours into
- * @before, those after into @after.  A missing directory is none.
- */
-static int read_dropins(const char *dir, char **before, char **after)
-{
-	struct dirent **names;
-	size_t len[2] = { 0, 0 };
-	char **out[2] = { before, after };
-	int n, i, rc = 0;
-
-	*before = *after = NULL;
-	n = scandir(dir, &names, is_cfg, alphasort);
-	if (n < 0)
-		return errno == ENOENT ? 0 :
-					 sys_error("cannot read", dir, -errno);
-	for (i = 0; i < n; i++) {
-		int side = strcoll(names[i]->d_name, RESMEM_PLAN_DROPIN) > 0;
-		char path[1024], *text, *more;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-		if (!rc) {
-			int err = resmem_read_file(path, &text);
-
-			if (err) {
-				rc = sys_error("cannot read", path, err);
-			} else {
-				more = realloc(*out[side],
-					       len[side] + strlen(text) + 2);
-				if (!more) {
-					rc = sys_error("cannot read", path,
-						       -ENOMEM);
-				} else {
-					*out[side] = more;
-					len[side] += (size_t)sprintf(
-						more + len[side], "%s\n", text);
-				}
-				free(text);
-			}
-		}
-		free(names[i]);
-	}
-	free(names);
-	return rc;
 }
 
 static void say_refusal(const struct plan_opts *o, const struct resmem_plan *p,
@@ -587,8 +531,12 @@ int cmd_plan(int argc, char **argv)
 		rc = read_optional(o.cmdline, !o.live, &cmdline);
 	if (!rc)
 		rc = read_optional(o.grub_default, !o.live, &grub);
-	if (!rc && (o.live || o.grub_d_given))
-		rc = read_dropins(o.grub_d, &before, &after);
+	if (!rc && (o.live || o.grub_d_given)) {
+		err = resmem_grub_dropins(o.grub_d, &before, &after);
+		if (err)
+			rc = sys_error("cannot read the drop-ins in", o.grub_d,
+				       err);
+	}
 	if (rc)
 		goto out;
 

@@ -187,6 +187,15 @@ int resmem_default_grub_value(const char *text, char **value, int *found);
 char *resmem_default_grub_lines(const char *text, const char *name);
 
 /*
+ * resmem_grub_dropins - the text of the drop-ins in @dir that grub-mkconfig
+ * sources after /etc/default/grub (*.cfg, in its glob order), but ours
+ * (RESMEM_PLAN_DROPIN, which --write replaces): those sorted before ours
+ * into *before, those after into *after (malloc()ed; NULL when none, or
+ * when @dir does not exist).  Returns 0 or a negative errno.
+ */
+int resmem_grub_dropins(const char *dir, char **before, char **after);
+
+/*
  * resmem_plan_kaslr - req->kaslr for a running kernel's command line: 0 when
  * it says nokaslr (the kernel loads at a fixed address), else -1 (decide
  * from /proc/iomem).  @cmdline may be NULL (unknown: -1).

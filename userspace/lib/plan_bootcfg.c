@@ -6,7 +6,9 @@
  * /etc/default/grub after sh's quote removal.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -402,6 +404,61 @@ char *resmem_default_grub_lines(const char *text, const char *name)
 		line = nl + 1;
 	}
 	return b.s;
+}
+
+static int is_cfg(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 4 && !strcmp(d->d_name + n - 4, ".cfg") &&
+	       strcmp(d->d_name, RESMEM_PLAN_DROPIN);
+}
+
+/* @path's text appended to @b, with a newline */
+static int buf_add_file(struct buf *b, const char *path)
+{
+	char *text;
+	int err = resmem_read_file(path, &text);
+
+	if (err)
+		return err;
+	err = buf_put(b, text, strlen(text));
+	if (!err)
+		err = buf_put(b, "\n", 1);
+	free(text);
+	return err;
+}
+
+int resmem_grub_dropins(const char *dir, char **before, char **after)
+{
+	struct buf side[2] = { { 0 }, { 0 } };
+	struct dirent **names;
+	int n, i, err = 0;
+
+	*before = *after = NULL;
+	n = scandir(dir, &names, is_cfg, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (i = 0; i < n; i++) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		if (!err)
+			err = buf_add_file(
+				&side[strcoll(names[i]->d_name,
+					      RESMEM_PLAN_DROPIN) > 0],
+				path);
+		free(names[i]);
+	}
+	free(names);
+	if (err) {
+		free(side[0].s);
+		free(side[1].s);
+		return err;
+	}
+	*before = side[0].s;
+	*after = side[1].s;
+	return 0;
 }
 
 int resmem_plan_kaslr(const char *cmdline)
