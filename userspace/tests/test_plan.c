@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "resmem_plan.h"
@@ -523,6 +524,30 @@ static void test_lines(const struct test_env *env)
 	CHECK(l.etc_default_grub && !strcmp(l.grub_refuse, "GRUB_CMDLINE_LINUX_DEFAULT=\"$OTHER memmap=8G\"\n"),
 	      "%s", l.grub_refuse);
 	resmem_plan_lines_free(&l);
+
+	/* grub.d: *.cfg in glob order around ours, ours and other names left out */
+	{
+		char dir[600], f[700], *before, *after;
+
+		snprintf(dir, sizeof(dir), "%s/dropins", env->tmpdir);
+		CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST);
+		snprintf(f, sizeof(f), "%s/10-b.cfg", dir);
+		CHECK(resmem_write_file(f, "B=1", 3) == 0);
+		snprintf(f, sizeof(f), "%s/05-a.cfg", dir);
+		CHECK(resmem_write_file(f, "A=1\n", 4) == 0);
+		snprintf(f, sizeof(f), "%s/resmem.cfg", dir);
+		CHECK(resmem_write_file(f, "OURS=1\n", 7) == 0);
+		snprintf(f, sizeof(f), "%s/zz.cfg", dir);
+		CHECK(resmem_write_file(f, "Z=1\n", 4) == 0);
+		snprintf(f, sizeof(f), "%s/notes.txt", dir);
+		CHECK(resmem_write_file(f, "N=1\n", 4) == 0);
+		CHECK(resmem_grub_dropins(dir, &before, &after) == 0 && before && after &&
+		      !strcmp(before, "A=1\n\nB=1\n") && !strcmp(after, "Z=1\n\n"), "%s|%s", before, after);
+		free(before);
+		free(after);
+		snprintf(f, sizeof(f), "%s/none", dir);
+		CHECK(resmem_grub_dropins(f, &before, &after) == 0 && !before && !after);
+	}
 
 	/* the atomic writer replaces a file whole and leaves no temporary behind */
 	snprintf(path, sizeof(path), "%s/atomic.txt", env->tmpdir);
