@@ -1,7 +1,7 @@
 """End to end with real GRUB: the planner's /etc/default/grub line, made into
 grub.cfg the way grub-mkconfig does, booted from a grub-mkrescue image.
 
-Two boots, on the first x86_64 QEMU target only (the GRUB part does not
+Three boots, on the first x86_64 QEMU target only (the GRUB part does not
 depend on the kernel version):
   * the planned line: /proc/cmdline holds memmap=8G$0x100000000, /proc/iomem
     shows 100000000-2ffffffff Reserved, `resmem check` passes, and the planner
@@ -9,7 +9,10 @@ depend on the kernel version):
     from the saved map of the same QEMU machine;
   * the naive line (the parameter pasted unescaped): sh expands $0, the
     kernel gets memmap=8G<junk>, nothing is reserved, RAM is capped at 8 GiB
-    and `resmem check` names the cause.
+    and `resmem check` names the cause;
+  * the naive line already in /etc/default/grub (memmap=8G$4G) plus the
+    drop-in `plan --write` installs: the planned reservation boots, the
+    mangled word is gone and the RAM left is what the plan said.
 """
 import json
 import os
