@@ -1,7 +1,7 @@
 """End to end with real GRUB: the planner's /etc/default/grub line, made into
 grub.cfg the way grub-mkconfig does, booted from a grub-mkrescue image.
 
-Two boots, on the first x86_64 QEMU target only (the GRUB part does not
+Three boots, on the first x86_64 QEMU target only (the GRUB part does not
 depend on the kernel version):
   * the planned line: /proc/cmdline holds memmap=8G$0x100000000, /proc/iomem
     shows 100000000-2ffffffff Reserved, `resmem check` passes, and the planner
@@ -9,7 +9,10 @@ depend on the kernel version):
     from the saved map of the same QEMU machine;
   * the naive line (the parameter pasted unescaped): sh expands $0, the
     kernel gets memmap=8G<junk>, nothing is reserved, RAM is capped at 8 GiB
-    and `resmem check` names the cause.
+    and `resmem check` names the cause;
+  * the naive line already in /etc/default/grub (memmap=8G$4G) plus the
+    drop-in `plan --write` installs: the planned reservation boots, the
+    mangled word is gone and the RAM left is what the plan said.
 """
 import json
 import os
@@ -125,4 +128,41 @@ def test_grub_naive_line_caps_ram(k, host_plan, tmp_path):
         assert r.status == 1, r
         assert f"{eaten} has no address: this caps usable RAM at 8G and reserves nothing" in r.out, r.out
         assert "grub-mkconfig, expanded" in r.out
+        check_console(g)
+
+
+@pytest.mark.archs("x86_64")
+def test_grub_write_takes_out_the_eaten_word(k, tmp_path):
+    """The issue's server: /etc/default/grub holds memmap=8G$4G (sh makes it
+    memmap=8GG: RAM capped, nothing reserved).  `plan --write`'s drop-in,
+    through grub-mkconfig and GRUB, boots the planned reservation without it,
+    and the plan's figures are those of that boot."""
+    default_grub = DEFAULT_GRUB.replace('"quiet"', '"quiet memmap=8G$4G"')
+    f = tmp_path / "default-grub"
+    f.write_text(default_grub)
+    d = tmp_path / "grub.d"
+    (tmp_path / "userspace").mkdir()
+    resmem = hostbuild.resmem(str(tmp_path / "userspace"))
+    r = subprocess.run([resmem, "plan", "--size", "8G", "--from", MAP, "--grub-default", str(f),
+                        "--grub-d", str(d), "--write", "--json"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j["replaces"] == ["memmap=8GG"] and j["kaslr"]["memmap_entries"] == 1
+    linux, _ = grub.mkconfig_linux_line(default_grub, [(d / "resmem.cfg").read_text()])
+    iso = grub.boot_iso(k, linux, str(tmp_path / "boot.iso"))
+    with grub.GrubGuest(k, iso, mem=MEM) as g:
+        cmdline = g.run("cat /proc/cmdline").out.split()
+        assert "memmap=8G$0x100000000" in cmdline and "quiet" in cmdline, cmdline
+        assert not [w for w in cmdline if w.startswith("memmap=") and w != "memmap=8G$0x100000000"], cmdline
+        iomem = g.run("cat /proc/iomem").out
+        assert covered_by(iomem, 0x100000000, 0x2ffffffff) == "Reserved", iomem
+        assert covered_by(iomem, 0x300000000, 0x300000000) == "System RAM", iomem
+        # after_reboot: the RAM left is what the kernel has (MemTotal is a little less)
+        kb = int(re.search(r"MemTotal:\s+(\d+) kB", g.run("cat /proc/meminfo").out)[1])
+        left = j["after_reboot"]["ram_left"]
+        assert 0.9 * left < kb * 1024 <= left, (kb, left)
+        g.run("modprobe resmem")
+        r = g.run("resmem check", check=False)
+        assert r.status == 0 and "all good" in r.out, r
         check_console(g)

@@ -34,6 +34,13 @@ DEFAULT_GRUBS = {
                 "export GRUB_CMDLINE_LINUX_DEFAULT='quiet splash memmap=8G\\$4G memmap=1G@8G "
                 "acpi_osi=\"!Windows 2015\" a\\;b'\n",
                 ["quiet", "splash", "memmap=1G@8G", "acpi_osi=!Windows 2015", "a;b", NEW]),
+    # the issue's server: sh turns memmap=8G$4G into memmap=8GG (8 GiB of RAM, no
+    # reservation); the plan's line, and the drop-in, must leave it out
+    "eaten": ('GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap=8G$4G"\n', ["quiet", NEW]),
+    # unescaped $0...: sh pastes its own path in; a drop-in appending to it before ours
+    "eaten-dropin": ('GRUB_CMDLINE_LINUX_DEFAULT="memmap=8G$0x100000000 quiet"\n'
+                     'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT splash"\n',
+                     ["quiet", "splash", NEW]),
 }
 
 CMDLINE = os.path.join(FIX, "debian.cmdline")   # BOOT_IMAGE=... root=UUID=0b1c-22 ro quiet memmap=8G$4G
@@ -81,11 +88,18 @@ def cases(resmem_bin, tmp_path_factory):
         j = plan(resmem_bin, "--grub-default", str(f))
         line, _ = grub.mkconfig_linux_line(replace_line(text, j["etc_default_grub"]))
         c[f"default-{name}"] = (linux_args(line), ["root=/dev/ram0", "ro"] + want)
-        # the drop-in, added to the untouched file, appends (it does not edit the
-        # file: `--write` says which old memmap= to remove by hand)
+        # the drop-in, added to the untouched file: the same words (it re-assigns
+        # the variable when the file holds a memmap= word the plan replaces)
         line2, _ = grub.mkconfig_linux_line(text, [j["grub_d_dropin"]])
-        kept = want if name != "awkward" else want[:2] + ["memmap=8G$4G"] + want[2:]
-        c[f"dropin-{name}"] = (linux_args(line2), ["root=/dev/ram0", "ro"] + kept)
+        c[f"dropin-{name}"] = (linux_args(line2), ["root=/dev/ram0", "ro"] + want)
+    # the mangled word in GRUB_CMDLINE_LINUX: the drop-in re-assigns that one too
+    linux_eaten = ('GRUB_CMDLINE_LINUX="console=ttyS0 memmap=8G$4G"\n'
+                   'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\n')
+    f = tmp / "linux-eaten.grub"
+    f.write_text(linux_eaten)
+    j = plan(resmem_bin, "--grub-default", str(f))
+    line, _ = grub.mkconfig_linux_line(linux_eaten, [j["grub_d_dropin"]])
+    c["dropin-linux-eaten"] = (linux_args(line), ["root=/dev/ram0", "ro", "console=ttyS0", "quiet", NEW])
     j = plan(resmem_bin, "--cmdline", CMDLINE)
     assert j["grub_cfg"].startswith("linux ")
     c["grub_cfg"] = (j["grub_cfg"][len("linux "):],
@@ -98,6 +112,10 @@ def cases(resmem_bin, tmp_path_factory):
     args = [a for a in r.stdout.splitlines() if a.startswith("--args=")]
     assert len(args) == 1, r.stdout
     c["grubby"] = (args[0][len("--args="):], [NEW])
+    # ... and --remove-args names the running line's old reservation as blscfg reads it
+    rm = [a for a in r.stdout.splitlines() if a.startswith("--remove-args=")]
+    assert len(rm) == 1, r.stdout
+    c["grubby-remove"] = (rm[0][len("--remove-args="):], ["memmap=8G$4G"])
     # several regions
     j = plan(resmem_bin, "--size", "2G", "--count", "2", "--grub-default", str(tmp / "debian.grub"))
     line, _ = grub.mkconfig_linux_line(replace_line(DEFAULT_GRUBS["debian"][0], j["etc_default_grub"]))
@@ -139,8 +157,10 @@ def parsed(cases):
 
 
 @pytest.mark.parametrize("name", ["default-debian", "default-empty", "default-awkward",
+                                  "default-eaten", "default-eaten-dropin",
                                   "dropin-debian", "dropin-empty", "dropin-awkward",
-                                  "grub_cfg", "grub_cfg_args", "grubby", "count-2",
+                                  "dropin-eaten", "dropin-eaten-dropin", "dropin-linux-eaten",
+                                  "grub_cfg", "grub_cfg_args", "grubby", "grubby-remove", "count-2",
                                   "example-dropin", "example-40_custom"])
 def test_grub_reads_the_plan(name, cases, parsed):
     """What GRUB hands the kernel is the intended memmap= (with a literal $)
@@ -178,3 +198,63 @@ def test_example_dropin_is_what_write_installs(resmem_bin, tmp_path):
         example = f.read()
     pick = lambda t: [l for l in t.splitlines() if l.startswith("GRUB_CMDLINE_LINUX_DEFAULT=")]
     assert pick(written) == pick(example) and len(pick(example)) == 1
+
+
+def test_eaten_word_is_named_and_counted(resmem_bin, tmp_path):
+    """The issue's case: --json gives the real /etc/default/grub line, the
+    mangled word in `replaces` (an array), and counts the memmap= ranges
+    of the GRUB line that will boot, not of the running one."""
+    f = tmp_path / "grub"
+    f.write_text(DEFAULT_GRUBS["eaten"][0])
+    j = plan(resmem_bin, "--grub-default", str(f))
+    assert j["etc_default_grub"] == 'GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap=8G\\\\\\$0x100000000"'
+    assert j["replaces"] == ["memmap=8GG"]
+    assert j["kaslr"]["memmap_entries"] == 1
+    assert j["complete"] is False          # no --cmdline: no root= in the loader lines
+    three = os.path.join(FIX, "three-memmap.cmdline")
+    j = plan(resmem_bin, "--grub-default", str(f), "--cmdline", three)
+    assert j["kaslr"]["memmap_entries"] == 1 and j["complete"] is True
+    assert j["replaces"] == ["memmap=1G$0x400000000", "memmap=8GG"]
+
+
+def test_write_refuses_what_it_cannot_take_out(resmem_bin, tmp_path):
+    """A memmap= word behind sh expansion: no drop-in, exit 1, the line to
+    remove on stderr, nothing on stdout."""
+    f = tmp_path / "grub"
+    f.write_text('GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT="$EXTRA memmap=8G$4G"\n')
+    r = subprocess.run([resmem_bin, "plan", "--size", "8G", "--from", MAP, "--grub-default", str(f),
+                        "--write", "--grub-d", str(tmp_path / "d")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert 'GRUB_CMDLINE_LINUX_DEFAULT="$EXTRA memmap=8G$4G"\n' in r.stderr
+    assert not (tmp_path / "d" / "resmem.cfg").exists()
+
+
+def test_refusal_on_stderr(resmem_bin):
+    r = subprocess.run([resmem_bin, "plan", "--size", "11G", "--from", MAP],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 1 and r.stdout == "" and "refused: 11.0 GiB does not fit" in r.stderr
+
+
+def test_write_reads_the_other_dropins(resmem_bin, tmp_path):
+    """grub.d drop-ins sourced before ours count (the mangled word one of them
+    adds is taken out, as GRUB will read it); one sourced after ours that also
+    sets memmap= is named on stderr."""
+    f = tmp_path / "grub"
+    f.write_text(DEFAULT_GRUBS["debian"][0])
+    d = tmp_path / "grub.d"
+    d.mkdir()
+    early = 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT memmap=8G$4G splash"\n'
+    late = 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT memmap=1M!0x500000000"\n'
+    (d / "50-vendor.cfg").write_text(early)
+    (d / "zz-late.cfg").write_text(late)
+    r = subprocess.run([resmem_bin, "plan", "--size", "8G", "--from", MAP, "--grub-default", str(f),
+                        "--grub-d", str(d), "--write"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "memmap=8GG" in r.stdout and late in r.stderr
+    # /etc/default/grub's own line does not take in the drop-in's words
+    assert 'GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap=8G\\\\\\$0x100000000"' in r.stdout
+    files = [(d / n).read_text() for n in sorted(os.listdir(d))]
+    line, _ = grub.mkconfig_linux_line(DEFAULT_GRUBS["debian"][0], files)
+    assert "8GG" not in line and "splash" in line, line

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -19,7 +20,7 @@
 struct plan_opts {
 	struct resmem_plan_req req;
 	const char *from, *fw_dir, *iomem, *cmdline, *grub_default, *grub_d;
-	int json, write, live;
+	int json, write, live, grub_d_given;
 };
 
 static const struct cli_usage plan_usage = {
@@ -34,7 +35,8 @@ static const struct cli_usage plan_usage = {
 		"exact line for /etc/default/grub, grub.cfg, grubby, systemd-boot and U-Boot,\n"
 		"each escaped for its own parser, KASLR advice, and the machine after reboot.",
 	.notes =
-		"Exit 0 with a plan, 1 if it does not fit, 2 usage, 3 no firmware map.",
+		"Exit 0 with a plan, 1 if it does not fit or --write refuses, 2 usage,\n"
+		"3 no firmware map or a file cannot be read or written.",
 };
 
 static int parse_align(const char *cmd, const struct cli_option *o,
@@ -114,10 +116,13 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->req.count = 1;
 	o->req.above = RESMEM_PLAN_ABOVE_DEFAULT;
-	o->grub_d = RESMEM_PLAN_GRUB_D;
 	ret = parse_options("plan", &plan_usage, options, argc, argv);
 	if (ret != GO_ON)
 		return ret;
+	/* the drop-ins count when they are this machine's or named */
+	o->grub_d_given = o->grub_d != NULL;
+	if (!o->grub_d)
+		o->grub_d = RESMEM_PLAN_GRUB_D;
 	if (!have_size && argc - optind == 1) { /* old form: resmem plan 8G */
 		if (parse_size_opt("plan", "SIZE", argv[optind], &o->req.size))
 			return EXIT_USAGE;
@@ -351,8 +356,13 @@ static void print_json(const struct plan_opts *o, const struct resmem_plan *p,
 	json_string(stdout, l->systemd_boot);
 	printf(",\n  \"uboot\": ");
 	json_string(stdout, l->uboot);
-	printf(",\n  \"replaces\": ");
-	json_string(stdout, l->dropped);
+	printf(",\n  \"complete\": %s", l->cmdline_known ? "true" : "false");
+	printf(",\n  \"replaces\": [");
+	for (k = 0; l->replaces[k]; k++) {
+		printf("%s", k ? ", " : "");
+		json_string(stdout, l->replaces[k]);
+	}
+	printf("]");
 	printf(",\n  \"kaslr\": {\"memmap_entries\": %d, \"safe\": %s, \"advice\": ",
 	       l->memmap_total, l->kaslr_safe ? "true" : "false");
 	json_string(stdout, advice);
@@ -365,6 +375,7 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 		       const struct resmem_plan_lines *l, const char *advice)
 {
 	char a[32], b[32], c[32];
+	const char *line;
 	uint64_t total = (uint64_t)p->n * o->req.size;
 	unsigned k;
 
@@ -393,16 +404,34 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 		       l->grub_err == -ENOTSUP ?
 			       "uses sh expansion and cannot be rewritten exactly" :
 			       "has an unterminated quote");
+	if (l->grub_refuse[0])
+		printf("                     (a memmap= word there cannot be evaluated, so --write "
+		       "refuses: take it out of these lines by hand)\n%s",
+		       l->grub_refuse);
+	if (l->grub_broken[0])
+		printf("                     (it now hands the kernel %s: the drop-in assigns the value "
+		       "without it; by hand, take it out of every GRUB_CMDLINE_LINUX* line)\n",
+		       l->grub_broken);
 	printf("grub.d drop-in:      " RESMEM_PLAN_GRUB_D "/" RESMEM_PLAN_DROPIN
 	       " (--write installs it):\n");
-	printf("                     %s",
-	       strstr(l->dropin, "\nGRUB_CMDLINE") + 1);
+	for (line = strstr(l->dropin, "\nGRUB_CMDLINE") + 1; *line;
+	     line = strchr(line, '\n') + 1)
+		printf("                     %.*s\n",
+		       (int)(strchr(line, '\n') - line), line);
 	printf("grub.cfg menu entry: %s\n", l->grub_cfg);
 	printf("grubby (BLS):        %s\n", l->grubby);
 	printf("systemd-boot entry:  %s\n", l->systemd_boot);
 	printf("U-Boot (x86):        %s; saveenv\n", l->uboot);
-	if (l->dropped[0])
-		printf("note: replaces %s\n", l->dropped);
+	if (!l->cmdline_known)
+		printf("incomplete:          the grub.cfg, systemd-boot and U-Boot lines hold only the "
+		       "new parameters (the command line is unknown: no --cmdline): add root= and "
+		       "the rest of the machine's parameters\n");
+	if (l->replaces[0]) {
+		printf("note: replaces");
+		for (k = 0; l->replaces[k]; k++)
+			printf(" %s", l->replaces[k]);
+		printf("\n");
+	}
 	printf("\n%s\n", advice);
 	resmem_format_size(total, a, sizeof(a));
 	resmem_format_size(p->fw_ram, b, sizeof(b));
@@ -414,25 +443,65 @@ static void print_text(const struct plan_opts *o, const struct resmem_plan *p,
 	       a, c, b, p->n > 1 ? "..." : "");
 }
 
+/* drop-ins sourced after ours can undo it: say so rather than promise */
+static void note_later_dropins(const struct plan_opts *o, const char *after)
+{
+	char *lines =
+		resmem_default_grub_lines(after, "GRUB_CMDLINE_LINUX_DEFAULT");
+
+	if (lines && strstr(lines, "memmap="))
+		fprintf(stderr,
+			"note: a drop-in in %s sourced after " RESMEM_PLAN_DROPIN
+			" also sets memmap= (check it; it is not rewritten):\n%s",
+			o->grub_d, lines);
+	free(lines);
+}
+
 static int write_dropin(const struct plan_opts *o,
 			const struct resmem_plan_lines *l)
 {
 	char path[1024];
 	int err;
 
+	if (l->grub_refuse[0]) {
+		fprintf(stderr,
+			"resmem: refused: /etc/default/grub hands the kernel a memmap= word that cannot "
+			"be evaluated here (sh expansion), so a drop-in cannot take it out; remove the "
+			"memmap= word from (or delete) this line, then run --write again:\n%s",
+			l->grub_refuse);
+		return EXIT_PROBLEM;
+	}
 	if (mkdir(o->grub_d, 0755) && errno != EEXIST)
-		return sys_error("cannot create", o->grub_d, -errno);
-	snprintf(path, sizeof(path), "%s/" RESMEM_PLAN_DROPIN, o->grub_d);
-	err = resmem_write_file(path, l->dropin, strlen(l->dropin));
+		err = -errno;
+	else {
+		snprintf(path, sizeof(path), "%s/" RESMEM_PLAN_DROPIN,
+			 o->grub_d);
+		err = resmem_write_file(path, l->dropin, strlen(l->dropin));
+	}
+	if (err == -EACCES || err == -EPERM) {
+		fprintf(stderr,
+			"resmem: cannot write %s/" RESMEM_PLAN_DROPIN
+			": %s: %s\n",
+			o->grub_d, strerror(-err),
+			geteuid() ?
+				"run plan --write as root (sudo): the boot "
+				"configuration belongs to root" :
+				"refused even to root (a read-only file system?)");
+		return EXIT_SYSTEM;
+	}
 	if (err)
-		return sys_error("cannot write", path, err);
+		return sys_error("cannot write", o->grub_d, err);
 	fprintf(o->json ? stderr : stdout,
 		"wrote %s; now run update-grub (or grub-mkconfig -o "
-		"/boot/grub/grub.cfg) and reboot%s%s\n",
+		"/boot/grub/grub.cfg) and reboot%s%s%s\n",
 		path,
-		l->dropin_dup[0] ? "; also remove from /etc/default/grub: " :
-				   "",
-		l->dropin_dup);
+		l->grub_broken[0] ?
+			"; it re-assigns GRUB_CMDLINE_LINUX_DEFAULT without " :
+			"",
+		l->grub_broken,
+		l->grub_broken[0] ?
+			" (you may also remove it from /etc/default/grub)" :
+			"");
 	return 0;
 }
 
@@ -444,6 +513,7 @@ int cmd_plan(int argc, char **argv)
 	struct resmem_plan p;
 	struct resmem_plan_lines l;
 	char *iomem_text = NULL, *cmdline = NULL, *grub = NULL, advice[512];
+	char *before = NULL, *after = NULL;
 	size_t n_fw = 0, n_io = 0;
 	int rc, err, zeroed = 0;
 
@@ -461,6 +531,12 @@ int cmd_plan(int argc, char **argv)
 		rc = read_optional(o.cmdline, !o.live, &cmdline);
 	if (!rc)
 		rc = read_optional(o.grub_default, !o.live, &grub);
+	if (!rc && (o.live || o.grub_d_given)) {
+		err = resmem_grub_dropins(o.grub_d, &before, &after);
+		if (err)
+			rc = sys_error("cannot read the drop-ins in", o.grub_d,
+				       err);
+	}
 	if (rc)
 		goto out;
 
@@ -474,7 +550,7 @@ int cmd_plan(int argc, char **argv)
 			json_string(stdout, p.what);
 			printf("}\n");
 		}
-		say_refusal(&o, &p, o.json ? stderr : stdout);
+		say_refusal(&o, &p, stderr);
 		rc = EXIT_PROBLEM;
 		goto out;
 	}
@@ -482,7 +558,7 @@ int cmd_plan(int argc, char **argv)
 		rc = sys_error("cannot plan", "the reservation", err);
 		goto out;
 	}
-	if (resmem_plan_lines_build(&p, cmdline, grub, &l)) {
+	if (resmem_plan_lines_build(&p, cmdline, grub, before, &l)) {
 		rc = sys_error("cannot plan", "the reservation", -ENOMEM);
 		goto out;
 	}
@@ -495,6 +571,8 @@ int cmd_plan(int argc, char **argv)
 		fprintf(stderr,
 			"note: /proc/iomem shows zeros (not root): the running kernel's location "
 			"was not checked; run as root to keep the plan clear of it\n");
+	if (after)
+		note_later_dropins(&o, after);
 	if (o.write)
 		rc = write_dropin(&o, &l);
 	resmem_plan_lines_free(&l);
@@ -504,5 +582,7 @@ out:
 	free(iomem_text);
 	free(cmdline);
 	free(grub);
+	free(before);
+	free(after);
 	return rc;
 }

@@ -163,14 +163,37 @@ int resmem_grub_words(const char *s, char ***verbatim, char ***decoded,
 void resmem_strv_free(char **v);
 
 /*
- * resmem_default_grub_value - the value of the last
- * `GRUB_CMDLINE_LINUX_DEFAULT=...` assignment in /etc/default/grub text,
- * after sh quote removal ('...', "..." with \\ \$ \" \` \<newline>, \c).
- * *value is malloc()ed; "" when the file has no such line (*found = 0).
- * Returns 0, -EINVAL (unterminated quote), -ENOTSUP (the value uses sh
- * expansion: $VAR, $(...), `...`: it cannot be kept exactly), -ENOMEM.
+ * resmem_default_grub_var - the value of variable @name (e.g.
+ * "GRUB_CMDLINE_LINUX_DEFAULT") once sh has run every `NAME=...` assignment
+ * of /etc/default/grub text (and drop-ins appended to it) in order, as
+ * grub-mkconfig sources them: quote removal ('...', "..." with \\ \$ \" \`
+ * \<newline>, \c), $NAME / ${NAME} (the value so far), and the positional
+ * parameters grub-mkconfig has shifted away ($1..$9 empty, $0 its path
+ * /usr/sbin/grub-mkconfig, $# 0): `memmap=8G$4G` becomes `memmap=8GG`.
+ * *value is malloc()ed; "" when no line assigns it (*found = 0).
+ * Returns 0, -EINVAL (unterminated quote), -ENOTSUP (other sh expansion:
+ * $OTHER, $(...), `...`: the value cannot be known here), -ENOMEM.
  */
+int resmem_default_grub_var(const char *text, const char *name, char **value,
+			    int *found);
+
+/* resmem_default_grub_value - resmem_default_grub_var() of GRUB_CMDLINE_LINUX_DEFAULT. */
 int resmem_default_grub_value(const char *text, char **value, int *found);
+
+/*
+ * resmem_default_grub_lines - the lines of @text that assign @name, each
+ * with its newline (malloc()ed, "" if none; NULL: no memory).
+ */
+char *resmem_default_grub_lines(const char *text, const char *name);
+
+/*
+ * resmem_grub_dropins - the text of the drop-ins in @dir that grub-mkconfig
+ * sources after /etc/default/grub (*.cfg, in its glob order), but ours
+ * (RESMEM_PLAN_DROPIN, which --write replaces): those sorted before ours
+ * into *before, those after into *after (malloc()ed; NULL when none, or
+ * when @dir does not exist).  Returns 0 or a negative errno.
+ */
+int resmem_grub_dropins(const char *dir, char **before, char **after);
 
 /*
  * resmem_plan_kaslr - req->kaslr for a running kernel's command line: 0 when
@@ -200,9 +223,20 @@ struct resmem_plan_lines {
 	char *grubby; /* grubby --update-kernel=ALL --args='...' */
 	char *systemd_boot; /* options ... */
 	char *uboot; /* setenv bootargs '...' */
-	char *dropped; /* old memmap= words replaced ("" if none) */
-	char *dropin_dup; /* memmap= words a drop-in would duplicate ("" if none) */
-	int memmap_total; /* memmap= regions on the resulting command line */
+	char **replaces; /* memmap= words replaced: older SIZE$ADDR reservations,
+			  * and words sh or GRUB mangles (memmap=8GG, a bare
+			  * SIZE that caps RAM): NULL-terminated, may be empty */
+	char *grub_broken; /* of those, the words /etc/default/grub hands the
+			    * kernel ("" if none): the drop-in then re-assigns
+			    * GRUB_CMDLINE_LINUX_DEFAULT without them */
+	char *grub_refuse; /* GRUB_CMDLINE_LINUX_DEFAULT lines that hold memmap=
+			    * but cannot be evaluated (grub_err): --write must
+			    * not install a drop-in that keeps them ("" if none) */
+	int cmdline_known; /* the running command line was given: the grub.cfg,
+			    * systemd-boot and U-Boot lines are complete */
+	int memmap_total; /* memmap= regions on the line that will boot: the
+			   * GRUB one when /etc/default/grub is known, else
+			   * the running one, with the plan's */
 	int kaslr_safe; /* memmap_total <= RESMEM_PLAN_KASLR_AVOIDS */
 };
 
@@ -210,13 +244,17 @@ struct resmem_plan_lines {
  * resmem_plan_lines_build - the lines of plan @p for the kernel command line,
  * /etc/default/grub, the grub.d drop-in, grub.cfg, grubby, systemd-boot and
  * U-Boot.  Each keeps what the running configuration says (@cmdline, the
- * text of /proc/cmdline; @grub_default, the text of /etc/default/grub; either
- * may be NULL), minus the older memmap= reservations the plan replaces
- * (SIZE$ADDR, or a bare SIZE whose '$' a parser ate).  Free with
+ * text of /proc/cmdline; @grub_default, the text of /etc/default/grub;
+ * @grub_dropins, the grub.d drop-ins sh reads after it and before ours,
+ * which count for the drop-in and the KASLR figure but not for the
+ * /etc/default/grub line; any may be NULL), minus the older
+ * memmap= reservations the plan replaces (SIZE$ADDR, or a bare SIZE whose
+ * '$' a parser ate) and every memmap= word sh or GRUB mangles.  Arguments
+ * for init (after "--") stay last.  Free with
  * resmem_plan_lines_free().  Returns 0 or -ENOMEM.
  */
 int resmem_plan_lines_build(const struct resmem_plan *p, const char *cmdline,
-			    const char *grub_default,
+			    const char *grub_default, const char *grub_dropins,
 			    struct resmem_plan_lines *out);
 void resmem_plan_lines_free(struct resmem_plan_lines *l);
 

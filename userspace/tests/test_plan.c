@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "resmem_plan.h"
@@ -290,6 +291,14 @@ static void test_bootcfg(void)
 	resmem_strv_free(v);
 	resmem_strv_free(d);
 	CHECK(resmem_grub_words("a \"b", &v, &d, &n) == -EINVAL);
+	/* GRUB expands what sh left unescaped: $4 and $0 are empty, 'x' and \$ are not */
+	CHECK(resmem_grub_words("memmap=8G$4G memmap=8G$0x100000000 \"a${b}c\" 'x$y' m=\\$1 $", &v, &d, &n) == 0 &&
+	      n == 6);
+	CHECK(!strcmp(d[0], "memmap=8GG") && !strcmp(d[1], "memmap=8Gx100000000") && !strcmp(d[2], "ac") &&
+	      !strcmp(d[3], "x$y") && !strcmp(d[4], "m=$1") && !strcmp(d[5], "$"),
+	      "%s|%s|%s|%s|%s|%s", d[0], d[1], d[2], d[3], d[4], d[5]);
+	resmem_strv_free(v);
+	resmem_strv_free(d);
 
 	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\n", &val, &found) == 0 &&
 	      found && !strcmp(val, "quiet splash"));
@@ -310,14 +319,38 @@ static void test_bootcfg(void)
 	CHECK(resmem_default_grub_value("GRUB_TIMEOUT=5\n", &val, &found) == 0 && !found && !strcmp(val, ""));
 	free(val);
 	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=\"$FOO x\"\n", &val, &found) == -ENOTSUP);
-	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=\"memmap=8G$4G\"\n", &val, &found) == -ENOTSUP);
+	/* what grub-mkconfig's sh makes of it: no positional parameters, $0 its path */
+	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=8G$4G\"\n", &val, &found) == 0 &&
+	      !strcmp(val, "quiet memmap=8GG"), "%s", val);
+	free(val);
+	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=memmap=8G$0x1${2}0$#\n", &val, &found) == 0 &&
+	      !strcmp(val, "memmap=8G/usr/sbin/grub-mkconfigx100"), "%s", val);
+	free(val);
+	/* drop-ins append to the value so far */
+	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT a\"\n"
+					"GRUB_CMDLINE_LINUX_DEFAULT=\"${GRUB_CMDLINE_LINUX_DEFAULT} b\"\n", &val, &found) == 0 &&
+	      !strcmp(val, "quiet a b"), "%s", val);
+	free(val);
+	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=\"$X\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT a\"\n",
+					&val, &found) == -ENOTSUP);
+	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=\"$X\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"a\"\n", &val, &found) == 0 &&
+	      !strcmp(val, "a"), "%s", val);
+	free(val);
+	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=\"$$ x\"\n", &val, &found) == -ENOTSUP);
+	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=\"$(id) x\"\n", &val, &found) == -ENOTSUP);
+	val = resmem_default_grub_lines("A=1\nGRUB_CMDLINE_LINUX_DEFAULT=\"$X memmap=8G\"\n"
+					" export GRUB_CMDLINE_LINUX_DEFAULT=y\nGRUB_CMDLINE_LINUX=z", "GRUB_CMDLINE_LINUX_DEFAULT");
+	CHECK(val && !strcmp(val, "GRUB_CMDLINE_LINUX_DEFAULT=\"$X memmap=8G\"\n export GRUB_CMDLINE_LINUX_DEFAULT=y\n"),
+	      "%s", val);
+	free(val);
 	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=\"x `id`\"\n", &val, &found) == -ENOTSUP);
 	CHECK(resmem_default_grub_value("GRUB_CMDLINE_LINUX_DEFAULT=\"x\n", &val, &found) == -EINVAL);
 }
 
 static void test_cli_lines(const struct test_env *env)
 {
-	char map[512], grub[512], cmd[512], io[512], old[512], eaten[512], three[512], dir[600], path[700];
+	char map[512], grub[512], cmd[512], io[512], old[512], eaten[512], three[512], dir[600], path[700],
+		unknown[600];
 	char *text;
 
 	snprintf(map, sizeof(map), "%s/plan/qemu-pc-13G.memmap", env->fixtures);
@@ -335,10 +368,11 @@ static void test_cli_lines(const struct test_env *env)
 	      "%s", res.out);
 	CHECK(strstr(res.out, "\"grub_cfg\": \"linux /boot/vmlinuz-6.1.0-18-amd64 root=UUID=0b1c-22 ro quiet memmap=8G\\\\$0x100000000\""),
 	      "%s", res.out);
-	CHECK(strstr(res.out, "\"grubby\": \"grubby --update-kernel=ALL --args='memmap=8G\\\\$0x100000000'\""), "%s", res.out);
+	CHECK(strstr(res.out, "\"grubby\": \"grubby --update-kernel=ALL --remove-args='memmap=8G\\\\$4G' "
+			      "--args='memmap=8G\\\\$0x100000000'\""), "%s", res.out);
 	CHECK(strstr(res.out, "\"systemd_boot\": \"options root=UUID=0b1c-22 ro quiet memmap=8G$0x100000000\""), "%s", res.out);
 	CHECK(strstr(res.out, "\"uboot\": \"setenv bootargs 'root=UUID=0b1c-22 ro quiet memmap=8G$0x100000000'\""), "%s", res.out);
-	CHECK(strstr(res.out, "\"replaces\": \"memmap=8G$4G\""), "%s", res.out);
+	CHECK(strstr(res.out, "\"replaces\": [\"memmap=8G$4G\"]") && strstr(res.out, "\"complete\": true"), "%s", res.out);
 	/* 13 GiB of firmware RAM minus the 8G: 0x9fc00 + 0xbfee0000 + 10G - 8G */
 	CHECK(strstr(res.out, "\"ram_left\": 5368183808"), "%s", res.out);
 
@@ -346,9 +380,14 @@ static void test_cli_lines(const struct test_env *env)
 	CHECK(RUN(&res, "plan", "--size", "8G", "--from", map, "--grub-default", old) == 0);
 	CHECK(strstr(res.out, "/etc/default/grub:   GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash memmap=1G@8G "
 			      "acpi_osi=\\\"!Windows 2015\\\" memmap=8G\\\\\\$0x100000000\"\n"), "%s", res.out);
-	/* a value sh would expand cannot be rewritten: say so, offer the drop-in */
+	/* sh eats the $ of memmap=8G$4G: the value is what grub-mkconfig sees, the
+	 * mangled word (8 GiB of RAM, no reservation) is replaced */
 	CHECK(RUN(&res, "plan", "--size", "8G", "--from", map, "--grub-default", eaten, "--json") == 0);
-	CHECK(strstr(res.out, "\"etc_default_grub\": null"), "%s", res.out);
+	CHECK(strstr(res.out, "\"etc_default_grub\": \"GRUB_CMDLINE_LINUX_DEFAULT=\\\"quiet memmap=8G\\\\\\\\\\\\$0x100000000\\\"\"") &&
+	      strstr(res.out, "\"replaces\": [\"memmap=8GG\"]") && strstr(res.out, "\"complete\": false"), "%s", res.out);
+	CHECK(RUN(&res, "plan", "--size", "8G", "--from", map, "--grub-default", eaten) == 0 &&
+	      strstr(res.out, "\nincomplete: ") && strstr(res.out, "note: replaces memmap=8GG\n") &&
+	      strstr(res.out, "(it now hands the kernel memmap=8GG: the drop-in assigns the value without it"), "%s", res.out);
 
 	/* KASLR: the fixture keeps 3 memmap= (its $ one is replaced): +1 is 4, fine; +2 is 5
 	 * (4G, then 5G + 4K rounded up to 1G = 6G) */
@@ -363,8 +402,8 @@ static void test_cli_lines(const struct test_env *env)
 	      strstr(res.out, "the running kernel is at 0x21f600000 (placed by KASLR"), "%s", res.out);
 
 	/* refusals: text names the reason; --json carries it */
-	CHECK(RUN(&res, "plan", "--size", "11G", "--from", map) == 1 &&
-	      strstr(res.out, "refused: 11.0 GiB does not fit") && strstr(res.out, "is 10.0 GiB"), "%s", res.out);
+	CHECK(RUN(&res, "plan", "--size", "11G", "--from", map) == 1 && !res.out[0] &&
+	      strstr(res.err, "refused: 11.0 GiB does not fit") && strstr(res.err, "is 10.0 GiB"), "%s", res.err);
 	CHECK(RUN(&res, "plan", "--size", "1G", "--at", "3G", "--from", map, "--json") == 1 &&
 	      strstr(res.out, "\"error\": \"not_ram\"") && strstr(res.err, "0xc0000000 is not usable RAM"),
 	      "%s%s", res.out, res.err);
@@ -380,11 +419,31 @@ static void test_cli_lines(const struct test_env *env)
 	CHECK(RUN(&res, "plan", "--size", "8G", "--from", map, "--grub-default", old, "--write",
 		  "--grub-d", dir) == 0, "%s", res.err);
 	CHECK(resmem_read_file(path, &text) == 0 &&
-	      strstr(text, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT memmap=8G\\\\\\$0x100000000\"\n"),
+	      strstr(text, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash memmap=1G@8G acpi_osi=\\\"!Windows 2015\\\" "
+			   "memmap=8G\\\\\\$0x100000000\"\n"),
 	      "%s", text);
 	free(text);
 	CHECK(strstr(res.out, "wrote ") && strstr(res.out, "update-grub") &&
-	      strstr(res.out, "also remove from /etc/default/grub: memmap=8G$4G"), "%s", res.out);
+	      strstr(res.out, "re-assigns GRUB_CMDLINE_LINUX_DEFAULT without memmap=8G$4G"), "%s", res.out);
+	/* nothing to replace: the drop-in appends */
+	CHECK(RUN(&res, "plan", "--size", "8G", "--from", map, "--grub-default", grub, "--write", "--grub-d", dir) == 0);
+	CHECK(resmem_read_file(path, &text) == 0 &&
+	      strstr(text, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT memmap=8G\\\\\\$0x100000000\"\n"),
+	      "%s", text);
+	free(text);
+	/* a memmap= word behind sh expansion cannot be taken out: refused, the line named */
+	snprintf(unknown, sizeof(unknown), "%s/unknown.grub", env->tmpdir);
+	CHECK(resmem_write_file(unknown, "GRUB_CMDLINE_LINUX_DEFAULT=\"$EXTRA memmap=8G\\$4G\"\n", 50) == 0);
+	unlink(path);
+	CHECK(RUN(&res, "plan", "--size", "8G", "--from", map, "--grub-default", unknown) == 0 &&
+	      strstr(res.out, "--write refuses: take it out of these lines by hand)\n"
+			      "GRUB_CMDLINE_LINUX_DEFAULT=\"$EXTRA memmap=8G\\$4G\"\n"), "%s", res.out);
+	CHECK(RUN(&res, "plan", "--size", "8G", "--from", map, "--grub-default", unknown, "--write", "--grub-d", dir) == 1 &&
+	      strstr(res.err, "refused") && strstr(res.err, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"$EXTRA memmap=8G\\$4G\"\n") &&
+	      access(path, F_OK), "%s", res.err);
+	/* refused by the file system: no advice about a device's group */
+	CHECK(RUN(&res, "plan", "--size", "8G", "--from", map, "--write", "--grub-d", "/sys/kernel/resmem-plan-test") == 3 &&
+	      strstr(res.err, "root") && !strstr(res.err, "group"), "%s", res.err);
 }
 
 /* The boot-loader lines straight from the library (the CLI only formats them). */
@@ -402,16 +461,93 @@ static void test_lines(const struct test_env *env)
 	CHECK(resmem_plan_kaslr("root=/dev/sda quiet") == -1 && resmem_plan_kaslr(NULL) == -1);
 
 	CHECK(resmem_plan_lines_build(&p, "BOOT_IMAGE=/vmlinuz-x ro memmap=1G$8G", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n",
-				      &l) == 0);
+				      NULL, &l) == 0);
 	CHECK(!strcmp(l.memmap[0], "8G$0x100000000") && !strcmp(l.kernel, "memmap=8G$0x100000000"), "%s", l.kernel);
 	CHECK(!strcmp(l.grub_cfg, "linux /vmlinuz-x ro memmap=8G\\$0x100000000"), "%s", l.grub_cfg);
 	CHECK(!strcmp(l.systemd_boot, "options ro memmap=8G$0x100000000"), "%s", l.systemd_boot);
 	CHECK(!strcmp(l.uboot, "setenv bootargs 'ro memmap=8G$0x100000000'"), "%s", l.uboot);
-	CHECK(!strcmp(l.grubby, "grubby --update-kernel=ALL --args='memmap=8G\\$0x100000000'"), "%s", l.grubby);
+	CHECK(!strcmp(l.grubby, "grubby --update-kernel=ALL --remove-args='memmap=1G\\$8G' --args='memmap=8G\\$0x100000000'"),
+	      "%s", l.grubby);
 	CHECK(!strcmp(l.etc_default_grub, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=8G\\\\\\$0x100000000\""),
 	      "%s", l.etc_default_grub);
-	CHECK(!strcmp(l.dropped, "memmap=1G$8G") && l.memmap_total == 1 && l.kaslr_safe, "%s", l.dropped);
+	CHECK(l.replaces[0] && !strcmp(l.replaces[0], "memmap=1G$8G") && !l.replaces[1] && l.memmap_total == 1 &&
+	      l.kaslr_safe && l.cmdline_known);
 	resmem_plan_lines_free(&l);
+
+	/* init's arguments stay after "--"; grubby removes what the plan replaces */
+	CHECK(resmem_plan_lines_build(&p, "root=/dev/sda memmap=1G$8G -- single \"a b\"", NULL, NULL, &l) == 0);
+	CHECK(!strcmp(l.systemd_boot, "options root=/dev/sda memmap=8G$0x100000000 -- single \"a b\""),
+	      "%s", l.systemd_boot);
+	CHECK(!strcmp(l.uboot, "setenv bootargs 'root=/dev/sda memmap=8G$0x100000000 -- single \"a b\"'"), "%s", l.uboot);
+	CHECK(!strcmp(l.grub_cfg, "linux /boot/vmlinuz root=/dev/sda memmap=8G\\$0x100000000 -- single \\\"a b\\\""),
+	      "%s", l.grub_cfg);
+	CHECK(!strcmp(l.grubby, "grubby --update-kernel=ALL --remove-args='memmap=1G\\$8G' --args='memmap=8G\\$0x100000000'"),
+	      "%s", l.grubby);
+	resmem_plan_lines_free(&l);
+
+	/* no command line: the lines are marked incomplete */
+	CHECK(resmem_plan_lines_build(&p, NULL, NULL, NULL, &l) == 0 && !l.cmdline_known && !l.replaces[0]);
+	resmem_plan_lines_free(&l);
+
+	/* /etc/default/grub's mangled word: the drop-in assigns the value without it,
+	 * and the count of memmap= ranges is the GRUB line's, not the running one's */
+	CHECK(resmem_plan_lines_build(&p, "ro memmap=1G$0x180000000 memmap=1G$0x200000000",
+				      "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=8G$4G memmap=4K!0x300000000\"\n", NULL, &l) == 0);
+	CHECK(!strcmp(l.grub_broken, "memmap=8GG") && l.memmap_total == 2, "%s %d", l.grub_broken, l.memmap_total);
+	CHECK(strstr(l.dropin, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=4K!0x300000000 memmap=8G\\\\\\$0x100000000\"\n") &&
+	      !strstr(l.dropin, "$GRUB_CMDLINE_LINUX_DEFAULT"), "%s", l.dropin);
+	CHECK(l.replaces[0] && l.replaces[1] && l.replaces[2] && !strcmp(l.replaces[2], "memmap=8GG") && !l.replaces[3]);
+	resmem_plan_lines_free(&l);
+
+	/* a drop-in sourced before ours adds the mangled word: the drop-in takes it
+	 * out, while the /etc/default/grub line is the file's alone */
+	CHECK(resmem_plan_lines_build(&p, NULL, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"",
+				      "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT memmap=8G$4G splash\"\n",
+				      &l) == 0);
+	CHECK(!strcmp(l.etc_default_grub, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=8G\\\\\\$0x100000000\""),
+	      "%s", l.etc_default_grub);
+	CHECK(!strcmp(l.grub_broken, "memmap=8GG") &&
+	      strstr(l.dropin, "\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash memmap=8G\\\\\\$0x100000000\"\n"),
+	      "%s", l.dropin);
+	resmem_plan_lines_free(&l);
+	/* the mangled word in GRUB_CMDLINE_LINUX (every entry's line): re-assigned too */
+	CHECK(resmem_plan_lines_build(&p, NULL, "GRUB_CMDLINE_LINUX=\"console=ttyS0 memmap=8G$4G\"\n"
+				      "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet memmap=1M!0x500000000\"\n", NULL, &l) == 0);
+	CHECK(!strcmp(l.grub_broken, "memmap=8GG") && l.memmap_total == 2 &&
+	      strstr(l.dropin, "\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n"
+			       "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT memmap=8G\\\\\\$0x100000000\"\n"),
+	      "%d %s", l.memmap_total, l.dropin);
+	resmem_plan_lines_free(&l);
+	/* ... and one whose value cannot be known: --write must refuse, naming it */
+	CHECK(resmem_plan_lines_build(&p, NULL, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n",
+				      "GRUB_CMDLINE_LINUX_DEFAULT=\"$OTHER memmap=8G\"\n", &l) == 0);
+	CHECK(l.etc_default_grub && !strcmp(l.grub_refuse, "GRUB_CMDLINE_LINUX_DEFAULT=\"$OTHER memmap=8G\"\n"),
+	      "%s", l.grub_refuse);
+	resmem_plan_lines_free(&l);
+
+	/* grub.d: *.cfg in glob order around ours, ours and other names left out */
+	{
+		char dir[600], f[700], *before, *after;
+
+		snprintf(dir, sizeof(dir), "%s/dropins", env->tmpdir);
+		CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST);
+		snprintf(f, sizeof(f), "%s/10-b.cfg", dir);
+		CHECK(resmem_write_file(f, "B=1", 3) == 0);
+		snprintf(f, sizeof(f), "%s/05-a.cfg", dir);
+		CHECK(resmem_write_file(f, "A=1\n", 4) == 0);
+		snprintf(f, sizeof(f), "%s/resmem.cfg", dir);
+		CHECK(resmem_write_file(f, "OURS=1\n", 7) == 0);
+		snprintf(f, sizeof(f), "%s/zz.cfg", dir);
+		CHECK(resmem_write_file(f, "Z=1\n", 4) == 0);
+		snprintf(f, sizeof(f), "%s/notes.txt", dir);
+		CHECK(resmem_write_file(f, "N=1\n", 4) == 0);
+		CHECK(resmem_grub_dropins(dir, &before, &after) == 0 && before && after &&
+		      !strcmp(before, "A=1\n\nB=1\n") && !strcmp(after, "Z=1\n\n"), "%s|%s", before, after);
+		free(before);
+		free(after);
+		snprintf(f, sizeof(f), "%s/none", dir);
+		CHECK(resmem_grub_dropins(f, &before, &after) == 0 && !before && !after);
+	}
 
 	/* the atomic writer replaces a file whole and leaves no temporary behind */
 	snprintf(path, sizeof(path), "%s/atomic.txt", env->tmpdir);
