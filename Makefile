@@ -295,11 +295,14 @@ valgrind:
 	    --firmware-memmap $(FIX)/firmware-memmap --sysfs $(FIX)/sys/loaded-no-regions; \
 	run 0 check --cmdline $(FIX)/cmdline/two-1g --iomem $(FIX)/iomem/reserved-two-1g \
 	    --firmware-memmap $(FIX)/firmware-memmap --sysfs $(FIX)/sys/loaded-two-1g; \
+	run 1 check --json --fdt $(VG_OUT)/tmp/rm.dtb --cmdline $(FIX)/cmdline/reserve-8g-at-4g \
+	    --iomem $(FIX)/iomem/reserved-8g-at-4g --firmware-memmap $(FIX)/firmware-memmap \
+	    --sysfs $(FIX)/sys/loaded-8g-at-4g; \
 	run 0 plan --size 8G --from $(FIX)/plan/qemu-pc-13G.memmap; \
 	run 0 plan --size 1G --count 2 --json --from $(FIX)/plan/qemu-pc-13G.e820 --iomem $(FIX)/plan/qemu-pc-13G.iomem; \
 	run 1 plan --size 64G --from $(FIX)/plan/qemu-pc-13G.memmap; \
-	run 0 dt list $(VG_OUT)/tmp/rm.dtb; \
-	run 0 dt list --json $(VG_OUT)/tmp/rm.dtb; \
+	run 1 dt list $(VG_OUT)/tmp/rm.dtb; \
+	run 1 dt list --json $(VG_OUT)/tmp/rm.dtb; \
 	run 0 dt add $(VG_OUT)/tmp/rm.dtb $(VG_OUT)/tmp/rm2.dtb --name cap --size 64M --addr 0x90000000 --no-map; \
 	run 0 list --sysfs $(FIX)/sys/loaded-8g-at-4g; \
 	run 0 list --json --sysfs $(FIX)/sys/loaded-two-1g; \

@@ -186,6 +186,13 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 			continue;
 		}
 		if (!(h.flags & RESMEM_REC_F_PAD) && h.len > cap) {
+			/* A torn header the producer is overwriting is not a
+			 * record too big for @buf: check it is still there. */
+			smp_rmb();
+			if (!still_there(r, rd->pos)) {
+				jump_to_tail(rd);
+				continue;
+			}
 			ri->len = h.len;
 			return -EMSGSIZE;
 		}
