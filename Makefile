@@ -229,14 +229,8 @@ CPPCHECK_ARGS = -q --enable=warning,portability,performance --error-exitcode=1 -
 	--suppress=nullPointerArithmeticRedundantCheck -D_GNU_SOURCE
 # Files in kernel style: all of lib/, cli/ and include/ but ring_crc_table.h
 # (generated CRC tables, kept as generated).
-CLANG_FORMAT_FILES ?= $(shell git ls-files $(addprefix userspace/,$(CLANG_FORMATTED)))
-CLANG_FORMATTED = cli/json.c lib/fwmap.c lib/internal.h \
-	cli/cmd_check.c cli/cmd_dump.c cli/cmd_fill.c cli/cmd_info.c cli/cmd_list.c cli/cmd_verify.c cli/options.c cli/progress.c cli/report.c \
-	cli/show.c lib/iomem.c lib/list.c lib/map.c lib/memmap.c lib/region.c lib/util.c lib/pattern.c lib/size.c \
-	cli/check_dt.c cli/check_dt.h cli/cmd_dt.c cli/cmd_dt.h cli/cmd_dt_add.c cli/cmd_dt_list.c include/resmem_dt.h lib/dt_add.c lib/dt_blob.c lib/dt_driver.c lib/dt_name.c lib/dt_scan.c lib/check.c \
-	cli/cmd_plan.c include/resmem_plan.h lib/plan_bootcfg.c lib/plan_escape.c lib/plan_fwtext.c lib/plan_lines.c lib/plan_place.c \
-	cli/cli.h cli/main.c cli/version.c include/libresmem.h lib/sync.c lib/version.c lib/write_file.c cli/cmd_sync.c lib/ring.c lib/ring_crc.c \
-	lib/kcompat.h lib/ring_internal.h lib/ring_kcompat.h lib/ring_produce.c lib/ring_read.c cli/cmd_capture.c cli/cmd_drain.c cli/cmd_ring.c cli/ring_map.c
+CLANG_FORMAT_FILES ?= $(filter-out userspace/lib/ring_crc_table.h, \
+	$(shell git ls-files 'userspace/lib/*.[ch]' 'userspace/cli/*.[ch]' 'userspace/include/*.h'))
 
 lint: lint-module lint-userspace
 	@echo "lint: clean"

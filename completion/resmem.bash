@@ -31,13 +31,13 @@ _resmem()
 	local -a opts
 
 	COMPREPLY=()
-	# The command's word: after the global options (-q, --quiet).
+	# The command's word: after the global options (-q, --quiet, -v, --verbose).
 	local c=1
-	while ((c < COMP_CWORD)) && [[ ${COMP_WORDS[c]} == @(-q|--quiet) ]]; do
+	while ((c < COMP_CWORD)) && [[ ${COMP_WORDS[c]} == @(-q|--quiet|-v|--verbose) ]]; do
 		((c++))
 	done
 	if ((COMP_CWORD == c)); then
-		COMPREPLY=($(compgen -W "$(_resmem_commands "$bin") help --help --version -q --quiet" -- "$cur"))
+		COMPREPLY=($(compgen -W "$(_resmem_commands "$bin") help --help --version -q --quiet -v --verbose" -- "$cur"))
 		return
 	fi
 	cmd=("${COMP_WORDS[c]}")

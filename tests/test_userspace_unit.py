@@ -358,7 +358,7 @@ def test_bash_completion(cli):
     cmds = complete(cli, "")
     assert cmds[:12] == ["list", "info", "fill", "verify", "dump", "check", "plan", "dt", "sync",
                          "capture", "drain", "ring"] and \
-        cmds[12:] == ["help", "--help", "--version", "-q", "--quiet"]
+        cmds[12:] == ["help", "--help", "--version", "-q", "--quiet", "-v", "--verbose"]
     assert complete(cli, "fill", "--") == ["--offset", "--length", "--via", "--file", "--help"]
     assert complete(cli, "fill", "r", "0", "--via", "") == ["mmap", "write"]
     assert complete(cli, "verify", "r", "0", "--via", "") == ["mmap", "read"]
@@ -366,6 +366,7 @@ def test_bash_completion(cli):
     assert complete(cli, "dt", "") == ["add", "list"]
     assert complete(cli, "-q", "dt", "list", "--j") == ["--json"]
     assert complete(cli, "--quiet", "") == cmds
+    assert complete(cli, "-v", "-q", "") == cmds
     assert "--json" in complete(cli, "dt", "list", "--")
     assert complete(cli, "help", "") == cmds[:12]
     # every option offered is one the command's parser knows: given (with a
@@ -384,6 +385,42 @@ def test_bash_completion(cli):
             assert r.returncode == 2 and f"unknown option '{name}" not in r.stderr and \
                 ("unknown option '--zzz-unknown'" in r.stderr or f"{name} " in r.stderr), \
                 (cmd, name, r.stderr)
+
+
+def test_verbose(cli, tmp_path):
+    """-v/--verbose before the command names on stderr each input the
+    command read by itself and what came of it; the sizes are the files'
+    own (os.stat is the witness), and results and exit codes do not change."""
+    cmdline = os.path.join(FIXTURES, "cmdline", "reserve-8g-at-4g")
+    iomem = os.path.join(FIXTURES, "iomem", "reserved-8g-at-4g")
+    fw = os.path.join(FIXTURES, "firmware-memmap")
+    args = ["check", "--cmdline", cmdline, "--iomem", iomem, "--firmware-memmap", fw,
+            "--sysfs", os.path.join(FIXTURES, "sys", "loaded-8g-at-4g")]
+    plain, loud = run(cli, *args), run(cli, "-v", *args)
+    assert plain.returncode == loud.returncode == 0 and plain.stdout == loud.stdout
+    assert "verbose" not in plain.stderr
+    lines = loud.stderr.splitlines()
+    for path in (cmdline, iomem):
+        assert f"resmem: verbose: read {path}: {os.path.getsize(path)} bytes" in lines, lines
+    entries = len([e for e in os.listdir(fw) if e.isdigit()])
+    assert f"resmem: verbose: directory {fw}: {entries} entries" in lines, lines
+    # a device node that is not there, and the errno that stopped it
+    r = run(cli, "--verbose", "info", "nope", "--sysfs", TWO)
+    assert r.returncode == 3
+    assert "resmem: verbose: open /dev/resmem/nope read-only: No such file or directory" in \
+        r.stderr.splitlines(), r.stderr
+    # a device tree blob, with its size
+    dts = tmp_path / "one.dts"
+    dts.write_text("/dts-v1/;\n/ { #address-cells = <2>; #size-cells = <2>; };\n")
+    dtb = tmp_path / "one.dtb"
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(dtb), str(dts)], check=True)
+    r = run(cli, "-v", "-q", "dt", "list", str(dtb))
+    assert f"resmem: verbose: device tree {dtb}: {dtb.stat().st_size} bytes" in \
+        r.stderr.splitlines(), r.stderr
+    # --version reads the module's version file
+    r = run(cli, "-v", "--version", "--sysfs", TWO)
+    want = os.path.join(TWO, "module", "resmem", "version")
+    assert f"resmem: verbose: read {want}: No such file or directory" in r.stderr, r.stderr
 
 
 def test_quiet(cli):

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "resmem_trace.h"
 
 static const struct command commands[] = {
 	{ "list", "list regions", cmd_list },
@@ -31,14 +32,16 @@ static void help(FILE *f)
 	size_t i;
 
 	fprintf(f,
-		"usage: resmem [-q] COMMAND [ARGS]   (resmem COMMAND --help for details)\n"
+		"usage: resmem [-q|-v] COMMAND [ARGS]   (resmem COMMAND --help for details)\n"
 		"       resmem --version\n\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(f,
-		"\n  -q, --quiet  before COMMAND: no notes, hints or progress on stderr\n"
-		"               (errors, warnings and results are still shown)\n"
+		"\n  -q, --quiet    before COMMAND: no notes, hints or progress on stderr\n"
+		"                 (errors, warnings and results are still shown)\n"
+		"  -v, --verbose  before COMMAND: on stderr, each file, directory, device\n"
+		"                 tree and device node read or opened, and what came of it\n"
 		"\nExit status: 0 ok, 1 mismatch or problem found, 2 usage error, 3 system error.\n");
 }
 
@@ -89,6 +92,12 @@ static int close_stdout(int ret)
 	return ret ? ret : EXIT_SYSTEM;
 }
 
+/* -v: one line per input the library reads (resmem_trace.h). */
+static void verbose_line(const char *line)
+{
+	fprintf(stderr, "resmem: verbose: %s\n", line);
+}
+
 static int run(int argc, char **argv)
 {
 	static char help_opt[] = "--help";
@@ -97,8 +106,12 @@ static int run(int argc, char **argv)
 
 	/* Global options come before the command (as git's do). */
 	while (argc > 1 &&
-	       (!strcmp(argv[1], "-q") || !strcmp(argv[1], "--quiet"))) {
-		cli_quiet = 1;
+	       (!strcmp(argv[1], "-q") || !strcmp(argv[1], "--quiet") ||
+		!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose"))) {
+		if (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose"))
+			resmem_trace_to(verbose_line);
+		else
+			cli_quiet = 1;
 		argv[1] = argv[0];
 		argv++;
 		argc--;

@@ -2,6 +2,7 @@
 /* resmem --version: the tools' version and the loaded module's, compared. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -9,19 +10,16 @@
 /* /sys/module/resmem/version into @buf: 0, or -errno (-ENOENT: not loaded). */
 static int module_version(const char *sysfs_root, char *buf, size_t len)
 {
-	char path[512];
-	FILE *f;
-	int ok;
+	char path[512], *text;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/module/resmem/version", sysfs_root);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -EIO;
-	buf[strcspn(buf, "\n")] = '\0';
+	err = resmem_read_file(path, &text);
+	if (err)
+		return err;
+	text[strcspn(text, "\n")] = '\0';
+	snprintf(buf, len, "%s", text);
+	free(text);
 	return 0;
 }
 

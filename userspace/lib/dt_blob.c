@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <libfdt.h>
 
 #include "resmem_dt.h"
+#include "resmem_trace.h"
 
 int resmem_dt_check(const void *blob, size_t len, int *fdt_err)
 {
@@ -40,8 +42,11 @@ int resmem_dt_load(const char *path, void **blob, size_t *len, int *fdt_err)
 	if (fdt_err)
 		*fdt_err = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = errno;
+		resmem_trace("device tree %s: %s", path, strerror(err));
+		return -err;
+	}
 	for (;;) {
 		ssize_t r;
 
@@ -75,6 +80,8 @@ int resmem_dt_load(const char *path, void **blob, size_t *len, int *fdt_err)
 	}
 	close(fd);
 	err = resmem_dt_check(buf, n, fdt_err);
+	resmem_trace("device tree %s: %zu bytes%s", path, n,
+		     err ? ", not a valid blob" : "");
 	if (err) {
 		free(buf);
 		return err;
@@ -83,6 +90,7 @@ int resmem_dt_load(const char *path, void **blob, size_t *len, int *fdt_err)
 	*len = n;
 	return 0;
 fail:
+	resmem_trace("device tree %s: %s", path, strerror(-err));
 	close(fd);
 	free(buf);
 	return err;

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "libresmem.h"
+#include "resmem_trace.h"
 
 const char *resmem_source_name(uint32_t source)
 {
@@ -213,8 +214,15 @@ static int open_region(struct resmem_region *r, const char *name_or_path,
 	if (err)
 		return err;
 	r->fd = open(r->path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (r->fd < 0)
-		return -errno;
+	if (r->fd < 0) {
+		err = errno;
+		resmem_trace("open %s %s: %s", r->path,
+			     writable ? "read-write" : "read-only",
+			     strerror(err));
+		return -err;
+	}
+	resmem_trace("open %s %s", r->path,
+		     writable ? "read-write" : "read-only");
 	r->writable = !!writable;
 
 	if (!fstat(r->fd, &st) && S_ISREG(st.st_mode)) {

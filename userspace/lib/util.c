@@ -11,6 +11,7 @@
 
 #include "internal.h"
 #include "libresmem.h"
+#include "resmem_trace.h"
 
 void rm_strlcpy(char *dst, const char *src, size_t len)
 {
@@ -58,7 +59,7 @@ int rm_parse_u64(const char *s, int base, uint64_t *out, const char **end)
 	return 0;
 }
 
-int resmem_read_file(const char *path, char **out)
+static int slurp(const char *path, char **out)
 {
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap);
@@ -105,6 +106,17 @@ int resmem_read_file(const char *path, char **out)
 	buf[n] = '\0';
 	*out = buf;
 	return 0;
+}
+
+int resmem_read_file(const char *path, char **out)
+{
+	int err = slurp(path, out);
+
+	if (err)
+		resmem_trace("read %s: %s", path, strerror(-err));
+	else
+		resmem_trace("read %s: %zu bytes", path, strlen(*out));
+	return err;
 }
 
 int rm_read_attr(const char *dir, const char *attr, char *buf, size_t len)
@@ -157,8 +169,11 @@ int rm_read_dir(const char *dir, const struct rm_dir_reader *how, void **out,
 	*out = NULL;
 	*n = 0;
 	d = opendir(dir);
-	if (!d)
-		return how->missing_ok && errno == ENOENT ? 0 : -errno;
+	if (!d) {
+		err = errno;
+		resmem_trace("directory %s: %s", dir, strerror(err));
+		return how->missing_ok && err == ENOENT ? 0 : -err;
+	}
 	while ((de = readdir(d))) {
 		if (!how->want(de->d_name))
 			continue;
@@ -176,6 +191,7 @@ int rm_read_dir(const char *dir, const struct rm_dir_reader *how, void **out,
 		free(arr);
 		return err;
 	}
+	resmem_trace("directory %s: %zu entries", dir, cnt);
 	if (cnt)
 		qsort(arr, cnt, how->elem, how->cmp);
 	*out = arr;
