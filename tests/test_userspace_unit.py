@@ -191,7 +191,7 @@ def test_version_reports_module(cli, tmp_path):
 
 def test_help_help(cli):
     r = run(cli, "help", "--help")
-    assert r.returncode == 0 and r.stdout.startswith("usage: resmem [-q] COMMAND"), r
+    assert r.returncode == 0 and r.stdout.startswith("usage: resmem [-q|-v] COMMAND"), r
 
 
 def test_hints_fit_the_command(cli, ring_file, tmp_path):
