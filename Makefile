@@ -93,6 +93,8 @@ clean:
 # throwaway tree).
 # The one version number: CLI, library, module, pkg-config file, packages.
 VERSION     := $(shell cat $(TOP)/VERSION)
+include $(TOP)/userspace/lib/abi.mk
+LIBSO_NAME  := libresmem.so.$(LIBRESMEM_ABI)
 DESTDIR     ?=
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
@@ -122,8 +124,8 @@ install-tools:
 	$(MAKE) tools ARCH=$(HOST_ARCH)
 	$(INSTALL) -D -m 0755 $(BUILD)/$(HOST_ARCH)/bin/resmem $(DESTDIR)$(BINDIR)/resmem
 	$(INSTALL) -D -m 0644 $(BUILD)/$(HOST_ARCH)/lib/libresmem.a $(DESTDIR)$(LIBDIR)/libresmem.a
-	$(INSTALL) -D -m 0755 $(BUILD)/$(HOST_ARCH)/lib/libresmem.so.1 $(DESTDIR)$(LIBDIR)/libresmem.so.1
-	ln -sf libresmem.so.1 $(DESTDIR)$(LIBDIR)/libresmem.so
+	$(INSTALL) -D -m 0755 $(BUILD)/$(HOST_ARCH)/lib/$(LIBSO_NAME) $(DESTDIR)$(LIBDIR)/$(LIBSO_NAME)
+	ln -sf $(LIBSO_NAME) $(DESTDIR)$(LIBDIR)/libresmem.so
 	$(INSTALL) -D -m 0644 userspace/include/libresmem.h $(DESTDIR)$(INCLUDEDIR)/libresmem.h
 	$(INSTALL) -D -m 0644 include/uapi/linux/resmem.h $(DESTDIR)$(INCLUDEDIR)/linux/resmem.h
 	@mkdir -p $(DESTDIR)$(PKGCONFIGDIR)
@@ -158,7 +160,7 @@ uninstall: uninstall-tools uninstall-module
 
 uninstall-tools:
 	rm -f $(DESTDIR)$(BINDIR)/resmem $(DESTDIR)$(LIBDIR)/libresmem.a \
-	    $(DESTDIR)$(LIBDIR)/libresmem.so.1 $(DESTDIR)$(LIBDIR)/libresmem.so \
+	    $(DESTDIR)$(LIBDIR)/$(LIBSO_NAME) $(DESTDIR)$(LIBDIR)/libresmem.so \
 	    $(DESTDIR)$(INCLUDEDIR)/libresmem.h $(DESTDIR)$(INCLUDEDIR)/linux/resmem.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/resmem.pc $(DESTDIR)$(MANDIR)/man1/resmem.1 \
 	    $(DESTDIR)$(MANDIR)/man4/resmem.4 $(DESTDIR)$(UDEVRULESDIR)/60-resmem.rules \

@@ -217,7 +217,8 @@ EXPORT_SYMBOL_GPL(resmem_producer_size);
  * The record is invisible to readers until resmem_producer_commit().
  * Context: any; the caller serializes reserve/commit.
  *
- * Return: 0, -ENOSPC (ring full and not overwriting: counted as dropped),
+ * Return: 0, -ENOSPC (ring full and not overwriting: the record is refused,
+ * counted in the ring's refused counter and marked by a GAP record),
  * -EMSGSIZE (@len too big for the ring), -EBUSY (a record is reserved).
  */
 int resmem_producer_reserve(struct resmem_producer *p, u32 len,

@@ -12,6 +12,7 @@
 #include <linux/crc32.h>
 #include <linux/errno.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <asm/barrier.h>
 
 #include "ring.h"
@@ -38,6 +39,7 @@ static u32 ring_crc32c(u32 crc, const void *buf, size_t len)
 #define ring_mem_crc32c(crc, ring, len)	ring_crc32c(crc, ring, len)
 #define ring_mem_read(dst, ring, len)	memcpy(dst, ring, len)
 #define ring_mem_write(ring, src, len)	memcpy(ring, src, len)
+#define ring_time_ns()			ktime_get_real_ns()
 #define RING_PRODUCER			struct resmem_kring
 
 #include <resmem/ring_producer.h>
@@ -64,7 +66,8 @@ int resmem_kring_check(const void *base, u64 region_size,
  * @region_size: its size
  * @reset: create an empty ring even if a valid one is there
  *
- * Nothing but the header is written when a ring is created.  @k takes
+ * Nothing but the header and the first record header (cleared) is
+ * written when a ring is created.  @k takes
  * geometry and positions from one checked copy of the header.
  *
  * Return: 1 if an existing ring was kept, 0 if one was created, -EINVAL if
@@ -112,12 +115,21 @@ void resmem_kring_close(struct resmem_kring *k)
  * @len: payload bytes
  * @data_off: out: data-area offset of the payload
  *
+ * A kernel producer cannot wait for the consumer: a record that does not
+ * fit (full, not overwriting) is refused: it takes its sequence number,
+ * counts in the header's refused and is marked by a GAP record before the
+ * next record that fits.
+ *
  * Return: 0, -EMSGSIZE (too big for this ring), -EBUSY (already one
- * reserved), -ENOSPC (full and not overwriting; counted as dropped).
+ * reserved), -ENOSPC (full and not overwriting: refused).
  */
 int resmem_kring_reserve(struct resmem_kring *k, u32 len, u64 *data_off)
 {
-	return ring_reserve(k, len, data_off);
+	int ret = ring_reserve(k, len, data_off);
+
+	if (ret == -ENOSPC)
+		ring_refuse(k);
+	return ret;
 }
 
 /**

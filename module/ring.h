@@ -22,6 +22,13 @@
  * @head_seq:	next sequence number
  * @tail:	oldest record not overwritten
  * @tail_seq:	its sequence number
+ * @refused:	records refused since the ring was reset (header's copy)
+ * @overwritten: records overwritten unread since then
+ * @wait_ns:	nanoseconds producers waited for room since then
+ * @run_refused: @refused when this session attached
+ * @run_overwritten: @overwritten when this session attached
+ * @run_wait_ns: @wait_ns when this session attached
+ * @gap:	records refused and not yet marked by a GAP record
  * @reserved:	a record is reserved and not committed
  * @rsv_pos:	its position
  * @rsv_len:	its reserved payload length
@@ -34,6 +41,9 @@ struct resmem_kring {
 	u32 flags;
 	u32 epoch;
 	u64 head, head_seq, tail, tail_seq;
+	u64 refused, overwritten, wait_ns;
+	u64 run_refused, run_overwritten, run_wait_ns;
+	struct resmem_ring_gap gap;
 	bool reserved;
 	u64 rsv_pos;
 	u32 rsv_len;

@@ -19,6 +19,7 @@ import subprocess
 import pytest
 
 from tests.harness import kernels, matrix, packages
+from tests.test_userspace_unit import libresmem_abi
 
 REPO = kernels.REPO
 run, make, version, dkms_build = packages.run, packages.make, packages.version, packages.dkms_build
@@ -48,7 +49,7 @@ def test_dkms_builds_for_full_tier_kernels(k):
 
 
 INSTALLED = [
-    "usr/bin/resmem", "usr/lib/libresmem.a", "usr/lib/libresmem.so.1", "usr/include/libresmem.h",
+    "usr/bin/resmem", "usr/lib/libresmem.a", f"usr/lib/libresmem.so.{libresmem_abi()}", "usr/include/libresmem.h",
     "usr/include/linux/resmem.h", "usr/lib/pkgconfig/resmem.pc",
     "usr/share/man/man1/resmem.1", "usr/share/man/man4/resmem.4",
     "lib/udev/rules.d/60-resmem.rules", "etc/modprobe.d/resmem.conf",
@@ -84,7 +85,7 @@ def test_make_install_destdir(tmp_path):
     prog.write_text('#include <libresmem.h>\n#include <stdio.h>\nint main(void){char b[64];'
                     'printf("%s\\n", resmem_format_size(8ULL<<30, b, sizeof(b)));return 0;}\n')
     run(["sh", "-c", f"cc -o {tmp_path}/p {prog} $(pkg-config --cflags --libs resmem)"], env=env)
-    # it links the installed shared library (libresmem.so.1), found where it was installed
+    # it links the installed shared library (libresmem.so.N), found where it was installed
     assert run([f"{tmp_path}/p"], env=dict(os.environ, LD_LIBRARY_PATH=f"{dest}/usr/lib")
                ).strip() == "8.0 GiB"
     make("uninstall", *common)

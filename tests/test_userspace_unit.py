@@ -8,6 +8,15 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def libresmem_abi():
+    """LIBRESMEM_ABI of userspace/lib/abi.mk: the soname's major version."""
+    with open(os.path.join(REPO, "userspace", "lib", "abi.mk")) as f:
+        return int(re.search(r"^LIBRESMEM_ABI := (\d+)$", f.read(), re.M)[1])
+
+
+SONAME = f"libresmem.so.{libresmem_abi()}"
+
+
 def test_userspace_unit_tests(tmp_path):
     r = subprocess.run(["make", "-s", "-C", os.path.join(REPO, "userspace"), "check",
                         f"OUT={tmp_path}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -19,10 +28,10 @@ def test_userspace_unit_tests(tmp_path):
 
 @pytest.fixture(scope="module")
 def libso(tmp_path_factory):
-    """A private build of libresmem.so.1; returns its build directory."""
+    """A private build of the shared library; returns its build directory."""
     from tests.harness import hostbuild
     out = tmp_path_factory.mktemp("libso")
-    hostbuild.userspace(out, out / "lib" / "libresmem.so.1")
+    hostbuild.userspace(out, out / "lib" / SONAME)
     return out
 
 
@@ -43,13 +52,14 @@ def header_functions(header):
 
 
 def test_shared_library_exports_only_the_api(libso):
-    """libresmem.so.1's dynamic symbols are the resmem_* API, each bound to a
-    LIBRESMEM_ version node (userspace/lib/libresmem.lds): no internal helper
+    """libresmem.so.N's dynamic symbols are the resmem_* API, each bound to the
+    LIBRESMEM_N.0 version node (userspace/lib/libresmem.lds, N from abi.mk): no
+    internal helper
     becomes ABI by accident.  And the exports are exactly the functions the
     installed <libresmem.h> declares: the script hides no API, and nothing
     without an installed header (resmem_plan.h, resmem_dt.h) becomes ABI."""
     out = subprocess.run(["nm", "-D", "--defined-only", "--with-symbol-versions",
-                          f"{libso}/lib/libresmem.so.1"], stdout=subprocess.PIPE, text=True,
+                          f"{libso}/lib/{SONAME}"], stdout=subprocess.PIPE, text=True,
                          check=True).stdout
     exported, nodes = {}, set()
     for line in out.splitlines():
@@ -59,9 +69,9 @@ def test_shared_library_exports_only_the_api(libso):
             continue
         name, _, node = sym.partition("@@")
         exported[name] = node
-    assert nodes and all(n.startswith("LIBRESMEM_") for n in nodes), nodes
+    assert nodes == {f"LIBRESMEM_{libresmem_abi()}.0"}, nodes
     stray = sorted(n for n in exported if not n.startswith("resmem_"))
-    assert not stray, f"libresmem.so.1 exports internals: {stray}"
+    assert not stray, f"{SONAME} exports internals: {stray}"
     unversioned = sorted(n for n, node in exported.items() if node not in nodes)
     assert not unversioned, f"exported without a LIBRESMEM_ version node: {unversioned}"
     api = header_functions(os.path.join(REPO, "userspace", "include", "libresmem.h"))
@@ -73,7 +83,7 @@ def test_shared_library_exports_only_the_api(libso):
 
 
 def test_shared_library_links_and_runs(libso, tmp_path):
-    """A program linked against libresmem.so.1 (not the archive) runs and agrees
+    """A program linked against libresmem.so.N (not the archive) runs and agrees
     with the host's own computation of the pattern, and the library says the
     version in the top-level VERSION file."""
     from tests.harness.pattern import word
@@ -90,7 +100,7 @@ def test_shared_library_links_and_runs(libso, tmp_path):
     env = dict(os.environ, LD_LIBRARY_PATH=f"{out}/lib")
     ldd = subprocess.run(["ldd", str(tmp_path / "p")], env=env, stdout=subprocess.PIPE,
                          text=True, check=True).stdout
-    assert f"libresmem.so.1 => {out}/lib/libresmem.so.1" in ldd, ldd
+    assert f"{SONAME} => {out}/lib/{SONAME}" in ldd, ldd
     r = subprocess.run([str(tmp_path / "p")], env=env, stdout=subprocess.PIPE, text=True,
                        check=True).stdout.split()
     with open(os.path.join(REPO, "VERSION")) as f:

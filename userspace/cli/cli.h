@@ -252,6 +252,24 @@ extern volatile sig_atomic_t ring_stop;
  */
 int ring_begin(struct ring_map *m, size_t len, unsigned char **buf);
 const char *ring_strerror(int err);
+/* ring_counters.c: refused, overwritten unread, waited, corrupt */
+void ring_counters_print(FILE *f, const struct resmem_ring_counters *c);
+void ring_counters_json(FILE *f, const struct resmem_ring_counters *c);
+/* Two lines: the producer's run, then since reset. */
+void ring_counters_summary(FILE *f, const char *cmd, const char *name,
+			   const struct resmem_ring *r);
+/* drain_gaps.c: what drain found missing, on stderr and in --index */
+struct drain_gaps {
+	const char *name;
+	FILE *index; /* NULL: no --index */
+	int tty;
+	uint64_t prev_ns; /* time_ns of the last record copied */
+	uint64_t refused; /* refused records reported */
+};
+void drain_gaps_before(struct drain_gaps *g,
+		       const struct resmem_ring_recinfo *ri);
+void drain_gaps_end(struct drain_gaps *g,
+		    const struct resmem_ring_reader_stats *rs);
 double now_seconds(void); /* CLOCK_MONOTONIC */
 
 #endif

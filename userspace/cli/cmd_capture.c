@@ -85,27 +85,45 @@ static ssize_t source_read(struct source *s, void *buf, size_t len,
 }
 
 static void show(const char *name, const struct resmem_ring *r,
-		 uint64_t records, uint64_t bytes, double t, uint64_t waits,
-		 int final)
+		 uint64_t records, uint64_t bytes, double t, int final)
 {
+	struct resmem_ring_counters run;
 	struct resmem_ring_state st;
 	char b[32], rate[32];
-	uint64_t overwritten;
 
 	resmem_ring_state(r, &st);
-	overwritten = st.tail_seq - st.cons_seq < (1ULL << 63) ?
-			      st.tail_seq - st.cons_seq :
-			      0;
+	resmem_ring_run_counters(r, &run);
 	resmem_format_size(bytes, b, sizeof(b));
 	resmem_format_size(t > 0 ? (uint64_t)((double)bytes / t) : 0, rate,
 			   sizeof(rate));
-	fprintf(stderr,
-		"%scapture %s: %" PRIu64
-		" records, %s, %s/s, fill %.1f%%, dropped %" PRIu64
-		", overwritten unread %" PRIu64 ", waited %" PRIu64 "%s",
+	fprintf(stderr, "%scapture %s: %" PRIu64 " records, %s, %s/s, fill %.1f%%, ",
 		final ? "" : "\r", name, records, b, rate,
-		100.0 * (double)st.unread / (double)resmem_ring_data_size(r),
-		st.dropped, overwritten, waits, final ? "\n" : "   ");
+		100.0 * (double)st.unread / (double)resmem_ring_data_size(r));
+	ring_counters_print(stderr, &run);
+	fputs(final ? "\n" : "   ", stderr);
+}
+
+/*
+ * The ring is full: wait for the consumer (lossless, the time is added to
+ * the ring's wait_ns) or give the record up (--drop-when-full: refused).
+ * Returns what the last write said: 0, -ENOSPC (stopped waiting), -errno.
+ */
+static int write_when_full(struct resmem_ring *r, const void *buf,
+			   uint32_t n, int drop, double t0, double duration)
+{
+	double w0 = now_seconds(), now = w0;
+	int err;
+
+	if (drop)
+		return resmem_ring_refuse(r) ? -ENOSPC : 0;
+	do {
+		usleep(100);
+		err = resmem_ring_write(r, buf, n);
+		now = now_seconds();
+	} while (err == -ENOSPC && !ring_stop &&
+		 !(duration >= 0 && now - t0 >= duration));
+	resmem_ring_add_wait(r, (uint64_t)((now - w0) * 1e9));
+	return err;
 }
 
 int cmd_capture(int argc, char **argv)
@@ -113,9 +131,9 @@ int cmd_capture(int argc, char **argv)
 	const char *from = "-";
 	struct source src = { .fd = 0 };
 	uint64_t recsize = 4096, count = UINT64_MAX, records = 0, bytes = 0,
-		 waits = 0, seq0;
+		 refused = 0, seq0;
 	double duration = -1, t0, last, now;
-	int ret, generate = 0, stop_full = 0, overwrite = 0,
+	int ret, generate = 0, stop_full = 0, overwrite = 0, drop_full = 0,
 		 tty = isatty(STDERR_FILENO) && !cli_quiet, err;
 	int force = 0, from_given = 0;
 	uint32_t fl;
@@ -152,6 +170,9 @@ int cmd_capture(int argc, char **argv)
 		OPT_FLAG(
 			"overwrite", &overwrite,
 			"overwrite the oldest records (drain reports them lost)"),
+		OPT_FLAG("drop-when-full", &drop_full,
+			 "refuse new records while it is full (counted as refused,\n"
+			 "marked by a gap record before the next one kept)"),
 		OPT_GROUP(
 			"One producer at a time: a capture holds an exclusive lock (flock) on the\n"
 			"region while it runs, and refuses a ring a kernel driver has open:"),
@@ -166,10 +187,10 @@ int cmd_capture(int argc, char **argv)
 		return ret;
 	if (argc - optind != 1)
 		return usage_error("capture", "expected NAME");
-	if (stop_full && overwrite)
+	if (stop_full + overwrite + drop_full > 1)
 		return usage_error(
 			"capture",
-			"--stop-when-full and --overwrite exclude each other");
+			"--stop-when-full, --overwrite and --drop-when-full exclude each other");
 	if (generate && from_given)
 		return usage_error("capture",
 				   "--from and --generate exclude each other");
@@ -207,16 +228,15 @@ int cmd_capture(int argc, char **argv)
 		ring_unmap(&m);
 		return EXIT_PROBLEM;
 	}
-	if (recsize > resmem_ring_data_size(m.ring) / 2 -
-			      sizeof(struct resmem_ring_rec)) {
+	if (recsize > resmem_ring_max_payload(resmem_ring_data_size(m.ring))) {
 		ring_unmap(&m);
-		return usage_error("capture",
-				   "--record-size %" PRIu64
-				   " is more than this ring takes (%" PRIu64
-				   ")",
-				   recsize,
-				   resmem_ring_data_size(m.ring) / 2 -
-					   sizeof(struct resmem_ring_rec));
+		return usage_error(
+			"capture",
+			"--record-size %" PRIu64
+			" is more than this ring takes (%" PRIu64 ")",
+			recsize,
+			(uint64_t)resmem_ring_max_payload(
+				resmem_ring_data_size(m.ring)));
 	}
 	ret = ring_begin(&m, recsize, &buf);
 	if (ret)
@@ -233,13 +253,12 @@ int cmd_capture(int argc, char **argv)
 	seq0 = resmem_ring_next_seq(m.ring);
 	t0 = last = now_seconds();
 	ret = EXIT_OK;
-	while (!ring_stop && records < count && !src.eof) {
+	while (!ring_stop && records + refused < count && !src.eof) {
 		now = now_seconds();
 		if (duration >= 0 && now - t0 >= duration)
 			break;
 		if (tty && now - last >= 0.5) {
-			show(m.info.name, m.ring, records, bytes, now - t0,
-			     waits, 0);
+			show(m.info.name, m.ring, records, bytes, now - t0, 0);
 			last = now;
 		}
 		n = source_read(&src, buf, recsize,
@@ -250,13 +269,14 @@ int cmd_capture(int argc, char **argv)
 		}
 		if (n == 0)
 			break;
-		while ((err = resmem_ring_write(m.ring, buf, (uint32_t)n)) ==
-			       -ENOSPC &&
-		       !stop_full && !ring_stop) {
-			waits++;
-			usleep(100);
-			if (duration >= 0 && now_seconds() - t0 >= duration)
-				break;
+		err = resmem_ring_write(m.ring, buf, (uint32_t)n);
+		if (err == -ENOSPC && !stop_full) {
+			err = write_when_full(m.ring, buf, (uint32_t)n,
+					      drop_full, t0, duration);
+			if (!err && drop_full) {
+				refused++;
+				continue;
+			}
 		}
 		if (err == -ENOSPC) {
 			if (stop_full)
@@ -278,10 +298,13 @@ int cmd_capture(int argc, char **argv)
 	resmem_ring_state(m.ring, &st);
 	if (tty)
 		fprintf(stderr, "\r");
-	show(m.info.name, m.ring, records, bytes, now_seconds() - t0, waits, 1);
-	fprintf(stderr, "capture %s: seq %" PRIu64 "..%" PRIu64 ", epoch %u\n",
-		m.info.name, seq0, resmem_ring_next_seq(m.ring) - 1,
+	show(m.info.name, m.ring, records, bytes, now_seconds() - t0, 1);
+	fprintf(stderr,
+		"capture %s: seq %" PRIu64 "..%" PRIu64 " (%" PRIu64
+		" refused), epoch %u\n",
+		m.info.name, seq0, resmem_ring_next_seq(m.ring) - 1, refused,
 		(uint32_t)st.epoch);
+	ring_counters_summary(stderr, "capture", m.info.name, m.ring);
 	free(buf);
 	ring_unmap(&m);
 	if (src.fd > 0)

@@ -15,10 +15,12 @@ static const struct cli_usage drain_usage = {
 	.about =
 		"Copies the payload of every committed record of the region's ring, in\n"
 		"order, to FILE (default: stdout), checking each record's sequence number\n"
-		"and CRC32C.  Records overwritten before they were read are reported as\n"
-		"lost, damaged ones as corrupt (never copied), on stderr.",
+		"and CRC32C.  Missing records are reported on stderr by kind: lost\n"
+		"(overwritten before they were read), refused (the producer's ring was\n"
+		"full in a lossy mode: gap records) and corrupt (never copied).",
 	.notes =
-		"Exit: 0 all records intact, 1 records lost or corrupt (or no ring),\n"
+		"Exit: 0 all records intact, 1 records lost, refused or corrupt (or no\n"
+		"ring),\n"
 		"2 usage, 3 system error.",
 };
 
@@ -68,6 +70,7 @@ int cmd_drain(int argc, char **argv)
 	unsigned char *buf;
 	FILE *index = NULL;
 	char b[32], rate[32];
+	struct drain_gaps gaps = { .tty = tty };
 	const struct cli_option options[] = {
 		OPT_STRING("to", "FILE|-", &to,
 			   "write the payloads to FILE (default -: stdout)"),
@@ -82,7 +85,9 @@ int cmd_drain(int argc, char **argv)
 			    "do not mark records consumed (a second reader)"),
 		OPT_STRING(
 			"index", "FILE", &index_path,
-			"one line per record: seq offset-in-output length epoch"),
+			"one line per record: seq offset-in-output length epoch\n"
+			"time_ns; one per gap: gap first last count kind first_ns\n"
+			"last_ns"),
 		OPT_FLAG("force", &force,
 			 "write to stdout even when it is a terminal (refused\n"
 			 "without: the payloads are binary)"),
@@ -115,6 +120,8 @@ int cmd_drain(int argc, char **argv)
 			return sys_error("cannot create", index_path, -errno);
 		}
 	}
+	gaps.name = name;
+	gaps.index = index;
 	ret = ring_begin(&m, cap, &buf);
 	if (ret)
 		return ret;
@@ -153,18 +160,7 @@ int cmd_drain(int argc, char **argv)
 		}
 		idle = 0;
 		resmem_ring_reader_stats(rd, &rs);
-		if (ri.lost)
-			fprintf(stderr,
-				"%sdrain %s: gap: %" PRIu64
-				" records lost (overwritten before they were read) before seq %" PRIu64
-				"\n",
-				tty ? "\r" : "", name, ri.lost, ri.seq);
-		if (ri.corrupt)
-			fprintf(stderr,
-				"%sdrain %s: %" PRIu64
-				" corrupt records (bad CRC or sequence) before seq %" PRIu64
-				": not copied\n",
-				tty ? "\r" : "", name, ri.corrupt, ri.seq);
+		drain_gaps_before(&gaps, &ri);
 		if (rs.records == 1)
 			first = ri.seq;
 		err = resmem_write_all(fd, buf, ri.len);
@@ -173,8 +169,9 @@ int cmd_drain(int argc, char **argv)
 			break;
 		}
 		if (index)
-			fprintf(index, "%" PRIu64 " %" PRIu64 " %u %u\n",
-				ri.seq, out_off, ri.len, ri.epoch);
+			fprintf(index,
+				"%" PRIu64 " %" PRIu64 " %u %u %" PRIu64 "\n",
+				ri.seq, out_off, ri.len, ri.epoch, ri.time_ns);
 		out_off += ri.len;
 		if (consume)
 			resmem_ring_consume(rd);
@@ -193,6 +190,7 @@ int cmd_drain(int argc, char **argv)
 		}
 	}
 	resmem_ring_reader_stats(rd, &rs);
+	drain_gaps_end(&gaps, &rs);
 	resmem_ring_reader_free(rd);
 	if (rs.scanning) {
 		resmem_ring_state(m.ring, &st);
@@ -210,9 +208,10 @@ int cmd_drain(int argc, char **argv)
 	if (rs.records)
 		fprintf(stderr, ", seq %" PRIu64 "..%" PRIu64, first,
 			rs.seq - 1);
-	fprintf(stderr, ", lost %" PRIu64 ", corrupt %" PRIu64 "\n", rs.lost,
-		rs.corrupt);
-	if (ret == EXIT_OK && (rs.lost || rs.corrupt))
+	fprintf(stderr,
+		", lost %" PRIu64 ", refused %" PRIu64 ", corrupt %" PRIu64 "\n",
+		rs.lost, rs.refused, rs.corrupt);
+	if (ret == EXIT_OK && (rs.lost || rs.refused || rs.corrupt))
 		ret = EXIT_PROBLEM;
 	if (index && fclose(index) && ret == EXIT_OK)
 		ret = sys_error("cannot write", index_path, -errno);

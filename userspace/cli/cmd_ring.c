@@ -11,8 +11,9 @@ static const struct cli_usage ring_usage = {
 	.usage = "resmem ring NAME [--reset [--file]] [--json]",
 	.about =
 		"Shows the ring kept in the region: geometry, epoch, producer flags,\n"
-		"head/tail/consumer positions and sequence numbers, fill level, drops\n"
-		"and the in-flight record a crash left at head, if any.  The format:\n"
+		"head/tail/consumer positions and sequence numbers, fill level, the loss\n"
+		"and wait counters since the last reset (refused, overwritten unread,\n"
+		"waited, corrupt) and the in-flight record a crash left at head, if any.  The format:\n"
 		"ring-format.md in share/doc/resmem.",
 	.notes = "Exit: 0, 1 no (valid) ring, 2 usage, 3 system error.",
 };
@@ -25,6 +26,16 @@ static void flags_text(uint32_t fl, char *buf, size_t len)
 		 fl & RESMEM_RING_F_KERNEL ? "kernel " : "", "");
 	if (*buf)
 		buf[strlen(buf) - 1] = '\0';
+}
+
+static void show_counters(const struct resmem_ring *r)
+{
+	struct resmem_ring_counters c;
+
+	resmem_ring_counters(r, &c);
+	fputs("  since reset: ", stdout);
+	ring_counters_print(stdout, &c);
+	fputc('\n', stdout);
 }
 
 int cmd_ring(int argc, char **argv)
@@ -94,7 +105,9 @@ int cmd_ring(int argc, char **argv)
 		       ", \"head_seq\": %" PRIu64 ", \"tail\": %" PRIu64
 		       ", \"tail_seq\": %" PRIu64 ", \"cons\": %" PRIu64
 		       ", \"cons_seq\": %" PRIu64 ", \"used\": %" PRIu64
-		       ", \"unread\": %" PRIu64 ", \"dropped\": %" PRIu64
+		       ", \"unread\": %" PRIu64 ", \"refused\": %" PRIu64
+		       ", \"overwritten\": %" PRIu64 ", \"wait_ns\": %" PRIu64
+		       ", \"corrupt\": %" PRIu64
 		       ", \"inflight\": %s, \"inflight_seq\": %" PRIu64
 		       ", \"inflight_complete\": %s}\n",
 		       RESMEM_RING_HDR_SIZE, resmem_ring_data_size(m.ring),
@@ -102,7 +115,8 @@ int cmd_ring(int argc, char **argv)
 			       resmem_ring_data_size(m.ring)),
 		       st.epoch, st.flags, st.head, st.head_seq, st.tail,
 		       st.tail_seq, st.cons, st.cons_seq, st.used, st.unread,
-		       st.dropped, f.present ? "true" : "false", f.seq,
+		       st.refused, st.overwritten, st.wait_ns, st.corrupt,
+		       f.present ? "true" : "false", f.seq,
 		       f.complete ? "true" : "false");
 	} else if (!reset) {
 		resmem_format_size(resmem_ring_data_size(m.ring), sz,
@@ -118,10 +132,11 @@ int cmd_ring(int argc, char **argv)
 		printf("  cons  0x%016" PRIx64 "  seq %" PRIu64 "\n", st.cons,
 		       st.cons_seq);
 		printf("  fill  %.1f%% unread (%" PRIu64 " bytes), %" PRIu64
-		       " bytes kept, %" PRIu64 " dropped\n",
+		       " bytes kept\n",
 		       100.0 * (double)st.unread /
 			       (double)resmem_ring_data_size(m.ring),
-		       st.unread, st.used, st.dropped);
+		       st.unread, st.used);
+		show_counters(m.ring);
 		if (f.present)
 			printf("  in flight: seq %" PRIu64
 			       ", %u bytes, %s (not committed)\n",

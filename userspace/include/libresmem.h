@@ -446,23 +446,51 @@ uint64_t resmem_ring_pos_add(const struct resmem_ring *r, uint64_t pos,
 uint64_t resmem_ring_distance(const struct resmem_ring *r, uint64_t to,
 			      uint64_t from);
 
+/*
+ * Loss and wait counters (docs/ring-format.md, "Counters").  In the ring
+ * header they count since the ring was created (reset); a producer's
+ * per-run figures are the differences from the values at its attach.
+ */
+struct resmem_ring_counters {
+	uint64_t refused; /* records refused: ring full, lossy mode */
+	uint64_t overwritten; /* records overwritten before being consumed */
+	uint64_t wait_ns; /* nanoseconds producers waited for room (no loss) */
+	uint64_t corrupt; /* corrupt records the consumer found */
+};
+
+/* resmem_ring_counters - the header's counters: since the last reset. */
+void resmem_ring_counters(const struct resmem_ring *r,
+			  struct resmem_ring_counters *since_reset);
+
+/*
+ * resmem_ring_run_counters - producer: the counters of this run (since
+ * resmem_ring_attach()).  corrupt is what consumers reported meanwhile.
+ */
+void resmem_ring_run_counters(const struct resmem_ring *r,
+			      struct resmem_ring_counters *run);
+
 /* A snapshot of the header's moving fields. */
 struct resmem_ring_state {
 	uint64_t epoch;
 	uint32_t flags;
-	uint64_t head, head_seq, tail, tail_seq, cons, cons_seq, dropped;
+	uint64_t head, head_seq, tail, tail_seq, cons, cons_seq;
+	uint64_t refused, overwritten, wait_ns, corrupt; /* since reset */
 	uint64_t used; /* bytes in [tail, head) */
 	uint64_t unread; /* bytes in [cons, head) (cons clamped to tail) */
 };
 void resmem_ring_state(const struct resmem_ring *r,
 		       struct resmem_ring_state *st);
 
-/* The record being written when the producer stopped (at head). */
+/*
+ * The record being written when the producer stopped (at head): a header
+ * of the current epoch with seq == head_seq.
+ */
 struct resmem_ring_inflight {
-	int present; /* a record header with seq == head_seq */
+	int present; /* such a record header is there */
 	int complete; /* its CRC is good (written, not committed) */
 	uint64_t seq;
 	uint32_t len;
+	uint64_t time_ns; /* CLOCK_REALTIME when reserved or written */
 };
 void resmem_ring_inflight(const struct resmem_ring *r,
 			  struct resmem_ring_inflight *f);
@@ -480,11 +508,26 @@ void resmem_ring_close(struct resmem_ring *r);
 /*
  * resmem_ring_reserve - reserve a record of @len payload bytes; *payload
  * points at them in the ring (8-byte aligned).  Without F_OVERWRITE a full
- * ring refuses (and counts a drop); with it the oldest records go.
+ * ring says -ENOSPC and counts nothing: wait and retry (lossless; add the
+ * time with resmem_ring_add_wait()) or give the record up with
+ * resmem_ring_refuse() (lossy).  With F_OVERWRITE the oldest records go
+ * (counted as overwritten if not consumed yet).  A GAP record for refused
+ * records goes before the record.
  * Returns 0, -ENOSPC (full), -EMSGSIZE (@len too big for this ring),
  * -EBUSY (a record is already reserved), -EPERM (not attached).
  */
 int resmem_ring_reserve(struct resmem_ring *r, uint32_t len, void **payload);
+
+/*
+ * resmem_ring_refuse - give up the next record (the ring is full): it takes
+ * its sequence number, counts as refused and is marked by the GAP record
+ * written before the next record accepted (or at close, if it fits).
+ * Returns 0, -EBUSY (a record is reserved), -EPERM (not attached).
+ */
+int resmem_ring_refuse(struct resmem_ring *r);
+
+/* resmem_ring_add_wait - the producer waited @ns nanoseconds for room. */
+void resmem_ring_add_wait(struct resmem_ring *r, uint64_t ns);
 
 /*
  * resmem_ring_commit - publish the reserved record with @len (<= reserved)
@@ -514,17 +557,28 @@ struct resmem_ring_reader_stats {
 	uint64_t seq; /* its expected sequence number */
 	uint64_t records, bytes; /* good records returned */
 	uint64_t lost; /* records overwritten before they were read */
+	uint64_t refused; /* records the producer refused (ring full) */
 	uint64_t corrupt; /* records that failed their checks */
 	int scanning; /* searching past corruption for a good record */
+	/* refused records after the last record returned (a GAP at the end):
+	 * seq - pending_refused .. seq - 1, refused between these times */
+	uint64_t pending_refused, pending_first_ns, pending_last_ns;
 };
 
-/* What resmem_ring_read() found (in addition to the payload). */
+/*
+ * What resmem_ring_read() found (in addition to the payload).  Missing
+ * right before the record, in this order: lost records, then refused ones
+ * (seq - refused .. seq - 1); corrupt ones were somewhere before it.
+ */
 struct resmem_ring_recinfo {
 	uint64_t seq;
 	uint64_t pos;
 	uint32_t len; /* payload bytes (or needed, with -EMSGSIZE) */
 	uint32_t epoch;
-	uint64_t lost; /* records lost just before this one */
+	uint64_t time_ns; /* CLOCK_REALTIME nanoseconds at commit */
+	uint64_t lost; /* records overwritten before this reader got them */
+	uint64_t refused; /* records the producer refused just before */
+	uint64_t refused_first_ns, refused_last_ns; /* when (GAP record), or 0 */
 	uint64_t corrupt; /* records corrupt just before this one */
 };
 
@@ -553,8 +607,9 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 /*
  * resmem_ring_consume - as the consumer, release everything this reader
  * has read (cons = its position, store-release), freeing space for a producer
- * that does not overwrite.  Needs a writable mapping.
+ * that does not overwrite, and add the corrupt records it found since the
+ * last call to the header's corrupt counter.  Needs a writable mapping.
  */
-void resmem_ring_consume(const struct resmem_ring_reader *rd);
+void resmem_ring_consume(struct resmem_ring_reader *rd);
 
 #endif /* LIBRESMEM_H */

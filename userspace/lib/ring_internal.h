@@ -25,6 +25,10 @@ struct resmem_ring {
 	u32 flags; /* RESMEM_RING_F_* of this session */
 	u32 epoch;
 	u64 head, head_seq, tail, tail_seq;
+	u64 refused, overwritten, wait_ns; /* since reset: the producer's copies */
+	u64 run_refused, run_overwritten, run_wait_ns; /* their values at attach */
+	u64 run_corrupt; /* the consumer's corrupt count at attach */
+	struct resmem_ring_gap gap; /* refused records not yet marked */
 	int reserved; /* a record is reserved, not committed */
 	u64 rsv_pos; /* its position */
 	u32 rsv_len; /* its reserved payload length */
@@ -40,7 +44,12 @@ struct resmem_ring_reader {
 	int scanning; /* after corruption: searching for a record */
 	u64 records, bytes; /* good records returned */
 	u64 lost; /* records overwritten before they were read */
+	u64 refused; /* records the producer refused (holes, GAP records) */
 	u64 corrupt; /* records that failed their checks */
+	u64 corrupt_told; /* of those, added to the header's corrupt */
+	/* missing since the last record returned, for the next one's recinfo */
+	u64 pend_lost, pend_corrupt;
+	struct resmem_ring_gap pend; /* refused (count), when (GAP records) */
 };
 
 /* CRC of a record: its CRC'd header bytes, then @payload (none for PAD). */

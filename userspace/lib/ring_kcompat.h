@@ -8,6 +8,7 @@
 #define RESMEM_RING_KCOMPAT_H
 
 #include <string.h>
+#include <time.h>
 
 #include <linux/resmem.h>
 
@@ -47,6 +48,15 @@ static inline void ring_mem_write(void *dst, const void *src, uint64_t len)
 		memcpy(&w, s, len);
 		*d = w;
 	}
+}
+
+/* The records' clock (docs/ring-format.md): CLOCK_REALTIME nanoseconds. */
+static inline uint64_t ring_time_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* resmem_crc32c() (libresmem.h) over ordinary memory. */

@@ -83,6 +83,7 @@ int resmem_ring_attach(struct resmem_ring *r, uint32_t flags)
 		return -EBADMSG;
 	ring_bind(r, r->hdr, &h);
 	ring_attach(r, flags);
+	r->run_corrupt = READ_ONCE(r->hdr->corrupt);
 	r->producing = 1;
 	return 0;
 }
@@ -121,4 +122,29 @@ int resmem_ring_write(struct resmem_ring *r, const void *buf, uint32_t len)
 		return err;
 	ring_mem_write(p, buf, len);
 	return resmem_ring_commit(r, len);
+}
+
+int resmem_ring_refuse(struct resmem_ring *r)
+{
+	if (!r->producing)
+		return -EPERM;
+	if (r->reserved)
+		return -EBUSY;
+	ring_refuse(r);
+	return 0;
+}
+
+void resmem_ring_add_wait(struct resmem_ring *r, uint64_t ns)
+{
+	if (r->producing)
+		ring_add_wait(r, ns);
+}
+
+void resmem_ring_run_counters(const struct resmem_ring *r,
+			      struct resmem_ring_counters *c)
+{
+	c->refused = r->refused - r->run_refused;
+	c->overwritten = r->overwritten - r->run_overwritten;
+	c->wait_ns = r->wait_ns - r->run_wait_ns;
+	c->corrupt = READ_ONCE(r->hdr->corrupt) - r->run_corrupt;
 }

@@ -69,14 +69,23 @@ void resmem_ring_reader_stats(const struct resmem_ring_reader *rd,
 	st->records = rd->records;
 	st->bytes = rd->bytes;
 	st->lost = rd->lost;
+	st->refused = rd->refused;
 	st->corrupt = rd->corrupt;
 	st->scanning = rd->scanning;
+	st->pending_refused = rd->pend.count;
+	st->pending_first_ns = rd->pend.first_ns;
+	st->pending_last_ns = rd->pend.last_ns;
 }
 
-void resmem_ring_consume(const struct resmem_ring_reader *rd)
+void resmem_ring_consume(struct resmem_ring_reader *rd)
 {
 	struct resmem_ring_hdr *h = rd->ring->hdr;
 
+	if (rd->corrupt != rd->corrupt_told) { /* the consumer line is ours */
+		WRITE_ONCE(h->corrupt, READ_ONCE(h->corrupt) + rd->corrupt -
+					       rd->corrupt_told);
+		rd->corrupt_told = rd->corrupt;
+	}
 	WRITE_ONCE(h->cons_seq, rd->seq);
 	smp_store_release(
 		&h->cons,
@@ -106,9 +115,27 @@ static void jump_to_tail(struct resmem_ring_reader *rd)
 	rd->scanning = 0;
 }
 
-/* A good record with @seq arrived: account for what was skipped before it. */
-static void account(struct resmem_ring_reader *rd, uint64_t seq,
-		    struct resmem_ring_recinfo *ri)
+/* @n records refused right before where the reader is (@g: when, or NULL). */
+static void add_refused(struct resmem_ring_reader *rd, uint64_t n,
+			const struct resmem_ring_gap *g)
+{
+	if (!n)
+		return;
+	if (g && g->first_ns && (!rd->pend.first_ns || !rd->pend.count))
+		rd->pend.first_ns = g->first_ns;
+	if (g)
+		rd->pend.last_ns = g->last_ns;
+	rd->pend.count += n;
+	rd->refused += n;
+}
+
+/*
+ * A good record (or GAP record) with @seq arrived: account for what was
+ * skipped before it.  Where the reader followed the records without a jump,
+ * a sequence number ahead is records the producer refused (no bytes); after
+ * an overrun, lost; past corruption, corrupt.
+ */
+static void account(struct resmem_ring_reader *rd, uint64_t seq)
 {
 	uint64_t skipped = seq - rd->seq;
 
@@ -117,15 +144,70 @@ static void account(struct resmem_ring_reader *rd, uint64_t seq,
 	} else if (rd->scanning) {
 		if (!skipped)
 			skipped = 1; /* something unreadable was there */
-		ri->corrupt += skipped;
+		rd->pend_corrupt += skipped;
 		rd->corrupt += skipped;
 		skipped = 0;
+	} else if (!rd->resync) {
+		add_refused(rd, skipped, NULL);
+		skipped = 0;
 	}
-	ri->lost += skipped;
+	rd->pend_lost += skipped;
 	rd->lost += skipped;
 	rd->synced = 1;
 	rd->resync = 0;
 	rd->scanning = 0;
+}
+
+/* A GAP record (CRC good): refused records, none of them data. */
+static int take_gap(struct resmem_ring_reader *rd,
+		    const struct resmem_ring_rec *h,
+		    const struct resmem_ring_gap *g)
+{
+	uint64_t n = g->count;
+
+	if (h->len != sizeof(*g) || !g->count ||
+	    g->first_seq + g->count != h->seq)
+		return -EBADMSG;
+	if (rd->synced && g->first_seq - rd->seq >= (1ULL << 63)) {
+		/* partly counted already, at the end of a closed ring */
+		n = h->seq - rd->seq < (1ULL << 63) ? h->seq - rd->seq : 0;
+	} else {
+		account(rd, g->first_seq);
+	}
+	add_refused(rd, n, g);
+	rd->seq = h->seq;
+	rd->synced = 1;
+	return 0;
+}
+
+/*
+ * At head of a closed ring: records refused after the last one that had no
+ * room left for their GAP record still took their sequence numbers.
+ */
+static void refused_at_end(struct resmem_ring_reader *rd)
+{
+	const struct resmem_ring *r = rd->ring;
+	uint32_t flags = smp_load_acquire(&r->hdr->flags);
+	uint64_t n = READ_ONCE(r->hdr->head_seq) - rd->seq;
+
+	if (!(flags & RESMEM_RING_F_CLOSED) || !rd->synced || rd->scanning ||
+	    rd->resync || !n || n >= (1ULL << 63))
+		return;
+	add_refused(rd, n, NULL);
+	rd->seq += n;
+}
+
+/* Hand what was missing before the record returned to @ri. */
+static void report_missing(struct resmem_ring_reader *rd,
+			   struct resmem_ring_recinfo *ri)
+{
+	ri->lost = rd->pend_lost;
+	ri->corrupt = rd->pend_corrupt;
+	ri->refused = rd->pend.count;
+	ri->refused_first_ns = rd->pend.first_ns;
+	ri->refused_last_ns = rd->pend.last_ns;
+	rd->pend_lost = rd->pend_corrupt = 0;
+	memset(&rd->pend, 0, sizeof(rd->pend));
 }
 
 /* The record at rd->pos failed its checks while still inside the window. */
@@ -145,9 +227,13 @@ static int seq_ok(const struct resmem_ring_reader *rd, uint64_t seq)
 {
 	if (!rd->synced || (rd->resync == FRESH && !rd->scanning))
 		return 1;
-	if (rd->resync || rd->scanning)
-		return seq - rd->seq < (1ULL << 63);
-	return seq == rd->seq;
+	return seq - rd->seq < (1ULL << 63); /* not behind */
+}
+
+/* The flags a record may carry: none (data), PAD or GAP. */
+static int flags_ok(uint32_t flags)
+{
+	return !flags || flags == RESMEM_REC_F_PAD || flags == RESMEM_REC_F_GAP;
 }
 
 int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
@@ -155,13 +241,17 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 {
 	const struct resmem_ring *r = rd->ring;
 	uint64_t head, off, room, size;
+	struct resmem_ring_gap g;
 	struct resmem_ring_rec h;
+	const void *payload;
 
 	memset(ri, 0, sizeof(*ri));
 	for (;;) {
 		head = smp_load_acquire(&r->hdr->head);
-		if (rd->pos == head)
+		if (rd->pos == head) {
+			refused_at_end(rd);
 			return 0;
+		}
 		if (!still_there(r, rd->pos)) {
 			jump_to_tail(rd);
 			continue;
@@ -177,7 +267,8 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 		if (h.len > resmem_ring_max_payload(r->data_size) ||
 		    size > room ||
 		    size > resmem_ring_distance(r, head, rd->pos) ||
-		    ((h.flags & RESMEM_REC_F_PAD) && size != room)) {
+		    ((h.flags & RESMEM_REC_F_PAD) && size != room) ||
+		    ((h.flags & RESMEM_REC_F_GAP) && h.len != sizeof(g))) {
 			smp_rmb();
 			if (!still_there(r, rd->pos))
 				jump_to_tail(rd);
@@ -185,7 +276,7 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 				corrupt_here(rd);
 			continue;
 		}
-		if (!(h.flags & RESMEM_REC_F_PAD) && h.len > cap) {
+		if (!h.flags && h.len > cap) {
 			/* A torn header the producer is overwriting is not a
 			 * record too big for @buf: check it is still there. */
 			smp_rmb();
@@ -196,15 +287,20 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 			ri->len = h.len;
 			return -EMSGSIZE;
 		}
-		if (!(h.flags & RESMEM_REC_F_PAD))
+		payload = buf;
+		if (h.flags & RESMEM_REC_F_GAP) { /* never copied to @buf */
+			ring_mem_read(&g, r->data + off + RING_REC, sizeof(g));
+			payload = &g;
+		} else if (!h.flags) {
 			ring_mem_read(buf, r->data + off + RING_REC, h.len);
+		}
 		smp_rmb(); /* the copy is done before we look at tail */
 		if (!still_there(r, rd->pos)) {
 			jump_to_tail(rd);
 			continue;
 		}
-		if (!seq_ok(rd, h.seq) || h.flags & ~RESMEM_REC_F_PAD ||
-		    ring_rec_crc(&h, buf) != h.crc) {
+		if (!seq_ok(rd, h.seq) || !flags_ok(h.flags) ||
+		    ring_rec_crc(&h, payload) != h.crc) {
 			corrupt_here(rd);
 			continue;
 		}
@@ -213,11 +309,20 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
 			rd->pos = resmem_ring_pos_add(r, rd->pos, room);
 			continue;
 		}
-		account(rd, h.seq, ri);
+		if (h.flags & RESMEM_REC_F_GAP) {
+			if (take_gap(rd, &h, &g))
+				corrupt_here(rd);
+			else
+				rd->pos = resmem_ring_pos_add(r, rd->pos, size);
+			continue;
+		}
+		account(rd, h.seq);
+		report_missing(rd, ri);
 		ri->seq = h.seq;
 		ri->pos = rd->pos;
 		ri->len = h.len;
 		ri->epoch = h.epoch;
+		ri->time_ns = h.time_ns;
 		rd->pos = resmem_ring_pos_add(r, rd->pos, size);
 		rd->seq = h.seq + 1;
 		rd->records++;

@@ -49,6 +49,7 @@ static void ring_mem_write(void *dst, const void *src, size_t len)
 
 #define ring_crc32c(crc, buf, len) resmem_crc32c(crc, buf, len)
 #define ring_mem_crc32c(crc, buf, len) resmem_crc32c(crc, buf, len)
+#define ring_time_ns() ((u64)1)
 
 struct producer {
 	struct resmem_ring_hdr *hdr;
@@ -56,6 +57,9 @@ struct producer {
 	u64 data_size, pos_mod;
 	u32 flags, epoch;
 	u64 head, head_seq, tail, tail_seq;
+	u64 refused, overwritten, wait_ns;
+	u64 run_refused, run_overwritten, run_wait_ns;
+	struct resmem_ring_gap gap;
 	bool reserved;
 	u64 rsv_pos;
 	u32 rsv_len;
@@ -82,8 +86,10 @@ static void produce(struct producer *p, int keep)
 		if (racing && i % 50 == 0)
 			strike();
 		err = ring_reserve(p, 100 + i, &off);
-		if (err == -ENOSPC)
+		if (err == -ENOSPC) { /* as the kernel producer: refused, GAP later */
+			ring_refuse(p);
 			continue;
+		}
 		CHECK(!err && off + 100 + i <= p->data_size, "err %d off %llu",
 		      err, (unsigned long long)off);
 		CHECK(!ring_commit(p, 100 + i));

@@ -83,7 +83,7 @@ static int position(struct resmem_ring *r, uint64_t *next, int want_pad)
 
 	for (i = 0; i < 10000; i++) {
 		off = r->head % r->data_size;
-		size = (24 + model_len(SEED, *next, MAXP) + 7) & ~7ULL;
+		size = (RING_REC + model_len(SEED, *next, MAXP) + 7) & ~7ULL;
 		if ((r->data_size - off < size) == want_pad && *next > 40)
 			return 0;
 		if (model_produce(r, SEED, (*next)++, MAXP))
@@ -143,10 +143,10 @@ static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t st
 			}
 			resmem_ring_inflight(ri, &f);
 			resmem_ring_free(ri);
-			/* the in-flight record's header is complete once its 24 bytes landed */
-			hdrlen = span - ((24 + model_len(SEED, x, MAXP) + 7) & ~7ULL) + 24;
-			/* present once its seq landed (partly, if the stale high bytes agree) */
-			if ((k >= hdrlen && !f.present) || (k <= hdrlen - 16 && f.present) ||
+			/* the in-flight record's header is complete once its RING_REC bytes landed */
+			hdrlen = span - ((RING_REC + model_len(SEED, x, MAXP) + 7) & ~7ULL) + RING_REC;
+			/* present once its seq landed and the epoch agrees (old bytes of this session) */
+			if ((k >= hdrlen && !f.present) || (k <= hdrlen - 24 && f.present) ||
 			    (f.present && (f.seq != x ||
 					   f.complete != (k >= hdrlen + model_len(SEED, x, MAXP))))) {
 				fprintf(stderr, "  inflight at %llu/%llu (hdr end %llu): present %d seq %llu complete %d\n",
@@ -165,8 +165,8 @@ static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t st
 		   model_produce(r, SEED, next++, MAXP) == 0))
 		goto out;
 	memcpy(after, m, LEN);
-	hdrlen = span - ((24 + model_len(SEED, x, MAXP) + 7) & ~7ULL);	/* pad part */
-	memcpy(&hx, after + RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(r, xpos, hdrlen) % DS, 24);
+	hdrlen = span - ((RING_REC + model_len(SEED, x, MAXP) + 7) & ~7ULL);	/* pad part */
+	memcpy(&hx, after + RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(r, xpos, hdrlen) % DS, RING_REC);
 
 	/* 2. committed, but bytes from k on are what was there before */
 	for (k = 0; k < span; k++) {
@@ -177,7 +177,7 @@ static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t st
 			continue;
 		}
 		read_all(img, &res);
-		if (k >= hdrlen + 24 + hx.len) {	/* only the record's padding differs */
+		if (k >= hdrlen + RING_REC + hx.len) {	/* only the record's padding differs */
 			if (res.wrong || res.corrupt || res.last != next - 1)
 				bad_commit++;
 			continue;
@@ -193,7 +193,7 @@ static void torn_case(unsigned char *m, int want_pad, int overwrite, uint64_t st
 	      want_pad, bad_commit, (unsigned long long)span, same);
 
 	/* 3. one flipped bit at every byte offset of the record (header and payload) */
-	for (k = hdrlen; k < hdrlen + 24 + hx.len; k++) {
+	for (k = hdrlen; k < hdrlen + RING_REC + hx.len; k++) {
 		memcpy(img, after, LEN);
 		img[RESMEM_RING_HDR_SIZE + resmem_ring_pos_add(r, xpos, k) % DS] ^= 0x10;
 		read_all(img, &res);
@@ -240,15 +240,15 @@ static void first_record_case(unsigned char *m, int overwrite)
 	t = h->tail;
 	tseq = h->tail_seq;
 	hseq = h->head_seq;
-	if (DS - t % DS < 24 || (memcpy(&hx, after + RESMEM_RING_HDR_SIZE + t % DS, 24), hx.flags)) {
+	if (DS - t % DS < RING_REC || (memcpy(&hx, after + RESMEM_RING_HDR_SIZE + t % DS, RING_REC), hx.flags)) {
 		/* tail at a pad: the first record is after it */
 		t = resmem_ring_pos_add(r, t, DS - t % DS);
-		memcpy(&hx, after + RESMEM_RING_HDR_SIZE, 24);
+		memcpy(&hx, after + RESMEM_RING_HDR_SIZE, RING_REC);
 	}
 	if (!CHECK(hx.seq == tseq && tseq > 5 && hseq - tseq > 3, "seq %llu tail_seq %llu head_seq %llu",
 		   (unsigned long long)hx.seq, (unsigned long long)tseq, (unsigned long long)hseq))
 		goto out;
-	for (k = 0; k < 24 + hx.len; k++) {
+	for (k = 0; k < RING_REC + hx.len; k++) {
 		int from;
 
 		memcpy(img, after, LEN);
@@ -293,7 +293,7 @@ static void first_record_case(unsigned char *m, int overwrite)
 		}
 	}
 	CHECK(!bad, "corrupt first record (overwrite %d): %d of %llu cases wrong", overwrite, bad,
-	      (unsigned long long)(24 + hx.len) * 2);
+	      (unsigned long long)(RING_REC + hx.len) * 2);
 out:
 	resmem_ring_free(r);
 }

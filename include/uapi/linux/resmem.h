@@ -120,8 +120,8 @@ struct resmem_sync {
  * as an implicit pad) and puts the record at offset 0.
  */
 #define RESMEM_RING_MAGIC	0x474e49524d534552ULL	/* "RESMRING" */
-#define RESMEM_RING_VERSION	1
-#define RESMEM_RING_HDR_SIZE	4096	/* data_off of every version 1 ring */
+#define RESMEM_RING_VERSION	2
+#define RESMEM_RING_HDR_SIZE	4096	/* data_off of every version 2 ring */
 #define RESMEM_RING_ALIGN	8	/* records start at multiples of this */
 #define RESMEM_RING_MAX_PAYLOAD	(1U << 30)	/* and at most data_size / 2 */
 
@@ -140,20 +140,29 @@ struct resmem_sync {
  * @pos_mod:	positions wrap here: data_size * floor((2^64 - 1) / data_size)
  * @geo_crc:	CRC32C of every byte of the header before this field
  * @flags:	RESMEM_RING_F_*, written by the producer when it attaches/closes
- * @epoch:	producer sessions since the ring was created (one per boot for
- *		a kernel producer); records carry its low 32 bits
+ * @epoch:	producer sessions (one per boot for a kernel producer),
+ *		continued across a reset; records carry its low 32 bits
  * @head:	producer: end of the last committed record (store-release)
  * @head_seq:	producer: sequence number the next record will get
  * @tail:	producer: start of the oldest record not overwritten; moved
  *		(then a write barrier) before the producer overwrites anything
  * @tail_seq:	producer: sequence number of the record at @tail
- * @dropped:	producer: records refused because the ring was full
+ * @refused:	producer: records refused because the ring was full, in a
+ *		lossy mode only; each consumed its sequence number
+ * @overwritten: producer: records overwritten before the consumer had
+ *		consumed them (tail moved over a record at or after @cons)
+ * @wait_ns:	producer: nanoseconds producers waited for room (no loss)
  * @cons:	consumer: position up to which records were consumed; the
  *		producer (unless F_OVERWRITE) never overwrites beyond it
  * @cons_seq:	consumer: sequence number expected at @cons
+ * @waiters:	consumer: non-zero while a follower sleeps waiting for records
+ * @corrupt:	consumer: corrupt records the consumer found
  *
- * @head_seq, @tail_seq and @cons_seq are informational: a reader takes a
- * record's sequence number from the record itself (checked by its CRC).
+ * @refused, @overwritten, @wait_ns and @corrupt count since the ring was
+ * created (reset); a producer's "per run" figures are differences from the
+ * values it saw when it attached.  @head_seq, @tail_seq and @cons_seq are
+ * informational: a reader takes a record's sequence number from the record
+ * itself (checked by its CRC).
  */
 struct resmem_ring_hdr {
 	__u64 magic;
@@ -173,23 +182,30 @@ struct resmem_ring_hdr {
 	__u64 head_seq;
 	__u64 tail;
 	__u64 tail_seq;
-	__u64 dropped;
-	__u64 reserved2[3];
+	__u64 refused;
+	__u64 overwritten;
+	__u64 wait_ns;
+	__u64 reserved2;
 	/* offset 128: written only by the consumer */
 	__u64 cons;
 	__u64 cons_seq;
-	__u64 reserved3[6];
+	__u32 waiters;
+	__u32 reserved3;
+	__u64 corrupt;
+	__u64 reserved4[4];
 };
 
 /* resmem_ring_rec.flags */
 #define RESMEM_REC_F_PAD	(1U << 0)	/* filler to the end of the data area */
+#define RESMEM_REC_F_GAP	(1U << 1)	/* marks refused records: resmem_ring_gap */
 
 /**
  * struct resmem_ring_rec - header of one record in the data area
  * @len:	payload bytes that follow this header
- * @flags:	RESMEM_REC_F_*
- * @seq:	sequence number (a PAD record carries the number of the record
- *		after it and consumes none)
+ * @flags:	RESMEM_REC_F_* (none for a data record)
+ * @seq:	sequence number (a PAD or GAP record carries the number of the
+ *		record after it and consumes none)
+ * @time_ns:	CLOCK_REALTIME nanoseconds when it was committed
  * @epoch:	low 32 bits of resmem_ring_hdr.epoch when it was written
  * @crc:	CRC32C (Castagnoli, reflected, init and final xor 0xffffffff)
  *		of the RESMEM_RING_REC_CRC_LEN bytes @len..@epoch followed by
@@ -199,8 +215,24 @@ struct resmem_ring_rec {
 	__u32 len;
 	__u32 flags;
 	__u64 seq;
+	__u64 time_ns;
 	__u32 epoch;
 	__u32 crc;
+};
+
+/**
+ * struct resmem_ring_gap - payload of a GAP record: records the producer
+ * refused (ring full, lossy mode) just before the record after it
+ * @first_seq:	sequence number of the first refused record
+ * @count:	refused records: @first_seq + @count is the GAP record's seq
+ * @first_ns:	CLOCK_REALTIME nanoseconds of the first refusal
+ * @last_ns:	and of the last
+ */
+struct resmem_ring_gap {
+	__u64 first_seq;
+	__u64 count;
+	__u64 first_ns;
+	__u64 last_ns;
 };
 
 /* Bytes of struct resmem_ring_rec that its @crc covers: those before it. */
@@ -248,10 +280,14 @@ static __inline__ __u64 resmem_ring_rec_size(__u64 len)
 	       ~(__u64)(RESMEM_RING_ALIGN - 1);
 }
 
-/* Largest payload a ring of @data_size bytes takes. */
+/*
+ * Largest payload a ring of @data_size bytes takes: with a GAP record and
+ * a PAD before it, a record always fits an empty ring.
+ */
 static __inline__ __u64 resmem_ring_max_payload(__u64 data_size)
 {
-	__u64 m = data_size / 2 - sizeof(struct resmem_ring_rec);
+	__u64 m = data_size / 2 - sizeof(struct resmem_ring_rec) -
+		  resmem_ring_rec_size(sizeof(struct resmem_ring_gap));
 
 	return m > RESMEM_RING_MAX_PAYLOAD ? RESMEM_RING_MAX_PAYLOAD : m;
 }
