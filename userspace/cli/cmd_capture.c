@@ -96,7 +96,8 @@ static void show(const char *name, const struct resmem_ring *r,
 	resmem_format_size(bytes, b, sizeof(b));
 	resmem_format_size(t > 0 ? (uint64_t)((double)bytes / t) : 0, rate,
 			   sizeof(rate));
-	fprintf(stderr, "%scapture %s: %" PRIu64 " records, %s, %s/s, fill %.1f%%, ",
+	fprintf(stderr,
+		"%scapture %s: %" PRIu64 " records, %s, %s/s, fill %.1f%%, ",
 		final ? "" : "\r", name, records, b, rate,
 		100.0 * (double)st.unread / (double)resmem_ring_data_size(r));
 	ring_counters_print(stderr, &run);
@@ -108,8 +109,8 @@ static void show(const char *name, const struct resmem_ring *r,
  * the ring's wait_ns) or give the record up (--drop-when-full: refused).
  * Returns what the last write said: 0, -ENOSPC (stopped waiting), -errno.
  */
-static int write_when_full(struct resmem_ring *r, const void *buf,
-			   uint32_t n, int drop, double t0, double duration)
+static int write_when_full(struct resmem_ring *r, const void *buf, uint32_t n,
+			   int drop, double t0, double duration)
 {
 	double w0 = now_seconds(), now = w0;
 	int err;
@@ -230,13 +231,13 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (recsize > resmem_ring_max_payload(resmem_ring_data_size(m.ring))) {
 		ring_unmap(&m);
-		return usage_error(
-			"capture",
-			"--record-size %" PRIu64
-			" is more than this ring takes (%" PRIu64 ")",
-			recsize,
-			(uint64_t)resmem_ring_max_payload(
-				resmem_ring_data_size(m.ring)));
+		return usage_error("capture",
+				   "--record-size %" PRIu64
+				   " is more than this ring takes (%" PRIu64
+				   ")",
+				   recsize,
+				   (uint64_t)resmem_ring_max_payload(
+					   resmem_ring_data_size(m.ring)));
 	}
 	ret = ring_begin(&m, recsize, &buf);
 	if (ret)

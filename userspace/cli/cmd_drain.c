@@ -209,7 +209,8 @@ int cmd_drain(int argc, char **argv)
 		fprintf(stderr, ", seq %" PRIu64 "..%" PRIu64, first,
 			rs.seq - 1);
 	fprintf(stderr,
-		", lost %" PRIu64 ", refused %" PRIu64 ", corrupt %" PRIu64 "\n",
+		", lost %" PRIu64 ", refused %" PRIu64 ", corrupt %" PRIu64
+		"\n",
 		rs.lost, rs.refused, rs.corrupt);
 	if (ret == EXIT_OK && (rs.lost || rs.refused || rs.corrupt))
 		ret = EXIT_PROBLEM;

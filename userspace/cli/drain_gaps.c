@@ -57,16 +57,18 @@ void drain_gaps_before(struct drain_gaps *g,
 	g->prev_ns = ri->time_ns;
 }
 
-void drain_gaps_end(struct drain_gaps *g, const struct resmem_ring_reader_stats *rs)
+void drain_gaps_end(struct drain_gaps *g,
+		    const struct resmem_ring_reader_stats *rs)
 {
 	if (rs->pending_refused) {
 		fprintf(stderr,
 			"drain %s: gap: %" PRIu64
 			" records refused by the producer (ring full) after the last record\n",
 			g->name, rs->pending_refused);
-		gap_line(g, rs->seq - rs->pending_refused,
-			 rs->pending_refused, "refused",
-			 rs->pending_first_ns ? rs->pending_first_ns : g->prev_ns,
+		gap_line(g, rs->seq - rs->pending_refused, rs->pending_refused,
+			 "refused",
+			 rs->pending_first_ns ? rs->pending_first_ns :
+						g->prev_ns,
 			 rs->pending_last_ns);
 		g->refused += rs->pending_refused;
 	}

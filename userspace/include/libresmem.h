@@ -578,7 +578,8 @@ struct resmem_ring_recinfo {
 	uint64_t time_ns; /* CLOCK_REALTIME nanoseconds at commit */
 	uint64_t lost; /* records overwritten before this reader got them */
 	uint64_t refused; /* records the producer refused just before */
-	uint64_t refused_first_ns, refused_last_ns; /* when (GAP record), or 0 */
+	uint64_t refused_first_ns,
+		refused_last_ns; /* when (GAP record), or 0 */
 	uint64_t corrupt; /* records corrupt just before this one */
 };
 

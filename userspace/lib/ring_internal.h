@@ -25,8 +25,10 @@ struct resmem_ring {
 	u32 flags; /* RESMEM_RING_F_* of this session */
 	u32 epoch;
 	u64 head, head_seq, tail, tail_seq;
-	u64 refused, overwritten, wait_ns; /* since reset: the producer's copies */
-	u64 run_refused, run_overwritten, run_wait_ns; /* their values at attach */
+	u64 refused, overwritten,
+		wait_ns; /* since reset: the producer's copies */
+	u64 run_refused, run_overwritten,
+		run_wait_ns; /* their values at attach */
 	u64 run_corrupt; /* the consumer's corrupt count at attach */
 	struct resmem_ring_gap gap; /* refused records not yet marked */
 	int reserved; /* a record is reserved, not committed */
