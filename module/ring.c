@@ -12,7 +12,7 @@
 #include <linux/crc32.h>
 #include <linux/errno.h>
 #include <linux/string.h>
-#include <linux/timekeeping.h>
+#include <linux/ktime.h>
 #include <asm/barrier.h>
 
 #include "ring.h"

@@ -36,9 +36,11 @@ def header(raw):
     return h
 
 
-def records(h, data, start, limit):
-    """Records from position `start` (data holds the data area from offset 0
-    up to what was saved), at most `limit` records or until head."""
+def records(h, data, start, limit, gaps=None):
+    """Data records from position `start` (data holds the data area from
+    offset 0 up to what was saved), at most `limit` records or until head.
+    GAP records are never data: each is appended to `gaps` (if given) as
+    {pos, seq, first_seq, count, first_ns, last_ns, time_ns, good}."""
     pos, out = start, []
     ds = h["data_size"]
     while pos != h["head"] and len(out) < limit:
@@ -49,6 +51,15 @@ def records(h, data, start, limit):
         r = fields(data, "resmem_ring_rec", off)
         pad = r["flags"] & uapi.REC_F_PAD
         body = off + uapi.REC_SIZE
+        if r["flags"] & uapi.REC_F_GAP:
+            raw_gap = bytes(data[body:body + uapi.GAP_SIZE])
+            good = (r["len"] == uapi.GAP_SIZE and crc32c(
+                raw_gap, crc32c(bytes(data[off:off + uapi.REC_CRC_LEN]))) == r["crc"])
+            g = fields(raw_gap, "resmem_ring_gap")
+            if gaps is not None:
+                gaps.append(dict(pos=pos, seq=r["seq"], time_ns=r["time_ns"], good=good, **g))
+            pos += uapi.record_span(r["len"])
+            continue
         payload = b"" if pad else bytes(data[body:body + r["len"]])
         good = crc32c(payload, crc32c(bytes(data[off:off + uapi.REC_CRC_LEN]))) == r["crc"]
         if pad:
@@ -56,6 +67,6 @@ def records(h, data, start, limit):
             pos += ds - off
             continue
         out.append(dict(pos=pos, seq=r["seq"], len=r["len"], epoch=r["epoch"], good=good,
-                        payload=payload))
+                        time_ns=r["time_ns"], payload=payload))
         pos += uapi.record_span(r["len"])
     return out

@@ -345,20 +345,35 @@ static void ring_clear_next(RING_PRODUCER *r)
 }
 
 /*
+ * ring_flush_gap() - write the pending GAP record now, if there is one
+ * @r: attached, nothing reserved
+ *
+ * Return: 0 (written, or none pending), -ENOSPC (no room without
+ * overwriting unread records: try again once the consumer moved).
+ */
+static int ring_flush_gap(RING_PRODUCER *r)
+{
+	u64 span;
+
+	if (!r->gap.count)
+		return 0;
+	span = ring_span(r, 0);
+	if (!(r->flags & RESMEM_RING_F_OVERWRITE) &&
+	    ring_unread(r) + span > r->data_size)
+		return -ENOSPC;
+	ring_free_span(r, span);
+	ring_put_gap(r);
+	return 0;
+}
+
+/*
  * ring_close() - end of stream: mark refused records if the GAP record
  * fits without overwriting unread records, set RESMEM_RING_F_CLOSED.
  */
 static void ring_close(RING_PRODUCER *r)
 {
-	u64 span;
-
-	if (r->gap.count) {
-		span = ring_span(r, 0);
-		if (ring_unread(r) + span <= r->data_size) {
-			ring_free_span(r, span);
-			ring_put_gap(r);
-		}
-	}
+	if (!r->reserved)
+		ring_flush_gap(r);
 	ring_clear_next(r);
 	smp_wmb();
 	WRITE_ONCE(r->hdr->flags, r->flags | RESMEM_RING_F_CLOSED);

@@ -38,14 +38,18 @@ _VALUES = [
     ("RING_F_KERNEL", "RESMEM_RING_F_KERNEL"),
     ("REC_SIZE", "sizeof(struct resmem_ring_rec)"),
     ("REC_F_PAD", "RESMEM_REC_F_PAD"),
+    ("REC_F_GAP", "RESMEM_REC_F_GAP"),
+    ("GAP_SIZE", "sizeof(struct resmem_ring_gap)"),
 ]
 # struct -> its fields; the probe prints FIELDS[struct][field] = [offset, size]
 _FIELDS = {
     "resmem_ring_hdr": ["magic", "version", "hdr_size", "data_off", "data_size", "pos_mod",
                         "reserved0", "geo_crc", "epoch", "flags", "reserved1", "head",
-                        "head_seq", "tail", "tail_seq", "dropped", "reserved2", "cons",
-                        "cons_seq", "reserved3"],
-    "resmem_ring_rec": ["len", "flags", "seq", "epoch", "crc"],
+                        "head_seq", "tail", "tail_seq", "refused", "overwritten", "wait_ns",
+                        "reserved2", "cons", "cons_seq", "waiters", "reserved3", "corrupt",
+                        "reserved4"],
+    "resmem_ring_rec": ["len", "flags", "seq", "time_ns", "epoch", "crc"],
+    "resmem_ring_gap": ["first_seq", "count", "first_ns", "last_ns"],
     "resmem_info": ["size", "flags", "phys_addr", "length", "cache_mode", "source",
                     "numa_node", "page_size", "name"],
     "resmem_sync": ["size", "direction", "offset", "length"],

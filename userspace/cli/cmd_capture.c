@@ -127,6 +127,22 @@ static int write_when_full(struct resmem_ring *r, const void *buf, uint32_t n,
 	return err;
 }
 
+/*
+ * Lossy mode, at the end: give the consumer up to about a second to make
+ * room for the GAP record of the last refusals, so that the stream itself
+ * says where they were and when.
+ */
+static void mark_last_gap(struct resmem_ring *r)
+{
+	int i;
+
+	for (i = 0; i < 10000 && !ring_stop; i++) {
+		if (resmem_ring_flush_gap(r) != -ENOSPC)
+			return;
+		usleep(100);
+	}
+}
+
 int cmd_capture(int argc, char **argv)
 {
 	const char *from = "-";
@@ -295,6 +311,8 @@ int cmd_capture(int argc, char **argv)
 		records++;
 		bytes += (uint64_t)n;
 	}
+	if (drop_full)
+		mark_last_gap(m.ring);
 	resmem_ring_close(m.ring);
 	resmem_ring_state(m.ring, &st);
 	if (tty)

@@ -526,6 +526,14 @@ int resmem_ring_reserve(struct resmem_ring *r, uint32_t len, void **payload);
  */
 int resmem_ring_refuse(struct resmem_ring *r);
 
+/*
+ * resmem_ring_flush_gap - write the GAP record for refused records now
+ * instead of before the next record (resmem_ring_close() tries it too).
+ * Returns 0 (written, or none pending), -ENOSPC (no room yet: the consumer
+ * is behind), -EBUSY (a record is reserved), -EPERM (not attached).
+ */
+int resmem_ring_flush_gap(struct resmem_ring *r);
+
 /* resmem_ring_add_wait - the producer waited @ns nanoseconds for room. */
 void resmem_ring_add_wait(struct resmem_ring *r, uint64_t ns);
 

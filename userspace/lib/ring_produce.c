@@ -134,6 +134,15 @@ int resmem_ring_refuse(struct resmem_ring *r)
 	return 0;
 }
 
+int resmem_ring_flush_gap(struct resmem_ring *r)
+{
+	if (!r->producing)
+		return -EPERM;
+	if (r->reserved)
+		return -EBUSY;
+	return ring_flush_gap(r);
+}
+
 void resmem_ring_add_wait(struct resmem_ring *r, uint64_t ns)
 {
 	if (r->producing)
