@@ -51,8 +51,9 @@ guest-helpers:
 # Test-only kernel modules (tests/kmod), never installed.
 test-modules:
 	@test -n "$(KREL)" || { echo "make test-modules: no kernel headers at KDIR=$(KDIR)"; exit 2; }
-	@mkdir -p $(BUILD)/$(KREL)/testmods
+	@mkdir -p $(BUILD)/$(KREL)/testmods/linux
 	@cp -p tests/kmod/Kbuild tests/kmod/*.c module/resmem_producer.h $(BUILD)/$(KREL)/testmods/
+	@cp -p include/uapi/linux/resmem.h $(BUILD)/$(KREL)/testmods/linux/
 	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KREL)/testmods \
 	    $(if $(wildcard $(BUILD)/$(KREL)/obj/Module.symvers),KBUILD_EXTRA_SYMBOLS=$(BUILD)/$(KREL)/obj/Module.symvers) modules
 

@@ -42,7 +42,7 @@ def test_ring_soak(guest, target):
     assert m and int(m[3]) == int(m[1]) - 1, cap.err
     n, waited = int(m[1]), int(m[2])
     drain_rc, check_rc = res.split("\n")[:2]
-    assert f"drain region0: {n} records" in res and f"seq 0..{n - 1}, lost 0, corrupt 0" in res, res
+    assert f"drain region0: {n} records" in res and f"seq 0..{n - 1}, lost 0, refused 0, corrupt 0" in res, res
     assert f"streamcheck: {n * RECLEN} bytes, 0 bad bytes" in res, res
     assert (drain_rc, check_rc) == ("0", "0"), res
     st = ring_witness.header(guest.pmemsave(BASE, uapi.RING_HDR_SIZE))
@@ -61,5 +61,5 @@ def test_ring_soak(guest, target):
     print(f"\nring soak {target}: {n} records of {RECLEN} bytes ({mib / 1024:.1f} GiB) in "
           f"{SECONDS:g} s of capture ({elapsed:.0f} s wall): {mib / SECONDS:.1f} MiB/s, "
           f"{n / SECONDS:.0f} records/s; {wraps} wraps of a {RING >> 20} MiB ring; "
-          f"lost 0, corrupt 0, {n * RECLEN} bytes checked by streamcheck; "
+          f"lost 0, refused 0, corrupt 0, {n * RECLEN} bytes checked by streamcheck; "
           f"capture waited for the drain {waited} times")

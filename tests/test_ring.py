@@ -105,7 +105,7 @@ def test_producer_api_with_interrupts_disabled(guest):
 
 # Region names of the "standard" boot (tests/harness/boots.py).
 STANDARD_REGION = {"x86_64": "region0", "aarch64": "resmem"}
-REC_HDR = 24    # sizeof(struct resmem_ring_rec)
+REC_HDR = uapi.REC_SIZE    # sizeof(struct resmem_ring_rec)
 
 
 @pytest.mark.archs("x86_64", "aarch64")
@@ -124,7 +124,7 @@ def test_module_keeps_a_ring_libresmem_wrote(guest):
             rf"{n * (REC_HDR + reclen)} bytes committed since tail")
     assert re.search(want, log), log[-2000:]
     d = guest.run(f"resmem drain {name} --from tail --no-consume --to /tmp/out", check=False)
-    assert d.status == 0 and f"seq 0..{n - 1}, lost 0, corrupt 0" in d.err, d.err
+    assert d.status == 0 and f"seq 0..{n - 1}, lost 0, refused 0, corrupt 0" in d.err, d.err
 
 
 def _capture_then(guest, seed, crash):
@@ -142,7 +142,7 @@ def _capture_then(guest, seed, crash):
     assert n >= before["head_seq"] and not after["flags"] & uapi.RING_F_CLOSED, (before, after)
     d, v = drain_and_verify(guest, seed)
     assert d.status == 0, d.err
-    assert f"{n} records" in d.err and f"seq 0..{n - 1}, lost 0, corrupt 0" in d.err, d.err
+    assert f"{n} records" in d.err and f"seq 0..{n - 1}, lost 0, refused 0, corrupt 0" in d.err, d.err
     assert d.err.count("in-flight") <= 1, d.err
     assert v.status == 0, v.out + v.err
     host_check(guest, seed, 4096, min(n, 512))

@@ -14,6 +14,12 @@
  * even on PREEMPT_RT) or, when that CPU is polling in idle, from the idle
  * loop's queue flush; interrupts are disabled either way, as in a device's
  * interrupt handler: the producer API is documented "Context: any".
+ *
+ * With @refuse N, a full ring (no consumer, no overwrite) is not the end:
+ * the producer refuses records (-ENOSPC: counted, marked later by a GAP
+ * record); after N refusals the driver plays the consumer once (cons =
+ * head, as resmem drain would store it) and goes on, so the next record
+ * accepted comes after a GAP record for exactly those N.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/delay.h>
@@ -22,7 +28,9 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/smp.h>
+#include <asm/barrier.h>
 
+#include "linux/resmem.h"	/* the ring format (copied beside this file) */
 #include "resmem_producer.h"
 
 #define EDU_DMA_SRC	0x80
@@ -46,6 +54,8 @@ static bool reset;
 module_param(reset, bool, 0444);
 static bool atomic;
 module_param(atomic, bool, 0444);
+static unsigned int refuse;
+module_param(refuse, uint, 0444);
 
 /* One reserve or commit, run where @atomic says (see producer_call()). */
 struct producer_op {
@@ -95,6 +105,20 @@ static u64 seq_word(u64 s, u64 w)
 	return x ^ (x >> 31);
 }
 
+/*
+ * A refused record: after @refuse of them, release everything committed
+ * the way a consumer does (cons_seq, then store-release cons).
+ */
+static void refused_one(struct resmem_producer *p, unsigned int *refused)
+{
+	struct resmem_ring_hdr *h = resmem_producer_vaddr(p);
+
+	if (++*refused != refuse)
+		return;
+	WRITE_ONCE(h->cons_seq, READ_ONCE(h->head_seq));
+	smp_store_release(&h->cons, READ_ONCE(h->head));
+}
+
 static int edu_dma(struct pci_dev *pdev, void __iomem *bar, u64 src, u64 dst,
 		   u32 n, u32 cmd)
 {
@@ -120,7 +144,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	void __iomem *bar;
 	dma_addr_t bounce_dma;
 	u64 *bounce, lo = U64_MAX, hi = 0;
-	unsigned int i, w, hard = 0;
+	unsigned int i, w, hard = 0, refused = 0;
 	struct producer_op op = { .slot = &slot, .len = len };
 	int ret;
 
@@ -149,6 +173,10 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	for (i = 0; i < records; i++) {
 		op.commit = false;
 		ret = producer_call(&op, &hard);
+		if (ret == -ENOSPC && refuse) {
+			refused_one(p, &refused);
+			continue;
+		}
 		if (ret)
 			break;
 		for (w = 0; w < len / 8; w++)
@@ -166,8 +194,9 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			break;
 	}
 	dev_info(&pdev->dev, "resmem-edu: %u reserve/commit calls with interrupts disabled\n", hard);
+	dev_info(&pdev->dev, "resmem-edu: %u records refused (ring full)\n", refused);
 	dev_info(&pdev->dev, "resmem-edu: %u records of %u bytes DMAed into %s at bus %#llx-%#llx (phys base %pa), last seq %llu, status %d\n",
-		 i, len, region, lo, hi, &(phys_addr_t){ resmem_producer_phys(p) },
+		 i - refused, len, region, lo, hi, &(phys_addr_t){ resmem_producer_phys(p) },
 		 slot.seq, ret);
 	resmem_producer_put(p);
 	return ret;

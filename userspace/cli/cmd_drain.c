@@ -64,7 +64,7 @@ int cmd_drain(int argc, char **argv)
 	struct resmem_ring_state st;
 	struct resmem_ring_recinfo ri;
 	struct ring_map m;
-	uint64_t out_off = 0, first = 0, idle = 0;
+	uint64_t out_off = 0, first = 0, last_seq = 0, idle = 0;
 	double t0, last, now;
 	size_t cap = 1 << 20;
 	unsigned char *buf;
@@ -163,6 +163,7 @@ int cmd_drain(int argc, char **argv)
 		drain_gaps_before(&gaps, &ri);
 		if (rs.records == 1)
 			first = ri.seq;
+		last_seq = ri.seq;
 		err = resmem_write_all(fd, buf, ri.len);
 		if (err) {
 			ret = sys_error("cannot write", to, err);
@@ -191,6 +192,8 @@ int cmd_drain(int argc, char **argv)
 	}
 	resmem_ring_reader_stats(rd, &rs);
 	drain_gaps_end(&gaps, &rs);
+	if (consume && !rs.scanning) /* a GAP record or refusals at the end */
+		resmem_ring_consume(rd);
 	resmem_ring_reader_free(rd);
 	if (rs.scanning) {
 		resmem_ring_state(m.ring, &st);
@@ -206,8 +209,7 @@ int cmd_drain(int argc, char **argv)
 	fprintf(stderr, "%sdrain %s: %" PRIu64 " records (%s)", tty ? "\r" : "",
 		name, rs.records, b);
 	if (rs.records)
-		fprintf(stderr, ", seq %" PRIu64 "..%" PRIu64, first,
-			rs.seq - 1);
+		fprintf(stderr, ", seq %" PRIu64 "..%" PRIu64, first, last_seq);
 	fprintf(stderr,
 		", lost %" PRIu64 ", refused %" PRIu64 ", corrupt %" PRIu64
 		"\n",

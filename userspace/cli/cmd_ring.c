@@ -8,7 +8,7 @@
 #include "cli.h"
 
 static const struct cli_usage ring_usage = {
-	.usage = "resmem ring NAME [--reset [--file]] [--json]",
+	.usage = "resmem ring NAME [--reset [--data-size N] [--file]] [--json]",
 	.about =
 		"Shows the ring kept in the region: geometry, epoch, producer flags,\n"
 		"head/tail/consumer positions and sequence numbers, fill level, the loss\n"
@@ -43,12 +43,16 @@ int cmd_ring(int argc, char **argv)
 	struct resmem_ring_state st;
 	struct resmem_ring_inflight f;
 	struct ring_map m;
-	int ret, reset = 0, json = 0, err;
+	struct resmem_ring_opts o = { 0 };
+	int ret, reset = 0, json = 0, err, ds_given = 0;
 	char fl[64], sz[32];
 	const struct cli_option options[] = {
 		OPT_FLAG("reset", &reset,
 			 "start an empty ring (the old records are gone); refused while\n"
 			 "a resmem capture produces into it"),
+		OPT_SIZE("data-size", "N", &o.data_size, &ds_given,
+			 "with --reset: a data area of N bytes (a multiple of 8;\n"
+			 "default: the whole region after the header)"),
 		OPT_FLAG(
 			"file", &cli_file_writes,
 			"with --reset: NAME may be a regular file (overwritten)"),
@@ -61,6 +65,8 @@ int cmd_ring(int argc, char **argv)
 		return ret;
 	if (argc - optind != 1)
 		return usage_error("ring", "expected NAME");
+	if (ds_given && !reset)
+		return usage_error("ring", "--data-size goes with --reset");
 	if (reset) {
 		ret = ring_map("ring", argv[optind], 1, 1, &m);
 		if (ret)
@@ -78,7 +84,7 @@ int cmd_ring(int argc, char **argv)
 			return EXIT_PROBLEM;
 		}
 		resmem_ring_free(m.ring);
-		err = resmem_ring_init(&m.ring, m.base, m.size, NULL);
+		err = resmem_ring_init(&m.ring, m.base, m.size, &o);
 		if (err) {
 			ring_unmap(&m);
 			return sys_error("cannot create a ring in",
