@@ -103,6 +103,62 @@ def test_producer_api_with_interrupts_disabled(guest):
     host_check(guest, seed, reclen, n)
 
 
+@pytest.mark.guest(boot="standard", extra_qemu=EDU)
+def test_kernel_producer_refuses_and_marks_the_gap(guest):
+    """A full ring without overwrite (64 KiB, no consumer): the in-kernel
+    producer refuses records (it cannot wait): each takes its sequence
+    number and counts in `refused`; once a consumer made room (the test
+    driver plays it after 5 refusals) the next record DMAed is preceded by a
+    GAP record with exactly their range.  Witnesses: the guest's drain and
+    --index, and the host's own reader on pmemsave; time_ns lies within the
+    guest's clock readings around the run."""
+    seed, n, reclen, refuse = 0x6A9, 45, 2048, 5
+    fits = (64 << 10) // uapi.record_span(reclen)          # 31 records of 2080 bytes
+    guest.run("modprobe resmem; rmmod resmem_test_edu 2>/dev/null; true")
+    guest.run("resmem ring region0 --reset --data-size 64K")
+    t0 = int(guest.run("date +%s").out) * 10**9
+    mark = guest.mark()
+    guest.run(f"insmod /lib/modules/$(uname -r)/testmods/resmem_test_edu.ko "
+              f"records={n} len={reclen} seed={seed} refuse={refuse}")
+    t1 = (int(guest.run("date +%s").out) + 1) * 10**9
+    guest.console_sync()
+    log = guest.console()[mark:]
+    assert f"resmem-edu: {refuse} records refused (ring full)" in log, log[-3000:]
+    m = re.search(r"resmem-edu: (\d+) records of (\d+) bytes DMAed into region0 .*status (-?\d+)", log)
+    assert m and int(m[1]) == n - refuse and int(m[3]) == 0, log[-3000:]
+    st = ring_state(guest)
+    assert st["refused"] == refuse and st["overwritten"] == 0 and st["head_seq"] == n, st
+    assert st["flags"] & uapi.RING_F_KERNEL and st["flags"] & uapi.RING_F_CLOSED, st
+    d = guest.run("resmem drain region0 --from tail --no-consume --to /tmp/out --index /tmp/idx",
+                  check=False)
+    assert d.status == 1, d.err
+    assert f"gap: {refuse} records refused by the producer (ring full) before seq {fits + refuse}" \
+        in d.err, d.err
+    assert f"lost 0, refused {refuse}, corrupt 0" in d.err, d.err
+    gaps = [ln.split() for ln in guest.run("cat /tmp/idx").out.splitlines() if ln.startswith("gap")]
+    assert len(gaps) == 1 and gaps[0][1:5] == [str(fits), str(fits + refuse - 1), str(refuse),
+                                               "refused"], gaps
+    assert t0 <= int(gaps[0][5]) <= int(gaps[0][6]) <= t1, (t0, gaps, t1)
+    # the host reads the same from guest physical memory
+    base = boots.regions("x86_64", "standard")[0][0]
+    h = ring_witness.header(guest.pmemsave(base, uapi.RING_HDR_SIZE))
+    assert h["data_size"] == 64 << 10 and h["refused"] == refuse, h
+    hg = []
+    recs = ring_witness.records(h, guest.pmemsave(base + h["data_off"], h["data_size"]),
+                                h["tail"], n, hg)
+    seqs = [r["seq"] for r in recs]
+    assert seqs == list(range(seqs[0], fits)) + list(range(fits + refuse, n)), seqs
+    for r in recs:
+        assert r["good"] and r["payload"] == pattern.seq(seed, r["seq"] * reclen, reclen), r["seq"]
+    assert [r["time_ns"] for r in recs] == sorted(r["time_ns"] for r in recs)
+    assert t0 <= recs[0]["time_ns"] and recs[-1]["time_ns"] <= t1, (t0, t1)
+    assert len(hg) == 1 and hg[0]["good"], hg
+    g = hg[0]
+    assert (g["first_seq"], g["count"], g["seq"]) == (fits, refuse, fits + refuse), g
+    assert str(g["first_ns"]) == gaps[0][5] and str(g["last_ns"]) == gaps[0][6], (g, gaps)
+    assert g["last_ns"] <= g["time_ns"] <= t1, g
+
+
 # Region names of the "standard" boot (tests/harness/boots.py).
 STANDARD_REGION = {"x86_64": "region0", "aarch64": "resmem"}
 REC_HDR = uapi.REC_SIZE    # sizeof(struct resmem_ring_rec)
