@@ -112,7 +112,7 @@ static void show(const char *name, const struct resmem_ring *r,
 static int write_when_full(struct resmem_ring *r, const void *buf, uint32_t n,
 			   int drop, double t0, double duration)
 {
-	double w0 = now_seconds(), now = w0;
+	double w0 = now_seconds(), now;
 	int err;
 
 	if (drop)
