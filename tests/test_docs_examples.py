@@ -394,8 +394,8 @@ def run_ring(env, doc_out):
     doc = shown(doc_out)
     # the header line has the doc's fields; each labelled line the doc shows
     # (head, tail, cons, fill; `in flight` only after a crash) is printed
-    assert re.match(r"\S+: ring v1, data .* at offset \d+, epoch \d+, (open|closed)", out[0]), out
-    assert re.match(r"region0: ring v1, data .* at offset \d+, epoch \d+, (open|closed)", doc[0])
+    assert re.match(r"\S+: ring v2, data .* at offset \d+, epoch \d+, (open|closed)", out[0]), out
+    assert re.match(r"region0: ring v2, data .* at offset \d+, epoch \d+, (open|closed)", doc[0])
     labels = lambda lines: [l.split()[0] for l in lines[1:] if not l.strip().startswith("in")]
     assert labels(out) == labels(doc), (out, doc)
 
