@@ -21,32 +21,38 @@ static void gap_line(struct drain_gaps *g, uint64_t first, uint64_t count,
 		first, first + count - 1, count, kind, first_ns, last_ns);
 }
 
+/* One stderr line "drain NAME: ..." with @n and @seq, if @n. */
+static void say(const struct drain_gaps *g, uint64_t n, const char *fmt,
+		uint64_t seq)
+{
+	if (!n)
+		return;
+	fprintf(stderr, "%sdrain %s: ", g->tty ? "\r" : "", g->name);
+	fprintf(stderr, fmt, n, seq);
+}
+
 void drain_gaps_before(struct drain_gaps *g,
 		       const struct resmem_ring_recinfo *ri)
 {
 	uint64_t refused_at = ri->seq - ri->refused,
 		 lost_at = refused_at - ri->lost,
 		 corrupt_at = lost_at - ri->corrupt;
-	const char *cr = g->tty ? "\r" : "";
 
-	if (ri->corrupt)
-		fprintf(stderr,
-			"%sdrain %s: %" PRIu64
-			" corrupt records (bad CRC or sequence) before seq %" PRIu64
-			": not copied\n",
-			cr, g->name, ri->corrupt, ri->seq);
-	if (ri->lost)
-		fprintf(stderr,
-			"%sdrain %s: gap: %" PRIu64
-			" records lost (overwritten before they were read) before seq %" PRIu64
-			"\n",
-			cr, g->name, ri->lost, ri->seq);
-	if (ri->refused)
-		fprintf(stderr,
-			"%sdrain %s: gap: %" PRIu64
-			" records refused by the producer (ring full) before seq %" PRIu64
-			"\n",
-			cr, g->name, ri->refused, ri->seq);
+	say(g, ri->corrupt,
+	    "%" PRIu64
+	    " corrupt records (bad CRC or sequence) before seq %" PRIu64
+	    ": not copied\n",
+	    ri->seq);
+	say(g, ri->lost,
+	    "gap: %" PRIu64
+	    " records lost (overwritten before they were read) before seq %" PRIu64
+	    "\n",
+	    ri->seq);
+	say(g, ri->refused,
+	    "gap: %" PRIu64
+	    " records refused by the producer (ring full) before seq %" PRIu64
+	    "\n",
+	    ri->seq);
 	gap_line(g, corrupt_at, ri->corrupt, "corrupt", g->prev_ns,
 		 ri->time_ns);
 	gap_line(g, lost_at, ri->lost, "lost", g->prev_ns, ri->time_ns);
