@@ -254,7 +254,6 @@ int ring_begin(struct ring_map *m, size_t len, unsigned char **buf);
 const char *ring_strerror(int err);
 /* ring_counters.c: refused, overwritten unread, waited, corrupt */
 void ring_counters_print(FILE *f, const struct resmem_ring_counters *c);
-void ring_counters_json(FILE *f, const struct resmem_ring_counters *c);
 /* Two lines: the producer's run, then since reset. */
 void ring_counters_summary(FILE *f, const char *cmd, const char *name,
 			   const struct resmem_ring *r);

@@ -13,14 +13,6 @@ void ring_counters_print(FILE *f, const struct resmem_ring_counters *c)
 		c->corrupt);
 }
 
-void ring_counters_json(FILE *f, const struct resmem_ring_counters *c)
-{
-	fprintf(f,
-		"{\"refused\": %" PRIu64 ", \"overwritten\": %" PRIu64
-		", \"wait_ns\": %" PRIu64 ", \"corrupt\": %" PRIu64 "}",
-		c->refused, c->overwritten, c->wait_ns, c->corrupt);
-}
-
 void ring_counters_summary(FILE *f, const char *cmd, const char *name,
 			   const struct resmem_ring *r)
 {
