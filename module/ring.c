@@ -39,7 +39,11 @@ static u32 ring_crc32c(u32 crc, const void *buf, size_t len)
 #define ring_mem_crc32c(crc, ring, len)	ring_crc32c(crc, ring, len)
 #define ring_mem_read(dst, ring, len)	memcpy(dst, ring, len)
 #define ring_mem_write(ring, src, len)	memcpy(ring, src, len)
-#define ring_time_ns()			ktime_get_real_ns()
+/*
+ * The records' CLOCK_REALTIME: the NMI-safe accessor, since the producer
+ * API may be called from any context (it may lag a concurrent clock step).
+ */
+#define ring_time_ns()			ktime_get_real_fast_ns()
 #define RING_PRODUCER			struct resmem_kring
 
 #include <resmem/ring_producer.h>

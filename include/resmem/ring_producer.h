@@ -16,7 +16,7 @@
  *     ring_mem_crc32c(crc, ring, len) over ring memory: CRC32C as the format
  *     defines it (resmem_crc32c(): init and final xor included, 0 to start);
  *   - ring_time_ns(): CLOCK_REALTIME in nanoseconds (the records' time_ns:
- *     ktime_get_real_ns() in the kernel, clock_gettime() in libresmem);
+ *     ktime_get_real_fast_ns() in the kernel, clock_gettime() in libresmem);
  *   - RING_PRODUCER: the producer's struct type, with the members
  *	struct resmem_ring_hdr *hdr;	the header, in ring memory
  *	u8 *data;			the data area, in ring memory
