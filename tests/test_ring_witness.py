@@ -35,6 +35,16 @@ def test_uapi_numbers_are_the_formats():
     assert uapi.RING_MAGIC.to_bytes(8, "little") == b"RESMRING"
     assert uapi.record_span(0) == uapi.REC_SIZE
     assert uapi.record_span(1) == uapi.REC_SIZE + uapi.RING_ALIGN
+    # version 2's fixed offsets (docs/ring-format.md): each line written by one side
+    assert uapi.RING_VERSION == 2 and uapi.RING_HDR_STRUCT_SIZE == 192 and uapi.REC_SIZE == 32
+    hdr = {f: off for f, (off, _) in uapi.FIELDS["resmem_ring_hdr"].items()}
+    assert [hdr[f] for f in ("head", "head_seq", "tail", "tail_seq", "refused", "overwritten",
+                             "wait_ns", "cons", "cons_seq", "waiters", "corrupt")] == \
+        [64, 72, 80, 88, 96, 104, 112, 128, 136, 144, 152]
+    rec = {f: off for f, (off, _) in uapi.FIELDS["resmem_ring_rec"].items()}
+    assert [rec[f] for f in ("len", "flags", "seq", "time_ns", "epoch", "crc")] == \
+        [0, 4, 8, 16, 24, 28]
+    assert uapi.REC_F_GAP == 2 and uapi.GAP_SIZE == 32
 
 
 # spans in a 61440-byte data area: 136 (no wrap), 1040 (a PAD record at the
