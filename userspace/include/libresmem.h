@@ -7,13 +7,14 @@
  * count) on success and a negative errno on failure; nothing here prints,
  * exits or keeps global state.  Strings in structs are always NUL-terminated.
  *
- * ABI (libresmem.so.1; exports resmem_* only, in version nodes, see
- * userspace/lib/libresmem.lds):
+ * ABI (libresmem.so.2, LIBRESMEM_ABI in userspace/lib/abi.mk; exports
+ * resmem_* only, in version nodes, see userspace/lib/libresmem.lds):
  * - Handles the library keeps state in are opaque (struct resmem_region):
  *   allocated and freed by the library, read through functions, so they may
  *   grow.
  * - Structs a program allocates or receives (resmem_region_info and the
- *   other records, option structs) are fixed for soname .1: new fields or
+ *   other records, option structs) are fixed for soname .2 (ring format
+ *   version 2 changed the ring structs: .1 is gone): new fields or
  *   sizes need a new soname; new facts come through new functions.
  * - A function is added in a new version node; an existing one never
  *   changes its signature or meaning.
