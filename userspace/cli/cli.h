@@ -263,7 +263,6 @@ struct drain_gaps {
 	FILE *index; /* NULL: no --index */
 	int tty;
 	uint64_t prev_ns; /* time_ns of the last record copied */
-	uint64_t refused; /* refused records reported */
 };
 void drain_gaps_before(struct drain_gaps *g,
 		       const struct resmem_ring_recinfo *ri);

@@ -20,8 +20,7 @@ static const struct cli_usage drain_usage = {
 		"full in a lossy mode: gap records) and corrupt (never copied).",
 	.notes =
 		"Exit: 0 all records intact, 1 records lost, refused or corrupt (or no\n"
-		"ring),\n"
-		"2 usage, 3 system error.",
+		"ring), 2 usage, 3 system error.",
 };
 
 static int parse_from(const char *cmd, const struct cli_option *o,

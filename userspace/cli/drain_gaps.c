@@ -59,7 +59,6 @@ void drain_gaps_before(struct drain_gaps *g,
 	gap_line(g, refused_at, ri->refused, "refused",
 		 ri->refused_first_ns ? ri->refused_first_ns : g->prev_ns,
 		 ri->refused_last_ns ? ri->refused_last_ns : ri->time_ns);
-	g->refused += ri->refused;
 	g->prev_ns = ri->time_ns;
 }
 
@@ -76,6 +75,5 @@ void drain_gaps_end(struct drain_gaps *g,
 			 rs->pending_first_ns ? rs->pending_first_ns :
 						g->prev_ns,
 			 rs->pending_last_ns);
-		g->refused += rs->pending_refused;
 	}
 }
