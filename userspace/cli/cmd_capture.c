@@ -108,16 +108,74 @@ static void show(const char *name, const struct resmem_ring *r,
 		st.dropped, overwritten, waits, final ? "\n" : "   ");
 }
 
+/* What this run did, beside the records: for the report. */
+struct capture_run {
+	struct resmem_ring_state at_attach;
+	uint64_t retries; /* -ENOSPC answers while waiting for room */
+	uint64_t wait_ns; /* time spent waiting for room */
+	double waiting_since; /* > 0: waiting now */
+};
+
+static uint64_t seq_behind(uint64_t a, uint64_t b) /* a - b, or 0 if b > a */
+{
+	return a - b < (1ULL << 63) ? a - b : 0;
+}
+
+/*
+ * The run's counters from the ring header and from capture's own clock.
+ * The header's drop counter also counts each -ENOSPC capture retried while
+ * waiting for room: those are waits, not refusals, so they come off.
+ */
+static void capture_counts(struct ring_report *rep, const struct resmem_ring *r,
+			   const struct capture_run *run)
+{
+	struct resmem_ring_state st;
+
+	resmem_ring_state(r, &st);
+	rep->total.refused =
+		seq_behind(st.dropped - run->at_attach.dropped, run->retries);
+	rep->total.overwritten = seq_behind(
+		seq_behind(st.tail_seq, st.cons_seq),
+		seq_behind(run->at_attach.tail_seq, run->at_attach.cons_seq));
+	rep->total.wait_ns = run->wait_ns;
+	rep->unread = st.unread;
+	rep->data_size = resmem_ring_data_size(r);
+}
+
+/* Stats lines, and the terminal's progress line (also while it waits). */
+static void capture_tick(struct ring_report *rep, const struct resmem_ring *r,
+			 const struct capture_run *run, int tty, double *last)
+{
+	double now = now_seconds();
+	int stats_due = rep->every > 0 && now - rep->last >= rep->every;
+
+	if (!stats_due && (!tty || now - *last < 0.5))
+		return;
+	capture_counts(rep, r, run);
+	ring_report_tick(rep, now);
+	if (!tty || now - *last < 0.5)
+		return;
+	show(rep->name, r, rep->total.records, rep->total.bytes, now - rep->t0,
+	     run->retries, 0);
+	if (run->waiting_since > 0)
+		ring_report_waiting(rep, run->waiting_since, now);
+	*last = now;
+}
+
 int cmd_capture(int argc, char **argv)
 {
 	const char *from = "-";
 	struct source src = { .fd = 0 };
 	uint64_t recsize = 4096, count = UINT64_MAX, records = 0, bytes = 0,
-		 waits = 0, seq0;
+		 seq0;
 	double duration = -1, t0, last, now;
 	int ret, generate = 0, stop_full = 0, overwrite = 0,
 		 tty = isatty(STDERR_FILENO) && !cli_quiet, err;
-	int force = 0, from_given = 0;
+	int force = 0, from_given = 0, previous = 0, json = 0;
+	double stats = 0, wait_start;
+	uint64_t waited_before = 0;
+	struct ring_report rep;
+	struct capture_run run = { .wait_ns = 0 };
 	uint32_t fl;
 	struct resmem_ring_state st;
 	struct ring_map m;
@@ -158,6 +216,20 @@ int cmd_capture(int argc, char **argv)
 		OPT_FLAG("force", &force,
 			 "take over a ring left open by a kernel producer that\n"
 			 "is gone (the machine went down while it produced)"),
+		OPT_GROUP(
+			"A ring with records no drain has taken out (what a crash left behind)\n"
+			"is refused, so that a restarted capture cannot erase them:"),
+		OPT_FLAG("overwrite-previous", &previous,
+			 "capture even so: new records follow them (with --overwrite,\n"
+			 "they may be overwritten)"),
+		OPT_GROUP("Numbers for monitors:"),
+		OPT_FLAG("json", &json,
+			 "print the summary as one JSON object on stdout"),
+		OPT_CALLBACK(
+			"stats", "N", &stats, parse_stats_seconds,
+			"every N seconds one line on stdout (with --json, a JSON\n"
+			"object) with what this interval added: the lines add\n"
+			"up to the summary"),
 		OPT_END(),
 	};
 
@@ -207,6 +279,11 @@ int cmd_capture(int argc, char **argv)
 		ring_unmap(&m);
 		return EXIT_PROBLEM;
 	}
+	ret = ring_guard_previous("capture", m.region, m.ring, previous);
+	if (ret) {
+		ring_unmap(&m);
+		return ret;
+	}
 	if (recsize > resmem_ring_data_size(m.ring) / 2 -
 			      sizeof(struct resmem_ring_rec)) {
 		ring_unmap(&m);
@@ -231,17 +308,16 @@ int cmd_capture(int argc, char **argv)
 		return EXIT_PROBLEM;
 	}
 	seq0 = resmem_ring_next_seq(m.ring);
+	resmem_ring_state(m.ring, &run.at_attach);
+	ring_report_start(&rep, "capture", m.info.name, stdout, json, stats);
+	rep.have = RING_HAVE_REFUSED | RING_HAVE_OVERWRITTEN | RING_HAVE_WAIT;
 	t0 = last = now_seconds();
 	ret = EXIT_OK;
 	while (!ring_stop && records < count && !src.eof) {
 		now = now_seconds();
 		if (duration >= 0 && now - t0 >= duration)
 			break;
-		if (tty && now - last >= 0.5) {
-			show(m.info.name, m.ring, records, bytes, now - t0,
-			     waits, 0);
-			last = now;
-		}
+		capture_tick(&rep, m.ring, &run, tty, &last);
 		n = source_read(&src, buf, recsize,
 				resmem_ring_next_seq(m.ring));
 		if (n < 0) {
@@ -250,14 +326,23 @@ int cmd_capture(int argc, char **argv)
 		}
 		if (n == 0)
 			break;
+		wait_start = 0;
 		while ((err = resmem_ring_write(m.ring, buf, (uint32_t)n)) ==
 			       -ENOSPC &&
 		       !stop_full && !ring_stop) {
-			waits++;
+			if (!wait_start)
+				wait_start = run.waiting_since = now_seconds();
+			run.retries++;
 			usleep(100);
-			if (duration >= 0 && now_seconds() - t0 >= duration)
+			now = now_seconds();
+			run.wait_ns = (uint64_t)((now - wait_start) * 1e9) +
+				      waited_before;
+			capture_tick(&rep, m.ring, &run, tty, &last);
+			if (duration >= 0 && now - t0 >= duration)
 				break;
 		}
+		waited_before = run.wait_ns;
+		run.waiting_since = 0;
 		if (err == -ENOSPC) {
 			if (stop_full)
 				fprintf(stderr,
@@ -273,15 +358,28 @@ int cmd_capture(int argc, char **argv)
 		}
 		records++;
 		bytes += (uint64_t)n;
+		rep.total.records = records;
+		rep.total.bytes = bytes;
 	}
 	resmem_ring_close(m.ring);
 	resmem_ring_state(m.ring, &st);
 	if (tty)
 		fprintf(stderr, "\r");
-	show(m.info.name, m.ring, records, bytes, now_seconds() - t0, waits, 1);
-	fprintf(stderr, "capture %s: seq %" PRIu64 "..%" PRIu64 ", epoch %u\n",
-		m.info.name, seq0, resmem_ring_next_seq(m.ring) - 1,
-		(uint32_t)st.epoch);
+	capture_counts(&rep, m.ring, &run);
+	rep.first_seq = seq0;
+	rep.last_seq = resmem_ring_next_seq(m.ring) - 1;
+	rep.have_seq = records > 0;
+	rep.epoch = (uint32_t)st.epoch;
+	rep.have_epoch = 1;
+	ring_report_end(&rep, now_seconds());
+	if (!json) {
+		show(m.info.name, m.ring, records, bytes, now_seconds() - t0,
+		     run.retries, 1);
+		fprintf(stderr,
+			"capture %s: seq %" PRIu64 "..%" PRIu64 ", epoch %u\n",
+			m.info.name, seq0, resmem_ring_next_seq(m.ring) - 1,
+			(uint32_t)st.epoch);
+	}
 	free(buf);
 	ring_unmap(&m);
 	if (src.fd > 0)

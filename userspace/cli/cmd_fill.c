@@ -33,6 +33,7 @@ int cmd_fill(int argc, char **argv)
 {
 	struct resmem_walk_opts wo = { .write = 1 };
 	struct window_args w = { .via = RESMEM_VIA_MMAP };
+	int force = 0;
 	const struct cli_option options[] = {
 		WINDOW_OPTIONS(&w.off, &w.len, &w.have_len),
 		OPT_VIA("mmap|write", &w.via,
@@ -40,6 +41,10 @@ int cmd_fill(int argc, char **argv)
 		OPT_FLAG("file", &cli_file_writes,
 			 "NAME may be a regular file (a scratch file standing in for a\n"
 			 "region): without it, fill refuses to overwrite one"),
+		OPT_FLAG(
+			"force", &force,
+			"fill even a ring with records no drain has taken out, or\n"
+			"a region a resmem capture is producing into (refused without)"),
 		OPT_END(),
 	};
 	struct resmem_region *r;
@@ -76,6 +81,12 @@ int cmd_fill(int argc, char **argv)
 	if (resolve_range("fill", &info, w.have_len, w.off, &w.len)) {
 		resmem_close(r);
 		return EXIT_USAGE;
+	}
+	/* the lock it takes stays with r: no capture starts mid-fill */
+	ret = ring_guard_region("fill", r, "not filled", force, w.off, w.len);
+	if (ret) {
+		resmem_close(r);
+		return ret;
 	}
 
 	progress_start(&prog, "fill", info.name, w.len);
