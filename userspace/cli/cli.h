@@ -322,7 +322,10 @@ void ring_report_start(struct ring_report *rep, const char *cmd,
 		       const char *name, FILE *out, int json, double every);
 /* A stats line if one is due at @now: returns 1 if printed. */
 int ring_report_tick(struct ring_report *rep, double now);
-/* After a progress line on a terminal: "waiting for consumer 3.2 s". */
+/*
+ * After a progress line on a terminal: "waiting for consumer 3.2 s" when
+ * @since > 0 (when the wait began), then clear to the end of the line.
+ */
 void ring_report_waiting(const struct ring_report *rep, double since,
 			 double now);
 /*

@@ -157,8 +157,7 @@ static void capture_tick(struct ring_report *rep, const struct resmem_ring *r,
 		return;
 	show(rep->name, r, rep->total.records, rep->total.bytes, now - rep->t0,
 	     run->retries, 0);
-	if (run->waiting_since > 0)
-		ring_report_waiting(rep, run->waiting_since, now);
+	ring_report_waiting(rep, run->waiting_since, now);
 	*last = now;
 }
 

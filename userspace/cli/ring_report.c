@@ -145,7 +145,9 @@ void ring_report_waiting(const struct ring_report *rep, double since,
 			 double now)
 {
 	(void)rep;
-	fprintf(stderr, "waiting for consumer %.1f s   ", now - since);
+	if (since > 0)
+		fprintf(stderr, "waiting for consumer %.1f s", now - since);
+	fprintf(stderr, "\033[K"); /* clear what a longer line left */
 }
 
 void ring_report_end(struct ring_report *rep, double now)
