@@ -18,9 +18,10 @@ static const struct cli_usage capture_usage = {
 		"N bytes (default 4096), continuing an existing ring or creating one if\n"
 		"the region has none.  The format: ring-format.md in share/doc/resmem.",
 	.notes =
-		"Rate, fill level and drops are shown on a terminal; a summary line ends it.\n"
-		"Exit: 0, 1 another producer has the ring (or no usable ring), 2 usage,\n"
-		"3 system error.",
+		"Rate, fill level and drops are shown on a terminal (also while it waits);\n"
+		"a summary line ends it.\n"
+		"Exit: 0, 1 another producer has the ring, unread records of an earlier\n"
+		"session (or no usable ring), 2 usage, 3 system error.",
 };
 
 /* --generate SEED: the pattern seq:SEED */

@@ -19,8 +19,8 @@ static const struct cli_usage drain_usage = {
 		"and CRC32C.  Records overwritten before they were read are reported as\n"
 		"lost, damaged ones as corrupt (never copied), on stderr.",
 	.notes =
-		"Exit: 0 all records intact, 1 records lost or corrupt (or no ring),\n"
-		"2 usage, 3 system error.",
+		"Exit: 0 all records intact, 1 records lost or corrupt (or no ring, or\n"
+		"FILE not empty without --append), 2 usage, 3 system error.",
 };
 
 static int parse_from(const char *cmd, const struct cli_option *o,

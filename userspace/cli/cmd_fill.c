@@ -12,7 +12,10 @@ static const struct cli_usage fill_usage = {
 		"PATTERN: 0xAB (every byte), zero, or seq:SEED (SEED decimal or 0x-hex):\n"
 		"  each 8-byte word at region offset w (w = o & ~7) holds splitmix64's\n"
 		"  finaliser of SEED ^ w, little-endian.",
-	.notes = "Sizes: 4096, 0x1000, 64K, 8G (K/M/G/T = powers of 1024).",
+	.notes =
+		"Sizes: 4096, 0x1000, 64K, 8G (K/M/G/T = powers of 1024).\n"
+		"Exit: 0, 1 refused (a ring with unread records, or a running capture),\n"
+		"2 usage, 3 system error.",
 };
 
 struct fill_ctx {

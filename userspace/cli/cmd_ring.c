@@ -13,7 +13,8 @@ static const struct cli_usage ring_usage = {
 		"head/tail/consumer positions and sequence numbers, fill level, drops\n"
 		"and the in-flight record a crash left at head, if any.  The format:\n"
 		"ring-format.md in share/doc/resmem.",
-	.notes = "Exit: 0, 1 no (valid) ring, 2 usage, 3 system error.",
+	.notes =
+		"Exit: 0, 1 no (valid) ring or --reset refused, 2 usage, 3 system error.",
 };
 
 static void flags_text(uint32_t fl, char *buf, size_t len)
