@@ -147,15 +147,17 @@ def test_fill_refuses_a_live_ring(guest):
     assert v.status == 0, v.out + v.err
     # consume everything: only the lock of a running capture is left to refuse
     guest.run("resmem drain region0 --to /dev/null")
-    pid = guest.run("(sleep 600 </dev/null | resmem capture region0 --record-size 8 "
-                    ">/dev/null 2>/tmp/cap.log & echo $!)").out.strip()
+    # capture waits on an input that never comes; nothing keeps the agent's output open
+    pid = guest.run("(sleep 600 </dev/null 2>/dev/null | resmem capture region0 "
+                    "--record-size 8 >/dev/null 2>/tmp/fill-cap.log & echo $!)").out.strip()
     epoch = before["epoch"] + 1
     guest.run(f"until resmem ring region0 --json | grep -q '\"epoch\": {epoch},'; do "
               "sleep 0.2; done", timeout=120)
     for cmd in ("resmem fill region0 zero --length 64K", "resmem ring region0 --reset"):
         r = guest.run(cmd, check=False)
         assert r.status == 1 and "a resmem capture is producing into this ring" in r.err, r.err
-    guest.run(f"kill -TERM {pid}; while kill -0 {pid} 2>/dev/null; do sleep 0.2; done")
+    # its summary line says it has ended (an orphan may stay a zombie: no kill -0)
+    guest.run(f"kill -TERM {pid}; until grep -q epoch /tmp/fill-cap.log; do sleep 0.2; done")
     host_check(guest, seed, reclen, n)
 
 
