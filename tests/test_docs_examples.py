@@ -24,6 +24,7 @@ RESMEM_INFO_* flag in the struct it shows; each doc file a `--help` text
 points at is installed by `make install-tools`.
 """
 import glob
+import json
 import os
 import re
 import shlex
@@ -411,6 +412,19 @@ def run_drain_to(env, doc_out):
     same_shape(doc[0], "region0", summary, os.path.basename(ring))
 
 
+def run_drain_json(env, doc_out):
+    """The summary object: the keys the doc shows, the numbers of this ring."""
+    ring = env.ring_file(200)
+    dest = os.path.join(env.tmp, "run2.bin")
+    r = ok(env.cli.run("drain", ring, "--to", dest, "--json"))
+    got = json.loads(r.stdout)
+    doc = json.loads(shown(doc_out)[0])
+    assert list(got) == list(doc), (got, doc)
+    for k in ("type", "command", "records", "bytes", "lost", "corrupt", "first_seq", "last_seq"):
+        assert got[k] == doc[k], k
+    assert os.path.getsize(dest) == got["bytes"]
+
+
 def run_drain_follow(env, doc_out):
     ring = env.ring_file(10)
     r = subprocess.run([env.cli.path, "drain", ring, "--follow"], capture_output=True, timeout=60)
@@ -446,6 +460,7 @@ RUNS = {
     "resmem ring region0": run_ring,
     "resmem drain region0 --to /data/run1.bin": run_drain_to,
     "resmem drain region0 --follow": run_drain_follow,
+    "resmem drain region0 --to /data/run2.bin --json": run_drain_json,
     "resmem dt add virt.dtb out.dtb --name capture --size 1G --addr 0x140000000 --no-map":
         run_dt_add,
     "resmem --version": lambda env, out: ok(env.cli.run("--version")),
@@ -695,7 +710,7 @@ def test_man_synopsis_forms_match_usage(cli):
     assert not probs, "\n".join(probs)
 
 
-EXIT_1 = ["verify", "check", "plan", "dt add", "dt list", "capture", "drain", "ring"]
+EXIT_1 = ["verify", "fill", "check", "plan", "dt add", "dt list", "capture", "drain", "ring"]
 
 
 def test_exit_status_sections_name_every_exit_1(cli):

@@ -183,6 +183,40 @@ def test_module_keeps_a_ring_libresmem_wrote(guest):
     assert d.status == 0 and f"seq 0..{n - 1}, lost 0, refused 0, corrupt 0" in d.err, d.err
 
 
+@pytest.mark.guest(boot="standard")
+def test_fill_refuses_a_live_ring(guest):
+    """fill on the device over a ring with unread records is refused (exit 1)
+    and the records stay: the host's reader (pmemsave) and drain + verify in
+    the guest find every one.  With nothing unread, a running capture (its
+    lock) still keeps fill and ring --reset out."""
+    seed, n, reclen = 0xF111, 40, 4096
+    guest.run("modprobe resmem && resmem ring region0 --reset --force >/dev/null 2>&1")
+    guest.run(f"resmem capture region0 --generate {seed:#x} --record-size {reclen} --count {n}")
+    before = ring_state(guest)
+    f = guest.run("resmem fill region0 zero", check=False)
+    assert f.status == 1 and f"{n} unread records" in f.err and "--force" in f.err, f.err
+    assert "resmem drain region0 --to FILE" in f.err, f.err
+    assert ring_state(guest) == before
+    host_check(guest, seed, reclen, n)
+    d, v = drain_and_verify(guest, seed)
+    assert d.status == 0 and f"seq 0..{n - 1}, lost 0, corrupt 0" in d.err, d.err
+    assert v.status == 0, v.out + v.err
+    # consume everything: only the lock of a running capture is left to refuse
+    guest.run("resmem drain region0 --to /dev/null")
+    # capture waits on an input that never comes; nothing keeps the agent's output open
+    pid = guest.run("(sleep 600 </dev/null 2>/dev/null | resmem capture region0 "
+                    "--record-size 8 >/dev/null 2>/tmp/fill-cap.log & echo $!)").out.strip()
+    epoch = before["epoch"] + 1
+    guest.run(f"until resmem ring region0 --json | grep -q '\"epoch\": {epoch},'; do "
+              "sleep 0.2; done", timeout=120)
+    for cmd in ("resmem fill region0 zero --length 64K", "resmem ring region0 --reset"):
+        r = guest.run(cmd, check=False)
+        assert r.status == 1 and "a resmem capture is producing into this ring" in r.err, r.err
+    # its summary line says it has ended (an orphan may stay a zombie: no kill -0)
+    guest.run(f"kill -TERM {pid}; until grep -q epoch /tmp/fill-cap.log; do sleep 0.2; done")
+    host_check(guest, seed, reclen, n)
+
+
 def _capture_then(guest, seed, crash):
     guest.run("modprobe resmem && resmem ring region0 --reset")
     guest.run(f"(resmem capture region0 --generate {seed} --record-size 4096 "
@@ -202,8 +236,15 @@ def _capture_then(guest, seed, crash):
     assert d.err.count("in-flight") <= 1, d.err
     assert v.status == 0, v.out + v.err
     host_check(guest, seed, 4096, min(n, 512))
-    # the next producer session continues the same ring
-    guest.run(f"resmem capture region0 --generate {seed} --record-size 4096 --count 10")
+    # a restarted capture must not erase what the crash left: refused while
+    # those records are unread (drain above did not consume), the ring untouched
+    r = guest.run(f"resmem capture region0 --generate {seed} --record-size 4096 --count 10",
+                  check=False)
+    assert r.status == 1 and f"{n} unread records" in r.err, r.err
+    assert ring_state(guest) == after
+    # the next producer session continues the same ring when told to
+    guest.run(f"resmem capture region0 --generate {seed} --record-size 4096 --count 10 "
+              "--overwrite-previous")
     d, v = drain_and_verify(guest, seed)
     assert d.status == 0 and f"seq 0..{n + 9}" in d.err and v.status == 0, d.err + v.out + v.err
     return after

@@ -369,7 +369,8 @@ def test_bash_completion(cli):
     assert cmds[:12] == ["list", "info", "fill", "verify", "dump", "check", "plan", "dt", "sync",
                          "capture", "drain", "ring"] and \
         cmds[12:] == ["help", "--help", "--version", "-q", "--quiet", "-v", "--verbose"]
-    assert complete(cli, "fill", "--") == ["--offset", "--length", "--via", "--file", "--help"]
+    assert complete(cli, "fill", "--") == ["--offset", "--length", "--via", "--file", "--force",
+                                          "--help"]
     assert complete(cli, "fill", "r", "0", "--via", "") == ["mmap", "write"]
     assert complete(cli, "verify", "r", "0", "--via", "") == ["mmap", "read"]
     assert complete(cli, "drain", "r", "--from", "") == ["cons", "tail", "head"]

@@ -243,6 +243,98 @@ struct ring_map {
 int ring_map(const char *cmd, const char *name, int writable, int create,
 	     struct ring_map *m);
 void ring_unmap(struct ring_map *m);
+/*
+ * ring_guard.c: no silent destruction of captured data.  Each returns 0 (go
+ * on), or an exit code after saying on stderr what is there and what to do
+ * (EXIT_PROBLEM for a refusal).  @not_done completes "...: NOT_DONE" ("not
+ * filled").  @force turns a refusal into a note.
+ */
+/* What a ring holds that no consumer has taken out yet. */
+struct ring_unread {
+	uint64_t records, bytes; /* in [cons, head), cons clamped to tail */
+	uint64_t first_seq; /* the first of them (when have_first) */
+	uint32_t epoch; /* the producer session that wrote it */
+	uint32_t last_epoch; /* the header's: the latest session */
+	int have_first;
+};
+/* 0 or -errno (-ENOMEM). */
+int ring_guard_unread(const struct resmem_ring *r, struct ring_unread *u);
+/*
+ * Take the region's producer lock (capture's flock, LOCK_EX | LOCK_NB) and
+ * keep it with @r's descriptor: refused while a capture runs.
+ */
+int ring_guard_lock(const char *cmd, const struct resmem_region *r,
+		    const char *not_done, int force);
+/* Refuse writing [off, off + len) of @r's ring while it has unread records. */
+int ring_guard_ring(const char *cmd, const struct resmem_region *region,
+		    const struct resmem_ring *r, const char *not_done,
+		    int force, uint64_t off, uint64_t len);
+/*
+ * Everything a region writer (fill) checks: ring_guard_lock(), then the ring
+ * in the region, if any (one of another format version is refused too).
+ */
+int ring_guard_region(const char *cmd, const struct resmem_region *r,
+		      const char *not_done, int force, uint64_t off,
+		      uint64_t len);
+/*
+ * A producer about to attach: refuse unread records of an earlier session
+ * (what a crash left behind) unless @allow (--overwrite-previous).
+ */
+int ring_guard_previous(const char *cmd, const struct resmem_region *region,
+			const struct resmem_ring *r, int allow);
+/*
+ * ring_report.c: capture's and drain's numbers for monitors.  The command
+ * keeps @total (and @unread, @data_size for the fill level) up to date and
+ * calls ring_report_tick() now and then; the formatting is all here.
+ */
+struct ring_counts {
+	uint64_t records,
+		bytes; /* records copied in (capture) or out (drain) */
+	uint64_t refused; /* refused by a full ring (lossy modes only) */
+	uint64_t overwritten; /* overwritten before the consumer read them */
+	uint64_t lost; /* a reader's gap: gone before it got there */
+	uint64_t corrupt; /* failed their checks */
+	uint64_t wait_ns; /* time spent waiting for room: not a loss */
+};
+/* Which counters a command knows (only those are printed). */
+enum {
+	RING_HAVE_REFUSED = 1 << 0,
+	RING_HAVE_OVERWRITTEN = 1 << 1,
+	RING_HAVE_LOST = 1 << 2,
+	RING_HAVE_CORRUPT = 1 << 3,
+	RING_HAVE_WAIT = 1 << 4,
+};
+struct ring_report {
+	const char *cmd, *name;
+	FILE *out; /* stats lines and the JSON summary */
+	int json;
+	double every; /* --stats N; 0: no stats lines */
+	unsigned int have; /* RING_HAVE_* */
+	struct ring_counts total; /* this run so far */
+	struct ring_counts at_last; /* total at the last stats line */
+	uint64_t data_size, unread; /* the ring's, for the fill level */
+	uint64_t first_seq, last_seq; /* with have_seq */
+	uint32_t epoch; /* with have_epoch */
+	int have_seq, have_epoch;
+	double t0, last; /* now_seconds() at start and last stats line */
+};
+void ring_report_start(struct ring_report *rep, const char *cmd,
+		       const char *name, FILE *out, int json, double every);
+/* A stats line if one is due at @now: returns 1 if printed. */
+int ring_report_tick(struct ring_report *rep, double now);
+/*
+ * After a progress line on a terminal: "waiting for consumer 3.2 s" when
+ * @since > 0 (when the wait began), then clear to the end of the line.
+ */
+void ring_report_waiting(const struct ring_report *rep, double since,
+			 double now);
+/*
+ * The last (partial) stats interval, then with --json the summary object:
+ * the run's totals over the whole run.
+ */
+void ring_report_end(struct ring_report *rep, double now);
+/* --stats N: N seconds > 0 (a decimal fraction allowed). */
+cli_opt_parse parse_stats_seconds;
 /* Set by SIGINT/SIGTERM once ring_begin() ran: capture and drain stop cleanly. */
 extern volatile sig_atomic_t ring_stop;
 /*

@@ -18,9 +18,10 @@ static const struct cli_usage capture_usage = {
 		"N bytes (default 4096), continuing an existing ring or creating one if\n"
 		"the region has none.  The format: ring-format.md in share/doc/resmem.",
 	.notes =
-		"Rate, fill level and drops are shown on a terminal; a summary line ends it.\n"
-		"Exit: 0, 1 another producer has the ring (or no usable ring), 2 usage,\n"
-		"3 system error.",
+		"Rate, fill level and drops are shown on a terminal (also while it waits);\n"
+		"a summary line ends it.\n"
+		"Exit: 0, 1 another producer has the ring, unread records of an earlier\n"
+		"session (or no usable ring), 2 usage, 3 system error.",
 };
 
 /* --generate SEED: the pattern seq:SEED */
@@ -105,29 +106,6 @@ static void show(const char *name, const struct resmem_ring *r,
 }
 
 /*
- * The ring is full: wait for the consumer (lossless, the time is added to
- * the ring's wait_ns) or give the record up (--drop-when-full: refused).
- * Returns what the last write said: 0, -ENOSPC (stopped waiting), -errno.
- */
-static int write_when_full(struct resmem_ring *r, const void *buf, uint32_t n,
-			   int drop, double t0, double duration)
-{
-	double w0 = now_seconds(), now;
-	int err;
-
-	if (drop)
-		return resmem_ring_refuse(r) ? -ENOSPC : 0;
-	do {
-		usleep(100);
-		err = resmem_ring_write(r, buf, n);
-		now = now_seconds();
-	} while (err == -ENOSPC && !ring_stop &&
-		 !(duration >= 0 && now - t0 >= duration));
-	resmem_ring_add_wait(r, (uint64_t)((now - w0) * 1e9));
-	return err;
-}
-
-/*
  * Lossy mode, at the end: give the consumer up to about a second to make
  * room for the GAP record of the last refusals, so that the stream itself
  * says where they were and when.
@@ -143,6 +121,81 @@ static void mark_last_gap(struct resmem_ring *r)
 	}
 }
 
+/* What this run did, beside the records: for the report. */
+struct capture_run {
+	double waiting_since; /* > 0: waiting for room since then */
+};
+
+/*
+ * The run's counters: the ring's own (since attach), plus the wait going
+ * on now, which the ring only gets when it ends.
+ */
+static void capture_counts(struct ring_report *rep, const struct resmem_ring *r,
+			   const struct capture_run *run)
+{
+	struct resmem_ring_counters c;
+	struct resmem_ring_state st;
+
+	resmem_ring_state(r, &st);
+	resmem_ring_run_counters(r, &c);
+	rep->total.refused = c.refused;
+	rep->total.overwritten = c.overwritten;
+	rep->total.corrupt = c.corrupt;
+	rep->total.wait_ns = c.wait_ns;
+	if (run->waiting_since > 0)
+		rep->total.wait_ns +=
+			(uint64_t)((now_seconds() - run->waiting_since) * 1e9);
+	rep->unread = st.unread;
+	rep->data_size = resmem_ring_data_size(r);
+}
+
+/* Stats lines, and the terminal's progress line (also while it waits). */
+static void capture_tick(struct ring_report *rep, const struct resmem_ring *r,
+			 const struct capture_run *run, int tty, double *last)
+{
+	double now = now_seconds();
+	int stats_due = rep->every > 0 && now - rep->last >= rep->every;
+
+	if (!stats_due && (!tty || now - *last < 0.5))
+		return;
+	capture_counts(rep, r, run);
+	ring_report_tick(rep, now);
+	if (!tty || now - *last < 0.5)
+		return;
+	show(rep->name, r, rep->total.records, rep->total.bytes, now - rep->t0,
+	     0);
+	ring_report_waiting(rep, run->waiting_since, now);
+	*last = now;
+}
+
+/*
+ * The ring is full and capture is lossless: wait for the consumer, the
+ * progress line and stats lines going on; the time is added to the ring's
+ * wait_ns (a wait, not a loss).  Returns what the last write said: 0,
+ * -ENOSPC (stopped waiting: --duration or a signal), -errno.
+ */
+static int wait_for_room(struct ring_map *m, const void *buf, uint32_t n,
+			 struct ring_report *rep, struct capture_run *run,
+			 int tty, double *last, double t0, double duration)
+{
+	double now;
+	int err;
+
+	run->waiting_since = now_seconds();
+	do {
+		usleep(100);
+		err = resmem_ring_write(m->ring, buf, n);
+		now = now_seconds();
+		if (err == -ENOSPC)
+			capture_tick(rep, m->ring, run, tty, last);
+	} while (err == -ENOSPC && !ring_stop &&
+		 !(duration >= 0 && now - t0 >= duration));
+	resmem_ring_add_wait(m->ring,
+			     (uint64_t)((now - run->waiting_since) * 1e9));
+	run->waiting_since = 0;
+	return err;
+}
+
 int cmd_capture(int argc, char **argv)
 {
 	const char *from = "-";
@@ -152,7 +205,10 @@ int cmd_capture(int argc, char **argv)
 	double duration = -1, t0, last, now;
 	int ret, generate = 0, stop_full = 0, overwrite = 0, drop_full = 0,
 		 tty = isatty(STDERR_FILENO) && !cli_quiet, err;
-	int force = 0, from_given = 0;
+	int force = 0, from_given = 0, previous = 0, json = 0;
+	double stats = 0;
+	struct ring_report rep;
+	struct capture_run run = { 0 };
 	uint32_t fl;
 	struct resmem_ring_state st;
 	struct ring_map m;
@@ -196,6 +252,20 @@ int cmd_capture(int argc, char **argv)
 		OPT_FLAG("force", &force,
 			 "take over a ring left open by a kernel producer that\n"
 			 "is gone (the machine went down while it produced)"),
+		OPT_GROUP(
+			"A ring with records no drain has taken out (what a crash left behind)\n"
+			"is refused, so that a restarted capture cannot erase them:"),
+		OPT_FLAG("overwrite-previous", &previous,
+			 "capture even so: new records follow them (with --overwrite,\n"
+			 "they may be overwritten)"),
+		OPT_GROUP("Numbers for monitors:"),
+		OPT_FLAG("json", &json,
+			 "print the summary as one JSON object on stdout"),
+		OPT_CALLBACK(
+			"stats", "N", &stats, parse_stats_seconds,
+			"every N seconds one line on stdout (with --json, a JSON\n"
+			"object) with what this interval added: the lines add\n"
+			"up to the summary"),
 		OPT_END(),
 	};
 
@@ -245,6 +315,11 @@ int cmd_capture(int argc, char **argv)
 		ring_unmap(&m);
 		return EXIT_PROBLEM;
 	}
+	ret = ring_guard_previous("capture", m.region, m.ring, previous);
+	if (ret) {
+		ring_unmap(&m);
+		return ret;
+	}
 	if (recsize > resmem_ring_max_payload(resmem_ring_data_size(m.ring))) {
 		ring_unmap(&m);
 		return usage_error("capture",
@@ -268,16 +343,16 @@ int cmd_capture(int argc, char **argv)
 		return EXIT_PROBLEM;
 	}
 	seq0 = resmem_ring_next_seq(m.ring);
+	ring_report_start(&rep, "capture", m.info.name, stdout, json, stats);
+	rep.have = RING_HAVE_REFUSED | RING_HAVE_OVERWRITTEN | RING_HAVE_WAIT |
+		   RING_HAVE_CORRUPT;
 	t0 = last = now_seconds();
 	ret = EXIT_OK;
 	while (!ring_stop && records + refused < count && !src.eof) {
 		now = now_seconds();
 		if (duration >= 0 && now - t0 >= duration)
 			break;
-		if (tty && now - last >= 0.5) {
-			show(m.info.name, m.ring, records, bytes, now - t0, 0);
-			last = now;
-		}
+		capture_tick(&rep, m.ring, &run, tty, &last);
 		n = source_read(&src, buf, recsize,
 				resmem_ring_next_seq(m.ring));
 		if (n < 0) {
@@ -287,13 +362,14 @@ int cmd_capture(int argc, char **argv)
 		if (n == 0)
 			break;
 		err = resmem_ring_write(m.ring, buf, (uint32_t)n);
-		if (err == -ENOSPC && !stop_full) {
-			err = write_when_full(m.ring, buf, (uint32_t)n,
-					      drop_full, t0, duration);
-			if (!err && drop_full) {
+		if (err == -ENOSPC && drop_full) {
+			if (!resmem_ring_refuse(m.ring)) {
 				refused++;
 				continue;
 			}
+		} else if (err == -ENOSPC && !stop_full) {
+			err = wait_for_room(&m, buf, (uint32_t)n, &rep, &run,
+					    tty, &last, t0, duration);
 		}
 		if (err == -ENOSPC) {
 			if (stop_full)
@@ -310,6 +386,8 @@ int cmd_capture(int argc, char **argv)
 		}
 		records++;
 		bytes += (uint64_t)n;
+		rep.total.records = records;
+		rep.total.bytes = bytes;
 	}
 	if (drop_full)
 		mark_last_gap(m.ring);
@@ -317,13 +395,23 @@ int cmd_capture(int argc, char **argv)
 	resmem_ring_state(m.ring, &st);
 	if (tty)
 		fprintf(stderr, "\r");
-	show(m.info.name, m.ring, records, bytes, now_seconds() - t0, 1);
-	fprintf(stderr,
-		"capture %s: seq %" PRIu64 "..%" PRIu64 " (%" PRIu64
-		" refused), epoch %u\n",
-		m.info.name, seq0, resmem_ring_next_seq(m.ring) - 1, refused,
-		(uint32_t)st.epoch);
-	ring_counters_summary(stderr, "capture", m.info.name, m.ring);
+	capture_counts(&rep, m.ring, &run);
+	rep.first_seq = seq0;
+	rep.last_seq = resmem_ring_next_seq(m.ring) - 1;
+	rep.have_seq = records + refused > 0;
+	rep.epoch = (uint32_t)st.epoch;
+	rep.have_epoch = 1;
+	ring_report_end(&rep, now_seconds());
+	if (!json) {
+		show(m.info.name, m.ring, records, bytes, now_seconds() - t0,
+		     1);
+		fprintf(stderr,
+			"capture %s: seq %" PRIu64 "..%" PRIu64 " (%" PRIu64
+			" refused), epoch %u\n",
+			m.info.name, seq0, resmem_ring_next_seq(m.ring) - 1,
+			refused, (uint32_t)st.epoch);
+		ring_counters_summary(stderr, "capture", m.info.name, m.ring);
+	}
 	free(buf);
 	ring_unmap(&m);
 	if (src.fd > 0)

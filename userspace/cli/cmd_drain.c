@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -20,7 +21,7 @@ static const struct cli_usage drain_usage = {
 		"full in a lossy mode: gap records) and corrupt (never copied).",
 	.notes =
 		"Exit: 0 all records intact, 1 records lost, refused or corrupt (or no\n"
-		"ring), 2 usage, 3 system error.",
+		"ring, or FILE not empty without --append), 2 usage, 3 system error.",
 };
 
 static int parse_from(const char *cmd, const struct cli_option *o,
@@ -52,6 +53,67 @@ static void report_inflight(const char *name, const struct resmem_ring *r)
 			name, f.seq, f.complete ? "complete" : "torn");
 }
 
+/*
+ * Open @path to write to, never truncating: an existing regular file that is
+ * not empty is refused (exit 1, its size said) unless @append, which writes
+ * after its end.  *@size is where our bytes start.  0 or an exit code.
+ */
+static int open_output(const char *path, int append, int *fd, uint64_t *size)
+{
+	struct stat sb;
+	char sz[32];
+
+	*fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : 0), 0644);
+	if (*fd < 0)
+		return sys_error("cannot create", path, -errno);
+	if (fstat(*fd, &sb)) {
+		close(*fd);
+		return sys_error("cannot stat", path, -errno);
+	}
+	*size = S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+	if (*size && !append) {
+		resmem_format_size(*size, sz, sizeof(sz));
+		fprintf(stderr,
+			"drain: %s already holds %" PRIu64
+			" bytes (%s): not overwritten.\n"
+			"  Add --append to add the records after them, or name a new file\n",
+			path, *size, sz);
+		close(*fd);
+		return EXIT_PROBLEM;
+	}
+	return 0;
+}
+
+/* The reader's counts and the ring's fill level into @rep. */
+static void drain_counts(struct ring_report *rep, const struct resmem_ring *r,
+			 const struct resmem_ring_reader_stats *rs)
+{
+	struct resmem_ring_state st;
+
+	resmem_ring_state(r, &st);
+	rep->total.records = rs->records;
+	rep->total.bytes = rs->bytes;
+	rep->total.lost = rs->lost;
+	rep->total.refused = rs->refused;
+	rep->total.corrupt = rs->corrupt;
+	rep->unread = st.unread;
+	rep->data_size = resmem_ring_data_size(r);
+}
+
+/* A --stats line if one is due. */
+static void drain_tick(struct ring_report *rep, const struct resmem_ring *r,
+		       const struct resmem_ring_reader *rd)
+{
+	struct resmem_ring_reader_stats rs;
+	double now;
+
+	if (rep->every <= 0 || (now = now_seconds()) - rep->last < rep->every)
+		return;
+	resmem_ring_reader_stats(rd, &rs);
+	drain_counts(rep, r, &rs);
+	ring_report_tick(rep, now);
+}
+
 int cmd_drain(int argc, char **argv)
 {
 	const char *to = "-", *index_path = NULL, *name;
@@ -68,6 +130,10 @@ int cmd_drain(int argc, char **argv)
 	size_t cap = 1 << 20;
 	unsigned char *buf;
 	FILE *index = NULL;
+	int append = 0, json = 0, index_fd;
+	uint64_t index_size;
+	double stats = 0;
+	struct ring_report rep;
 	char b[32], rate[32];
 	struct drain_gaps gaps = { .tty = tty };
 	const struct cli_option options[] = {
@@ -90,6 +156,17 @@ int cmd_drain(int argc, char **argv)
 		OPT_FLAG("force", &force,
 			 "write to stdout even when it is a terminal (refused\n"
 			 "without: the payloads are binary)"),
+		OPT_FLAG("append", &append,
+			 "add to FILE (and the --index file) when it is not empty:\n"
+			 "without it such a file is refused, never truncated"),
+		OPT_GROUP(
+			"Numbers for monitors (on stdout; on stderr when the records go there):"),
+		OPT_FLAG("json", &json, "print the summary as one JSON object"),
+		OPT_CALLBACK(
+			"stats", "N", &stats, parse_stats_seconds,
+			"every N seconds one line (with --json, a JSON object)\n"
+			"with what this interval added: the lines add up to the\n"
+			"summary"),
 		OPT_END(),
 	};
 
@@ -106,21 +183,35 @@ int cmd_drain(int argc, char **argv)
 		return ret;
 	name = m.info.name;
 	if (strcmp(to, "-")) {
-		fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0) {
+		ret = open_output(to, append, &fd, &out_off);
+		if (ret) {
 			ring_unmap(&m);
-			return sys_error("cannot create", to, -errno);
+			return ret;
 		}
 	}
 	if (index_path) {
-		index = fopen(index_path, "w");
-		if (!index) {
+		ret = open_output(index_path, append, &index_fd, &index_size);
+		if (!ret) {
+			index = fdopen(index_fd, "a");
+			if (!index) {
+				close(index_fd);
+				ret = sys_error("cannot open", index_path,
+						-errno);
+			}
+		}
+		if (ret) {
+			if (fd != 1)
+				close(fd);
 			ring_unmap(&m);
-			return sys_error("cannot create", index_path, -errno);
+			return ret;
 		}
 	}
 	gaps.name = name;
 	gaps.index = index;
+	/* the records may be what goes to stdout: the numbers go aside then */
+	ring_report_start(&rep, "drain", name,
+			  strcmp(to, "-") ? stdout : stderr, json, stats);
+	rep.have = RING_HAVE_LOST | RING_HAVE_REFUSED | RING_HAVE_CORRUPT;
 	ret = ring_begin(&m, cap, &buf);
 	if (ret)
 		return ret;
@@ -154,6 +245,7 @@ int cmd_drain(int argc, char **argv)
 			if ((st.flags & RESMEM_RING_F_CLOSED) &&
 			    st.head == rs.pos)
 				break;
+			drain_tick(&rep, m.ring, rd);
 			usleep(idle++ < 100 ? 50 : 1000);
 			continue;
 		}
@@ -175,6 +267,7 @@ int cmd_drain(int argc, char **argv)
 		out_off += ri.len;
 		if (consume)
 			resmem_ring_consume(rd);
+		drain_tick(&rep, m.ring, rd);
 		if (tty && (rs.records & 255) == 0 &&
 		    (now = now_seconds()) - last >= 0.5) {
 			resmem_format_size(rs.bytes, b, sizeof(b));
@@ -184,8 +277,9 @@ int cmd_drain(int argc, char **argv)
 			fprintf(stderr,
 				"\rdrain %s: %" PRIu64
 				" records, %s, %s/s, lost %" PRIu64
-				", corrupt %" PRIu64 "   ",
-				name, rs.records, b, rate, rs.lost, rs.corrupt);
+				", refused %" PRIu64 ", corrupt %" PRIu64 "   ",
+				name, rs.records, b, rate, rs.lost, rs.refused,
+				rs.corrupt);
 			last = now;
 		}
 	}
@@ -204,15 +298,25 @@ int cmd_drain(int argc, char **argv)
 	}
 	if (!follow || ring_stop)
 		report_inflight(name, m.ring);
+	drain_counts(&rep, m.ring, &rs);
+	rep.first_seq = first;
+	rep.last_seq = rs.seq - 1;
+	rep.have_seq = rs.records > 0;
+	if (tty && json)
+		fprintf(stderr, "\r");
+	ring_report_end(&rep, now_seconds());
 	resmem_format_size(rs.bytes, b, sizeof(b));
-	fprintf(stderr, "%sdrain %s: %" PRIu64 " records (%s)", tty ? "\r" : "",
-		name, rs.records, b);
-	if (rs.records)
-		fprintf(stderr, ", seq %" PRIu64 "..%" PRIu64, first, last_seq);
-	fprintf(stderr,
-		", lost %" PRIu64 ", refused %" PRIu64 ", corrupt %" PRIu64
-		"\n",
-		rs.lost, rs.refused, rs.corrupt);
+	if (!json) {
+		fprintf(stderr, "%sdrain %s: %" PRIu64 " records (%s)",
+			tty ? "\r" : "", name, rs.records, b);
+		if (rs.records)
+			fprintf(stderr, ", seq %" PRIu64 "..%" PRIu64, first,
+				last_seq);
+		fprintf(stderr,
+			", lost %" PRIu64 ", refused %" PRIu64
+			", corrupt %" PRIu64 "\n",
+			rs.lost, rs.refused, rs.corrupt);
+	}
 	if (ret == EXIT_OK && (rs.lost || rs.refused || rs.corrupt))
 		ret = EXIT_PROBLEM;
 	if (index && fclose(index) && ret == EXIT_OK)

@@ -12,7 +12,10 @@ static const struct cli_usage fill_usage = {
 		"PATTERN: 0xAB (every byte), zero, or seq:SEED (SEED decimal or 0x-hex):\n"
 		"  each 8-byte word at region offset w (w = o & ~7) holds splitmix64's\n"
 		"  finaliser of SEED ^ w, little-endian.",
-	.notes = "Sizes: 4096, 0x1000, 64K, 8G (K/M/G/T = powers of 1024).",
+	.notes =
+		"Sizes: 4096, 0x1000, 64K, 8G (K/M/G/T = powers of 1024).\n"
+		"Exit: 0, 1 refused (a ring with unread records, or a running capture),\n"
+		"2 usage, 3 system error.",
 };
 
 struct fill_ctx {
@@ -33,6 +36,7 @@ int cmd_fill(int argc, char **argv)
 {
 	struct resmem_walk_opts wo = { .write = 1 };
 	struct window_args w = { .via = RESMEM_VIA_MMAP };
+	int force = 0;
 	const struct cli_option options[] = {
 		WINDOW_OPTIONS(&w.off, &w.len, &w.have_len),
 		OPT_VIA("mmap|write", &w.via,
@@ -40,6 +44,10 @@ int cmd_fill(int argc, char **argv)
 		OPT_FLAG("file", &cli_file_writes,
 			 "NAME may be a regular file (a scratch file standing in for a\n"
 			 "region): without it, fill refuses to overwrite one"),
+		OPT_FLAG(
+			"force", &force,
+			"fill even a ring with records no drain has taken out, or\n"
+			"a region a resmem capture is producing into (refused without)"),
 		OPT_END(),
 	};
 	struct resmem_region *r;
@@ -76,6 +84,12 @@ int cmd_fill(int argc, char **argv)
 	if (resolve_range("fill", &info, w.have_len, w.off, &w.len)) {
 		resmem_close(r);
 		return EXIT_USAGE;
+	}
+	/* the lock it takes stays with r: no capture starts mid-fill */
+	ret = ring_guard_region("fill", r, "not filled", force, w.off, w.len);
+	if (ret) {
+		resmem_close(r);
+		return ret;
 	}
 
 	progress_start(&prog, "fill", info.name, w.len);

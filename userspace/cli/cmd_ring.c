@@ -3,19 +3,20 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
-#include <sys/file.h>
 
 #include "cli.h"
 
 static const struct cli_usage ring_usage = {
-	.usage = "resmem ring NAME [--reset [--data-size N] [--file]] [--json]",
+	.usage =
+		"resmem ring NAME [--reset [--data-size N] [--file] [--force]] [--json]",
 	.about =
 		"Shows the ring kept in the region: geometry, epoch, producer flags,\n"
 		"head/tail/consumer positions and sequence numbers, fill level, the loss\n"
 		"and wait counters since the last reset (refused, overwritten unread,\n"
 		"waited, corrupt) and the in-flight record a crash left at head, if any.  The format:\n"
 		"ring-format.md in share/doc/resmem.",
-	.notes = "Exit: 0, 1 no (valid) ring, 2 usage, 3 system error.",
+	.notes =
+		"Exit: 0, 1 no (valid) ring or --reset refused, 2 usage, 3 system error.",
 };
 
 static void flags_text(uint32_t fl, char *buf, size_t len)
@@ -44,15 +45,19 @@ int cmd_ring(int argc, char **argv)
 	struct resmem_ring_inflight f;
 	struct ring_map m;
 	struct resmem_ring_opts o = { 0 };
-	int ret, reset = 0, json = 0, err, ds_given = 0;
+	int ret, reset = 0, json = 0, err, ds_given = 0, force = 0;
 	char fl[64], sz[32];
 	const struct cli_option options[] = {
-		OPT_FLAG("reset", &reset,
-			 "start an empty ring (the old records are gone); refused while\n"
-			 "a resmem capture produces into it"),
+		OPT_FLAG(
+			"reset", &reset,
+			"start an empty ring (the old records are gone); refused while\n"
+			"a resmem capture produces into it or records are unread"),
 		OPT_SIZE("data-size", "N", &o.data_size, &ds_given,
 			 "with --reset: a data area of N bytes (a multiple of 8;\n"
 			 "default: the whole region after the header)"),
+		OPT_FLAG(
+			"force", &force,
+			"with --reset: reset even so (unread records are destroyed)"),
 		OPT_FLAG(
 			"file", &cli_file_writes,
 			"with --reset: NAME may be a regular file (overwritten)"),
@@ -76,12 +81,13 @@ int cmd_ring(int argc, char **argv)
 			ring_unmap(&m);
 			return ret;
 		}
-		if (flock(resmem_region_get_fd(m.region), LOCK_EX | LOCK_NB)) {
-			fprintf(stderr,
-				"ring: %s: a resmem capture is producing into this ring: not reset\n",
-				argv[optind]);
+		ret = ring_guard_lock("ring", m.region, "not reset", force);
+		if (!ret)
+			ret = ring_guard_ring("ring", m.region, m.ring,
+					      "not reset", force, 0, m.size);
+		if (ret) {
 			ring_unmap(&m);
-			return EXIT_PROBLEM;
+			return ret;
 		}
 		resmem_ring_free(m.ring);
 		err = resmem_ring_init(&m.ring, m.base, m.size, &o);

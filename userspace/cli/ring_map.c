@@ -54,6 +54,11 @@ int ring_map(const char *cmd, const char *name, int writable, int create,
 		ring_unmap(m);
 		return EXIT_USAGE;
 	}
+	if (err && create && err != -EPROTONOSUPPORT &&
+	    ring_guard_lock(cmd, m->region, "no ring created", 0)) {
+		ring_unmap(m);
+		return EXIT_PROBLEM;
+	}
 	if (err && create && err != -EPROTONOSUPPORT) {
 		err = resmem_ring_init(&m->ring, m->base, m->size, NULL);
 		if (!err)

@@ -71,6 +71,7 @@ void test_ring_cli(const struct test_env *env)
 	      "drain: %d %s", res->status, res->err);
 	CHECK(read_whole(outp, out, sizeof(out), &len) == 0 && len == sizeof(in) &&
 	      !memcmp(in, out, len), "drained bytes differ from the captured file");
+	unlink(outp); /* drain --to never overwrites a file that is not empty */
 	run_cli(env, res, (const char *[]){ "", "drain", region, "--to", outp, NULL });
 	CHECK(res->status == 0 && strstr(res->err, "0 records"), "second drain finds nothing new");
 
@@ -80,10 +81,12 @@ void test_ring_cli(const struct test_env *env)
 	CHECK(res->status == 0, "capture --overwrite: %s", res->err);
 	run_cli(env, res, (const char *[]){ "", "ring", region, "--json", NULL });
 	CHECK(strstr(res->out, "\"head_seq\": 3301") && strstr(res->out, "\"epoch\": 2"), "%s", res->out);
+	unlink(outp);
 	run_cli(env, res, (const char *[]){ "", "drain", region, "--to", outp, "--from", "tail",
 					    "--no-consume", NULL });
 	CHECK(res->status == 0 && strstr(res->err, "lost 0, refused 0, corrupt 0"), "peek from tail: %s",
 	      res->err);
+	unlink(outp);
 	run_cli(env, res, (const char *[]){ "", "drain", region, "--to", outp, NULL });
 	CHECK(res->status == 1 && strstr(res->err, "gap: ") && strstr(res->err, "read) before seq"),
 	      "overrun reported as a gap: %d %s", res->status, res->err);
@@ -126,7 +129,7 @@ void test_ring_cli(const struct test_env *env)
 	snprintf(inp, sizeof(inp), "%s/ring-in", env->tmpdir);
 
 	/* a damaged committed record: reported, not copied, the rest drains */
-	run_cli(env, res, (const char *[]){ "", "ring", region, "--reset", "--file", NULL });
+	run_cli(env, res, (const char *[]){ "", "ring", region, "--reset", "--file", "--force", NULL });
 	run_cli(env, res, (const char *[]){ "", "capture", region, "--from", inp, "--record-size", "1000", NULL });
 	fd = open(region, O_RDWR);
 	if (CHECK(fd >= 0)) {
@@ -137,6 +140,7 @@ void test_ring_cli(const struct test_env *env)
 		CHECK(pwrite(fd, &b, 1, 4096 + 5 * 1032 + 500) == 1);
 		close(fd);
 	}
+	unlink(outp);
 	run_cli(env, res, (const char *[]){ "", "drain", region, "--to", outp, NULL });
 	CHECK(res->status == 1 && strstr(res->err, "1 corrupt records") &&
 	      strstr(res->err, "300 records"), "corrupt record: %d %s", res->status, res->err);

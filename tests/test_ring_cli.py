@@ -1,0 +1,320 @@
+"""No silent destruction of captured data, and numbers a monitor can read
+(issue 18), on rings in regular files (--file): host only, no module.
+
+- fill and ring --reset refuse a ring with records no drain has taken out,
+  and a region a running capture holds (its flock), unless --force;
+- capture refuses to produce into unread records of an earlier session (what
+  a crash leaves behind) unless --overwrite-previous;
+- drain --to FILE never truncates: a non-empty FILE is refused unless
+  --append, which adds the records (and index lines with continuing offsets);
+- capture --json / drain --json print one JSON object; --stats N lines are
+  JSON objects whose counters add up to it; a terminal shows "waiting for
+  consumer" while capture waits on a full ring.
+
+Witnesses: the file's bytes before and after (nothing written), the ring
+header as `resmem ring --json` reads it, and `resmem verify` of what a later
+drain takes out (the records are still the pattern capture wrote)."""
+import fcntl
+import json
+import os
+import pty
+import subprocess
+
+import pytest
+
+from tests.harness import hostbuild
+
+SEED = 0x5AFE
+RECLEN = 1000
+
+
+@pytest.fixture(scope="module")
+def resmem(tmp_path_factory):
+    # RESMEM_TEST_CLI: run these tests against another build (e.g. an older
+    # one, to see them fail there)
+    return os.environ.get("RESMEM_TEST_CLI") or hostbuild.resmem(tmp_path_factory.mktemp("cli"))
+
+
+def run(resmem, *argv, **kw):
+    return subprocess.run([resmem, *map(str, argv)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=60, **kw)
+
+
+def ring_json(resmem, f):
+    r = run(resmem, "ring", f, "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.fixture
+def ring(resmem, tmp_path):
+    """A 1 MiB ring file holding 20 unread records of seq:SEED (epoch 1)."""
+    f = tmp_path / "ring.bin"
+    f.write_bytes(b"\0" * (1 << 20))
+    r = run(resmem, "capture", f, "--file", "--generate", hex(SEED), "--count", 20,
+            "--record-size", RECLEN)
+    assert r.returncode == 0, r.stderr
+    return f
+
+
+def drained_intact(resmem, f, tmp_path, n):
+    """Drain (consuming) to a new file: n records, the pattern capture wrote."""
+    out = tmp_path / f"out{n}-{os.urandom(4).hex()}.bin"
+    d = run(resmem, "drain", f, "--to", out)
+    assert d.returncode == 0 and f"{n} records" in d.stderr, d.stderr
+    v = run(resmem, "verify", out, f"seq:{SEED:#x}")
+    assert v.returncode == 0, v.stdout + v.stderr
+    return out
+
+
+def test_fill_refuses_a_ring_with_unread_records(resmem, ring, tmp_path):
+    """fill over a ring nobody drained: exit 1, says what is there (how many
+    records, which epoch) and how to go on; not one byte changes."""
+    before = ring.read_bytes()
+    r = run(resmem, "fill", ring, "zero", "--file", "--offset", "64K")
+    assert r.returncode == 1, r
+    assert "20 unread records" in r.stderr and "epoch 1" in r.stderr, r.stderr
+    assert f"resmem drain {ring} --to FILE" in r.stderr and "--force" in r.stderr, r.stderr
+    assert ring.read_bytes() == before
+    drained_intact(resmem, ring, tmp_path, 20)
+    # drained: nothing unread, fill goes ahead
+    r = run(resmem, "fill", ring, "zero", "--file", "--offset", "64K")
+    assert r.returncode == 0, r.stderr
+    assert ring.read_bytes()[64 << 10:] == b"\0" * ((1 << 20) - (64 << 10))
+
+
+def test_fill_force_destroys_and_says_so(resmem, ring):
+    r = run(resmem, "fill", ring, "0xab", "--file", "--force")
+    assert r.returncode == 0 and "20 unread ring records destroyed (--force)" in r.stderr, r
+    assert ring.read_bytes() == b"\xab" * (1 << 20)
+
+
+def test_ring_reset_refuses_unread_records(resmem, ring):
+    before = ring.read_bytes()
+    r = run(resmem, "ring", ring, "--reset", "--file")
+    assert r.returncode == 1 and "20 unread records" in r.stderr and "not reset" in r.stderr, r
+    assert ring.read_bytes() == before
+    r = run(resmem, "ring", ring, "--reset", "--file", "--force")
+    assert r.returncode == 0 and "ring reset" in r.stdout, r
+    assert ring_json(resmem, ring)["head_seq"] == 0
+
+
+def test_writers_refuse_a_region_a_capture_holds(resmem, tmp_path):
+    """A capture waiting for input holds the region's lock: fill (even of a
+    file without a ring yet) and ring --reset are refused, the capture's
+    records all arrive."""
+    f = tmp_path / "ring.bin"
+    f.write_bytes(b"\0" * (1 << 20))
+    cap = subprocess.Popen([resmem, "capture", str(f), "--file", "--record-size", "8"],
+                           stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # wait (no clock) until the capture holds the lock
+        with open(f, "rb") as probe:
+            while True:
+                try:
+                    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(probe, fcntl.LOCK_UN)
+                except BlockingIOError:
+                    break
+                assert cap.poll() is None, cap.stderr.read()
+        cap.stdin.write(b"A" * 16)
+        cap.stdin.flush()
+        for argv in (["fill", f, "zero", "--file", "--offset", "512K"],
+                     ["ring", f, "--reset", "--file"]):
+            r = run(resmem, *argv)
+            assert r.returncode == 1, r
+            assert "a resmem capture is producing into this ring" in r.stderr, r.stderr
+            assert "Stop the capture first" in r.stderr, r.stderr
+        assert f.read_bytes()[512 << 10:] == b"\0" * (512 << 10)
+    finally:
+        cap.stdin.close()
+        err = cap.stderr.read().decode()
+        assert cap.wait(timeout=60) == 0, err
+    assert "2 records" in err, err
+    st = ring_json(resmem, f)
+    assert st["head_seq"] == 2 and st["epoch"] == 1, st
+
+
+def test_capture_keeps_what_an_earlier_session_left(resmem, ring, tmp_path):
+    """A restarted capture must not erase a crash's evidence: refused while
+    records of the earlier session are unread, the ring untouched."""
+    before = ring.read_bytes()
+    for mode in ([], ["--overwrite"]):
+        r = run(resmem, "capture", ring, "--generate", "1", "--count", 3000,
+                "--record-size", RECLEN, *mode)
+        assert r.returncode == 1, r
+        assert "20 unread records" in r.stderr and "from seq 0, epoch 1" in r.stderr, r.stderr
+        assert f"resmem drain {ring} --to FILE" in r.stderr, r.stderr
+        assert "--overwrite-previous" in r.stderr, r.stderr
+        assert ring.read_bytes() == before
+    # a crash: a capture killed while it produced leaves unread records of epoch 2
+    r = run(resmem, "capture", ring, "--generate", hex(SEED), "--count", 5,
+            "--record-size", RECLEN, "--overwrite-previous")
+    assert r.returncode == 0 and "continuing after 20 unread records of epoch 1" in r.stderr, r
+    assert ring_json(resmem, ring)["head_seq"] == 25
+    out = drained_intact(resmem, ring, tmp_path, 25)
+    assert out.stat().st_size == 25 * RECLEN
+    # nothing unread: a new session needs no flag
+    r = run(resmem, "capture", ring, "--generate", hex(SEED), "--count", 1,
+            "--record-size", RECLEN)
+    assert r.returncode == 0, r.stderr
+
+
+def test_capture_refuses_unread_records_of_a_killed_capture(resmem, tmp_path):
+    """A capture killed with SIGKILL (no close): its records stay unread and
+    the next capture is refused, naming its epoch."""
+    f = tmp_path / "ring.bin"
+    f.write_bytes(b"\0" * (1 << 20))
+    cap = subprocess.Popen([resmem, "capture", str(f), "--file", "--record-size", "4"],
+                           stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    cap.stdin.write(b"x" * 12)
+    cap.stdin.flush()
+    while ring_json(resmem, f)["head_seq"] < 3:
+        assert cap.poll() is None, cap.stderr.read()
+    cap.kill()
+    cap.wait(timeout=60)
+    st = ring_json(resmem, f)
+    assert not st["flags"] & 2, st      # not closed: it went down producing
+    r = run(resmem, "capture", f, "--generate", "1", "--count", 1)
+    assert r.returncode == 1 and "3 unread records" in r.stderr and "epoch 1" in r.stderr, r
+    assert ring_json(resmem, f) == st
+
+
+def test_drain_never_truncates(resmem, ring, tmp_path):
+    """drain --to FILE refuses a non-empty FILE (its size said), the ring
+    unconsumed; --append adds the records and continues the --index offsets
+    from the file's size."""
+    out, idx = tmp_path / "run.bin", tmp_path / "run.idx"
+    out.write_bytes(b"earlier run")
+    idx.write_text("0 0 11 1\n")
+    r = run(resmem, "drain", ring, "--to", out, "--index", idx)
+    assert r.returncode == 1 and f"{out} already holds 11 bytes" in r.stderr, r
+    assert "--append" in r.stderr
+    assert out.read_bytes() == b"earlier run" and idx.read_text() == "0 0 11 1\n"
+    assert ring_json(resmem, ring)["cons_seq"] == 0        # nothing consumed
+    # a non-empty index alone is refused too
+    r = run(resmem, "drain", ring, "--to", tmp_path / "new.bin", "--index", idx)
+    assert r.returncode == 1 and f"{idx} already holds 9 bytes" in r.stderr, r
+    assert ring_json(resmem, ring)["cons_seq"] == 0
+    r = run(resmem, "drain", ring, "--to", out, "--index", idx, "--append")
+    assert r.returncode == 0 and "20 records" in r.stderr, r.stderr
+    data = out.read_bytes()
+    assert data[:11] == b"earlier run" and len(data) == 11 + 20 * RECLEN
+    lines = idx.read_text().splitlines()
+    assert lines[0] == "0 0 11 1" and len(lines) == 21
+    for i, ln in enumerate(lines[1:]):
+        seq, off, length, epoch = map(int, ln.split())
+        assert (seq, off, length, epoch) == (i, 11 + i * RECLEN, RECLEN, 1), ln
+    tail = tmp_path / "appended.bin"
+    tail.write_bytes(data[11:])
+    v = run(resmem, "verify", tail, f"seq:{SEED:#x}")
+    assert v.returncode == 0, v.stdout + v.stderr
+    # an empty existing file is fine without --append
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    r = run(resmem, "drain", ring, "--to", empty)
+    assert r.returncode == 0 and "0 records" in r.stderr, r
+
+
+def json_lines(text):
+    objs = [json.loads(ln) for ln in text.splitlines()]
+    assert objs and objs[-1]["type"] == "summary", text
+    assert all(o["type"] == "stats" for o in objs[:-1]), text
+    return objs[:-1], objs[-1]
+
+
+def assert_adds_up(stats, summary, keys):
+    assert stats, "at least the last interval's line"
+    for k in keys:
+        assert sum(s[k] for s in stats) == summary[k], (k, stats, summary)
+    assert abs(sum(s["seconds"] for s in stats) - summary["seconds"]) < 0.01, (stats, summary)
+
+
+CAPTURE_KEYS = ("records", "bytes", "refused", "overwritten", "wait_ns")
+
+
+def test_capture_json_and_stats_add_up(resmem, tmp_path):
+    """Lossless into a 64 KiB ring with no consumer: it fills, then waits;
+    every stdout line is JSON, the stats lines add up to the summary, and the
+    summary's wait is real (no records refused or overwritten)."""
+    f = tmp_path / "ring.bin"
+    f.write_bytes(b"\0" * (64 << 10))
+    r = run(resmem, "capture", f, "--file", "--generate", "3", "--record-size", 1000,
+            "--duration", 0.6, "--json", "--stats", 0.1)
+    assert r.returncode == 0, r.stderr
+    stats, summary = json_lines(r.stdout)
+    assert_adds_up(stats, summary, CAPTURE_KEYS)
+    st = ring_json(resmem, f)
+    assert summary["records"] == st["head_seq"] and summary["bytes"] == 1000 * st["head_seq"]
+    assert summary["refused"] == 0 and summary["overwritten"] == 0, summary
+    assert summary["wait_ns"] > 0 and summary["waited_seconds"] == pytest.approx(
+        summary["wait_ns"] / 1e9, abs=1e-3)
+    assert summary["fill"] > 90 and summary["first_seq"] == 0, summary
+    assert summary["last_seq"] == st["head_seq"] - 1 and summary["epoch"] == 1, summary
+    assert "capture ring.bin:" not in r.stderr, r.stderr     # --json replaces the text summary
+
+
+def test_capture_overwrite_counts_add_up(resmem, tmp_path):
+    f = tmp_path / "ring.bin"
+    f.write_bytes(b"\0" * (64 << 10))
+    r = run(resmem, "capture", f, "--file", "--generate", "3", "--record-size", 1000,
+            "--count", 500, "--overwrite", "--json", "--stats", 1000)
+    assert r.returncode == 0, r.stderr
+    stats, summary = json_lines(r.stdout)
+    assert len(stats) == 1
+    assert_adds_up(stats, summary, CAPTURE_KEYS)
+    st = ring_json(resmem, f)
+    # every record before tail was overwritten unread: the ring's own count
+    assert summary["overwritten"] == st["tail_seq"] > 0, (summary, st)
+    assert summary["records"] == 500 and summary["wait_ns"] == 0, summary
+
+
+def test_drain_json_and_stats_add_up(resmem, ring, tmp_path):
+    out = tmp_path / "out.bin"
+    r = run(resmem, "drain", ring, "--to", out, "--json", "--stats", 1000)
+    assert r.returncode == 0, r.stderr
+    stats, summary = json_lines(r.stdout)
+    assert_adds_up(stats, summary, ("records", "bytes", "lost", "corrupt"))
+    assert summary["records"] == 20 and summary["bytes"] == 20 * RECLEN == out.stat().st_size
+    assert summary["lost"] == 0 and summary["corrupt"] == 0 and summary["fill"] == 0, summary
+    assert (summary["first_seq"], summary["last_seq"]) == (0, 19), summary
+    # records on stdout: the numbers go to stderr
+    r = subprocess.run([resmem, "drain", str(ring), "--from", "tail", "--no-consume", "--json"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert r.returncode == 0 and len(r.stdout) == 20 * RECLEN
+    assert json.loads(r.stderr.decode().splitlines()[-1])["records"] == 20
+
+
+def test_stats_text_lines(resmem, ring, tmp_path):
+    r = run(resmem, "drain", ring, "--to", tmp_path / "o.bin", "--stats", 1000)
+    assert r.returncode == 0, r.stderr
+    line = r.stdout.splitlines()[-1]
+    assert line.startswith(f"drain {ring.name}: 20 records, 19.5 KiB in ") and "lost 0" in line
+
+
+def test_progress_moves_while_waiting_on_a_terminal(resmem, tmp_path):
+    """stderr on a terminal, a full ring and no consumer: the progress line
+    keeps being redrawn, saying how long capture has waited."""
+    f = tmp_path / "ring.bin"
+    f.write_bytes(b"\0" * (64 << 10))
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([resmem, "capture", str(f), "--file", "--generate", "3",
+                              "--record-size", "1000", "--duration", "1.6"],
+                             stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+        assert p.wait(timeout=60) == 0, err
+    finally:
+        os.close(master)
+    text = err.decode()
+    assert "waiting for consumer" in text, text
+    assert text.count("\r") >= 2, text
