@@ -14,7 +14,6 @@
 Witnesses: the file's bytes before and after (nothing written), the ring
 header as `resmem ring --json` reads it, and `resmem verify` of what a later
 drain takes out (the records are still the pattern capture wrote)."""
-import fcntl
 import json
 import os
 import pty
@@ -108,15 +107,11 @@ def test_writers_refuse_a_region_a_capture_holds(resmem, tmp_path):
     cap = subprocess.Popen([resmem, "capture", str(f), "--file", "--record-size", "8"],
                            stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        # wait (no clock) until the capture holds the lock
-        with open(f, "rb") as probe:
-            while True:
-                try:
-                    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    fcntl.flock(probe, fcntl.LOCK_UN)
-                except BlockingIOError:
-                    break
-                assert cap.poll() is None, cap.stderr.read()
+        # wait (no clock) until the capture holds the lock: it creates the
+        # ring under it.  (Probing with flock could itself make the capture's
+        # LOCK_NB fail.)
+        while run(resmem, "ring", f, "--json").returncode != 0:
+            assert cap.poll() is None, cap.stderr.read()
         cap.stdin.write(b"A" * 16)
         cap.stdin.flush()
         for argv in (["fill", f, "zero", "--file", "--offset", "512K"],
@@ -169,7 +164,10 @@ def test_capture_refuses_unread_records_of_a_killed_capture(resmem, tmp_path):
                            stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     cap.stdin.write(b"x" * 12)
     cap.stdin.flush()
-    while ring_json(resmem, f)["head_seq"] < 3:
+    def head_seq():         # -1 until capture has written the ring header
+        r = run(resmem, "ring", f, "--json")
+        return json.loads(r.stdout)["head_seq"] if r.returncode == 0 else -1
+    while head_seq() < 3:
         assert cap.poll() is None, cap.stderr.read()
     cap.kill()
     cap.wait(timeout=60)
@@ -203,7 +201,7 @@ def test_drain_never_truncates(resmem, ring, tmp_path):
     lines = idx.read_text().splitlines()
     assert lines[0] == "0 0 11 1" and len(lines) == 21
     for i, ln in enumerate(lines[1:]):
-        seq, off, length, epoch = map(int, ln.split())
+        seq, off, length, epoch, time_ns = map(int, ln.split())
         assert (seq, off, length, epoch) == (i, 11 + i * RECLEN, RECLEN, 1), ln
     tail = tmp_path / "appended.bin"
     tail.write_bytes(data[11:])

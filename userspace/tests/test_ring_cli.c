@@ -105,7 +105,7 @@ void test_ring_cli(const struct test_env *env)
 	 * so once (a second drain does not count them again), --index has the
 	 * gap line with the exact range */
 	run_cli(env, res, (const char *[]){ "", "ring", region, "--reset", "--file", "--data-size", "64K",
-					    NULL });
+					    "--force", NULL });
 	CHECK(res->status == 0 && strstr(res->out, "65536 bytes of data"), "%s", res->out);
 	run_cli(env, res, (const char *[]){ "", "capture", region, "--generate", "3", "--count", "40",
 					    "--record-size", "2048", "--drop-when-full", NULL });
@@ -114,6 +114,7 @@ void test_ring_cli(const struct test_env *env)
 	      strstr(res->err, "this run: refused 9, overwritten unread 0, waited 0.000 s, corrupt 0"),
 	      "drop-when-full: %s", res->err);
 	snprintf(inp, sizeof(inp), "%s/ring-index", env->tmpdir);
+	unlink(outp);
 	run_cli(env, res, (const char *[]){ "", "drain", region, "--to", outp, "--index", inp, NULL });
 	CHECK(res->status == 1 && strstr(res->err, "9 records refused by the producer") &&
 	      strstr(res->err, "seq 0..30, lost 0, refused 9, corrupt 0"), "lossy drain: %s", res->err);
@@ -121,6 +122,7 @@ void test_ring_cli(const struct test_env *env)
 	      strstr((char *)out, "\ngap 31 39 9 refused "), "index: %s", (char *)out);
 	run_cli(env, res, (const char *[]){ "", "capture", region, "--generate", "3", "--count", "5",
 					    "--record-size", "2048", "--drop-when-full", NULL });
+	unlink(outp);
 	run_cli(env, res, (const char *[]){ "", "drain", region, "--to", outp, NULL });
 	CHECK(res->status == 0 && strstr(res->err, "seq 40..44, lost 0, refused 0, corrupt 0"),
 	      "the refused records are counted once: %s", res->err);
