@@ -252,6 +252,8 @@ extern volatile sig_atomic_t ring_stop;
  */
 int ring_begin(struct ring_map *m, size_t len, unsigned char **buf);
 const char *ring_strerror(int err);
+/* ring_claim.c: EXIT_OK (claimed, or a regular file), else says who holds it. */
+int ring_claim_producer(const char *cmd, const struct ring_map *m);
 double now_seconds(void); /* CLOCK_MONOTONIC */
 
 #endif

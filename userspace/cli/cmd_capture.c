@@ -197,6 +197,11 @@ int cmd_capture(int argc, char **argv)
 		}
 		return dev_error("cannot lock", argv[optind], -err);
 	}
+	ret = ring_claim_producer("capture", &m);
+	if (ret) {
+		ring_unmap(&m);
+		return ret;
+	}
 	resmem_ring_state(m.ring, &st);
 	fl = st.flags;
 	if ((fl & RESMEM_RING_F_KERNEL) && !(fl & RESMEM_RING_F_CLOSED) &&
@@ -273,8 +278,10 @@ int cmd_capture(int argc, char **argv)
 		}
 		records++;
 		bytes += (uint64_t)n;
+		resmem_ring_notify(m.region, m.ring);
 	}
 	resmem_ring_close(m.ring);
+	resmem_ring_notify(m.region, m.ring);
 	resmem_ring_state(m.ring, &st);
 	if (tty)
 		fprintf(stderr, "\r");

@@ -62,7 +62,7 @@ int cmd_drain(int argc, char **argv)
 	struct resmem_ring_state st;
 	struct resmem_ring_recinfo ri;
 	struct ring_map m;
-	uint64_t out_off = 0, first = 0, idle = 0;
+	uint64_t out_off = 0, first = 0;
 	double t0, last, now;
 	size_t cap = 1 << 20;
 	unsigned char *buf;
@@ -148,10 +148,16 @@ int cmd_drain(int argc, char **argv)
 			if ((st.flags & RESMEM_RING_F_CLOSED) &&
 			    st.head == rs.pos)
 				break;
-			usleep(idle++ < 100 ? 50 : 1000);
+			/* sleeps in poll() until a commit; 1 s bounds a missed SIGINT */
+			err = resmem_ring_wait(m.region, rd, 1000);
+			if (err < 0 && err != -EINTR) {
+				ret = dev_error(
+					"cannot wait on",
+					resmem_region_get_path(m.region), err);
+				break;
+			}
 			continue;
 		}
-		idle = 0;
 		resmem_ring_reader_stats(rd, &rs);
 		if (ri.lost)
 			fprintf(stderr,
