@@ -46,6 +46,9 @@ static bool reset;
 module_param(reset, bool, 0444);
 static bool atomic;
 module_param(atomic, bool, 0444);
+/* keep producing (the producer slot held) until the module is removed */
+static bool hold;
+module_param(hold, bool, 0444);
 
 /* One reserve or commit, run where @atomic says (see producer_call()). */
 struct producer_op {
@@ -169,8 +172,17 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dev_info(&pdev->dev, "resmem-edu: %u records of %u bytes DMAed into %s at bus %#llx-%#llx (phys base %pa), last seq %llu, status %d\n",
 		 i, len, region, lo, hi, &(phys_addr_t){ resmem_producer_phys(p) },
 		 slot.seq, ret);
+	if (hold && !ret) {
+		pci_set_drvdata(pdev, p);
+		return 0;
+	}
 	resmem_producer_put(p);
 	return ret;
+}
+
+static void edu_remove(struct pci_dev *pdev)
+{
+	resmem_producer_put(pci_get_drvdata(pdev));
 }
 
 static const struct pci_device_id edu_ids[] = {
@@ -183,6 +195,7 @@ static struct pci_driver edu_driver = {
 	.name = "resmem_test_edu",
 	.id_table = edu_ids,
 	.probe = edu_probe,
+	.remove = edu_remove,
 };
 module_pci_driver(edu_driver);
 
