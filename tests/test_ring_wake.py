@@ -185,3 +185,17 @@ def test_capture_excludes_kernel_producer_until_killed(guest):
     assert re.search(r"resmem-edu: 2 records of 2048 bytes DMAed into region0 .*status 0", log), \
         log[-3000:]
     guest.run("rmmod resmem_test_edu")
+
+
+@pytest.mark.archs("x86_64", "aarch64")
+@pytest.mark.guest(boot="standard")
+def test_wake_latency_measured(guest):
+    """Every one of 50 records written to a running capture comes back out of
+    a sleeping drain --follow; the time from the write to its delivery is
+    measured and printed for docs/benchmarks.md, never asserted."""
+    name = STANDARD_REGION[guest.k.arch]
+    guest.run(f"modprobe resmem && resmem ring {name} --reset >/dev/null")
+    r = guest.run(f"ringwake latency 50 -- resmem capture {name} --record-size 8 "
+                  f"-- resmem drain {name} --follow --from head 2>/dev/null", timeout=300)
+    assert "(50 records)" in r.out, r.out + r.err
+    print(f"{guest.k.name}: {r.out.strip()}")

@@ -311,6 +311,7 @@ void test_ring_torn(const struct test_env *env);
 void test_ring_mp(const struct test_env *env);
 void test_ring_cli(const struct test_env *env);
 void test_ring_hdr_race(const struct test_env *env);
+void test_ring_wait(const struct test_env *env);
 
 void test_ring(const struct test_env *env)
 {
@@ -321,4 +322,5 @@ void test_ring(const struct test_env *env)
 	test_ring_mp(env);
 	test_ring_cli(env);
 	test_ring_hdr_race(env);
+	test_ring_wait(env);
 }
