@@ -24,14 +24,14 @@ def poll_state(guest, name):
 def start_fifo_capture(guest, name, log="/tmp/cap.log"):
     """A capture that commits one 8-byte record per `printf` into /tmp/cap.in
     and stays attached in between (a sleeping writer holds the FIFO open)."""
-    guest.run("rm -f /tmp/cap.in; mkfifo /tmp/cap.in; (sleep 600 >/tmp/cap.in &)")
+    guest.run("rm -f /tmp/cap.in; mkfifo /tmp/cap.in; (sleep 600 >/tmp/cap.in & echo $! >/tmp/hold.pid)")
     guest.run(f"(resmem capture {name} --record-size 8 </tmp/cap.in >/dev/null 2>{log} & "
               f"echo $! >/tmp/cap.pid); sleep 1")
     return guest.run("cat /tmp/cap.pid").out.strip()
 
 
 def stop_capture(guest):
-    guest.run("kill $(cat /tmp/cap.pid) 2>/dev/null; pkill -x sleep; sleep 0.5; true")
+    guest.run("kill $(cat /tmp/cap.pid) $(cat /tmp/hold.pid) 2>/dev/null; sleep 0.5; true")
 
 
 def follow_pid(guest, name, out):
@@ -177,7 +177,7 @@ def test_capture_excludes_kernel_producer_until_killed(guest):
                      log), log[-3000:]
     cl = guest.run("ringwake claim /dev/resmem/region0 0").out
     assert f"claim -16 holder 1 pid {pid} name resmem" in cl, cl
-    guest.run(f"kill -9 {pid}; pkill -x sleep; sleep 0.5; rmmod resmem_test_edu")
+    guest.run(f"kill -9 {pid} $(cat /tmp/hold.pid); sleep 0.5; rmmod resmem_test_edu")
     mark = guest.mark()
     guest.run(f"insmod {EDU_KO} records=2 len=2048 seed=3 reset=1")
     guest.console_sync()
