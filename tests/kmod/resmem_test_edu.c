@@ -14,6 +14,9 @@
  * even on PREEMPT_RT) or, when that CPU is polling in idle, from the idle
  * loop's queue flush; interrupts are disabled either way, as in a device's
  * interrupt handler: the producer API is documented "Context: any".
+ *
+ * With @hold, the driver stays the region's producer after its records
+ * until it is unbound (rmmod): the producer slot is taken meanwhile.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/delay.h>
