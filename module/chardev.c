@@ -12,6 +12,7 @@
  *  - lseek accepts SEEK_SET/CUR/END to any offset from 0 to the size
  *    inclusive; a negative or larger offset, or any other whence, is
  *    EINVAL (fixed_size_llseek()).
+ *  - poll/select/epoll: records in the region's ring (ring_wake.c);
  *  - fsync/fdatasync (and so msync(MS_SYNC)) succeed: the file is the
  *    memory, there is nothing to write back; a write barrier drains this
  *    CPU's write-combining buffers first.
@@ -61,6 +62,7 @@ static int resmem_release(struct inode *inode, struct file *file)
 {
 	struct resmem_region *r = file->private_data;
 
+	resmem_ring_unclaim(r, file);
 	atomic_dec(&r->opens);
 	return 0;
 }
@@ -184,6 +186,7 @@ static const struct file_operations resmem_fops = {
 	.read		= resmem_read,
 	.write		= resmem_write,
 	.fsync		= resmem_fsync,
+	.poll		= resmem_ring_poll,
 	RESMEM_FOP_MMAP,
 	.get_unmapped_area = resmem_get_unmapped_area,
 	.unlocked_ioctl	= resmem_ioctl,
@@ -252,6 +255,7 @@ int resmem_chardev_add(struct resmem_region *r, unsigned int minor)
 	int ret;
 
 	r->minor = minor;
+	resmem_ring_wake_init(r);
 	cdev_init(&r->cdev, &resmem_fops);
 	r->cdev.owner = THIS_MODULE;
 	ret = cdev_add(&r->cdev, devt, 1);
@@ -285,4 +289,5 @@ void resmem_chardev_del(struct resmem_region *r)
 		device_destroy(resmem_class, r->cdev.dev);
 	r->dev = NULL;
 	cdev_del(&r->cdev);
+	resmem_ring_wake_exit(r);
 }

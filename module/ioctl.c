@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ioctl: RESMEM_IOC_INFO, RESMEM_IOC_SYNC.
+ * ioctl: RESMEM_IOC_INFO, RESMEM_IOC_SYNC; the ring's RESMEM_IOC_RING_NOTIFY
+ * (ring_wake.c) and RESMEM_IOC_RING_PRODUCER (ring_claim.c).
  *
  * The argument starts with a __u32 size (see the UAPI header).  Sizes
  * below the first published struct are EINVAL; bytes beyond the struct we
@@ -93,6 +94,10 @@ long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return resmem_ioctl_info(r, (void __user *)arg);
 	case RESMEM_IOC_SYNC:
 		return resmem_ioctl_sync(r, (void __user *)arg);
+	case RESMEM_IOC_RING_NOTIFY:
+		return resmem_ioctl_ring_notify(r, file);
+	case RESMEM_IOC_RING_PRODUCER:
+		return resmem_ioctl_ring_producer(r, file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

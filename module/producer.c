@@ -70,7 +70,8 @@ void resmem_producer_log_ring(const struct resmem_region *r)
  * Context: process context; may sleep.
  *
  * Return: the producer, or ERR_PTR(): -ENOENT (no such region), -EBUSY (it
- * has a producer), -EOPNOTSUPP (uncached region: no plain kernel mapping),
+ * has a producer: a driver, or a program through RESMEM_IOC_RING_PRODUCER),
+ * -EOPNOTSUPP (uncached region: no plain kernel mapping),
  * -EINVAL (too small for a ring), -EIO (DMA mapping failed), -ENOMEM,
  * -ENODEV.
  */
@@ -96,7 +97,7 @@ struct resmem_producer *resmem_producer_get(const char *name,
 	if (!r)
 		goto unlock;
 	ret = -EBUSY;
-	if (r->producer)
+	if (r->producer || resmem_ring_claimed_by_file(r, dev))
 		goto unlock;
 	ret = -EOPNOTSUPP;
 	if (!r->kaddr) {
@@ -149,6 +150,7 @@ void resmem_producer_put(struct resmem_producer *p)
 	if (IS_ERR_OR_NULL(p))
 		return;
 	resmem_kring_close(&p->ring);
+	resmem_ring_kick(p->region);
 	dma_unmap_resource(p->dev, p->dma, p->region->size, DMA_BIDIRECTIONAL, 0);
 	put_device(p->dev);
 	mutex_lock(&resmem_regions_lock);
@@ -253,7 +255,25 @@ EXPORT_SYMBOL_GPL(resmem_producer_reserve);
  */
 int resmem_producer_commit(struct resmem_producer *p, u32 len)
 {
+	int ret;
+
 	dma_rmb();	/* the device's payload before our CRC reads */
-	return resmem_kring_commit(&p->ring, len);
+	ret = resmem_kring_commit(&p->ring, len);
+	if (!ret)
+		resmem_ring_kick(p->region);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(resmem_producer_commit);
+
+/**
+ * resmem_producer_describe() - "DRIVER DEVICE" of a producer, for messages
+ * @p: the producer, under resmem_regions_lock
+ * @buf: out, NUL-terminated
+ * @len: its size
+ */
+void resmem_producer_describe(const struct resmem_producer *p, char *buf,
+			      size_t len)
+{
+	snprintf(buf, len, "%s %s", dev_driver_string(p->dev),
+		 dev_name(p->dev));
+}

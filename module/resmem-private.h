@@ -15,10 +15,12 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/ioport.h>
+#include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <uapi/linux/resmem.h>
 
 #define RESMEM_MAX_REGIONS	64
@@ -60,6 +62,13 @@ struct resmem_producer;
  * @mappings:	number of live VMAs mapping this region
  * @producer:	the in-kernel producer (producer.c), NULL if none; under
  *		resmem_regions_lock
+ * @ring_wq:	poll() sleepers waiting for ring records (ring_wake.c)
+ * @ring_kick:	wakes @ring_wq for a kernel producer that commits with
+ *		interrupts off (a wait queue lock sleeps on PREEMPT_RT)
+ * @ring_file:	the open file holding the producer slot (ring_claim.c),
+ *		NULL if none; under resmem_regions_lock
+ * @ring_pid:	the process that claimed it, for messages
+ * @ring_comm:	its command name
  *
  * A region is torn down only when @opens, @mappings and @producer say
  * nothing uses it (registry.c).
@@ -90,6 +99,11 @@ struct resmem_region {
 	atomic_t opens;
 	atomic_t mappings;
 	struct resmem_producer *producer;
+	wait_queue_head_t ring_wq;
+	struct irq_work ring_kick;
+	struct file *ring_file;
+	pid_t ring_pid;
+	char ring_comm[TASK_COMM_LEN];
 };
 
 /* registry.c: the regions with devices */
@@ -176,6 +190,22 @@ long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 /* producer.c */
 void resmem_producer_log_ring(const struct resmem_region *r);
+void resmem_producer_describe(const struct resmem_producer *p, char *buf,
+			      size_t len);
+
+/* ring_wake.c: poll() on a region's ring, woken by its producers */
+void resmem_ring_wake_init(struct resmem_region *r);
+void resmem_ring_wake_exit(struct resmem_region *r);
+__poll_t resmem_ring_poll(struct file *file, struct poll_table_struct *wait);
+void resmem_ring_kick(struct resmem_region *r);
+long resmem_ioctl_ring_notify(struct resmem_region *r, struct file *file);
+
+/* ring_claim.c: one producer per region, a driver or an open file */
+long resmem_ioctl_ring_producer(struct resmem_region *r, struct file *file,
+				void __user *uarg);
+void resmem_ring_unclaim(struct resmem_region *r, struct file *file);
+bool resmem_ring_claimed_by_file(const struct resmem_region *r,
+				 struct device *dev);
 
 /*
  * of.c: /reserved-memory nodes.  x86 Debian kernels are built without

@@ -20,6 +20,9 @@
  * record); after N refusals the driver plays the consumer once (cons =
  * head, as resmem drain would store it) and goes on, so the next record
  * accepted comes after a GAP record for exactly those N.
+ *
+ * With @hold, the driver stays the region's producer after its records
+ * until it is unbound (rmmod): the producer slot is taken meanwhile.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/delay.h>
@@ -56,6 +59,9 @@ static bool atomic;
 module_param(atomic, bool, 0444);
 static unsigned int refuse;
 module_param(refuse, uint, 0444);
+/* keep producing (the producer slot held) until the module is removed */
+static bool hold;
+module_param(hold, bool, 0444);
 
 /* One reserve or commit, run where @atomic says (see producer_call()). */
 struct producer_op {
@@ -198,8 +204,17 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dev_info(&pdev->dev, "resmem-edu: %u records of %u bytes DMAed into %s at bus %#llx-%#llx (phys base %pa), last seq %llu, status %d\n",
 		 i - refused, len, region, lo, hi, &(phys_addr_t){ resmem_producer_phys(p) },
 		 slot.seq, ret);
+	if (hold && !ret) {
+		pci_set_drvdata(pdev, p);
+		return 0;
+	}
 	resmem_producer_put(p);
 	return ret;
+}
+
+static void edu_remove(struct pci_dev *pdev)
+{
+	resmem_producer_put(pci_get_drvdata(pdev));
 }
 
 static const struct pci_device_id edu_ids[] = {
@@ -212,6 +227,7 @@ static struct pci_driver edu_driver = {
 	.name = "resmem_test_edu",
 	.id_table = edu_ids,
 	.probe = edu_probe,
+	.remove = edu_remove,
 };
 module_pci_driver(edu_driver);
 

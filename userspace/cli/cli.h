@@ -360,6 +360,8 @@ void drain_gaps_before(struct drain_gaps *g,
 		       const struct resmem_ring_recinfo *ri);
 void drain_gaps_end(struct drain_gaps *g,
 		    const struct resmem_ring_reader_stats *rs);
+/* ring_claim.c: EXIT_OK (claimed, or a regular file), else says who holds it. */
+int ring_claim_producer(const char *cmd, const struct ring_map *m);
 double now_seconds(void); /* CLOCK_MONOTONIC */
 
 #endif

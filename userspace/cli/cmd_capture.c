@@ -305,6 +305,11 @@ int cmd_capture(int argc, char **argv)
 		}
 		return dev_error("cannot lock", argv[optind], -err);
 	}
+	ret = ring_claim_producer("capture", &m);
+	if (ret) {
+		ring_unmap(&m);
+		return ret;
+	}
 	resmem_ring_state(m.ring, &st);
 	fl = st.flags;
 	if ((fl & RESMEM_RING_F_KERNEL) && !(fl & RESMEM_RING_F_CLOSED) &&
@@ -388,10 +393,12 @@ int cmd_capture(int argc, char **argv)
 		bytes += (uint64_t)n;
 		rep.total.records = records;
 		rep.total.bytes = bytes;
+		resmem_ring_notify(m.region, m.ring);
 	}
 	if (drop_full)
 		mark_last_gap(m.ring);
 	resmem_ring_close(m.ring);
+	resmem_ring_notify(m.region, m.ring);
 	resmem_ring_state(m.ring, &st);
 	if (tty)
 		fprintf(stderr, "\r");

@@ -125,7 +125,7 @@ int cmd_drain(int argc, char **argv)
 	struct resmem_ring_state st;
 	struct resmem_ring_recinfo ri;
 	struct ring_map m;
-	uint64_t out_off = 0, first = 0, last_seq = 0, idle = 0;
+	uint64_t out_off = 0, first = 0, last_seq = 0;
 	double t0, last, now;
 	size_t cap = 1 << 20;
 	unsigned char *buf;
@@ -246,10 +246,16 @@ int cmd_drain(int argc, char **argv)
 			    st.head == rs.pos)
 				break;
 			drain_tick(&rep, m.ring, rd);
-			usleep(idle++ < 100 ? 50 : 1000);
+			/* sleeps in poll() until a commit; 1 s bounds a missed SIGINT */
+			err = resmem_ring_wait(m.region, rd, 1000);
+			if (err < 0 && err != -EINTR) {
+				ret = dev_error(
+					"cannot wait on",
+					resmem_region_get_path(m.region), err);
+				break;
+			}
 			continue;
 		}
-		idle = 0;
 		resmem_ring_reader_stats(rd, &rs);
 		drain_gaps_before(&gaps, &ri);
 		if (rs.records == 1)

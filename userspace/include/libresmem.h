@@ -622,4 +622,45 @@ int resmem_ring_read(struct resmem_ring_reader *rd, void *buf, size_t cap,
  */
 void resmem_ring_consume(struct resmem_ring_reader *rd);
 
+/*
+ * Wake-ups (docs/ring-format.md, "Wake-ups") for a ring in @region, the
+ * region it was mapped from.
+ *
+ * resmem_ring_wait - sleep until @rd has a record to read or the producer
+ * closed the ring, at most @timeout_ms (-1: no limit).  On a region device
+ * it sleeps in poll(), woken by the producer's commit; a ring in a regular
+ * file, or a reader ahead of the consumer (cons), is only looked at again
+ * after a short sleep (1 ms).  Returns 1 (a record or the end of the
+ * stream), 0 (timeout, or woken with nothing for @rd: call again), -EINTR
+ * (a signal), -errno.
+ */
+int resmem_ring_wait(const struct resmem_region *region,
+		     const struct resmem_ring_reader *rd, int timeout_ms);
+
+/*
+ * resmem_ring_notify - as the producer, after resmem_ring_commit() (or
+ * resmem_ring_write(), resmem_ring_close()): wake readers sleeping in
+ * resmem_ring_wait() if the ring says there are any (one barrier and one
+ * load otherwise).  Returns 0 (also on a regular file), -errno.
+ */
+int resmem_ring_notify(const struct resmem_region *region,
+		       const struct resmem_ring *r);
+
+/* Who holds a region's producer slot (resmem_ring_claim()). */
+struct resmem_ring_owner {
+	int kernel; /* an in-kernel producer: name is "DRIVER DEVICE" */
+	int32_t pid; /* else the process that claimed it; name its command */
+	char name[64];
+};
+
+/*
+ * resmem_ring_claim - become the one producer of @region's ring: the slot
+ * is held until the region is closed (also when the process dies), and
+ * while it is held the module's in-kernel producer API refuses the region.
+ * Returns 0, -EBUSY (*@who says who holds it), -ENOTTY (a regular file: no
+ * slot, use flock()), -EBADF (opened read-only), -errno.
+ */
+int resmem_ring_claim(const struct resmem_region *region,
+		      struct resmem_ring_owner *who);
+
 #endif /* LIBRESMEM_H */

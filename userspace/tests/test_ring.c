@@ -315,6 +315,7 @@ void test_ring_cli(const struct test_env *env);
 void test_ring_hdr_race(const struct test_env *env);
 void test_ring_gaps(const struct test_env *env);
 void test_ring_guard(const struct test_env *env);
+void test_ring_wait(const struct test_env *env);
 
 void test_ring(const struct test_env *env)
 {
@@ -327,4 +328,5 @@ void test_ring(const struct test_env *env)
 	test_ring_hdr_race(env);
 	test_ring_gaps(env);
 	test_ring_guard(env);
+	test_ring_wait(env);
 }

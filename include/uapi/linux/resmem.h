@@ -92,9 +92,51 @@ struct resmem_sync {
 	__u64 length;
 };
 
+/* resmem_ring_producer.holder */
+enum resmem_ring_holder {
+	RESMEM_RING_HOLDER_NONE = 0,	/* nobody holds the producer slot */
+	RESMEM_RING_HOLDER_FILE = 1,	/* an open file of the device (a program) */
+	RESMEM_RING_HOLDER_KERNEL = 2,	/* an in-kernel producer (a driver) */
+};
+
+/**
+ * struct resmem_ring_producer - claim a region's producer slot
+ *				 (RESMEM_IOC_RING_PRODUCER)
+ * @size:	in: sizeof(struct resmem_ring_producer) as the caller knows it
+ * @holder:	out: enum resmem_ring_holder: FILE (this file) on success;
+ *		on EBUSY, who holds the slot
+ * @pid:	out: the process that claimed the slot (holder FILE), else 0
+ * @reserved:	zero
+ * @name:	out: that process's command name, or "DRIVER DEVICE" of the
+ *		in-kernel producer; NUL-terminated
+ *
+ * A region has one producer slot.  An open file of the device claims it
+ * (a file opened for writing; claiming it again through the same file
+ * succeeds) and holds it until the file is released (its last descriptor
+ * closed, also when the process is killed).  While a file holds it, the
+ * in-kernel producer API refuses the region (EBUSY); while a driver
+ * produces, the claim fails with EBUSY and the out fields name the holder
+ * (the only ioctl here that writes its argument on failure).
+ */
+struct resmem_ring_producer {
+	__u32 size;
+	__u32 holder;
+	__s32 pid;
+	__u32 reserved;
+	char name[64];
+};
+
 #define RESMEM_IOC_TYPE		0xB7
 #define RESMEM_IOC_INFO		_IO(RESMEM_IOC_TYPE, 0x00)
 #define RESMEM_IOC_SYNC		_IO(RESMEM_IOC_TYPE, 0x01)
+/*
+ * A program producing into the region's ring committed records (or closed
+ * the ring) and found its @waiters set: wake the region's pollers.  No
+ * argument; the file must be open for writing (EBADF); the region must
+ * hold a valid ring (the resmem_ring_hdr_check() error otherwise).
+ */
+#define RESMEM_IOC_RING_NOTIFY	_IO(RESMEM_IOC_TYPE, 0x02)
+#define RESMEM_IOC_RING_PRODUCER _IO(RESMEM_IOC_TYPE, 0x03)
 
 /* ===================================================================== ring
  *
@@ -155,7 +197,9 @@ struct resmem_sync {
  * @cons:	consumer: position up to which records were consumed; the
  *		producer (unless F_OVERWRITE) never overwrites beyond it
  * @cons_seq:	consumer: sequence number expected at @cons
- * @waiters:	consumer: non-zero while a follower sleeps waiting for records
+ * @waiters:	consumer side: non-zero while a reader may sleep in poll() on
+ *		the device; a producer that finds it set after committing
+ *		calls RESMEM_IOC_RING_NOTIFY (docs/ring-format.md, "Wake-ups")
  * @corrupt:	consumer: corrupt records the consumer found
  *
  * @refused, @overwritten, @wait_ns and @corrupt count since the ring was

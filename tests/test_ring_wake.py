@@ -1,0 +1,209 @@
+"""Ring wake-ups and producer exclusion in a guest (docs/ring-format.md,
+"Wake-ups" and "Producer").  Witnesses outside libresmem: tests/guest/ringwake.c
+(raw poll(), the UAPI header, its own mapping of the header) and
+/proc/PID/stat for the CPU an idle follower uses."""
+import re
+
+import pytest
+
+pytestmark = [pytest.mark.core]
+
+EDU = ["-device", "edu,dma_mask=0xffffffffffffffff"]
+STANDARD_REGION = {"x86_64": "region0", "aarch64": "resmem"}
+EDU_KO = "/lib/modules/$(uname -r)/testmods/resmem_test_edu.ko"
+
+
+def poll_state(guest, name):
+    """(POLLIN, POLLHUP) of a poll() without waiting, from ringwake."""
+    out = guest.run(f"ringwake poll /dev/resmem/{name}").out
+    m = re.search(r"revents in=(\d) hup=(\d)", out)
+    assert m, out
+    return int(m[1]), int(m[2])
+
+
+def start_fifo_capture(guest, name, log="/tmp/cap.log"):
+    """A capture that commits one 8-byte record per `printf` into /tmp/cap.in
+    and stays attached in between (a sleeping writer holds the FIFO open)."""
+    guest.run("rm -f /tmp/cap.in; mkfifo /tmp/cap.in; (sleep 600 >/tmp/cap.in & echo $! >/tmp/hold.pid)")
+    guest.run(f"(resmem capture {name} --record-size 8 </tmp/cap.in >/dev/null 2>{log} & "
+              f"echo $! >/tmp/cap.pid); sleep 1")
+    return guest.run("cat /tmp/cap.pid").out.strip()
+
+
+def stop_capture(guest):
+    guest.run("kill $(cat /tmp/cap.pid) $(cat /tmp/hold.pid) 2>/dev/null; sleep 0.5; true")
+
+
+def follow_pid(guest, name, out):
+    guest.run(f"(resmem drain {name} --follow --to {out} 2>{out}.log & "
+              f"echo $! >{out}.pid); sleep 1")
+    return guest.run(f"cat {out}.pid").out.strip()
+
+
+def wakeups(out):
+    return int(re.search(r"(\d+) wake-ups", out)[1])
+
+
+def cpu_ticks(guest, pid):
+    f = guest.run(f"cat /proc/{pid}/stat").out.rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])      # utime, stime (fields 14, 15)
+
+
+@pytest.mark.archs("x86_64", "aarch64")
+@pytest.mark.guest(boot="standard")
+def test_poll_reports_unconsumed_records(guest):
+    """poll() on the device: POLLIN exactly while committed records are not
+    consumed, POLLHUP once the producer closed the ring; nothing without a
+    ring.  (Before wake-ups the device had no poll(): always readable.)"""
+    name = STANDARD_REGION[guest.k.arch]
+    guest.run("modprobe resmem")
+    guest.run(f"dd if=/dev/zero of=/dev/resmem/{name} bs=4096 count=1 2>/dev/null")
+    assert poll_state(guest, name) == (0, 0), "no ring: not readable"
+    guest.run(f"resmem ring {name} --reset >/dev/null")
+    assert poll_state(guest, name) == (0, 0), "empty ring"
+    start_fifo_capture(guest, name)
+    try:
+        assert poll_state(guest, name) == (0, 0), "attached, nothing committed"
+        guest.run("printf 12345678 >/tmp/cap.in; sleep 0.5")
+        assert poll_state(guest, name) == (1, 0), "one committed record"
+        d = guest.run(f"resmem drain {name} --to /tmp/d1", check=False)
+        assert d.status == 0 and "1 records" in d.err, d.err
+        assert poll_state(guest, name) == (0, 0), "consumed"
+        guest.run("printf abcdefgh >/tmp/cap.in; sleep 0.5")
+        assert poll_state(guest, name) == (1, 0)
+        d = guest.run(f"resmem drain {name} --from tail --no-consume --to /tmp/d2",
+                      check=False)
+        assert d.status == 0 and "2 records" in d.err, d.err
+        assert poll_state(guest, name) == (1, 0), "a reader that does not consume"
+    finally:
+        stop_capture(guest)
+    assert poll_state(guest, name) == (1, 1), "closed with an unconsumed record"
+    guest.run(f"resmem drain {name} --to /tmp/d3")
+    assert poll_state(guest, name) == (0, 1), "closed, all consumed"
+
+
+@pytest.mark.archs("x86_64", "aarch64")
+@pytest.mark.guest(boot="standard")
+def test_capture_commit_wakes_a_sleeping_poller(guest):
+    """ringwake follow sleeps in poll() with no timeout and consumes on each
+    wake-up: every record resmem capture commits must wake it (a lost
+    wake-up hangs it and the command times out)."""
+    name = STANDARD_REGION[guest.k.arch]
+    guest.run(f"modprobe resmem && resmem ring {name} --reset >/dev/null")
+    start_fifo_capture(guest, name)
+    try:
+        guest.run(f"(ringwake follow /dev/resmem/{name} 5 >/tmp/rw.out 2>&1; "
+                  f"echo $? >/tmp/rw.rc) & sleep 1")
+        for i in range(5):
+            guest.run(f"printf 'rec{i}abcd' >/tmp/cap.in; sleep 0.3")
+        r = guest.run("while [ ! -s /tmp/rw.rc ]; do sleep 0.1; done; "
+                      "cat /tmp/rw.rc /tmp/rw.out", timeout=60)
+        assert r.out.startswith("0\n") and "follow: 5 records" in r.out, r.out
+        # one wake-up per commit (a spare one at most): not a busy loop,
+        # which is what a device without poll() (always readable) gives
+        assert wakeups(r.out) <= 10, r.out
+    finally:
+        stop_capture(guest)
+
+
+@pytest.mark.archs("x86_64")
+@pytest.mark.guest(boot="standard")
+def test_idle_drain_follow_sleeps(guest):
+    """An idle `drain --follow` on the device uses no CPU (at most 2 ticks
+    of utime + stime in 5 s) and a commit still reaches it.  The control: the
+    same follower on a ring in a regular file, which can only poll (what
+    drain --follow did on devices too before wake-ups), does use CPU."""
+    guest.run("modprobe resmem && resmem ring region0 --reset >/dev/null")
+    start_fifo_capture(guest, "region0")
+    try:
+        pid = follow_pid(guest, "region0", "/tmp/f")
+        t0 = cpu_ticks(guest, pid)
+        guest.run("sleep 5")
+        idle = cpu_ticks(guest, pid) - t0
+        guest.run("printf wakeup!! >/tmp/cap.in")
+        got = guest.run("for i in $(seq 100); do [ -s /tmp/f ] && break; sleep 0.1; done; "
+                        "cat /tmp/f").out
+        assert got == "wakeup!!", got
+        assert idle <= 2, f"idle drain --follow used {idle} ticks in 5 s"
+    finally:
+        stop_capture(guest)
+        guest.run(f"kill {pid}; true")
+    # control: a ring in a regular file is followed by polling
+    guest.run("rm -f /tmp/ring.bin; truncate -s 1M /tmp/ring.bin; "
+              "resmem ring /tmp/ring.bin --reset --file >/dev/null")
+    pid = follow_pid(guest, "/tmp/ring.bin", "/tmp/g")
+    t0 = cpu_ticks(guest, pid)
+    guest.run("sleep 5")
+    polling = cpu_ticks(guest, pid) - t0
+    guest.run(f"kill {pid}; true")
+    assert polling > 2, f"the polling control used only {polling} ticks: the measure sees nothing"
+
+
+@pytest.mark.archs("x86_64")
+@pytest.mark.guest(boot="standard", extra_qemu=EDU)
+def test_kernel_producer_wakes_and_excludes(guest):
+    """The edu driver's commits (in-kernel producer API) wake a poller; while
+    the driver holds the region, capture (even --force) and the producer-slot
+    ioctl are refused, naming the driver; its removal frees the slot."""
+    guest.run("modprobe resmem; rmmod resmem_test_edu 2>/dev/null; "
+              "resmem ring region0 --reset >/dev/null")
+    guest.run("(ringwake follow /dev/resmem/region0 4 >/tmp/rw.out 2>&1; "
+              "echo $? >/tmp/rw.rc) & sleep 1")
+    guest.run(f"insmod {EDU_KO} records=4 len=2048 seed=7 hold=1")
+    r = guest.run("while [ ! -s /tmp/rw.rc ]; do sleep 0.1; done; cat /tmp/rw.rc /tmp/rw.out",
+                  timeout=60)
+    assert r.out.startswith("0\n") and "follow: 4 records" in r.out, r.out
+    assert wakeups(r.out) <= 8, r.out
+    try:
+        c = guest.run("resmem capture region0 --force --generate 1 --count 1", check=False)
+        assert c.status == 1, c.out + c.err
+        assert re.search(r"in-kernel producer resmem_test_edu \S+ is producing into this ring",
+                         c.err), c.err
+        cl = guest.run("ringwake claim /dev/resmem/region0 0").out
+        assert re.search(r"claim -16 holder 2 pid 0 name resmem_test_edu ", cl), cl
+    finally:
+        guest.run("rmmod resmem_test_edu")
+    assert poll_state(guest, "region0")[1] == 1, "the driver closed the ring"
+    assert "claim 0 " in guest.run("ringwake claim /dev/resmem/region0 0").out
+
+
+@pytest.mark.archs("x86_64")
+@pytest.mark.guest(boot="standard", extra_qemu=EDU)
+def test_capture_excludes_kernel_producer_until_killed(guest):
+    """While resmem capture produces into the region, resmem_producer_get()
+    fails with -EBUSY (the edu driver says so, the module names the process);
+    SIGKILL of the capture releases the slot and the driver then gets it."""
+    guest.run("modprobe resmem; rmmod resmem_test_edu 2>/dev/null; "
+              "resmem ring region0 --reset >/dev/null")
+    pid = start_fifo_capture(guest, "region0")
+    mark = guest.mark()
+    guest.run(f"insmod {EDU_KO} records=2 len=2048 seed=3")
+    guest.console_sync()
+    log = guest.console()[mark:]
+    assert "resmem_producer_get(region0): -16" in log, log[-3000:]
+    assert re.search(rf"region region0: process resmem\[{pid}\] is producing into its ring",
+                     log), log[-3000:]
+    cl = guest.run("ringwake claim /dev/resmem/region0 0").out
+    assert f"claim -16 holder 1 pid {pid} name resmem" in cl, cl
+    guest.run(f"kill -9 {pid} $(cat /tmp/hold.pid); sleep 0.5; rmmod resmem_test_edu")
+    mark = guest.mark()
+    guest.run(f"insmod {EDU_KO} records=2 len=2048 seed=3 reset=1")
+    guest.console_sync()
+    log = guest.console()[mark:]
+    assert re.search(r"resmem-edu: 2 records of 2048 bytes DMAed into region0 .*status 0", log), \
+        log[-3000:]
+    guest.run("rmmod resmem_test_edu")
+
+
+@pytest.mark.archs("x86_64", "aarch64")
+@pytest.mark.guest(boot="standard")
+def test_wake_latency_measured(guest):
+    """Every one of 50 records written to a running capture comes back out of
+    a sleeping drain --follow; the time from the write to its delivery is
+    measured and printed for docs/benchmarks.md, never asserted."""
+    name = STANDARD_REGION[guest.k.arch]
+    guest.run(f"modprobe resmem && resmem ring {name} --reset >/dev/null")
+    r = guest.run(f"ringwake latency 50 -- resmem capture {name} --record-size 8 "
+                  f"-- resmem drain {name} --follow --from head 2>/dev/null", timeout=300)
+    assert "(50 records)" in r.out, r.out + r.err
+    print(f"{guest.k.name}: {r.out.strip()}")
