@@ -138,6 +138,12 @@ def test_lossy_capture_counters_equal_the_gaps(resmem, tmp_path):
         assert t0 <= tns <= t1 and tns >= last, seq
         last = tns
     for g in gaps:
+        if g is gaps[-1] and g["first_ns"] == g["last_ns"] == 0:
+            # the refusals at the very end, when the consumer made no room
+            # for their GAP record within capture's last second: their
+            # times are unknown (said as 0), the range and count are exact
+            assert g["last"] == count - 1, g
+            continue
         assert t0 <= g["first_ns"] <= g["last_ns"] <= t1, g
 
 
