@@ -25,7 +25,7 @@ BASE = 4 << 30
 @pytest.mark.guest(mem="5G", cmdline="memmap=256M$4G")
 def test_ring_soak(guest, target):
     seed = 0x50AC
-    guest.run("modprobe resmem && resmem ring region0 --reset")
+    guest.run("modprobe resmem && resmem ring region0 --reset --force")
     # the consumer first: it follows the ring until the producer closes it
     guest.run(f"({{ resmem drain region0 --follow 2>/tmp/drain.err; echo $? >/tmp/drain.rc; }}"
               f" | streamcheck {seed:#x} >/tmp/check.out 2>&1; echo $? >/tmp/check.rc) "

@@ -115,7 +115,7 @@ def test_kernel_producer_refuses_and_marks_the_gap(guest):
     seed, n, reclen, refuse = 0x6A9, 45, 2048, 5
     fits = (64 << 10) // uapi.record_span(reclen)          # 31 records of 2080 bytes
     guest.run("modprobe resmem; rmmod resmem_test_edu 2>/dev/null; true")
-    guest.run("resmem ring region0 --reset --data-size 64K")
+    guest.run("resmem ring region0 --reset --data-size 64K --force")
     t0 = int(guest.run("date +%s").out) * 10**9
     mark = guest.mark()
     guest.run(f"insmod /lib/modules/$(uname -r)/testmods/resmem_test_edu.ko "
@@ -172,7 +172,7 @@ def test_module_keeps_a_ring_libresmem_wrote(guest):
     shared ring code in libresmem wrote: a ring from resmem capture is kept
     when the module loads again, with the positions the capture left."""
     name, n, reclen = STANDARD_REGION[guest.k.arch], 100, 4096
-    guest.run(f"modprobe resmem && resmem ring {name} --reset >/dev/null")
+    guest.run(f"modprobe resmem && resmem ring {name} --reset --force >/dev/null")
     guest.run(f"resmem capture {name} --generate 5 --record-size {reclen} --count {n}")
     guest.run("rmmod resmem && modprobe resmem")
     log = guest.run("dmesg").out
@@ -218,7 +218,7 @@ def test_fill_refuses_a_live_ring(guest):
 
 
 def _capture_then(guest, seed, crash):
-    guest.run("modprobe resmem && resmem ring region0 --reset")
+    guest.run("modprobe resmem && resmem ring region0 --reset --force")
     guest.run(f"(resmem capture region0 --generate {seed} --record-size 4096 "
               f">/dev/null 2>/tmp/cap.log &) ; sleep 3")
     before = ring_state(guest)

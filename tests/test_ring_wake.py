@@ -30,6 +30,12 @@ def start_fifo_capture(guest, name, log="/tmp/cap.log"):
     return guest.run("cat /tmp/cap.pid").out.strip()
 
 
+def wait_committed(guest, name, n):
+    """Until the ring's head_seq is n (no clock: a loaded host is slow)."""
+    guest.run(f"until resmem ring {name} --json | grep -q '\"head_seq\": {n},'; "
+              f"do sleep 0.1; done", timeout=120)
+
+
 def stop_capture(guest):
     guest.run("kill $(cat /tmp/cap.pid) $(cat /tmp/hold.pid) 2>/dev/null; sleep 0.5; true")
 
@@ -59,17 +65,19 @@ def test_poll_reports_unconsumed_records(guest):
     guest.run("modprobe resmem")
     guest.run(f"dd if=/dev/zero of=/dev/resmem/{name} bs=4096 count=1 2>/dev/null")
     assert poll_state(guest, name) == (0, 0), "no ring: not readable"
-    guest.run(f"resmem ring {name} --reset >/dev/null")
+    guest.run(f"resmem ring {name} --reset --force >/dev/null")
     assert poll_state(guest, name) == (0, 0), "empty ring"
     start_fifo_capture(guest, name)
     try:
         assert poll_state(guest, name) == (0, 0), "attached, nothing committed"
-        guest.run("printf 12345678 >/tmp/cap.in; sleep 0.5")
+        guest.run("printf 12345678 >/tmp/cap.in")
+        wait_committed(guest, name, 1)
         assert poll_state(guest, name) == (1, 0), "one committed record"
         d = guest.run(f"resmem drain {name} --to /tmp/d1", check=False)
         assert d.status == 0 and "1 records" in d.err, d.err
         assert poll_state(guest, name) == (0, 0), "consumed"
-        guest.run("printf abcdefgh >/tmp/cap.in; sleep 0.5")
+        guest.run("printf abcdefgh >/tmp/cap.in")
+        wait_committed(guest, name, 2)
         assert poll_state(guest, name) == (1, 0)
         d = guest.run(f"resmem drain {name} --from tail --no-consume --to /tmp/d2",
                       check=False)
@@ -89,7 +97,7 @@ def test_capture_commit_wakes_a_sleeping_poller(guest):
     wake-up: every record resmem capture commits must wake it (a lost
     wake-up hangs it and the command times out)."""
     name = STANDARD_REGION[guest.k.arch]
-    guest.run(f"modprobe resmem && resmem ring {name} --reset >/dev/null")
+    guest.run(f"modprobe resmem && resmem ring {name} --reset --force >/dev/null")
     start_fifo_capture(guest, name)
     try:
         guest.run(f"(ringwake follow /dev/resmem/{name} 5 >/tmp/rw.out 2>&1; "
@@ -113,7 +121,7 @@ def test_idle_drain_follow_sleeps(guest):
     of utime + stime in 5 s) and a commit still reaches it.  The control: the
     same follower on a ring in a regular file, which can only poll (what
     drain --follow did on devices too before wake-ups), does use CPU."""
-    guest.run("modprobe resmem && resmem ring region0 --reset >/dev/null")
+    guest.run("modprobe resmem && resmem ring region0 --reset --force >/dev/null")
     start_fifo_capture(guest, "region0")
     try:
         pid = follow_pid(guest, "region0", "/tmp/f")
@@ -146,7 +154,7 @@ def test_kernel_producer_wakes_and_excludes(guest):
     the driver holds the region, capture (even --force) and the producer-slot
     ioctl are refused, naming the driver; its removal frees the slot."""
     guest.run("modprobe resmem; rmmod resmem_test_edu 2>/dev/null; "
-              "resmem ring region0 --reset >/dev/null")
+              "resmem ring region0 --reset --force >/dev/null")
     guest.run("(ringwake follow /dev/resmem/region0 4 >/tmp/rw.out 2>&1; "
               "echo $? >/tmp/rw.rc) & sleep 1")
     guest.run(f"insmod {EDU_KO} records=4 len=2048 seed=7 hold=1")
@@ -174,7 +182,7 @@ def test_capture_excludes_kernel_producer_until_killed(guest):
     fails with -EBUSY (the edu driver says so, the module names the process);
     SIGKILL of the capture releases the slot and the driver then gets it."""
     guest.run("modprobe resmem; rmmod resmem_test_edu 2>/dev/null; "
-              "resmem ring region0 --reset >/dev/null")
+              "resmem ring region0 --reset --force >/dev/null")
     pid = start_fifo_capture(guest, "region0")
     mark = guest.mark()
     guest.run(f"insmod {EDU_KO} records=2 len=2048 seed=3")
@@ -202,7 +210,7 @@ def test_wake_latency_measured(guest):
     a sleeping drain --follow; the time from the write to its delivery is
     measured and printed for docs/benchmarks.md, never asserted."""
     name = STANDARD_REGION[guest.k.arch]
-    guest.run(f"modprobe resmem && resmem ring {name} --reset >/dev/null")
+    guest.run(f"modprobe resmem && resmem ring {name} --reset --force >/dev/null")
     r = guest.run(f"ringwake latency 50 -- resmem capture {name} --record-size 8 "
                   f"-- resmem drain {name} --follow --from head 2>/dev/null", timeout=300)
     assert "(50 records)" in r.out, r.out + r.err
