@@ -42,7 +42,8 @@ def host_check(guest, seed, reclen, count, first_seq=0):
 def drain_and_verify(guest, seed, extra=""):
     """Drain everything from tail in the guest; the output must be exactly the
     pattern stream (records 0..n-1 back to back) and verify through mmap."""
-    d = guest.run(f"resmem drain region0 --from tail --no-consume --to /tmp/out {extra}",
+    d = guest.run(f"rm -f /tmp/out; "
+                  f"resmem drain region0 --from tail --no-consume --to /tmp/out {extra}",
                   check=False)
     v = guest.run(f"resmem verify /tmp/out seq:{seed:#x}", check=False)
     return d, v
@@ -76,7 +77,8 @@ def test_edu_dma_through_producer_api(guest):
     octal = "".join(f"\\{b:03o}" for b in flip)
     guest.run(f"printf '{octal}' | dd of=/dev/resmem/region0 bs=8 "
               f"seek={(uapi.RING_HDR_SIZE + 0x100) // 8} count=1 conv=notrunc")
-    d2 = guest.run("resmem drain region0 --from tail --no-consume --to /tmp/out2", check=False)
+    d2 = guest.run("rm -f /tmp/out2; resmem drain region0 --from tail --no-consume --to /tmp/out2",
+                   check=False)
     assert d2.status == 1 and "1 corrupt records" in d2.err, d2.err
 
 
@@ -129,7 +131,8 @@ def test_kernel_producer_refuses_and_marks_the_gap(guest):
     st = ring_state(guest)
     assert st["refused"] == refuse and st["overwritten"] == 0 and st["head_seq"] == n, st
     assert st["flags"] & uapi.RING_F_KERNEL and st["flags"] & uapi.RING_F_CLOSED, st
-    d = guest.run("resmem drain region0 --from tail --no-consume --to /tmp/out --index /tmp/idx",
+    d = guest.run("rm -f /tmp/out /tmp/idx; "
+                  "resmem drain region0 --from tail --no-consume --to /tmp/out --index /tmp/idx",
                   check=False)
     assert d.status == 1, d.err
     assert f"gap: {refuse} records refused by the producer (ring full) before seq {fits + refuse}" \
@@ -179,7 +182,8 @@ def test_module_keeps_a_ring_libresmem_wrote(guest):
     want = (rf"{name} \[mem [^]]*\]: ring kept: epoch 1, next seq {n}, "
             rf"{n * (REC_HDR + reclen)} bytes committed since tail")
     assert re.search(want, log), log[-2000:]
-    d = guest.run(f"resmem drain {name} --from tail --no-consume --to /tmp/out", check=False)
+    d = guest.run(f"rm -f /tmp/out; resmem drain {name} --from tail --no-consume --to /tmp/out",
+                  check=False)
     assert d.status == 0 and f"seq 0..{n - 1}, lost 0, refused 0, corrupt 0" in d.err, d.err
 
 
@@ -199,7 +203,7 @@ def test_fill_refuses_a_live_ring(guest):
     assert ring_state(guest) == before
     host_check(guest, seed, reclen, n)
     d, v = drain_and_verify(guest, seed)
-    assert d.status == 0 and f"seq 0..{n - 1}, lost 0, corrupt 0" in d.err, d.err
+    assert d.status == 0 and f"seq 0..{n - 1}, lost 0, refused 0, corrupt 0" in d.err, d.err
     assert v.status == 0, v.out + v.err
     # consume everything: only the lock of a running capture is left to refuse
     guest.run("resmem drain region0 --to /dev/null")

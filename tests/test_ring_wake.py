@@ -41,7 +41,7 @@ def stop_capture(guest):
 
 
 def follow_pid(guest, name, out):
-    guest.run(f"(resmem drain {name} --follow --to {out} 2>{out}.log & "
+    guest.run(f"rm -f {out}; (resmem drain {name} --follow --to {out} 2>{out}.log & "
               f"echo $! >{out}.pid); sleep 1")
     return guest.run(f"cat {out}.pid").out.strip()
 
@@ -73,20 +73,20 @@ def test_poll_reports_unconsumed_records(guest):
         guest.run("printf 12345678 >/tmp/cap.in")
         wait_committed(guest, name, 1)
         assert poll_state(guest, name) == (1, 0), "one committed record"
-        d = guest.run(f"resmem drain {name} --to /tmp/d1", check=False)
+        d = guest.run(f"rm -f /tmp/d1; resmem drain {name} --to /tmp/d1", check=False)
         assert d.status == 0 and "1 records" in d.err, d.err
         assert poll_state(guest, name) == (0, 0), "consumed"
         guest.run("printf abcdefgh >/tmp/cap.in")
         wait_committed(guest, name, 2)
         assert poll_state(guest, name) == (1, 0)
-        d = guest.run(f"resmem drain {name} --from tail --no-consume --to /tmp/d2",
+        d = guest.run(f"rm -f /tmp/d2; resmem drain {name} --from tail --no-consume --to /tmp/d2",
                       check=False)
         assert d.status == 0 and "2 records" in d.err, d.err
         assert poll_state(guest, name) == (1, 0), "a reader that does not consume"
     finally:
         stop_capture(guest)
     assert poll_state(guest, name) == (1, 1), "closed with an unconsumed record"
-    guest.run(f"resmem drain {name} --to /tmp/d3")
+    guest.run(f"rm -f /tmp/d3; resmem drain {name} --to /tmp/d3")
     assert poll_state(guest, name) == (0, 1), "closed, all consumed"
 
 
