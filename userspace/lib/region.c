@@ -206,6 +206,7 @@ static int open_region(struct resmem_region *r, const char *name_or_path,
 		       int writable)
 {
 	char dir[128];
+	const char *mode = writable ? "read-write" : "read-only";
 	struct resmem_region_info extra;
 	struct stat st;
 	int err;
@@ -216,13 +217,10 @@ static int open_region(struct resmem_region *r, const char *name_or_path,
 	r->fd = open(r->path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (r->fd < 0) {
 		err = errno;
-		resmem_trace("open %s %s: %s", r->path,
-			     writable ? "read-write" : "read-only",
-			     strerror(err));
+		resmem_trace("open %s %s: %s", r->path, mode, strerror(err));
 		return -err;
 	}
-	resmem_trace("open %s %s", r->path,
-		     writable ? "read-write" : "read-only");
+	resmem_trace("open %s %s", r->path, mode);
 	r->writable = !!writable;
 
 	if (!fstat(r->fd, &st) && S_ISREG(st.st_mode)) {

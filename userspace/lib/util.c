@@ -59,7 +59,7 @@ int rm_parse_u64(const char *s, int base, uint64_t *out, const char **end)
 	return 0;
 }
 
-static int slurp(const char *path, char **out)
+static int slurp(const char *path, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap);
@@ -105,17 +105,19 @@ static int slurp(const char *path, char **out)
 	}
 	buf[n] = '\0';
 	*out = buf;
+	*len = n;
 	return 0;
 }
 
 int resmem_read_file(const char *path, char **out)
 {
-	int err = slurp(path, out);
+	size_t n = 0;
+	int err = slurp(path, out, &n);
 
 	if (err)
 		resmem_trace("read %s: %s", path, strerror(-err));
 	else
-		resmem_trace("read %s: %zu bytes", path, strlen(*out));
+		resmem_trace("read %s: %zu bytes", path, n);
 	return err;
 }
 
