@@ -145,6 +145,19 @@ def test_command_timeout_leaves_guest_usable(guest, target):
     assert guest.run("echo still-here").out == "still-here\n"
 
 
+def test_background_child_does_not_hold_the_command(guest, target):
+    """A command that leaves a child running with the agent's pipes (no
+    redirection) returns when its shell exits, with the shell's output, while
+    the child still runs; its later output is not the command's.  (The agent
+    used to wait for the pipes until the timeout: 120 s per such command.)"""
+    r = guest.run("rm -f /tmp/late; (sleep 30; echo late; touch /tmp/late) & echo now",
+                  timeout=120)
+    assert r.status == 0 and r.out == "now\n", r
+    assert guest.run("ls /tmp/late", check=False).status != 0, \
+        "the command returned only after its child's 30 s: the agent waited for it"
+    assert guest.run("echo still-here").out == "still-here\n"
+
+
 def _warn_test(pytester, target, monkeypatch, mode):
     monkeypatch.setenv("PYTHONPATH", REPO)
     pytester.makepyfile(test_w=f"""

@@ -55,9 +55,12 @@ def test_edu_dma_through_producer_api(guest):
     by drain (mmap) and checked byte for byte, and by the host."""
     seed, n, reclen = 0x5EED, 16, 2048
     guest.run("modprobe resmem")
+    guest.console_sync()
+    mark = guest.mark()     # an earlier test on this boot loaded edu too
     guest.run(f"insmod /lib/modules/$(uname -r)/testmods/resmem_test_edu.ko "
               f"records={n} len={reclen} seed={seed} reset=1")
-    log = guest.run("dmesg").out
+    guest.console_sync()
+    log = guest.console()[mark:]
     m = re.search(r"resmem-edu: (\d+) records of (\d+) bytes DMAed into region0 at bus "
                   r"(0x[0-9a-f]+)-(0x[0-9a-f]+).*status (-?\d+)", log)
     assert m, log[-3000:]
@@ -177,8 +180,11 @@ def test_module_keeps_a_ring_libresmem_wrote(guest):
     name, n, reclen = STANDARD_REGION[guest.k.arch], 100, 4096
     guest.run(f"modprobe resmem && resmem ring {name} --reset --force >/dev/null")
     guest.run(f"resmem capture {name} --generate 5 --record-size {reclen} --count {n}")
+    guest.console_sync()
+    mark = guest.mark()
     guest.run("rmmod resmem && modprobe resmem")
-    log = guest.run("dmesg").out
+    guest.console_sync()
+    log = guest.console()[mark:]
     want = (rf"{name} \[mem [^]]*\]: ring kept: epoch 1, next seq {n}, "
             rf"{n * (REC_HDR + reclen)} bytes committed since tail")
     assert re.search(want, log), log[-2000:]

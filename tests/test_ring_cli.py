@@ -252,6 +252,43 @@ def test_capture_json_and_stats_add_up(resmem, tmp_path):
     assert "capture ring.bin:" not in r.stderr, r.stderr     # --json replaces the text summary
 
 
+def test_stats_lines_never_count_a_wait_twice(resmem, tmp_path):
+    """A stats line every loop turn while the run ends waiting on a full ring:
+    the last line was written after the turn read its clock, so the wait the
+    ring keeps must not be shorter than the lines already said (else the
+    final interval's wait_ns is negative, shown as 2^64 - x)."""
+    f = tmp_path / "ring.bin"
+    f.write_bytes(b"\0" * (64 << 10))
+    r = run(resmem, "capture", f, "--file", "--generate", "3", "--record-size", 1000,
+            "--duration", 0.3, "--json", "--stats", 0.00001)
+    assert r.returncode == 0, r.stderr
+    stats, summary = json_lines(r.stdout)
+    assert len(stats) > 100, "a line per turn of the wait loop"
+    assert all(0 <= s["wait_ns"] < 1 << 63 for s in stats), [s["wait_ns"] for s in stats[-3:]]
+    for k in CAPTURE_KEYS:      # (each line's seconds are rounded to 0.000 here)
+        assert sum(s[k] for s in stats) == summary[k], k
+    assert summary["wait_ns"] == ring_json(resmem, f)["wait_ns"], summary
+
+
+def test_capture_rate_paces_the_source(resmem, tmp_path):
+    """--rate 100000: 50 records of 1000 bytes are offered 10 ms apart, so their
+    commit times (drain --index time_ns) span at least 0.49 s; lower bounds
+    only, which no slow machine can break.  --rate 0 is a usage error."""
+    f, idx = tmp_path / "ring.bin", tmp_path / "idx"
+    f.write_bytes(b"\0" * (1 << 20))
+    r = run(resmem, "capture", f, "--file", "--generate", "3", "--record-size", 1000,
+            "--count", 50, "--rate", 100000, "--json")
+    assert r.returncode == 0, r.stderr
+    _, summary = json_lines(r.stdout)
+    assert summary["records"] == 50 and summary["seconds"] >= 0.49, summary
+    d = run(resmem, "drain", f, "--to", "/dev/null", "--index", idx)
+    assert d.returncode == 0, d.stderr
+    times = [int(ln.split()[4]) for ln in idx.read_text().splitlines()]
+    assert len(times) == 50 and times[-1] - times[0] >= 0.49e9, times
+    bad = run(resmem, "capture", f, "--file", "--generate", "3", "--rate", "0")
+    assert bad.returncode == 2 and "--rate" in bad.stderr, bad.stderr
+
+
 def test_capture_overwrite_counts_add_up(resmem, tmp_path):
     f = tmp_path / "ring.bin"
     f.write_bytes(b"\0" * (64 << 10))

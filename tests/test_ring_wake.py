@@ -24,7 +24,8 @@ def poll_state(guest, name):
 def start_fifo_capture(guest, name, log="/tmp/cap.log"):
     """A capture that commits one 8-byte record per `printf` into /tmp/cap.in
     and stays attached in between (a sleeping writer holds the FIFO open)."""
-    guest.run("rm -f /tmp/cap.in; mkfifo /tmp/cap.in; (sleep 600 >/tmp/cap.in & echo $! >/tmp/hold.pid)")
+    guest.run("rm -f /tmp/cap.in; mkfifo /tmp/cap.in; "
+              "(sleep 600 >/tmp/cap.in 2>/dev/null </dev/null & echo $! >/tmp/hold.pid)")
     guest.run(f"(resmem capture {name} --record-size 8 </tmp/cap.in >/dev/null 2>{log} & "
               f"echo $! >/tmp/cap.pid); sleep 1")
     return guest.run("cat /tmp/cap.pid").out.strip()
@@ -41,7 +42,8 @@ def stop_capture(guest):
 
 
 def follow_pid(guest, name, out):
-    guest.run(f"rm -f {out}; (resmem drain {name} --follow --to {out} 2>{out}.log & "
+    guest.run(f"rm -f {out}; (resmem drain {name} --follow --to {out} "
+              f"</dev/null >/dev/null 2>{out}.log & "
               f"echo $! >{out}.pid); sleep 1")
     return guest.run(f"cat {out}.pid").out.strip()
 
@@ -101,7 +103,7 @@ def test_capture_commit_wakes_a_sleeping_poller(guest):
     start_fifo_capture(guest, name)
     try:
         guest.run(f"(ringwake follow /dev/resmem/{name} 5 >/tmp/rw.out 2>&1; "
-                  f"echo $? >/tmp/rw.rc) & sleep 1")
+                  f"echo $? >/tmp/rw.rc) </dev/null >/dev/null 2>&1 & sleep 1")
         for i in range(5):
             guest.run(f"printf 'rec{i}abcd' >/tmp/cap.in; sleep 0.3")
         r = guest.run("while [ ! -s /tmp/rw.rc ]; do sleep 0.1; done; "
@@ -156,7 +158,7 @@ def test_kernel_producer_wakes_and_excludes(guest):
     guest.run("modprobe resmem; rmmod resmem_test_edu 2>/dev/null; "
               "resmem ring region0 --reset --force >/dev/null")
     guest.run("(ringwake follow /dev/resmem/region0 4 >/tmp/rw.out 2>&1; "
-              "echo $? >/tmp/rw.rc) & sleep 1")
+              "echo $? >/tmp/rw.rc) </dev/null >/dev/null 2>&1 & sleep 1")
     guest.run(f"insmod {EDU_KO} records=4 len=2048 seed=7 hold=1")
     r = guest.run("while [ ! -s /tmp/rw.rc ]; do sleep 0.1; done; cat /tmp/rw.rc /tmp/rw.out",
                   timeout=60)

@@ -106,11 +106,14 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* How long the pipes are read after the shell exits (see run()). */
+#define BACKGROUND_GRACE_S 1.0
+
 /* Runs one script; fills out/err and returns the status as documented above. */
 static int run(const char *script, double timeout, struct buf *out, struct buf *err)
 {
 	int po[2], pe[2], status = 0, done = 0, timed_out = 0;
-	double deadline = now() + timeout;
+	double deadline = now() + timeout, done_at = 0;
 	pid_t pid;
 
 	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC))
@@ -163,12 +166,19 @@ static int run(const char *script, double timeout, struct buf *out, struct buf *
 		} else {
 			usleep(20000);
 		}
-		if (!done && waitpid(pid, &status, WNOHANG) == pid)
+		if (!done && waitpid(pid, &status, WNOHANG) == pid) {
 			done = 1;
+			done_at = now();
+		}
 		if (done && timed_out)
 			break;
-		/* The shell exited but a background child keeps the pipes open. */
-		if (done && open_fds && now() > deadline)
+		/*
+		 * The shell exited but a background child it left keeps the
+		 * pipes open: what that child prints later is not this
+		 * command's output, so wait a moment for the shell's own last
+		 * bytes, not for the child (it may run for minutes).
+		 */
+		if (done && open_fds && now() > done_at + BACKGROUND_GRACE_S)
 			break;
 	}
 	for (int i = 0; i < 2; i++)

@@ -20,6 +20,7 @@
  *	delivery: capture's read, commit, notify, drain's wake-up and write).
  * Exit 0, or 1 on an error (said on stderr).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/resmem.h>
@@ -174,7 +175,8 @@ static int do_latency(int n, char **capture, char **drain)
 	struct timespec gap = { 0, 20 * 1000000L };
 	pid_t c, d;
 
-	if (!lat || pipe(to_cap) || pipe(from_drain))
+	/* close-on-exec: a child keeping the other ends would never see EOF */
+	if (!lat || pipe2(to_cap, O_CLOEXEC) || pipe2(from_drain, O_CLOEXEC))
 		return 1;
 	/* capture first: drain --follow ends at once on a closed ring */
 	c = spawn(capture, to_cap[0], -1);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -121,6 +122,26 @@ static void mark_last_gap(struct resmem_ring *r)
 	}
 }
 
+/*
+ * --rate: offer records at no more than @rate bytes per second on average
+ * since @t0, as a device of fixed bandwidth does.  @offered counts refused
+ * records too: the source produced them.
+ */
+static void pace(uint64_t rate, double t0, uint64_t offered)
+{
+	double ahead;
+	struct timespec ts;
+
+	if (!rate)
+		return;
+	ahead = (double)offered / (double)rate - (now_seconds() - t0);
+	if (ahead <= 0)
+		return;
+	ts.tv_sec = (time_t)ahead;
+	ts.tv_nsec = (long)((ahead - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL); /* a signal cuts it short: the loop checks */
+}
+
 /* What this run did, beside the records: for the report. */
 struct capture_run {
 	double waiting_since; /* > 0: waiting for room since then */
@@ -190,8 +211,10 @@ static int wait_for_room(struct ring_map *m, const void *buf, uint32_t n,
 			capture_tick(rep, m->ring, run, tty, last);
 	} while (err == -ENOSPC && !ring_stop &&
 		 !(duration >= 0 && now - t0 >= duration));
-	resmem_ring_add_wait(m->ring,
-			     (uint64_t)((now - run->waiting_since) * 1e9));
+	/* read the clock again: a stats line above may have counted past @now */
+	resmem_ring_add_wait(
+		m->ring,
+		(uint64_t)((now_seconds() - run->waiting_since) * 1e9));
 	run->waiting_since = 0;
 	return err;
 }
@@ -201,11 +224,11 @@ int cmd_capture(int argc, char **argv)
 	const char *from = "-";
 	struct source src = { .fd = 0 };
 	uint64_t recsize = 4096, count = UINT64_MAX, records = 0, bytes = 0,
-		 refused = 0, seq0;
+		 refused = 0, seq0, rate = 0;
 	double duration = -1, t0, last, now;
 	int ret, generate = 0, stop_full = 0, overwrite = 0, drop_full = 0,
 		 tty = isatty(STDERR_FILENO) && !cli_quiet, err;
-	int force = 0, from_given = 0, previous = 0, json = 0;
+	int force = 0, from_given = 0, previous = 0, json = 0, rate_given = 0;
 	double stats = 0;
 	struct ring_report rep;
 	struct capture_run run = { 0 };
@@ -233,6 +256,10 @@ int cmd_capture(int argc, char **argv)
 		OPT_CALLBACK("duration", "S", &duration, parse_seconds,
 			     "stop after S seconds (decimal fraction allowed)"),
 		OPT_SIZE("count", "N", &count, NULL, "stop after N records"),
+		OPT_SIZE("rate", "BYTES", &rate, &rate_given,
+			 "offer at most BYTES per second (e.g. 64M), refused\n"
+			 "records included: a source of fixed bandwidth, as a\n"
+			 "device is (default: as fast as it comes)"),
 		OPT_FLAG("file", &cli_file_writes,
 			 "NAME may be a regular file without a ring: create one\n"
 			 "in it (without it, such a file is left alone)"),
@@ -281,6 +308,9 @@ int cmd_capture(int argc, char **argv)
 	if (generate && from_given)
 		return usage_error("capture",
 				   "--from and --generate exclude each other");
+	if (rate_given && !rate)
+		return usage_error("capture",
+				   "--rate must be at least 1 byte per second");
 	if (!recsize || recsize > RESMEM_RING_MAX_PAYLOAD)
 		return usage_error("capture", "--record-size must be 1 .. 1G");
 	if (generate) {
@@ -358,6 +388,7 @@ int cmd_capture(int argc, char **argv)
 		if (duration >= 0 && now - t0 >= duration)
 			break;
 		capture_tick(&rep, m.ring, &run, tty, &last);
+		pace(rate, t0, bytes + refused * recsize);
 		n = source_read(&src, buf, recsize,
 				resmem_ring_next_seq(m.ring));
 		if (n < 0) {
