@@ -309,8 +309,9 @@ valgrind:
 
 # make soak: the long runs (fuzzer, concurrency, ring capture + drain) on x86_64, e.g.
 #   make soak SOAK_SECONDS=3600 TARGETS=qemu-x86_64-6.12
-# The ring soak captures for SOAK_SECONDS with a concurrent drain and prints
-# records, wraps and rate (tests/soak_ring.py); SOAK_K='ring_soak' runs only it.
+# The ring soak captures for SOAK_SECONDS, lossless under a slow consumer and
+# lossy under a stalled one, and prints records, wraps, rate, waits and losses
+# (tests/soak_ring.py, docs/testing.md); SOAK_K='ring_soak' runs only it.
 # Any kernel warning in the guest fails the run (panic_on_warn, the harness's log check).
 SOAK_SECONDS ?= 600
 SOAK_TESTS   ?= tests/test_bad_input.py tests/soak_ring.py

@@ -16,12 +16,11 @@ header as `resmem ring --json` reads it, and `resmem verify` of what a later
 drain takes out (the records are still the pattern capture wrote)."""
 import json
 import os
-import pty
 import subprocess
 
 import pytest
 
-from tests.harness import hostbuild
+from tests.harness import hostbuild, tty
 
 SEED = 0x5AFE
 RECLEN = 1000
@@ -332,24 +331,9 @@ def test_progress_moves_while_waiting_on_a_terminal(resmem, tmp_path):
     keeps being redrawn, saying how long capture has waited."""
     f = tmp_path / "ring.bin"
     f.write_bytes(b"\0" * (64 << 10))
-    master, slave = pty.openpty()
-    try:
-        p = subprocess.Popen([resmem, "capture", str(f), "--file", "--generate", "3",
-                              "--record-size", "1000", "--duration", "1.6"],
-                             stdout=subprocess.DEVNULL, stderr=slave)
-        os.close(slave)
-        err = b""
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            err += chunk
-        assert p.wait(timeout=60) == 0, err
-    finally:
-        os.close(master)
+    rc, err, _ = tty.run([resmem, "capture", f, "--file", "--generate", "3",
+                          "--record-size", "1000", "--duration", "1.6"], on="stderr")
+    assert rc == 0, err
     text = err.decode()
     assert "waiting for consumer" in text, text
     assert text.count("\r") >= 2, text

@@ -5,6 +5,8 @@ import subprocess
 
 import pytest
 
+from tests.harness import tty
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -256,24 +258,7 @@ def test_refused_combinations(cli, ring_file, tmp_path):
 
 def run_on_tty(cli, *argv):
     """Run with stdout on a pseudo-terminal: (exit status, what reached it, stderr)."""
-    import pty
-    master, slave = pty.openpty()
-    try:
-        p = subprocess.Popen([cli, *map(str, argv)], stdout=slave, stderr=subprocess.PIPE)
-        os.close(slave)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        err = p.stderr.read().decode()
-        return p.wait(timeout=60), out, err
-    finally:
-        os.close(master)
+    return tty.run([cli, *argv])
 
 
 def test_binary_refused_on_a_terminal(cli, ring_file):
