@@ -214,6 +214,6 @@ def test_wake_latency_measured(guest):
     name = STANDARD_REGION[guest.k.arch]
     guest.run(f"modprobe resmem && resmem ring {name} --reset --force >/dev/null")
     r = guest.run(f"ringwake latency 50 -- resmem capture {name} --record-size 8 "
-                  f"-- resmem drain {name} --follow --from head 2>/dev/null", timeout=300)
+                  f"-- resmem drain {name} --follow 2>/dev/null", timeout=300)
     assert "(50 records)" in r.out, r.out + r.err
     print(f"{guest.k.name}: {r.out.strip()}")

@@ -14,7 +14,9 @@
  *	for SECONDS; prints "claim 0" or "claim -ERRNO holder H pid P name N".
  *   ringwake latency N -- CAPTURE... -- DRAIN...
  *	runs CAPTURE (stdin from us, record size 8) and DRAIN (stdout to us,
- *	following), then N times: wait 20 ms (DRAIN asleep), write a
+ *	following from the consumer position, so nothing committed before it
+ *	has mapped the region is missed), sends one record through unmeasured
+ *	(both are up then), then N times: wait 20 ms (DRAIN asleep), write a
  *	CLOCK_MONOTONIC stamp to CAPTURE, read it back from DRAIN; prints
  *	"latency us: min M median D p90 P max X" (from commit request to
  *	delivery: capture's read, commit, notify, drain's wake-up and write).
@@ -184,8 +186,11 @@ static int do_latency(int n, char **capture, char **drain)
 	sleep(1);
 	d = spawn(drain, -1, from_drain[1]);
 	close(from_drain[1]);
-	sleep(1);
-	for (i = 0; i < n; i++) {
+	/*
+	 * Record -1 is not timed: it waits for DRAIN to start (mapping a big
+	 * region eagerly takes a second on 6.1 under TCG), not for a wake-up.
+	 */
+	for (i = -1; i < n; i++) {
 		nanosleep(&gap, NULL);
 		stamp = now_ns();
 		if (write(to_cap[1], &stamp, sizeof(stamp)) != sizeof(stamp) ||
@@ -194,7 +199,8 @@ static int do_latency(int n, char **capture, char **drain)
 			fprintf(stderr, "ringwake: record %d did not come back\n", i);
 			return 1;
 		}
-		lat[i] = now_ns() - stamp;
+		if (i >= 0)
+			lat[i] = now_ns() - stamp;
 	}
 	close(to_cap[1]);		/* capture ends: closes the ring */
 	waitpid(c, NULL, 0);
