@@ -389,7 +389,7 @@ SYSCALL_ROWS = [
     ("sync-null", "mid", f"ioctl {IOC_SYNC} null", "errno=EFAULT"),
     ("sync-on-wc-region", "tail", f"sync {SYNC} {SYNC} 0 {FOR_CPU} 0 4096", "ok"),
     # unknown commands: ENOTTY (UAPI header)
-    ("ioctl-next-number", "mid", f"ioctl {uapi.IOC_SYNC + 1:#x} zero", "errno=ENOTTY"),
+    ("ioctl-next-number", "mid", f"ioctl {uapi.IOC_RING_PRODUCER + 1:#x} zero", "errno=ENOTTY"),
     ("ioctl-last-number", "mid", f"ioctl {uapi.IOC_TYPE << 8 | 0xff:#x} zero", "errno=ENOTTY"),
     # the commands with the direction and size bits of asm-generic/ioctl.h set
     ("ioctl-info-number-as-IOR", "mid", f"ioctl {2 << 30 | INFO << 16 | uapi.IOC_INFO:#x} zero", "errno=ENOTTY"),

@@ -2,6 +2,7 @@
 "Wake-ups" and "Producer").  Witnesses outside libresmem: tests/guest/ringwake.c
 (raw poll(), the UAPI header, its own mapping of the header) and
 /proc/PID/stat for the CPU an idle follower uses."""
+import json
 import re
 
 import pytest
@@ -21,14 +22,32 @@ def poll_state(guest, name):
     return int(m[1]), int(m[2])
 
 
+def epoch(guest, name):
+    return json.loads(guest.run(f"resmem ring {name} --json").out)["epoch"]
+
+
 def start_fifo_capture(guest, name, log="/tmp/cap.log"):
     """A capture that commits one 8-byte record per `printf` into /tmp/cap.in
-    and stays attached in between (a sleeping writer holds the FIFO open)."""
+    and stays attached in between (a sleeping writer holds the FIFO open).
+    Returns once it has attached (the epoch went up), which is after it took
+    the lock and the producer slot: mapping a big region takes a while on
+    6.1, where the whole mapping is made at mmap()."""
+    e = epoch(guest, name)
     guest.run("rm -f /tmp/cap.in; mkfifo /tmp/cap.in; "
               "(sleep 600 >/tmp/cap.in 2>/dev/null </dev/null & echo $! >/tmp/hold.pid)")
     guest.run(f"(resmem capture {name} --record-size 8 </tmp/cap.in >/dev/null 2>{log} & "
-              f"echo $! >/tmp/cap.pid); sleep 1")
+              f"echo $! >/tmp/cap.pid)")
+    guest.run(f"until resmem ring {name} --json | grep -q '\"epoch\": {e + 1},'; "
+              f"do sleep 0.1; done", timeout=120)
     return guest.run("cat /tmp/cap.pid").out.strip()
+
+
+def wait_gone(guest, pids):
+    """Until each process has exited (a zombie counts: its files are closed,
+    its lock and producer slot released)."""
+    for pid in pids.split():
+        guest.run(f"while [ -d /proc/{pid} ] && [ \"$(cut -d' ' -f3 /proc/{pid}/stat)\" != Z ]; "
+                  f"do sleep 0.1; done", timeout=60)
 
 
 def wait_committed(guest, name, n):
@@ -37,15 +56,22 @@ def wait_committed(guest, name, n):
               f"do sleep 0.1; done", timeout=120)
 
 
-def stop_capture(guest):
-    guest.run("kill $(cat /tmp/cap.pid) $(cat /tmp/hold.pid) 2>/dev/null; sleep 0.5; true")
+def stop_capture(guest, signal="TERM"):
+    pids = guest.run("cat /tmp/cap.pid /tmp/hold.pid").out
+    guest.run(f"kill -{signal} {' '.join(pids.split())} 2>/dev/null; true")
+    wait_gone(guest, pids)
 
 
-def follow_pid(guest, name, out):
+def follow_pid(guest, name, out, asleep_in):
+    """A drain --follow, returned once it is asleep in the kernel function
+    @asleep_in (its /proc wchan): what it spent starting (mapping 8 GiB at
+    mmap() on 6.1 is a second of CPU) is not counted as idle."""
     guest.run(f"rm -f {out}; (resmem drain {name} --follow --to {out} "
               f"</dev/null >/dev/null 2>{out}.log & "
-              f"echo $! >{out}.pid); sleep 1")
-    return guest.run(f"cat {out}.pid").out.strip()
+              f"echo $! >{out}.pid)")
+    pid = guest.run(f"cat {out}.pid").out.strip()
+    guest.run(f"until grep -q {asleep_in} /proc/{pid}/wchan; do sleep 0.1; done", timeout=120)
+    return pid
 
 
 def wakeups(out):
@@ -125,8 +151,9 @@ def test_idle_drain_follow_sleeps(guest):
     drain --follow did on devices too before wake-ups), does use CPU."""
     guest.run("modprobe resmem && resmem ring region0 --reset --force >/dev/null")
     start_fifo_capture(guest, "region0")
+    pid = ""
     try:
-        pid = follow_pid(guest, "region0", "/tmp/f")
+        pid = follow_pid(guest, "region0", "/tmp/f", "poll")
         t0 = cpu_ticks(guest, pid)
         guest.run("sleep 5")
         idle = cpu_ticks(guest, pid) - t0
@@ -137,11 +164,12 @@ def test_idle_drain_follow_sleeps(guest):
         assert idle <= 2, f"idle drain --follow used {idle} ticks in 5 s"
     finally:
         stop_capture(guest)
-        guest.run(f"kill {pid}; true")
+        guest.run(f"kill {pid} 2>/dev/null; true")
+        wait_gone(guest, pid)
     # control: a ring in a regular file is followed by polling
     guest.run("rm -f /tmp/ring.bin; truncate -s 1M /tmp/ring.bin; "
               "resmem ring /tmp/ring.bin --reset --file >/dev/null")
-    pid = follow_pid(guest, "/tmp/ring.bin", "/tmp/g")
+    pid = follow_pid(guest, "/tmp/ring.bin", "/tmp/g", "nanosleep")
     t0 = cpu_ticks(guest, pid)
     guest.run("sleep 5")
     polling = cpu_ticks(guest, pid) - t0
@@ -186,16 +214,19 @@ def test_capture_excludes_kernel_producer_until_killed(guest):
     guest.run("modprobe resmem; rmmod resmem_test_edu 2>/dev/null; "
               "resmem ring region0 --reset --force >/dev/null")
     pid = start_fifo_capture(guest, "region0")
-    mark = guest.mark()
-    guest.run(f"insmod {EDU_KO} records=2 len=2048 seed=3")
-    guest.console_sync()
-    log = guest.console()[mark:]
-    assert "resmem_producer_get(region0): -16" in log, log[-3000:]
-    assert re.search(rf"region region0: process resmem\[{pid}\] is producing into its ring",
-                     log), log[-3000:]
-    cl = guest.run("ringwake claim /dev/resmem/region0 0").out
-    assert f"claim -16 holder 1 pid {pid} name resmem" in cl, cl
-    guest.run(f"kill -9 {pid} $(cat /tmp/hold.pid); sleep 0.5; rmmod resmem_test_edu")
+    try:
+        mark = guest.mark()
+        guest.run(f"insmod {EDU_KO} records=2 len=2048 seed=3")
+        guest.console_sync()
+        log = guest.console()[mark:]
+        assert "resmem_producer_get(region0): -16" in log, log[-3000:]
+        assert re.search(rf"region region0: process resmem\[{pid}\] is producing into its ring",
+                         log), log[-3000:]
+        cl = guest.run("ringwake claim /dev/resmem/region0 0").out
+        assert f"claim -16 holder 1 pid {pid} name resmem" in cl, cl
+    finally:
+        stop_capture(guest, "KILL")
+        guest.run("rmmod resmem_test_edu 2>/dev/null; true")
     mark = guest.mark()
     guest.run(f"insmod {EDU_KO} records=2 len=2048 seed=3 reset=1")
     guest.console_sync()
