@@ -286,6 +286,13 @@ def test_capture_rate_paces_the_source(resmem, tmp_path):
     assert len(times) == 50 and times[-1] - times[0] >= 0.49e9, times
     bad = run(resmem, "capture", f, "--file", "--generate", "3", "--rate", "0")
     assert bad.returncode == 2 and "--rate" in bad.stderr, bad.stderr
+    # --duration still ends it when the rate would wait longer (1 byte/s,
+    # 4 KiB records: the second record is due after 68 min; run() gives 60 s)
+    r = run(resmem, "capture", f, "--file", "--generate", "3", "--rate", 1,
+            "--duration", 0.5, "--overwrite-previous", "--json")
+    assert r.returncode == 0, r.stderr
+    _, summary = json_lines(r.stdout)
+    assert summary["records"] == 1, summary
 
 
 def test_capture_overwrite_counts_add_up(resmem, tmp_path):

@@ -125,16 +125,19 @@ static void mark_last_gap(struct resmem_ring *r)
 /*
  * --rate: offer records at no more than @rate bytes per second on average
  * since @t0, as a device of fixed bandwidth does.  @offered counts refused
- * records too: the source produced them.
+ * records too: the source produced them.  Never sleeps past @duration
+ * (< 0: none), which a slow rate and big records would otherwise do.
  */
-static void pace(uint64_t rate, double t0, uint64_t offered)
+static void pace(uint64_t rate, double t0, double duration, uint64_t offered)
 {
-	double ahead;
+	double now = now_seconds(), ahead;
 	struct timespec ts;
 
 	if (!rate)
 		return;
-	ahead = (double)offered / (double)rate - (now_seconds() - t0);
+	ahead = (double)offered / (double)rate - (now - t0);
+	if (duration >= 0 && ahead > t0 + duration - now)
+		ahead = t0 + duration - now;
 	if (ahead <= 0)
 		return;
 	ts.tv_sec = (time_t)ahead;
@@ -388,7 +391,9 @@ int cmd_capture(int argc, char **argv)
 		if (duration >= 0 && now - t0 >= duration)
 			break;
 		capture_tick(&rep, m.ring, &run, tty, &last);
-		pace(rate, t0, bytes + refused * recsize);
+		pace(rate, t0, duration, bytes + refused * recsize);
+		if (duration >= 0 && now_seconds() - t0 >= duration)
+			break;
 		n = source_read(&src, buf, recsize,
 				resmem_ring_next_seq(m.ring));
 		if (n < 0) {
