@@ -11,6 +11,7 @@ import re
 import pytest
 
 from tests import ring_witness
+from tests.guest_capture import start_fifo_capture, stop_capture
 from tests.harness import boots, matrix, pattern, qemu, uapi
 
 pytestmark = [pytest.mark.core, pytest.mark.archs("x86_64")]
@@ -213,26 +214,27 @@ def test_fill_refuses_a_live_ring(guest):
     assert v.status == 0, v.out + v.err
     # consume everything: only the lock of a running capture is left to refuse
     guest.run("resmem drain region0 --to /dev/null")
-    # capture waits on an input that never comes; nothing keeps the agent's output open
-    pid = guest.run("(sleep 600 </dev/null 2>/dev/null | resmem capture region0 "
-                    "--record-size 8 >/dev/null 2>/tmp/fill-cap.log & echo $!)").out.strip()
-    epoch = before["epoch"] + 1
-    guest.run(f"until resmem ring region0 --json | grep -q '\"epoch\": {epoch},'; do "
-              "sleep 0.2; done", timeout=120)
-    for cmd in ("resmem fill region0 zero --length 64K", "resmem ring region0 --reset"):
-        r = guest.run(cmd, check=False)
-        assert r.status == 1 and "a resmem capture is producing into this ring" in r.err, r.err
-    # its summary line says it has ended (an orphan may stay a zombie: no kill -0)
-    guest.run(f"kill -TERM {pid}; until grep -q epoch /tmp/fill-cap.log; do sleep 0.2; done")
+    # a capture that waits for input: only its lock is left to refuse
+    start_fifo_capture(guest, "region0", log="/tmp/fill-cap.log")
+    try:
+        for cmd in ("resmem fill region0 zero --length 64K", "resmem ring region0 --reset"):
+            r = guest.run(cmd, check=False)
+            assert r.status == 1 and "a resmem capture is producing into this ring" in r.err, r.err
+    finally:
+        stop_capture(guest)
     host_check(guest, seed, reclen, n)
 
 
 def _capture_then(guest, seed, crash):
     guest.run("modprobe resmem && resmem ring region0 --reset --force")
-    guest.run(f"(resmem capture region0 --generate {seed} --record-size 4096 "
-              f">/dev/null 2>/tmp/cap.log &) ; sleep 3")
+    # paced: what is committed before the crash is drained and verified
+    # twice after it at TCG speed: unpaced, that took most of the test
+    guest.run(f"(resmem capture region0 --generate {seed} --record-size 4096 --rate 8M "
+              f">/dev/null 2>/tmp/cap.log &)")
+    guest.run("until [ \"$(resmem ring region0 --json | sed -n 's/.*\"head_seq\": \\([0-9]*\\),.*/\\1/p')\" "
+              "-gt 2000 ] 2>/dev/null; do sleep 0.2; done", timeout=120)
     before = ring_state(guest)
-    assert before["head_seq"] > 100, before     # the stream is running
+    assert before["head_seq"] > 2000, before     # the stream is running
     crash()
     guest.run("modprobe resmem")
     log = guest.run("dmesg").out

@@ -14,6 +14,7 @@
 Witnesses: the file's bytes before and after (nothing written), the ring
 header as `resmem ring --json` reads it, and `resmem verify` of what a later
 drain takes out (the records are still the pattern capture wrote)."""
+import fcntl
 import json
 import os
 import subprocess
@@ -127,6 +128,25 @@ def test_writers_refuse_a_region_a_capture_holds(resmem, tmp_path):
     assert "2 records" in err, err
     st = ring_json(resmem, f)
     assert st["head_seq"] == 2 and st["epoch"] == 1, st
+
+
+def test_ring_reset_force_goes_on_under_a_lock_without_a_ring(resmem, tmp_path):
+    """A region holding no valid ring (zeroed) while a producer holds its
+    lock: ring --reset refuses, --reset --force creates the ring and says it
+    went on under the lock (it used to refuse even with --force)."""
+    f = tmp_path / "ring.bin"
+    f.write_bytes(b"\0" * (1 << 20))
+    with open(f, "rb") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        r = run(resmem, "ring", f, "--reset", "--file")
+        assert r.returncode == 1 and "Stop the capture first" in r.stderr, r
+        assert "not reset" in r.stderr, r.stderr
+        assert f.read_bytes() == b"\0" * (1 << 20)
+        r = run(resmem, "ring", f, "--reset", "--file", "--force")
+        assert r.returncode == 0 and "ring reset" in r.stdout, r
+        assert "going on (--force)" in r.stderr, r.stderr
+    st = ring_json(resmem, f)
+    assert st["head_seq"] == 0 and st["data_size"] == (1 << 20) - st["data_offset"], st
 
 
 def test_capture_keeps_what_an_earlier_session_left(resmem, ring, tmp_path):

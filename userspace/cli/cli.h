@@ -238,10 +238,16 @@ struct ring_map {
 	void *base;
 	uint64_t size;
 	struct resmem_ring *ring;
+	int open_err; /* RING_ANY: why ring is NULL (0: it is not) */
+};
+enum ring_map_mode {
+	RING_ATTACH, /* a valid ring or an error */
+	RING_CREATE, /* no valid ring: create one (under the capture lock) */
+	RING_ANY, /* no valid ring: ring is NULL, open_err says why */
 };
 /* Returns EXIT_OK, or an exit code after saying why on stderr. */
-int ring_map(const char *cmd, const char *name, int writable, int create,
-	     struct ring_map *m);
+int ring_map(const char *cmd, const char *name, int writable,
+	     enum ring_map_mode mode, struct ring_map *m);
 void ring_unmap(struct ring_map *m);
 /*
  * ring_guard.c: no silent destruction of captured data.  Each returns 0 (go
@@ -269,6 +275,14 @@ int ring_guard_lock(const char *cmd, const struct resmem_region *r,
 int ring_guard_ring(const char *cmd, const struct resmem_region *region,
 		    const struct resmem_ring *r, const char *not_done,
 		    int force, uint64_t off, uint64_t len);
+/*
+ * ring_guard_ring() for what resmem_ring_open() gave: @r, or NULL and
+ * @open_err (a ring of another format version is refused too).
+ */
+int ring_guard_opened(const char *cmd, const struct resmem_region *region,
+		      const struct resmem_ring *r, int open_err,
+		      const char *not_done, int force, uint64_t off,
+		      uint64_t len);
 /*
  * Everything a region writer (fill) checks: ring_guard_lock(), then the ring
  * in the region, if any (one of another format version is refused too).

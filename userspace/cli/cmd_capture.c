@@ -323,7 +323,7 @@ int cmd_capture(int argc, char **argv)
 		if (src.fd < 0)
 			return sys_error("cannot open", from, -errno);
 	}
-	ret = ring_map("capture", argv[optind], 1, 1, &m);
+	ret = ring_map("capture", argv[optind], 1, RING_CREATE, &m);
 	if (ret)
 		return ret;
 	/* the lock goes with the open file: released when capture exits, even killed */

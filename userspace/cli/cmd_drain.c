@@ -178,7 +178,7 @@ int cmd_drain(int argc, char **argv)
 	if (!strcmp(to, "-") && !force &&
 	    refuse_binary_tty("drain", STDOUT_FILENO))
 		return EXIT_USAGE;
-	ret = ring_map("drain", argv[optind], consume, 0, &m);
+	ret = ring_map("drain", argv[optind], consume, RING_ATTACH, &m);
 	if (ret)
 		return ret;
 	name = m.info.name;

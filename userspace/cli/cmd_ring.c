@@ -73,7 +73,7 @@ int cmd_ring(int argc, char **argv)
 	if (ds_given && !reset)
 		return usage_error("ring", "--data-size goes with --reset");
 	if (reset) {
-		ret = ring_map("ring", argv[optind], 1, 1, &m);
+		ret = ring_map("ring", argv[optind], 1, RING_ANY, &m);
 		if (ret)
 			return ret;
 		ret = refuse_file_write("ring", m.region, "--reset");
@@ -83,8 +83,9 @@ int cmd_ring(int argc, char **argv)
 		}
 		ret = ring_guard_lock("ring", m.region, "not reset", force);
 		if (!ret)
-			ret = ring_guard_ring("ring", m.region, m.ring,
-					      "not reset", force, 0, m.size);
+			ret = ring_guard_opened("ring", m.region, m.ring,
+						m.open_err, "not reset", force,
+						0, m.size);
 		if (ret) {
 			ring_unmap(&m);
 			return ret;
@@ -101,7 +102,7 @@ int cmd_ring(int argc, char **argv)
 			       " bytes of data\n",
 			       m.info.name, resmem_ring_data_size(m.ring));
 	} else {
-		ret = ring_map("ring", argv[optind], 0, 0, &m);
+		ret = ring_map("ring", argv[optind], 0, RING_ATTACH, &m);
 		if (ret)
 			return ret;
 	}

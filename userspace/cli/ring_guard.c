@@ -155,6 +155,21 @@ int ring_guard_ring(const char *cmd, const struct resmem_region *region,
 	return EXIT_PROBLEM;
 }
 
+int ring_guard_opened(const char *cmd, const struct resmem_region *region,
+		      const struct resmem_ring *r, int open_err,
+		      const char *not_done, int force, uint64_t off,
+		      uint64_t len)
+{
+	if (open_err == -EPROTONOSUPPORT && !force) {
+		fprintf(stderr,
+			"%s: %s: holds a ring of another format version: its records cannot be\n"
+			"  checked here, so %s.  Drain it with the resmem that wrote it, or --force\n",
+			cmd, resmem_region_get_info(region)->name, not_done);
+		return EXIT_PROBLEM;
+	}
+	return ring_guard_ring(cmd, region, r, not_done, force, off, len);
+}
+
 int ring_guard_region(const char *cmd, const struct resmem_region *r,
 		      const char *not_done, int force, uint64_t off,
 		      uint64_t len)
@@ -171,15 +186,8 @@ int ring_guard_region(const char *cmd, const struct resmem_region *r,
 	if (err)
 		return dev_error("cannot map", resmem_region_get_path(r), err);
 	err = resmem_ring_open(&ring, base, info->size);
-	if (err == -EPROTONOSUPPORT && !force) {
-		fprintf(stderr,
-			"%s: %s: holds a ring of another format version: its records cannot be\n"
-			"  checked here, so %s.  Drain it with the resmem that wrote it, or --force\n",
-			cmd, info->name, not_done);
-		ret = EXIT_PROBLEM;
-	} else if (!err) {
-		ret = ring_guard_ring(cmd, r, ring, not_done, force, off, len);
-	}
+	ret = ring_guard_opened(cmd, r, err ? NULL : ring, err, not_done, force,
+				off, len);
 	resmem_ring_free(ring);
 	resmem_unmap(base, info->size);
 	return ret;

@@ -27,9 +27,10 @@ const char *ring_strerror(int err)
 	}
 }
 
-int ring_map(const char *cmd, const char *name, int writable, int create,
-	     struct ring_map *m)
+int ring_map(const char *cmd, const char *name, int writable,
+	     enum ring_map_mode mode, struct ring_map *m)
 {
+	int create = mode == RING_CREATE;
 	int err;
 
 	memset(m, 0, sizeof(*m));
@@ -49,6 +50,11 @@ int ring_map(const char *cmd, const char *name, int writable, int create,
 		return err;
 	}
 	err = resmem_ring_open(&m->ring, m->base, m->size);
+	if (err && mode == RING_ANY) {
+		m->ring = NULL;
+		m->open_err = err;
+		return EXIT_OK;
+	}
 	if (err && create && err != -EPROTONOSUPPORT &&
 	    refuse_file_write(cmd, m->region, "creating a ring")) {
 		ring_unmap(m);
