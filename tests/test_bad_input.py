@@ -391,9 +391,16 @@ SYSCALL_ROWS = [
     # unknown commands: ENOTTY (UAPI header)
     ("ioctl-next-number", "mid", f"ioctl {uapi.IOC_RING_PRODUCER + 1:#x} zero", "errno=ENOTTY"),
     ("ioctl-last-number", "mid", f"ioctl {uapi.IOC_TYPE << 8 | 0xff:#x} zero", "errno=ENOTTY"),
-    # the commands with the direction and size bits of asm-generic/ioctl.h set
-    ("ioctl-info-number-as-IOR", "mid", f"ioctl {2 << 30 | INFO << 16 | uapi.IOC_INFO:#x} zero", "errno=ENOTTY"),
-    ("ioctl-sync-number-as-IOWR", "mid", f"ioctl {3 << 30 | SYNC << 16 | uapi.IOC_SYNC:#x} zero", "errno=ENOTTY"),
+    # the commands with other direction or size bits (asm-generic/ioctl.h)
+    ("ioctl-info-number-without-size", "mid", f"ioctl {uapi.IOC_INFO & 0xffff:#x} zero", "errno=ENOTTY"),
+    ("ioctl-info-number-as-IOR", "mid", f"ioctl {uapi.IOC_INFO & ~(3 << 30) | 2 << 30:#x} zero", "errno=ENOTTY"),
+    ("ioctl-sync-number-as-IOWR", "mid", f"ioctl {uapi.IOC_SYNC | 3 << 30:#x} zero", "errno=ENOTTY"),
+    ("ioctl-sync-number-other-size", "mid",
+     f"ioctl {uapi.IOC_SYNC & ~(0x3fff << 16) | (SYNC + 8) << 16:#x} zero", "errno=ENOTTY"),
+    # nsfs's NS_GET_USERNS and NS_GET_PARENT (_IO(0xB7, 1), _IO(0xB7, 2)):
+    # resmem's sync and notify numbers before 0xBE
+    ("ioctl-nsfs-NS_GET_USERNS", "mid", "ioctl 0xb701 zero", "errno=ENOTTY"),
+    ("ioctl-nsfs-NS_GET_PARENT", "mid", "ioctl 0xb702 zero", "errno=ENOTTY"),
     ("ioctl-zero", "mid", "ioctl 0 zero", "errno=ENOTTY"),
     ("ioctl-tty-TCGETS", "mid", "ioctl 0x5401 zero", "errno=ENOTTY"),
     ("ioctl-u32-max", "mid", "ioctl 0xffffffff null", "errno=ENOTTY"),

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.harness import boots
+from tests.harness import boots, uapi
 from tests.harness.guestview import sysfs
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
@@ -49,7 +49,7 @@ def test_ioctl_info(loaded, target):
     # Non-zero bytes the kernel does not know, a too-short struct, an unknown command.
     assert loaded.run(f"resprobe info {DEV} 128 0xff").out.strip() == "errno=E2BIG"
     assert loaded.run(f"resprobe info {DEV} 8").out.strip() == "errno=EINVAL"
-    assert loaded.run(f"resprobe ioctl {DEV} 0xb7ff").out.strip() == "errno=ENOTTY"
+    assert loaded.run(f"resprobe ioctl {DEV} {uapi.IOC_TYPE << 8 | 0xff:#x}").out.strip() == "errno=ENOTTY"
     assert loaded.run(f"resprobe ioctl {DEV} 0x5401").out.strip() == "errno=ENOTTY"
 
 

@@ -620,11 +620,17 @@ static void op_ioctl(void)
 		}
 	} else if (kind == 2) {
 		/* Our type, a number or direction/size we do not know. */
-		unsigned long cmd = _IOC(below(4), RESMEM_IOC_TYPE, 2 + below(254),
-					 below(1u << 14));
+		unsigned long cmd;
 
-		if (below(2))
-			cmd = _IOC(1 + below(3), RESMEM_IOC_TYPE, below(2), below(1u << 14));
+		do {
+			cmd = _IOC(below(4), RESMEM_IOC_TYPE, 2 + below(254),
+				   below(1u << 14));
+			if (below(2))
+				cmd = _IOC(1 + below(3), RESMEM_IOC_TYPE, below(4),
+					   below(1u << 14));
+		} while (cmd == RESMEM_IOC_INFO || cmd == RESMEM_IOC_SYNC ||
+			 cmd == RESMEM_IOC_RING_NOTIFY ||
+			 cmd == RESMEM_IOC_RING_PRODUCER);
 		r = ioctl(fds[i].fd, cmd, buf);
 		trace("ioctl %#lx -> %d", cmd, r);
 		if (!r || errno != ENOTTY)

@@ -126,9 +126,16 @@ struct resmem_ring_producer {
 	char name[64];
 };
 
-#define RESMEM_IOC_TYPE		0xB7
-#define RESMEM_IOC_INFO		_IO(RESMEM_IOC_TYPE, 0x00)
-#define RESMEM_IOC_SYNC		_IO(RESMEM_IOC_TYPE, 0x01)
+/*
+ * 0xBE: free in Documentation/userspace-api/ioctl/ioctl-number.rst and in
+ * every uapi header up to 7.3 (0xB7, used before, is nsfs's NSIO: the
+ * sync number was NS_GET_USERNS).  Each number encodes the direction and
+ * the first published size of its struct; a newer, larger struct keeps the
+ * number and says its size in its leading size field.
+ */
+#define RESMEM_IOC_TYPE		0xBE
+#define RESMEM_IOC_INFO		_IOWR(RESMEM_IOC_TYPE, 0x00, struct resmem_info)
+#define RESMEM_IOC_SYNC		_IOW(RESMEM_IOC_TYPE, 0x01, struct resmem_sync)
 /*
  * A program producing into the region's ring committed records (or closed
  * the ring) and found its @waiters set: wake the region's pollers.  No
@@ -136,7 +143,8 @@ struct resmem_ring_producer {
  * hold a valid ring (the resmem_ring_hdr_check() error otherwise).
  */
 #define RESMEM_IOC_RING_NOTIFY	_IO(RESMEM_IOC_TYPE, 0x02)
-#define RESMEM_IOC_RING_PRODUCER _IO(RESMEM_IOC_TYPE, 0x03)
+#define RESMEM_IOC_RING_PRODUCER \
+	_IOWR(RESMEM_IOC_TYPE, 0x03, struct resmem_ring_producer)
 
 /* ===================================================================== ring
  *
