@@ -226,7 +226,8 @@ static int claim_linear(struct resmem_region *r)
 	return 0;
 
 remove_resource:
-	release_resource(res);
+	/* not release_resource(): it would drop the adopted children too */
+	remove_resource(res);
 	kfree(res);
 	r->res = NULL;
 	return ret;
@@ -295,7 +296,7 @@ void resmem_region_release(struct resmem_region *r)
 {
 	region_unmap(r);
 	if (r->res && r->linear) {
-		release_resource(r->res);
+		remove_resource(r->res);
 		kfree(r->res);
 	} else if (r->res) {
 		__release_region(&iomem_resource, r->phys, r->size);

@@ -14,6 +14,7 @@ import re
 
 import pytest
 
+from tests.harness import qemu
 from tests.harness.guestview import iomem, sysfs
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
@@ -355,3 +356,31 @@ def test_region_containing_the_kernel_is_refused(guest, target):
         assert "resmem: kimgall" not in g.run("cat /proc/iomem").out
     finally:
         g.run("rmmod resmem")
+
+
+@pytest.mark.archs("aarch64")
+@pytest.mark.guest(boot="standard")
+def test_refused_claim_gives_back_what_it_adopted(guest, target):
+    """A region (without no-map) from the page before "Kernel code" to its
+    end: every page is reserved, so only the claim refuses it, after
+    insert_resource() adopted "Kernel code" and the boot's "reserved" page as
+    children.  Undoing the claim must hand them back: /proc/iomem is the
+    same before modprobe and after the refusal (release_resource() dropped
+    "Kernel code" for the rest of the boot)."""
+    code = [(s, e) for s, e, name, _ in iomem(guest) if name == "Kernel code"]
+    assert len(code) == 1, code
+    start, end = code[0][0] - 4 * K, code[0][1] + 1
+    g = qemu.Guest(guest.k, mem="3G", reservations=[raw("kcode", start, end - start)])
+    g.start()
+    try:
+        before = g.run("cat /proc/iomem").out
+        assert re.search(rf"(?m)^  {start:08x}-{start + 4 * K - 1:08x} : reserved$", before), before
+        mark = len(g.console())
+        g.run("modprobe resmem")
+        g.console_sync()
+        log = g.console()[mark:]
+        assert re.search(r"kcode \[mem .*\]: refused: node \S+ contains .*'Kernel code'", log), log
+        assert g.run("cat /proc/iomem").out == before
+        assert not g.problems(), g.problems()
+    finally:
+        g.stop()
