@@ -44,6 +44,8 @@ static u32 ring_crc32c(u32 crc, const void *buf, size_t len)
  * API may be called from any context (it may lag a concurrent clock step).
  */
 #define ring_time_ns()			ktime_get_real_fast_ns()
+/* cache=wc regions: on x86 only wmb() (sfence) orders WC stores */
+#define ring_wmb()			wmb()
 #define RING_PRODUCER			struct resmem_kring
 
 #include <resmem/ring_producer.h>

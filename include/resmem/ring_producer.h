@@ -8,7 +8,9 @@
  * (module/ring.h in the kernel, userspace/lib/ring_kcompat.h for libresmem,
  * the way tools/include serves perf and libbpf):
  *   - u8, u32, u64, bool, READ_ONCE(), WRITE_ONCE(), smp_load_acquire(),
- *     smp_store_release(), smp_wmb(), memset() and the errno values;
+ *     smp_store_release(), memset() and the errno values;
+ *   - ring_wmb(): a write barrier that also orders stores to a
+ *     write-combining mapping (x86 WC stores pass smp_wmb(): wmb() there);
  *   - <linux/resmem.h> (the format and its arithmetic);
  *   - ring_mem_read(dst, ring, len) and ring_mem_write(ring, src, len):
  *     copy out of and into ring memory (8-aligned ring addresses);
@@ -29,10 +31,10 @@
  *					none)
  *	bool/int reserved; u64 rsv_pos; u32 rsv_len;	the reserved record
  *
- * Ordering (docs/ring-format.md, "Producer"): tail moves (then smp_wmb())
- * before old bytes are overwritten; head moves with smp_store_release()
- * only after a record and its CRC are complete; cons is read with
- * smp_load_acquire() before its space is reused.  Ring memory is written
+ * Ordering (docs/ring-format.md, "Producer"): tail moves (then ring_wmb())
+ * before old bytes are overwritten; head moves (ring_wmb(), then
+ * smp_store_release()) only after a record and its CRC are complete; cons
+ * is read with smp_load_acquire() before its space is reused.  Ring memory is written
  * and read in whole records through ring_mem_*() only.
  */
 #ifndef _RESMEM_RING_PRODUCER_H
@@ -102,7 +104,7 @@ static void ring_hdr_create(void *base, u64 data_size, u64 start_pos,
 	h->cons_seq = start_seq;
 	h->epoch = epoch;
 	WRITE_ONCE(live->magic, 0);
-	smp_wmb();
+	ring_wmb();
 	if (data_size - off >= RING_REC)
 		ring_mem_write((u8 *)base + RESMEM_RING_HDR_SIZE + off, &zero,
 			       RING_REC);
@@ -111,7 +113,7 @@ static void ring_hdr_create(void *base, u64 data_size, u64 start_pos,
 			       RING_REC);
 	ring_mem_write((u8 *)base + sizeof(h->magic), (const u8 *)h +
 		       sizeof(h->magic), sizeof(*h) - sizeof(h->magic));
-	smp_wmb();
+	ring_wmb();
 	WRITE_ONCE(live->magic, h->magic);
 }
 
@@ -158,7 +160,7 @@ static void ring_attach(RING_PRODUCER *r, u32 flags)
 	r->run_overwritten = r->overwritten;
 	r->run_wait_ns = r->wait_ns;
 	r->gap.count = 0;
-	smp_wmb();
+	ring_wmb();
 }
 
 static u64 ring_add(const RING_PRODUCER *r, u64 pos, u64 n)
@@ -286,11 +288,11 @@ static void ring_free_span(RING_PRODUCER *r, u64 span)
 	ring_make_room(r, ring_add(r, r->head, span));
 	if (r->tail != old_tail) {
 		WRITE_ONCE(r->hdr->tail, r->tail);
-		smp_wmb();	/* readers load tail_seq, then tail */
+		ring_wmb();	/* readers load tail_seq, then tail */
 		WRITE_ONCE(r->hdr->tail_seq, r->tail_seq);
 		if (r->overwritten != old_over)
 			WRITE_ONCE(r->hdr->overwritten, r->overwritten);
-		smp_wmb();	/* new tail visible before old bytes change */
+		ring_wmb();	/* new tail visible before old bytes change */
 	}
 }
 
@@ -325,7 +327,8 @@ static void ring_put_gap(RING_PRODUCER *r)
 	ring_mem_write(at, &h, RING_REC);
 	r->head = ring_add(r, r->head, RING_GAP_SIZE);
 	r->gap.count = 0;
-	smp_store_release(&r->hdr->head, r->head);	/* the record first */
+	ring_wmb();	/* the record first, also through write-combining */
+	smp_store_release(&r->hdr->head, r->head);
 }
 
 /*
@@ -375,7 +378,7 @@ static void ring_close(RING_PRODUCER *r)
 	if (!r->reserved)
 		ring_flush_gap(r);
 	ring_clear_next(r);
-	smp_wmb();
+	ring_wmb();
 	WRITE_ONCE(r->hdr->flags, r->flags | RESMEM_RING_F_CLOSED);
 }
 
@@ -471,7 +474,8 @@ static int ring_commit(RING_PRODUCER *r, u32 len)
 	r->head = ring_add(r, r->rsv_pos, resmem_ring_rec_size(len));
 	r->reserved = 0;
 	WRITE_ONCE(r->hdr->head_seq, r->head_seq);
-	smp_store_release(&r->hdr->head, r->head);	/* the record first */
+	ring_wmb();	/* the record first, also through write-combining */
+	smp_store_release(&r->hdr->head, r->head);
 	return 0;
 }
 

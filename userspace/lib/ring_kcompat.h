@@ -50,6 +50,20 @@ static inline void ring_mem_write(void *dst, const void *src, uint64_t len)
 	}
 }
 
+/*
+ * ring_wmb(): earlier stores to ring memory are visible before later ones,
+ * also through a write-combining mapping (cache=wc): x86 WC stores are not
+ * ordered by the compiler-only fence smp_wmb() is there, so sfence (the
+ * kernel's wmb()); arm64 Normal-NC and device observers: dmb oshst.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define ring_wmb() __asm__ __volatile__("sfence" ::: "memory")
+#elif defined(__aarch64__)
+#define ring_wmb() __asm__ __volatile__("dmb oshst" ::: "memory")
+#else
+#define ring_wmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+
 /* The records' clock (docs/ring-format.md): CLOCK_REALTIME nanoseconds. */
 static inline uint64_t ring_time_ns(void)
 {
