@@ -112,6 +112,9 @@ static void refuse_unrecorded(const char *name, struct device_node *mem)
 	else if (!of_get_property(mem, "reg", &len))
 		resmem_refuse_as(what, "no reg property, so nothing was reserved at boot; give the node reg = <ADDRESS SIZE> (%u + %u cells)",
 				 ac, sc);
+	else if (!ac || !sc)
+		resmem_refuse_as(what, "/reserved-memory has #address-cells = <%u>, #size-cells = <%u>: a reg needs at least one cell of each; give it the root's cells",
+				 ac, sc);
 	else if (!len || len % ((ac + sc) * 4))
 		resmem_refuse_as(what, "reg is %d bytes, not a whole number of %u-byte entries (#address-cells = <%u>, #size-cells = <%u>), so the kernel skipped the node at boot ('invalid reg property'); write each address with %u cells and each size with %u",
 				 len, (ac + sc) * 4, ac, sc, ac, sc);

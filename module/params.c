@@ -36,7 +36,11 @@
 #include "resmem-private.h"
 
 static char *regions;
-module_param(regions, charp, 0444);
+/*
+ * Physical addresses: a hardware parameter, which a kernel in lockdown
+ * (integrity or confidentiality) refuses, as it refuses /dev/mem.
+ */
+module_param_hw(regions, charp, iomem, 0444);
 MODULE_PARM_DESC(regions,
 	"Regions to expose: [NAME:]SIZE$ADDR[:wb|wc|uc] or [NAME:]SIZE@ADDR[:...], comma-separated, e.g. data:8G@4G");
 
