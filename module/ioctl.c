@@ -61,7 +61,8 @@ static long resmem_ioctl_info(struct resmem_region *r, void __user *uarg)
 #define RESMEM_SYNC_SIZE_V1	24
 static_assert(sizeof(struct resmem_sync) == RESMEM_SYNC_SIZE_V1);
 
-static long resmem_ioctl_sync(struct resmem_region *r, void __user *uarg)
+static long resmem_ioctl_sync(struct resmem_region *r, struct file *file,
+			      void __user *uarg)
 {
 	struct resmem_sync s;
 	u32 usize;
@@ -74,7 +75,8 @@ static long resmem_ioctl_sync(struct resmem_region *r, void __user *uarg)
 	ret = copy_struct_from_user(&s, sizeof(s), uarg, usize);
 	if (ret)
 		return ret;
-	return resmem_cache_sync(r, s.direction, s.offset, s.length);
+	return resmem_cache_sync(r, s.direction, s.offset, s.length,
+				 file->f_mode & FMODE_WRITE);
 }
 
 /**
@@ -93,7 +95,7 @@ long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case RESMEM_IOC_INFO:
 		return resmem_ioctl_info(r, (void __user *)arg);
 	case RESMEM_IOC_SYNC:
-		return resmem_ioctl_sync(r, (void __user *)arg);
+		return resmem_ioctl_sync(r, file, (void __user *)arg);
 	case RESMEM_IOC_RING_NOTIFY:
 		return resmem_ioctl_ring_notify(r, file);
 	case RESMEM_IOC_RING_PRODUCER:

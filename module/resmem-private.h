@@ -183,7 +183,7 @@ int resmem_map_vma(struct resmem_region *r, struct vm_area_struct *vma,
 
 /* sync.c */
 int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
-		      u64 length);
+		      u64 length, bool writer);
 
 /* ioctl.c */
 long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -8,7 +8,10 @@
  *		a device reads what the CPU wrote and no dirty line is later
  *		evicted over what the device writes;
  *  FOR_CPU:	invalidate the range, so the CPU's next reads come from
- *		memory, i.e. see what the device wrote.
+ *		memory, i.e. see what the device wrote.  Only through a file
+ *		open for writing (ioctl.c): it discards dirty lines.  On a
+ *		read-only region, where no program writes, the range is
+ *		cleaned first, so nothing the kernel wrote is discarded.
  *
  * Always by virtual address on resmem's own kernel mapping of the region
  * (resmem-arch.h explains why not through the DMA API and the linear map):
@@ -41,13 +44,15 @@
  * @direction:	RESMEM_SYNC_FOR_CPU or RESMEM_SYNC_FOR_DEVICE
  * @offset:	first byte, from the start of @r
  * @length:	bytes; 0 does nothing
+ * @writer:	the caller may write the region (its file is open for writing)
  *
  * Return: 0, -EINVAL for an unknown direction or a range outside @r
- * (logged, rate-limited), or -EINTR if a fatal signal ended a long range
- * early.
+ * (logged, rate-limited), -EBADF for RESMEM_SYNC_FOR_CPU from a caller
+ * that may not write a writable region, or -EINTR if a fatal signal ended
+ * a long range early.
  */
 int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
-		      u64 length)
+		      u64 length, bool writer)
 {
 	u64 done = 0;
 
@@ -63,6 +68,15 @@ int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
 				offset, length, r->size);
 		return -EINVAL;
 	}
+	/*
+	 * Invalidating drops dirty lines other writers have not written back
+	 * yet: only for a caller that may write itself.  A read-only region
+	 * has no such writer; there the range is cleaned first (below).
+	 */
+	if (direction == RESMEM_SYNC_FOR_CPU && !r->readonly && !writer) {
+		resmem_user_err(r, "sync for the CPU discards cache lines other writers have not written back; open the device O_RDWR to sync it");
+		return -EBADF;
+	}
 	if (!length)
 		return 0;
 
@@ -75,9 +89,9 @@ int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
 		u64 len = min_t(u64, length - done, RESMEM_SYNC_CHUNK);
 		void *addr = r->kaddr + offset + done;
 
-		if (direction == RESMEM_SYNC_FOR_DEVICE)
+		if (direction == RESMEM_SYNC_FOR_DEVICE || r->readonly)
 			resmem_dcache_clean(addr, len);
-		else
+		if (direction == RESMEM_SYNC_FOR_CPU)
 			resmem_dcache_inval(addr, len);
 		done += len;
 		if (done < length) {

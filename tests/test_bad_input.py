@@ -388,6 +388,9 @@ SYSCALL_ROWS = [
     ("sync-short-buffer", "mid", f"sync {SYNC - 8} {SYNC} 0 {FOR_CPU} 0 4096", "errno=EFAULT"),
     ("sync-null", "mid", f"ioctl {IOC_SYNC} null", "errno=EFAULT"),
     ("sync-on-wc-region", "tail", f"sync {SYNC} {SYNC} 0 {FOR_CPU} 0 4096", "ok"),
+    # invalidating discards others' dirty lines: only through a writable fd
+    ("sync-for-cpu-read-only-fd", "mid", f"sync {SYNC} {SYNC} 0 {FOR_CPU} 0 4096 ro", "errno=EBADF"),
+    ("sync-for-device-read-only-fd", "mid", f"sync {SYNC} {SYNC} 0 {FOR_DEVICE} 0 4096 ro", "ok"),
     # unknown commands: ENOTTY (UAPI header)
     ("ioctl-next-number", "mid", f"ioctl {uapi.IOC_RING_PRODUCER + 1:#x} zero", "errno=ENOTTY"),
     ("ioctl-last-number", "mid", f"ioctl {uapi.IOC_TYPE << 8 | 0xff:#x} zero", "errno=ENOTTY"),

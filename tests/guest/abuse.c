@@ -43,8 +43,9 @@
  *                       bytes ending at an unmapped page, first u32 SIZEFIELD,
  *                       every other byte FILL; "ok len=LENGTH name=NAME tail=
  *                       intact|written"
- *   sync BUFSIZE SIZEFIELD FILL DIR OFF LEN   RESMEM_IOC_SYNC likewise, the
- *                       known fields set after the fill
+ *   sync BUFSIZE SIZEFIELD FILL DIR OFF LEN [ro]   RESMEM_IOC_SYNC likewise,
+ *                       the known fields set after the fill; "ro" opens the
+ *                       device O_RDONLY
  *   ioctl CMD null|kernel|unmapped|zero   any command; argument NULL, a kernel
  *                       address, an unmapped user page, or 4 KiB of zeros
  */
@@ -527,7 +528,7 @@ static void do_sync(const char *id, char **a, int n)
 	} else {
 		memcpy(b, &s, sizeof(s));
 	}
-	fd = open_dev(NULL);
+	fd = open_dev(n > 6 ? a[6] : NULL);
 	if (ioctl(fd, RESMEM_IOC_SYNC, b))
 		result_errno(id);
 	else

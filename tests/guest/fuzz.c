@@ -614,6 +614,11 @@ static void op_ioctl(void)
 			if (!r || errno != EINVAL)
 				fail("SYNC off %#" PRIx64 " len %#" PRIx64 ": expected EINVAL",
 				     s.offset, s.length);
+		} else if (s.direction == RESMEM_SYNC_FOR_CPU && fds[i].mode == O_RDONLY) {
+			/* invalidating discards others' dirty lines: writers only */
+			if (!r || errno != EBADF)
+				fail("SYNC for the CPU through an O_RDONLY fd: %s, expected EBADF",
+				     r ? en(errno) : "succeeded");
 		} else if (r) {
 			fail("SYNC off %#" PRIx64 " len %#" PRIx64 ": %s", s.offset, s.length,
 			     en(errno));

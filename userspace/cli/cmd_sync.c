@@ -69,14 +69,24 @@ int cmd_sync(int argc, char **argv)
 			"sync",
 			"say which way: --for-cpu (device wrote, CPU reads) or --for-device (CPU wrote, device reads)");
 
-	err = resmem_open(argv[optind], 0, &r);
+	/* the module syncs for the CPU only through a writable descriptor
+	 * (invalidating discards dirty lines), except on read-only regions */
+	err = resmem_open(argv[optind], dir == RESMEM_SYNC_FOR_CPU, &r);
+	if (err == -EROFS || err == -EACCES)
+		err = resmem_open(argv[optind], 0, &r);
 	if (err)
 		return region_error(argv[optind], NULL, err);
 	err = resolve_range("sync", resmem_region_get_info(r), have_len, off,
 			    &len);
 	if (!err) {
 		err = resmem_dma_sync(r, dir, off, len);
-		if (err)
+		if (err == -EBADF) {
+			fprintf(stderr,
+				"sync: %s: --for-cpu needs write access to the device: it discards\n"
+				"  cache lines other writers have not written back (you may only read it)\n",
+				resmem_region_get_info(r)->name);
+			err = EXIT_PROBLEM;
+		} else if (err)
 			err = dev_error("RESMEM_IOC_SYNC",
 					resmem_region_get_path(r), err);
 	}
