@@ -50,6 +50,12 @@ def assert_booted_by_uefi(g):
     assert g.run("test -d /sys/firmware/efi/efivars", check=False).ok, "no EFI runtime: not a UEFI boot"
 
 
+def assert_check_all_good(g):
+    """The guest's own `resmem check` finds nothing wrong with the module loaded."""
+    r = g.run("resmem check --json", check=False)
+    assert r.status == 0 and json.loads(r.out)["problems"] == 0, r
+
+
 @pytest.mark.archs("x86_64")
 def test_only_the_memmap_range_is_a_region(guest, target):
     """Exactly the memmap= range becomes region0; the RAM the kernel reserved
@@ -68,6 +74,7 @@ def test_only_the_memmap_range_is_a_region(guest, target):
         assert [(r["name"], r["phys_addr"], r["size"], r["source"]) for r in lst] == \
             [("region0", *asked[0], "cmdline")]
         assert g.run("grep -c ' : resmem: ' /proc/iomem").out.strip() == "1"
+        assert_check_all_good(g)
         log = g.run("dmesg").out
         for a, b in efi:
             assert re.search(rf"resmem: \[mem 0x0*{a:x}-0x0*{b:x}\]: .*not by memmap=.*ignored",
@@ -112,6 +119,7 @@ def test_devicetree_node_reaches_the_kernel_through_uefi(guest, target):
         assert regions(g) == [("region0", addr, size)]
         assert not [r for r in others if overlaps(r, (addr, addr + size - 1))]
         assert g.run("grep -c ' : resmem: ' /proc/iomem").out.strip() == "1"
+        assert_check_all_good(g)
     finally:
         g.run("rmmod resmem")
 
