@@ -47,7 +47,8 @@ def regions(g):
 
 
 def assert_booted_by_uefi(g):
-    assert g.run("test -d /sys/firmware/efi/efivars", check=False).ok, "no EFI runtime: not a UEFI boot"
+    assert g.run("test -d /sys/firmware/efi/efivars", check=False).ok, \
+        "no EFI runtime: not a UEFI boot"
 
 
 def assert_check_all_good(g):
