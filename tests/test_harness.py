@@ -110,6 +110,21 @@ def test_cpio_archive_is_valid_newc(tmp_path, monkeypatch):
     assert os.readlink(out / "bin/y") == "../usr/bin/x"
 
 
+def test_uefi_firmware_comes_from_the_deps_step():
+    """Each UEFI image the harness boots is a file of a package that
+    tests/install-deps.sh installs (CI starts from a clean machine); a
+    firmware the harness does not know is refused, not booted as SeaBIOS."""
+    import subprocess
+    with open(os.path.join(REPO, "tests", "install-deps.sh")) as f:
+        words = f.read().split()
+    for arch, path in qemu.UEFI_FIRMWARE.items():
+        r = subprocess.run(["dpkg", "-S", path], stdout=subprocess.PIPE, text=True)
+        assert r.returncode == 0, f"{arch}: {path} belongs to no installed package"
+        assert r.stdout.split(":")[0] in words, r.stdout
+    with pytest.raises(ValueError):
+        qemu.Guest(matrix.DEFAULT, firmware="bios")
+
+
 @pytest.mark.parametrize("line,problem", [
     ("[    2.2] WARNING: CPU: 1 PID: 102 at mm/memory.c:12 f+0x11/0x1000", True),
     ("[    2.2] BUG: Bad page map in process x  pte:8000000100000227 pmd:1234", True),

@@ -28,6 +28,16 @@ BOOTS["eight"] = {"aarch64": dict(mem="11G", reservations=[
 # The GRUB symptom: the '$4G' was eaten, leaving a RAM cap and no reservation.
 BOOTS["eaten-dollar"] = {"x86_64": dict(mem="13G", cmdline="memmap=8G")}
 
+# Under UEFI firmware (qemu.Guest(firmware="uefi")): x86_64 boots OVMF with
+# one memmap= range (RAM above 4 GiB: 4G..9G); arm64 boots QEMU_EFI, which
+# passes on the device tree with its /reserved-memory node.
+BOOTS["uefi"] = {
+    "x86_64": dict(mem="8G", cmdline="memmap=1G$5G", firmware="uefi"),
+    "aarch64": dict(mem="6G", firmware="uefi", reservations=[
+        dict(name="region0", addr=0x140000000, size=1 * G, no_map=True,
+             compatible="resmem,region")]),
+}
+
 # (physical address, size) of each reserved range, in address order.
 REGIONS = {
     "standard": {
@@ -36,6 +46,7 @@ REGIONS = {
     },
     "two": {"x86_64": [(4 * G, G), (6 * G, G)]},
     "eight": {"aarch64": [(4 * G, 8 * G)]},
+    "uefi": {"x86_64": [(5 * G, G)], "aarch64": [(0x140000000, G)]},
     "four": {"x86_64": [(4 * G, G // 2), (5 * G, G // 2), (6 * G, G // 2), (7 * G, G // 2)]},
 }
 

@@ -14,3 +14,33 @@ def iomem(g):
 def sysfs(g, name, attr):
     """/sys/class/resmem/<name>/<attr>, stripped."""
     return g.run(f"cat /sys/class/resmem/{name}/{attr}").out.strip()
+
+
+def firmware_memmap(g):
+    """[(start, end_inclusive, type)] of /sys/firmware/memmap (x86): the
+    firmware's map as it was before memmap= and the kernel edited it."""
+    out = g.run("for d in /sys/firmware/memmap/*; do "
+                "echo $(cat $d/start) $(cat $d/end) $(cat $d/type); done").out
+    rows = [line.split(" ", 2) for line in out.splitlines()]
+    return sorted((int(a, 16), int(b, 16), kind) for a, b, kind in rows)
+
+
+_SUFFIX = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def memmap_reservations(cmdline):
+    """[(addr, size)] of every memmap=SIZE$ADDR on a kernel command line, as
+    the kernel reads them: comma lists, K/M/G/T suffixes, nothing after
+    "--" (init's arguments)."""
+    out = []
+    for word in cmdline.split():
+        if word == "--":
+            break
+        if not word.startswith("memmap="):
+            continue
+        for item in word[len("memmap="):].split(","):
+            m = re.fullmatch(r"(0x[0-9a-f]+|\d+)([kmgt]?)\$(0x[0-9a-f]+|\d+)([kmgt]?)", item, re.I)
+            if m:
+                out.append((int(m[3], 0) * _SUFFIX[m[4].lower()],
+                            int(m[1], 0) * _SUFFIX[m[2].lower()]))
+    return out

@@ -29,6 +29,14 @@ PROBLEM = re.compile(
     r"soft lockup|blocked for more than|UBSAN:|KASAN:|list_add corruption|"
     r"conflicting memory types|Corrupted page table|: bad p[4gum]d |Bad rss-counter")
 
+# UEFI firmware images from Debian's `ovmf` and `qemu-efi-aarch64` packages
+# (tests/install-deps.sh installs them).  Both boot the -kernel image through
+# its EFI stub; without one, x86_64 boots SeaBIOS and arm64 the bare kernel.
+UEFI_FIRMWARE = {
+    "x86_64": "/usr/share/ovmf/OVMF.fd",
+    "aarch64": "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd",
+}
+FIRMWARES = ("default", "uefi")
 
 
 class GuestError(Exception):
@@ -63,8 +71,12 @@ class Guest:
     """One QEMU guest.  Use as a context manager or call start()/stop()."""
 
     def __init__(self, kernel, mem=None, smp=2, cmdline="", reservations=(),
-                 reboot=False, extra_qemu=(), panic_reboot=False, extra_files=None):
+                 reboot=False, extra_qemu=(), panic_reboot=False, extra_files=None,
+                 firmware="default"):
+        if firmware not in FIRMWARES:
+            raise ValueError(f"firmware={firmware!r}: one of {', '.join(FIRMWARES)}")
         self.k = kernel
+        self.firmware = firmware
         self.mem = mem or ("4G" if kernel.arch == "x86_64" else "3G")
         self.smp = smp
         self.cmdline = cmdline
@@ -100,18 +112,34 @@ class Guest:
         ]
         if not self.reboot:
             argv_common.append("-no-reboot")
+        argv_common += self._firmware_argv()
         if k.arch == "x86_64":
             argv = ["qemu-system-x86_64", "-machine", "pc", "-cpu", "max", *argv_common,
                     "-serial", "chardev:con", "-serial", "chardev:agent",
                     "-append", f"console=ttyS0 resmem_test.agent=/dev/ttyS1 {common}"]
         else:
-            argv = ["qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a57",
+            # Under UEFI, ACPI off: the firmware then hands the kernel the
+            # device tree QEMU gave it (-dtb, with our /reserved-memory
+            # nodes) instead of ACPI tables, as a DT board's UEFI does.
+            machine = "virt,acpi=off" if self.firmware == "uefi" else "virt"
+            argv = ["qemu-system-aarch64", "-machine", machine, "-cpu", "cortex-a57",
                     *argv_common, "-serial", "chardev:con",
                     "-device", "pci-serial,chardev=agent",
                     "-append", f"console=ttyAMA0 resmem_test.agent=/dev/ttyS0 {common}"]
             if self.reservations:
                 argv += ["-dtb", self._arm_dtb(argv)]
         return argv + self.extra_qemu
+
+    def _firmware_argv(self):
+        if self.firmware != "uefi":
+            return []
+        argv = ["-bios", UEFI_FIRMWARE[self.k.arch]]
+        if self.k.arch == "x86_64":
+            # A display, as real machines have: OVMF shows its boot logo and
+            # publishes it (ACPI BGRT), and the kernel reserves the logo's RAM
+            # for it, Reserved in /proc/iomem like a memmap= range.
+            argv += ["-device", "VGA"]
+        return argv
 
     def _arm_dtb(self, argv):
         base = os.path.join(self.dir, "virt.dtb")

@@ -8,7 +8,8 @@ tools / guest-helpers), packs the initramfs, boots, runs each command with
 sh -c as root, prints status/stdout/stderr, then the kernel problems seen
 in the console log, and stops.  --console prints the whole console log.
 --reserve NAME:ADDR:SIZE[:no-map] adds an arm64 /reserved-memory node
-(compatible "resmem,region").
+(compatible "resmem,region").  --uefi boots the target's UEFI firmware
+(OVMF on x86_64, QEMU_EFI on arm64) instead of SeaBIOS / the bare kernel.
 
 In the guest: modules at /lib/modules/$(uname -r)/extra/resmem.ko (depmod
 has run, so `modprobe resmem` works), tools and helpers in /usr/bin,
@@ -33,6 +34,7 @@ def main():
     p.add_argument("--reserve", action="append", default=[])
     p.add_argument("--timeout", type=float, default=300)
     p.add_argument("--console", action="store_true")
+    p.add_argument("--uefi", action="store_true")
     p.add_argument("commands", nargs="*")
     a = p.parse_args()
     res = []
@@ -42,7 +44,8 @@ def main():
                         compatible="resmem,region"))
     k = matrix.by_name(a.target)
     rc = 0
-    g = qemu.Guest(k, mem=a.mem, smp=a.smp, cmdline=a.append, reservations=res)
+    g = qemu.Guest(k, mem=a.mem, smp=a.smp, cmdline=a.append, reservations=res,
+                  firmware="uefi" if a.uefi else "default")
     try:
         g.start()
         print(f"# booted {k.name} in {g.boot_seconds:.1f} s")
