@@ -251,10 +251,13 @@ lint-module: kernels
 	    if grep -E 'warning:|error:' $$d/log; then echo "lint: $$krel: warnings above"; exit 1; fi; \
 	done
 
+# cppcheck and clang-tidy on all cores: each file is checked on its own.
+LINT_JOBS ?= $(shell nproc)
 lint-userspace:
-	cppcheck $(CPPCHECK_ARGS) $(US_INC) $(US_DEFS) $(US_SRCS)
-	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' $(US_SRCS) -- \
-	    -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(US_INC) $(US_DEFS)
+	cppcheck -j$(LINT_JOBS) $(CPPCHECK_ARGS) $(US_INC) $(US_DEFS) $(US_SRCS)
+	printf '%s\n' $(US_SRCS) | xargs -P$(LINT_JOBS) -n8 sh -c \
+	    'clang-tidy --quiet --warnings-as-errors="*" --checks="$(TIDY_CHECKS)" "$$@" -- \
+	    -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(US_INC) -DRESMEM_VERSION=\"$(VERSION)\"' clang-tidy
 	clang-format --dry-run --Werror $(CLANG_FORMAT_FILES)
 
 # ------------------------------------------------------------ sanitizers

@@ -1,6 +1,7 @@
 """Builds what a target's guest needs and packs its initramfs."""
 import glob
 import os
+import re
 import subprocess
 
 import time
@@ -34,6 +35,20 @@ def _make(*args, k=None):
         where = " (in the trixie build root)" if k is not None and buildroot.needed(k) else ""
         raise BuildFailed(f"make {' '.join(args)}{where} failed:\n{r.stdout}")
     return r.stdout
+
+
+# The module is built the way `make lint-module` checks it (W=1, sparse):
+# one build per kernel serves the guests and the lint, and a warning fails
+# the run before any guest boots.
+LINT_KBUILD = ["W=1", "C=2"]
+
+
+def _module_lint_clean(k, out):
+    """Raise BuildFailed when the W=1/sparse module build warned."""
+    bad = [ln for ln in out.splitlines() if re.search(r"warning:|error:", ln)]
+    if bad:
+        raise BuildFailed(f"module for {k.name}: W=1/sparse warnings (make lint-module):\n"
+                          + "\n".join(bad))
 
 
 def kbuild_args(k):
@@ -74,7 +89,7 @@ def build_all(k):
         kernels.fetch(k)
         _make("guest-helpers", f"ARCH={k.arch}")
         if glob.glob(os.path.join(REPO, "module", "*.c")):
-            _make("module", *kbuild_args(k), k=k)
+            _module_lint_clean(k, _make("module", *kbuild_args(k), *LINT_KBUILD, k=k))
         _make("test-modules", *kbuild_args(k), k=k)     # after the module: its Module.symvers
         if os.path.exists(os.path.join(REPO, "userspace", "Makefile")):
             _make("tools", f"ARCH={k.arch}")
