@@ -153,6 +153,38 @@ static bool overlaps_other_node(struct resmem_region *r, struct device_node *mem
 	return found;
 }
 
+/*
+ * Does a node other than resmem's own name @mem in its memory-region?  Then
+ * the range is that driver's buffer (a frame buffer, a firmware carve-out,
+ * a CMA pool): never hand it to user space as well.
+ */
+static bool used_by_other_node(struct resmem_region *r,
+			       struct device_node *mem)
+{
+	struct device_node *np, *target;
+	bool found = false;
+	int i;
+
+	for_each_node_with_property(np, "memory-region") {
+		if (of_device_is_compatible(np, RESMEM_COMPATIBLE))
+			continue;
+		for (i = 0; !found; i++) {
+			target = of_parse_phandle(np, "memory-region", i);
+			if (!target)
+				break;
+			found = target == mem;
+			of_node_put(target);
+		}
+		if (found) {
+			resmem_refuse(r, "node %s is also the memory-region of %pOF, another driver's buffer; give resmem a /reserved-memory node of its own",
+				      r->node_name, np);
+			of_node_put(np);
+			break;
+		}
+	}
+	return found;
+}
+
 static int parse_cache(struct resmem_region *r, struct device_node *np)
 {
 	const char *s;
@@ -260,6 +292,8 @@ static struct resmem_region *dt_region(struct device *dev,
 		pr_warn(resmem_region_fmt ": node %s has several reg entries; the kernel records only the first, which is the region\n",
 			resmem_region_arg(r), r->node_name);
 	if (r->size && overlaps_other_node(r, mem))
+		goto free_region;
+	if (used_by_other_node(r, mem))
 		goto free_region;
 	return r;
 

@@ -21,6 +21,7 @@ from tests.harness.units import G, K, M
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEVICE_OVERLAY = os.path.join(HERE, "dt", "device-two-regions.dtso")
+SHARED_OVERLAY = os.path.join(HERE, "dt", "shared-region.dtso")
 
 # arm64's core tier: regions bound, mapped and witnessed on every kernel
 pytestmark = pytest.mark.core
@@ -272,6 +273,7 @@ BAD = dict(mem="6G", reservations=[
     raw("reuse", 0x120000000, 64 * M, no_map=True, reusable=True),
     raw("badcache", 0x128000000, 16 * M, no_map=True, extra='resmem,cache = "fast";'),
     raw("wcmap", 0x12c000000, 16 * M, extra='resmem,cache = "write-combine";'),
+    dict(overlay=SHARED_OVERLAY),                           # another driver's memory-region
 ])
 
 REFUSALS = {
@@ -297,6 +299,8 @@ REFUSALS = {
                 r"resmem,cache = \"fast\"",
     "wcmap": r"wcmap \[mem 0x000000012c000000-0x000000012cffffff\]: refused: node \S+: "
              r"write-combine needs no-map",
+    "shared": r"shared \[mem 0x0000000134000000-0x0000000134ffffff\]: refused: node \S+ is also "
+              r"the memory-region of /framebuffer-other",
 }
 
 
