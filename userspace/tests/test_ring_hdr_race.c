@@ -50,6 +50,7 @@ static void ring_mem_write(void *dst, const void *src, size_t len)
 #define ring_crc32c(crc, buf, len) resmem_crc32c(crc, buf, len)
 #define ring_mem_crc32c(crc, buf, len) resmem_crc32c(crc, buf, len)
 #define ring_time_ns() ((u64)1)
+#define ring_wmb() smp_wmb()
 
 struct producer {
 	struct resmem_ring_hdr *hdr;
