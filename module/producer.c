@@ -53,6 +53,19 @@ void resmem_producer_log_ring(const struct resmem_region *r)
 			resmem_ring_pos_distance(h.pos_mod, h.head, h.tail));
 }
 
+/* Why resmem_kring_open() would not continue or create a ring. */
+static const char *ring_refusal(int err)
+{
+	switch (err) {
+	case -EBADMSG:
+		return "damaged ring header";
+	case -EPROTONOSUPPORT:
+		return "ring of another format version";
+	default:
+		return "too small for a ring, or its ring header does not fit it";
+	}
+}
+
 /**
  * resmem_producer_get() - become the producer of a region's ring
  * @name: region name (as in /dev/resmem/NAME)
@@ -63,8 +76,9 @@ void resmem_producer_log_ring(const struct resmem_region *r)
  *	   RESMEM_PRODUCER_RESET (start an empty ring instead of continuing a
  *	   valid one)
  *
- * Continues a valid ring found in the region (epoch + 1), otherwise writes
- * a new empty ring header.  Holds a reference on the resmem module until
+ * Continues a valid ring found in the region (epoch + 1); writes a new
+ * empty ring header where there is none; refuses a damaged one (unless
+ * RESMEM_PRODUCER_RESET): it may be what a crash left behind.  Holds a reference on the resmem module until
  * resmem_producer_put().  Records are CRC-checked by the CPU at commit, so
  * the device must be DMA-coherent or the region mapped uncached/WC.
  * Context: process context; may sleep.
@@ -72,8 +86,9 @@ void resmem_producer_log_ring(const struct resmem_region *r)
  * Return: the producer, or ERR_PTR(): -ENOENT (no such region), -EBUSY (it
  * has a producer: a driver, or a program through RESMEM_IOC_RING_PRODUCER),
  * -EOPNOTSUPP (uncached region: no plain kernel mapping),
- * -EINVAL (too small for a ring), -EIO (DMA mapping failed), -ENOMEM,
- * -ENODEV.
+ * -EINVAL (too small for a ring, or its ring does not fit it), -EBADMSG
+ * (damaged ring header), -EPROTONOSUPPORT (ring of another format
+ * version), -EIO (DMA mapping failed), -ENOMEM, -ENODEV.
  */
 struct resmem_producer *resmem_producer_get(const char *name,
 					    struct device *dev,
@@ -108,8 +123,11 @@ struct resmem_producer *resmem_producer_get(const char *name,
 	kept = resmem_kring_open(&p->ring, r->kaddr, r->size,
 				 flags & RESMEM_PRODUCER_RESET);
 	ret = kept;
-	if (kept < 0)
+	if (kept < 0) {
+		dev_warn_ratelimited(dev, "resmem: region %s: %s (%d): not producing there; take out what it holds, then start a new ring (resmem ring %s --reset, or RESMEM_PRODUCER_RESET)\n",
+				     name, ring_refusal(kept), kept, name);
 		goto unlock;
+	}
 	p->dma = dma_map_resource(dev, r->phys, r->size, DMA_BIDIRECTIONAL, 0);
 	if (dma_mapping_error(dev, p->dma)) {
 		dev_warn_ratelimited(dev, "resmem: cannot DMA-map region %s [mem %#llx-%#llx] for this device (DMA mask too small or IOMMU out of space)\n",

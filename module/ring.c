@@ -70,30 +70,35 @@ int resmem_kring_check(const void *base, u64 region_size,
  * @k: producer state to fill in
  * @base: kernel mapping of the region
  * @region_size: its size
- * @reset: create an empty ring even if a valid one is there
+ * @reset: create an empty ring even if a ring is there
  *
- * Nothing but the header and the first record header (cleared) is
- * written when a ring is created.  @k takes
- * geometry and positions from one checked copy of the header.
+ * A region without a ring (no magic) gets one; a damaged header, one of
+ * another version or one that does not fit the region is left alone (it
+ * may be what a crash left behind, or something else's data) unless
+ * @reset.  Nothing but the header and the first record header (cleared)
+ * is written when a ring is created.  @k takes geometry and positions from
+ * one checked copy of the header.
  *
- * Return: 1 if an existing ring was kept, 0 if one was created, -EINVAL if
- * the region is too small for a ring.
+ * Return: 1 if an existing ring was kept, 0 if one was created; -EINVAL if
+ * the region is too small for a ring; without @reset, the header check's
+ * -EBADMSG, -EPROTONOSUPPORT or -EINVAL.
  */
 int resmem_kring_open(struct resmem_kring *k, void *base, u64 region_size,
 		      bool reset)
 {
 	struct resmem_ring_hdr h;
-	int kept = 1;
+	int err;
 
 	if (region_size < RESMEM_RING_HDR_SIZE + RESMEM_RING_MIN_DATA)
 		return -EINVAL;
-	if (reset || ring_hdr_read(base, region_size, &h)) {
+	err = reset ? -ENODATA : ring_hdr_read(base, region_size, &h);
+	if (err && err != -ENODATA)
+		return err;
+	if (err)
 		ring_hdr_create(base, (region_size - RESMEM_RING_HDR_SIZE) &
 				~(u64)(RESMEM_RING_ALIGN - 1), 0, 0, &h);
-		kept = 0;
-	}
 	ring_bind(k, base, &h);
-	return kept;
+	return !err;
 }
 
 /**

@@ -8,6 +8,15 @@
  *                        n=COUNT, pos=OFFSET, errno=NAME, or bad-... when the
  *                        helper itself saw something wrong)
  *   abuse open DEV r|w|rw                    ok or errno=NAME
+ *   abuse hdrflip DEV    rewrites the ring header (page 0) until SIGTERM,
+ *                        cycling through: the valid header found at start
+ *                        (every other write); it with the geometry of a ring
+ *                        far larger than the region (geo_crc left alone: a
+ *                        reader that checked the valid copy and then read the
+ *                        header again would take it); it with head, tail and
+ *                        cons unaligned and past pos_mod; random bytes.  Puts
+ *                        the valid header back at the end and prints
+ *                        "hdrflip rounds=N".
  *   abuse stress SECONDS PROCS DEV...        PROCS workers map/unmap/read/write/
  *                        fork on every DEV until SECONDS pass; each worker owns
  *                        slice i of every region for data checks.  Prints the
@@ -847,6 +856,61 @@ static int race(int argc, char **argv)
 	return bad || tot[2] ? 1 : 0;
 }
 
+static volatile sig_atomic_t flip_stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	flip_stop = 1;
+}
+
+/* Every word stored, in order: the compiler may drop no store. */
+static void put_hdr(void *dst, const struct resmem_ring_hdr *h)
+{
+	volatile uint64_t *d = dst;
+	const uint64_t *w = (const uint64_t *)h;
+
+	for (size_t i = 0; i < sizeof(*h) / 8; i++)
+		d[i] = w[i];
+}
+
+static int hdrflip(const char *path)
+{
+	struct resmem_ring_hdr valid, big, pos, noise;
+	struct sigaction sa = { .sa_handler = on_term };
+	int fd = open(path, O_RDWR);
+	unsigned long rounds = 0;
+	void *hdr;
+
+	if (fd < 0)
+		return perror(path), 1;
+	hdr = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (hdr == MAP_FAILED)
+		return perror("mmap"), 1;
+	sigaction(SIGTERM, &sa, NULL);
+	memcpy(&valid, hdr, sizeof(valid));
+	big = valid;
+	big.data_size = 1ULL << 62;
+	big.pos_mod = 1ULL << 62;
+	pos = valid;
+	pos.head = valid.pos_mod + 3;
+	pos.tail = ~0ULL - 4;
+	pos.cons = valid.pos_mod * 2 + 1;
+	srand(1);
+	for (size_t i = 0; i < sizeof(noise); i++)
+		((unsigned char *)&noise)[i] = (unsigned char)rand();
+	while (!flip_stop) {
+		const struct resmem_ring_hdr *bad[] = { &big, &pos, &noise };
+
+		put_hdr(hdr, &valid);
+		put_hdr(hdr, bad[rounds % 3]);
+		rounds++;
+	}
+	put_hdr(hdr, &valid);
+	printf("hdrflip rounds=%lu\n", rounds);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_fault };
@@ -870,10 +934,12 @@ int main(int argc, char **argv)
 			printf("ok\n");
 		return 0;
 	}
+	if (argc == 3 && !strcmp(argv[1], "hdrflip"))
+		return hdrflip(argv[2]);
 	if (argc >= 5 && !strcmp(argv[1], "stress"))
 		return stress(argc, argv);
 	if (argc >= 5 && !strcmp(argv[1], "race"))
 		return race(argc, argv);
-	fprintf(stderr, "usage: abuse cases DEV < CASES | abuse open DEV r|w|rw | abuse stress SECONDS PROCS DEV... | abuse race SECONDS PROCS DEV...\n");
+	fprintf(stderr, "usage: abuse cases DEV < CASES | abuse open DEV r|w|rw | abuse hdrflip DEV | abuse stress SECONDS PROCS DEV... | abuse race SECONDS PROCS DEV...\n");
 	return 2;
 }
