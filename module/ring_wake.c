@@ -86,25 +86,35 @@ static __poll_t ring_mask(u64 head, u64 cons, u64 flags)
  * Context: process context.
  * Return: EPOLLIN | EPOLLRDNORM if the region holds a valid ring with
  * records committed but not consumed, EPOLLHUP if its producer closed it,
- * 0 otherwise (also when there is no valid ring).
+ * EPOLLERR | EPOLLHUP once the region is removed (removal wakes the
+ * pollers), 0 otherwise (also when there is no valid ring).
  */
 __poll_t resmem_ring_poll(struct file *file, struct poll_table_struct *wait)
 {
 	struct resmem_region *r = file->private_data;
 	struct resmem_ring_hdr h;
 	__poll_t mask;
+	int idx;
 
 	poll_wait(file, &r->ring_wq, wait);
 	smp_mb();	/* on the queue before we look: see wq_has_sleeper() */
-	if (ring_hdr_copy(r, &h))
-		return 0;
+	idx = resmem_region_enter(r);
+	if (idx < 0)
+		return EPOLLERR | EPOLLHUP;
+	if (ring_hdr_copy(r, &h)) {
+		mask = 0;
+		goto exit;
+	}
 	mask = ring_mask(h.head, h.cons, h.flags);
 	if (mask || r->readonly)
-		return mask;
+		goto exit;
 	ring_write_waiters(r, 1);
 	smp_mb();	/* waiters set before head is read again: see above */
-	return ring_mask(ring_read64(r, RING_OFF(head)), h.cons,
+	mask = ring_mask(ring_read64(r, RING_OFF(head)), h.cons,
 			 ring_read32(r, RING_OFF(flags)));
+exit:
+	resmem_region_exit(idx);
+	return mask;
 }
 
 static void ring_kick_work(struct irq_work *work)
@@ -143,14 +153,19 @@ void resmem_ring_kick(struct resmem_region *r)
 long resmem_ioctl_ring_notify(struct resmem_region *r, struct file *file)
 {
 	struct resmem_ring_hdr h;
-	int ret;
+	int ret, idx;
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
+	idx = resmem_region_enter(r);
+	if (idx < 0)
+		return idx;
 	ret = ring_hdr_copy(r, &h);
+	if (!ret)
+		ring_write_waiters(r, 0);
+	resmem_region_exit(idx);
 	if (ret)
 		return ret;
-	ring_write_waiters(r, 0);
 	smp_mb();	/* cleared before the queue is looked at */
 	wake_up_interruptible_all(&r->ring_wq);
 	return 0;
@@ -158,7 +173,7 @@ long resmem_ioctl_ring_notify(struct resmem_region *r, struct file *file)
 
 /**
  * resmem_ring_wake_init() - an empty wait queue for a new region
- * @r: the region, before its device exists
+ * @r: the region, just allocated
  */
 void resmem_ring_wake_init(struct resmem_region *r)
 {
@@ -168,7 +183,7 @@ void resmem_ring_wake_init(struct resmem_region *r)
 
 /**
  * resmem_ring_wake_exit() - wait for a kick still in flight
- * @r: the region, its device and producer gone
+ * @r: the region, being freed: no producer or file uses it
  */
 void resmem_ring_wake_exit(struct resmem_region *r)
 {

@@ -42,9 +42,12 @@
  * @offset:	first byte, from the start of @r
  * @length:	bytes; 0 does nothing
  *
+ * Each step runs inside resmem_region_enter(): the kernel mapping stays while it
+ * does (lifetime.c).
+ *
  * Return: 0, -EINVAL for an unknown direction or a range outside @r
- * (logged, rate-limited), or -EINTR if a fatal signal ended a long range
- * early.
+ * (logged, rate-limited), -EINTR if a fatal signal ended a long range
+ * early, or -ENODEV if the region is being removed.
  */
 int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
 		      u64 length)
@@ -74,11 +77,15 @@ int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
 	while (done < length) {
 		u64 len = min_t(u64, length - done, RESMEM_SYNC_CHUNK);
 		void *addr = r->kaddr + offset + done;
+		int idx = resmem_region_enter(r);
 
+		if (idx < 0)
+			return idx;
 		if (direction == RESMEM_SYNC_FOR_DEVICE)
 			resmem_dcache_clean(addr, len);
 		else
 			resmem_dcache_inval(addr, len);
+		resmem_region_exit(idx);
 		done += len;
 		if (done < length) {
 			if (fatal_signal_pending(current))
