@@ -88,11 +88,12 @@ static loff_t resmem_llseek(struct file *file, loff_t offset, int whence)
 
 /*
  * One step of read() or write(): up to @len bytes between region offset
- * @pos and @ubuf, the region memory touched only inside resmem_region_enter(),
- * where nothing waits for user space (removal waits for this): user pages
- * are copied with page faults disabled, and uncached regions, which are
- * only accessed through the I/O accessors (device memory on arm64 faults
- * on unaligned access), go through @bounce, filled or emptied outside.
+ * @pos and @ubuf, the region memory touched only inside
+ * resmem_region_enter(), where nothing waits for user space (removal
+ * waits for this): user pages are copied with page faults disabled, and
+ * uncached regions, which are only accessed through the I/O accessors
+ * (device memory on arm64 faults on unaligned access), go through
+ * @bounce, filled or emptied outside.
  *
  * Return: bytes copied, fewer than @len when a user page was not resident
  * (the caller faults it in and calls again), -EFAULT, or -ENODEV once the
@@ -116,14 +117,16 @@ static ssize_t rw_step(struct resmem_region *r, char __user *ubuf, u64 pos,
 	} else if (bounce) {
 		memcpy_fromio(bounce, r->ioaddr + pos, len);
 	} else {
+		void *kaddr = r->kaddr + pos;
+
 		/*
 		 * Not copy_from_user(): when the user buffer faults it zeroes
 		 * the rest of the destination, i.e. region bytes past the
 		 * count we return.
 		 */
 		pagefault_disable();
-		left = write ? __copy_from_user_inatomic(r->kaddr + pos, ubuf, len) :
-			       __copy_to_user_inatomic(ubuf, r->kaddr + pos, len);
+		left = write ? __copy_from_user_inatomic(kaddr, ubuf, len) :
+			       __copy_to_user_inatomic(ubuf, kaddr, len);
 		pagefault_enable();
 	}
 	resmem_region_exit(idx);

@@ -64,7 +64,8 @@ static void unregister_region(struct resmem_region *r)
 
 	mutex_lock(&resmem_regions_lock);
 	if (r->producer) {
-		resmem_producer_describe(r->producer, producer, sizeof(producer));
+		resmem_producer_describe(r->producer, producer,
+					 sizeof(producer));
 		r->claim_orphaned = true;
 	} else {
 		resmem_region_release(r);
@@ -178,7 +179,7 @@ int resmem_region_add(struct resmem_region *r)
 }
 
 /**
- * resmem_region_remove() - unregister a region and drop the registry's reference
+ * resmem_region_remove() - unregister a region, drop the registry's reference
  * @r: a region added with resmem_region_add(); it may still be in use
  *
  * Context: process context; may sleep.
@@ -198,7 +199,8 @@ void resmem_regions_remove_all(void)
 	for (;;) {
 		mutex_lock(&resmem_regions_lock);
 		r = list_empty(&resmem_regions) ? NULL :
-		    list_last_entry(&resmem_regions, struct resmem_region, node);
+		    list_last_entry(&resmem_regions, struct resmem_region,
+				    node);
 		mutex_unlock(&resmem_regions_lock);
 		if (!r)
 			break;

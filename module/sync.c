@@ -42,8 +42,8 @@
  * @offset:	first byte, from the start of @r
  * @length:	bytes; 0 does nothing
  *
- * Each step runs inside resmem_region_enter(): the kernel mapping stays while it
- * does (lifetime.c).
+ * Each step runs inside resmem_region_enter(): the kernel mapping stays
+ * while it does (lifetime.c).
  *
  * Return: 0, -EINVAL for an unknown direction or a range outside @r
  * (logged, rate-limited), -EINTR if a fatal signal ended a long range
