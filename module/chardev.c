@@ -58,7 +58,7 @@ static int resmem_open(struct inode *inode, struct file *file)
 					       struct resmem_region, cdev);
 
 	/* A device node can outlive the region's removal (lifetime.c). */
-	if (READ_ONCE(r->dead))
+	if (!resmem_region_alive(r))
 		return -ENXIO;
 	if (r->readonly && (file->f_mode & FMODE_WRITE)) {
 		resmem_user_err(r, "region is read-only (device tree); open it O_RDONLY");
@@ -89,7 +89,7 @@ static loff_t resmem_llseek(struct file *file, loff_t offset, int whence)
 /*
  * One step of read() or write(): up to @len bytes between region offset
  * @pos and @ubuf, the region memory touched only inside
- * resmem_region_enter(), where nothing waits for user space (removal
+ * resmem_read_lock(), where nothing waits for user space (removal
  * waits for this): user pages are copied with page faults disabled, and
  * uncached regions, which are only accessed through the I/O accessors
  * (device memory on arm64 faults on unaligned access), go through
@@ -109,9 +109,11 @@ static ssize_t rw_step(struct resmem_region *r, char __user *ubuf, u64 pos,
 		return -EFAULT;
 	if (bounce && write && copy_from_user(bounce, ubuf, len))
 		return -EFAULT;
-	idx = resmem_region_enter(r);
-	if (idx < 0)
-		return idx;
+	idx = resmem_read_lock();
+	if (!resmem_region_alive(r)) {
+		resmem_read_unlock(idx);
+		return -ENODEV;
+	}
 	if (bounce && write) {
 		memcpy_toio(r->ioaddr + pos, bounce, len);
 	} else if (bounce) {
@@ -129,7 +131,7 @@ static ssize_t rw_step(struct resmem_region *r, char __user *ubuf, u64 pos,
 			       __copy_to_user_inatomic(ubuf, kaddr, len);
 		pagefault_enable();
 	}
-	resmem_region_exit(idx);
+	resmem_read_unlock(idx);
 	if (bounce && !write && copy_to_user(ubuf, bounce, len))
 		return -EFAULT;
 	return len - left;
@@ -151,7 +153,7 @@ static ssize_t resmem_rw(struct file *file, char __user *ubuf, size_t count,
 	u64 pos;
 	ssize_t ret = 0;
 
-	if (READ_ONCE(r->dead))
+	if (!resmem_region_alive(r))
 		return -ENODEV;
 	if (*ppos < 0)
 		return -EINVAL;

@@ -90,7 +90,7 @@ long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct resmem_region *r = file->private_data;
 
-	if (READ_ONCE(r->dead))
+	if (!resmem_region_alive(r))
 		return -ENODEV;
 	switch (cmd) {
 	case RESMEM_IOC_INFO:

@@ -12,11 +12,12 @@
  * a parent's depopulate unregisters its platform device, which no driver
  * can refuse.  resmem_region_kill() makes that safe, as device-dax does on
  * unbind (kill_dev_dax(), then unmap_mapping_range()):
- *  1. @dead is set: from now on open() fails with ENXIO, read(), write(),
+ *  1. @dead is set (resmem_region_alive() is false): from now on open()
+ *     fails with ENXIO, read(), write(),
  *     ioctl() and mmap() with ENODEV, a page fault with SIGBUS, poll()
  *     reports EPOLLERR | EPOLLHUP and the producer API -ENODEV;
  *  2. synchronize_srcu(): every operation that found the region alive
- *     (inside resmem_region_enter() and resmem_region_exit()) has finished
+ *     (between resmem_read_lock() and resmem_read_unlock()) has finished
  *     with region memory, including a fault that was installing an entry;
  *  3. unmap_mapping_range() on the region's own address_space, which every
  *     open file uses as its f_mapping (an anonymous inode per region, as
@@ -125,28 +126,24 @@ void resmem_lifetime_open(struct resmem_region *r, struct file *file)
 }
 
 /**
- * resmem_region_enter() - begin an operation on region memory
- * @r: the region
+ * resmem_read_lock() - begin an operation that may touch region memory
  *
- * Return: a cookie for resmem_region_exit(), or -ENODEV (nothing to end)
- * once the region is being removed.
+ * Inside, a region that resmem_region_alive() says is alive keeps its
+ * memory, claim and mappings until resmem_read_unlock().  Nothing inside
+ * may wait for user space (removal waits for it).
+ *
+ * Return: a cookie for resmem_read_unlock().
  */
-int resmem_region_enter(struct resmem_region *r)
+int resmem_read_lock(void) __acquires(resmem_srcu)
 {
-	int idx = srcu_read_lock(&resmem_srcu);
-
-	if (READ_ONCE(r->dead)) {
-		srcu_read_unlock(&resmem_srcu, idx);
-		return -ENODEV;
-	}
-	return idx;
+	return srcu_read_lock(&resmem_srcu);
 }
 
 /**
- * resmem_region_exit() - end what resmem_region_enter() began
+ * resmem_read_unlock() - end what resmem_read_lock() began
  * @idx: its cookie
  */
-void resmem_region_exit(int idx)
+void resmem_read_unlock(int idx) __releases(resmem_srcu)
 {
 	srcu_read_unlock(&resmem_srcu, idx);
 }
@@ -164,7 +161,7 @@ void resmem_region_exit(int idx)
 
 /**
  * resmem_track_mmap() - remember the mm of an mmap() filling a VMA now
- * @r: the region, inside resmem_region_enter()
+ * @r: the region, alive, inside resmem_read_lock()
  *
  * Context: ->mmap, current->mm's mmap_lock held for writing.
  * Return: 0 or -ENOMEM.

@@ -64,14 +64,13 @@ static int resmem_vm_mapped(unsigned long start, unsigned long end,
 			    void **vm_private_data)
 {
 	struct resmem_region *r = *vm_private_data;
-	int idx;
+	int idx, ret;
 
 	atomic_inc(&r->mappings);
-	idx = resmem_region_enter(r);
-	if (idx < 0)
-		return idx;
-	resmem_region_exit(idx);
-	return 0;
+	idx = resmem_read_lock();
+	ret = resmem_region_alive(r) ? 0 : -ENODEV;
+	resmem_read_unlock(idx);
+	return ret;
 }
 #define RESMEM_VM_MAPPED	.mapped = resmem_vm_mapped,
 #else
@@ -150,11 +149,11 @@ static vm_fault_t resmem_huge_fault(struct vm_fault *vmf, unsigned int order)
 	}
 	if ((r->phys + offset) & (size - 1))
 		return VM_FAULT_FALLBACK;
-	idx = resmem_region_enter(r);
-	if (idx < 0)
-		return VM_FAULT_SIGBUS;
-	ret = resmem_insert_pfn(vmf, (r->phys + offset) >> PAGE_SHIFT, order);
-	resmem_region_exit(idx);
+	idx = resmem_read_lock();
+	ret = resmem_region_alive(r) ?
+	      resmem_insert_pfn(vmf, (r->phys + offset) >> PAGE_SHIFT, order) :
+	      VM_FAULT_SIGBUS;
+	resmem_read_unlock(idx);
 	return ret;
 }
 
@@ -427,7 +426,7 @@ int resmem_mmap_prepare(struct vm_area_desc *desc)
 	if (ret)
 		return ret;
 	/* Early and clear; resmem_vm_mapped() is what fences a removal. */
-	if (READ_ONCE(r->dead))
+	if (!resmem_region_alive(r))
 		return -ENODEV;
 	offset = (u64)desc->pgoff << PAGE_SHIFT;
 
@@ -453,7 +452,7 @@ int resmem_mmap_prepare(struct vm_area_desc *desc)
  * @vma:	the new VMA
  *
  * Where the whole window is mapped here (RESMEM_MMAP_BEFORE_LINK), that
- * happens inside resmem_region_enter(), and removal learns of this mm.
+ * happens inside resmem_read_lock(), and removal learns of this mm.
  *
  * Return: 0, -EINVAL for a private mapping or a window outside the
  * region (logged, rate-limited), -ENODEV once the region is being
@@ -481,13 +480,13 @@ int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_private_data = r;
 	vma->vm_ops = &resmem_vm_ops;
 
-	idx = resmem_region_enter(r);
-	if (idx < 0)
-		return idx;
-	ret = RESMEM_MMAP_BEFORE_LINK ? resmem_track_mmap(r) : 0;
+	idx = resmem_read_lock();
+	ret = resmem_region_alive(r) ? 0 : -ENODEV;
+	if (!ret && RESMEM_MMAP_BEFORE_LINK)
+		ret = resmem_track_mmap(r);
 	if (!ret)
 		ret = resmem_populate(r, vma, offset);
-	resmem_region_exit(idx);
+	resmem_read_unlock(idx);
 	if (ret)
 		return ret;
 	resmem_vm_open(vma);

@@ -245,7 +245,7 @@ int resmem_producer_reserve(struct resmem_producer *p, u32 len,
 	u64 off;
 	int ret;
 
-	if (READ_ONCE(p->region->dead))
+	if (!resmem_region_alive(p->region))
 		return -ENODEV;
 	ret = resmem_kring_reserve(&p->ring, len, &off);
 	if (ret)
@@ -277,7 +277,7 @@ int resmem_producer_commit(struct resmem_producer *p, u32 len)
 {
 	int ret;
 
-	if (READ_ONCE(p->region->dead))
+	if (!resmem_region_alive(p->region))
 		return -ENODEV;
 	dma_rmb();	/* the device's payload before our CRC reads */
 	ret = resmem_kring_commit(&p->ring, len);

@@ -187,8 +187,8 @@ void resmem_region_release(struct resmem_region *r);
 int resmem_lifetime_init(struct resmem_region *r);
 void resmem_lifetime_exit(struct resmem_region *r);
 void resmem_lifetime_open(struct resmem_region *r, struct file *file);
-int resmem_region_enter(struct resmem_region *r);
-void resmem_region_exit(int idx);
+int resmem_read_lock(void) __acquires(resmem_srcu);
+void resmem_read_unlock(int idx) __releases(resmem_srcu);
 int resmem_track_mmap(struct resmem_region *r);
 void resmem_region_kill(struct resmem_region *r);
 
@@ -278,6 +278,19 @@ static inline bool resmem_ranges_overlap(u64 a, u64 asize, u64 b, u64 bsize)
 	if (!asize || !bsize)
 		return a == b;
 	return a - b < bsize || b - a < asize;
+}
+
+/**
+ * resmem_region_alive() - is the region not being removed?
+ * @r: the region
+ *
+ * Inside resmem_read_lock(), true means removal waits (lifetime.c).
+ *
+ * Return: false once removal has begun.
+ */
+static inline bool resmem_region_alive(const struct resmem_region *r)
+{
+	return !READ_ONCE(r->dead);
 }
 
 /*

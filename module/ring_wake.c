@@ -78,6 +78,23 @@ static __poll_t ring_mask(u64 head, u64 cons, u64 flags)
 	       (flags & RESMEM_RING_F_CLOSED ? EPOLLHUP : 0);
 }
 
+/* resmem_ring_poll()'s answer for a live region, inside resmem_read_lock(). */
+static __poll_t ring_poll_mask(struct resmem_region *r)
+{
+	struct resmem_ring_hdr h;
+	__poll_t mask;
+
+	if (ring_hdr_copy(r, &h))
+		return 0;
+	mask = ring_mask(h.head, h.cons, h.flags);
+	if (mask || r->readonly)
+		return mask;
+	ring_write_waiters(r, 1);
+	smp_mb();	/* waiters set before head is read again: see above */
+	return ring_mask(ring_read64(r, RING_OFF(head)), h.cons,
+			 ring_read32(r, RING_OFF(flags)));
+}
+
 /**
  * resmem_ring_poll() - file_operations.poll for a region
  * @file:	the open region
@@ -92,28 +109,14 @@ static __poll_t ring_mask(u64 head, u64 cons, u64 flags)
 __poll_t resmem_ring_poll(struct file *file, struct poll_table_struct *wait)
 {
 	struct resmem_region *r = file->private_data;
-	struct resmem_ring_hdr h;
 	__poll_t mask;
 	int idx;
 
 	poll_wait(file, &r->ring_wq, wait);
 	smp_mb();	/* on the queue before we look: see wq_has_sleeper() */
-	idx = resmem_region_enter(r);
-	if (idx < 0)
-		return EPOLLERR | EPOLLHUP;
-	if (ring_hdr_copy(r, &h)) {
-		mask = 0;
-		goto exit;
-	}
-	mask = ring_mask(h.head, h.cons, h.flags);
-	if (mask || r->readonly)
-		goto exit;
-	ring_write_waiters(r, 1);
-	smp_mb();	/* waiters set before head is read again: see above */
-	mask = ring_mask(ring_read64(r, RING_OFF(head)), h.cons,
-			 ring_read32(r, RING_OFF(flags)));
-exit:
-	resmem_region_exit(idx);
+	idx = resmem_read_lock();
+	mask = resmem_region_alive(r) ? ring_poll_mask(r) : EPOLLERR | EPOLLHUP;
+	resmem_read_unlock(idx);
 	return mask;
 }
 
@@ -148,7 +151,8 @@ void resmem_ring_kick(struct resmem_region *r)
  * Clears the ring's @waiters, then wakes every poller; each polls again
  * and re-arms @waiters if it still has nothing to read.
  * Context: process context.
- * Return: 0, -EBADF (not open for writing), or as resmem_ring_hdr_check().
+ * Return: 0, -EBADF (not open for writing), -ENODEV (region removed), or
+ * as resmem_ring_hdr_check().
  */
 long resmem_ioctl_ring_notify(struct resmem_region *r, struct file *file)
 {
@@ -157,13 +161,11 @@ long resmem_ioctl_ring_notify(struct resmem_region *r, struct file *file)
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	idx = resmem_region_enter(r);
-	if (idx < 0)
-		return idx;
-	ret = ring_hdr_copy(r, &h);
+	idx = resmem_read_lock();
+	ret = resmem_region_alive(r) ? ring_hdr_copy(r, &h) : -ENODEV;
 	if (!ret)
 		ring_write_waiters(r, 0);
-	resmem_region_exit(idx);
+	resmem_read_unlock(idx);
 	if (ret)
 		return ret;
 	smp_mb();	/* cleared before the queue is looked at */

@@ -42,7 +42,7 @@
  * @offset:	first byte, from the start of @r
  * @length:	bytes; 0 does nothing
  *
- * Each step runs inside resmem_region_enter(): the kernel mapping stays
+ * Each step runs inside resmem_read_lock(): the kernel mapping stays
  * while it does (lifetime.c).
  *
  * Return: 0, -EINVAL for an unknown direction or a range outside @r
@@ -77,15 +77,16 @@ int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
 	while (done < length) {
 		u64 len = min_t(u64, length - done, RESMEM_SYNC_CHUNK);
 		void *addr = r->kaddr + offset + done;
-		int idx = resmem_region_enter(r);
+		int idx = resmem_read_lock();
+		bool alive = resmem_region_alive(r);
 
-		if (idx < 0)
-			return idx;
-		if (direction == RESMEM_SYNC_FOR_DEVICE)
+		if (alive && direction == RESMEM_SYNC_FOR_DEVICE)
 			resmem_dcache_clean(addr, len);
-		else
+		else if (alive)
 			resmem_dcache_inval(addr, len);
-		resmem_region_exit(idx);
+		resmem_read_unlock(idx);
+		if (!alive)
+			return -ENODEV;
 		done += len;
 		if (done < length) {
 			if (fatal_signal_pending(current))
