@@ -19,12 +19,18 @@
  * Copies go in 1 MiB steps (64 KiB through a bounce buffer when
  * uncached) with cond_resched() between them; a fatal
  * signal ends a long copy early with a short count.
+ *
+ * Once the region is removed (lifetime.c) open fails with ENXIO, read and
+ * write with ENODEV (a copy under way stops at the end of its step, with
+ * a short count); lseek, fsync and close still work.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/idr.h>
 #include <linux/io.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -38,6 +44,8 @@
 
 static struct class *resmem_class;
 static dev_t resmem_devt;
+/* Minors in use: a removed region's minor is free again once it is freed. */
+static DEFINE_IDA(resmem_minors);
 
 /*
  * A read-only region (device tree "read-only") cannot be opened for
@@ -49,11 +57,15 @@ static int resmem_open(struct inode *inode, struct file *file)
 	struct resmem_region *r = container_of(inode->i_cdev,
 					       struct resmem_region, cdev);
 
+	/* A device node can outlive the region's removal (lifetime.c). */
+	if (!resmem_region_alive(r))
+		return -ENXIO;
 	if (r->readonly && (file->f_mode & FMODE_WRITE)) {
 		resmem_user_err(r, "region is read-only (device tree); open it O_RDONLY");
 		return -EROFS;
 	}
 	file->private_data = r;
+	resmem_lifetime_open(r, file);
 	atomic_inc(&r->opens);
 	return 0;
 }
@@ -75,23 +87,61 @@ static loff_t resmem_llseek(struct file *file, loff_t offset, int whence)
 }
 
 /*
- * Uncached regions are only accessed through the I/O accessors (device
- * memory on arm64 faults on unaligned access), via a bounce buffer.
+ * One step of read() or write(): up to @len bytes between region offset
+ * @pos and @ubuf, the region memory touched only inside
+ * resmem_read_lock(), where nothing waits for user space (removal
+ * waits for this): user pages are copied with page faults disabled, and
+ * uncached regions, which are only accessed through the I/O accessors
+ * (device memory on arm64 faults on unaligned access), go through
+ * @bounce, filled or emptied outside.
+ *
+ * Return: bytes copied, fewer than @len when a user page was not resident
+ * (the caller faults it in and calls again), -EFAULT, or -ENODEV once the
+ * region is being removed.
  */
-static ssize_t copy_out_io(struct resmem_region *r, char __user *buf,
-			   u64 pos, size_t len, void *bounce)
+static ssize_t rw_step(struct resmem_region *r, char __user *ubuf, u64 pos,
+		       size_t len, void *bounce, bool write)
 {
-	memcpy_fromio(bounce, r->ioaddr + pos, len);
-	return copy_to_user(buf, bounce, len) ? -EFAULT : 0;
+	size_t left = 0;
+	int idx;
+
+	if (!access_ok(ubuf, len))
+		return -EFAULT;
+	if (bounce && write && copy_from_user(bounce, ubuf, len))
+		return -EFAULT;
+	idx = resmem_read_lock();
+	if (!resmem_region_alive(r)) {
+		resmem_read_unlock(idx);
+		return -ENODEV;
+	}
+	if (bounce && write) {
+		memcpy_toio(r->ioaddr + pos, bounce, len);
+	} else if (bounce) {
+		memcpy_fromio(bounce, r->ioaddr + pos, len);
+	} else {
+		void *kaddr = r->kaddr + pos;
+
+		/*
+		 * Not copy_from_user(): when the user buffer faults it zeroes
+		 * the rest of the destination, i.e. region bytes past the
+		 * count we return.
+		 */
+		pagefault_disable();
+		left = write ? __copy_from_user_inatomic(kaddr, ubuf, len) :
+			       __copy_to_user_inatomic(ubuf, kaddr, len);
+		pagefault_enable();
+	}
+	resmem_read_unlock(idx);
+	if (bounce && !write && copy_to_user(ubuf, bounce, len))
+		return -EFAULT;
+	return len - left;
 }
 
-static ssize_t copy_in_io(struct resmem_region *r, const char __user *buf,
-			  u64 pos, size_t len, void *bounce)
+/* Fault in user pages rw_step() found missing; false if the first cannot be. */
+static bool rw_fault_in(char __user *ubuf, size_t len, bool write)
 {
-	if (copy_from_user(bounce, buf, len))
-		return -EFAULT;
-	memcpy_toio(r->ioaddr + pos, bounce, len);
-	return 0;
+	return (write ? fault_in_readable(ubuf, len) :
+			fault_in_writeable(ubuf, len)) < len;
 }
 
 static ssize_t resmem_rw(struct file *file, char __user *ubuf, size_t count,
@@ -103,6 +153,8 @@ static ssize_t resmem_rw(struct file *file, char __user *ubuf, size_t count,
 	u64 pos;
 	ssize_t ret = 0;
 
+	if (!resmem_region_alive(r))
+		return -ENODEV;
 	if (*ppos < 0)
 		return -EINVAL;
 	pos = *ppos;
@@ -121,32 +173,18 @@ static ssize_t resmem_rw(struct file *file, char __user *ubuf, size_t count,
 
 	while (done < count) {
 		size_t len = min_t(size_t, count - done, step);
-		size_t left;
+		ssize_t n = rw_step(r, ubuf + done, pos, len, bounce, write);
 
-		if (bounce) {
-			ret = write ? copy_in_io(r, ubuf + done, pos, len, bounce) :
-				      copy_out_io(r, ubuf + done, pos, len, bounce);
-			left = ret ? len : 0;
-		} else if (write) {
-			/*
-			 * Not copy_from_user(): when the user buffer faults it
-			 * zeroes the rest of the destination, i.e. region bytes
-			 * past the count we return.
-			 */
-			left = len;
-			if (access_ok(ubuf + done, len))
-				left = __copy_from_user(r->kaddr + pos, ubuf + done,
-							len);
-		} else {
-			left = copy_to_user(ubuf + done, r->kaddr + pos, len);
+		if (n < 0) {
+			ret = n;
+			break;
 		}
-		done += len - left;
-		pos += len - left;
-		if (left) {
+		done += n;
+		pos += n;
+		if (n < len && !rw_fault_in(ubuf + done, len - n, write)) {
 			ret = -EFAULT;
 			break;
 		}
-		ret = 0;
 		if (done < count) {
 			if (fatal_signal_pending(current))
 				break;
@@ -238,56 +276,67 @@ unregister_chrdev:
  */
 void resmem_chardev_exit(void)
 {
+	ida_destroy(&resmem_minors);
 	class_destroy(resmem_class);
 	unregister_chrdev_region(resmem_devt, RESMEM_MAX_REGIONS);
 }
 
 /**
  * resmem_chardev_add() - give a claimed region its device node
- * @r:		the region
- * @minor:	a minor number below RESMEM_MAX_REGIONS, unique per region
+ * @r: the region
  *
- * Return: 0 or a negative errno (logged).
+ * The cdev is the device's child (cdev_device_add()): an open file keeps
+ * the region, cdev included, until it is closed, after any removal.
+ *
+ * Return: 0, -ENOSPC when RESMEM_MAX_REGIONS regions exist, or another
+ * negative errno (logged).
  */
-int resmem_chardev_add(struct resmem_region *r, unsigned int minor)
+int resmem_chardev_add(struct resmem_region *r)
 {
-	dev_t devt = MKDEV(MAJOR(resmem_devt), minor);
 	int ret;
 
-	r->minor = minor;
-	resmem_ring_wake_init(r);
-	cdev_init(&r->cdev, &resmem_fops);
-	r->cdev.owner = THIS_MODULE;
-	ret = cdev_add(&r->cdev, devt, 1);
+	ret = ida_alloc_max(&resmem_minors, RESMEM_MAX_REGIONS - 1, GFP_KERNEL);
+	if (ret < 0)
+		return ret;
+	r->minor = ret;
+	r->dev.devt = MKDEV(MAJOR(resmem_devt), r->minor);
+	ret = resmem_lifetime_init(r);
 	if (ret) {
-		pr_err(resmem_region_fmt ": cannot add character device: %d\n",
+		pr_err(resmem_region_fmt ": cannot make its address_space: %d\n",
 		       resmem_region_arg(r), ret);
 		return ret;
 	}
-	r->dev = device_create(resmem_class, NULL, devt, r, "%s", r->name);
-	if (IS_ERR(r->dev)) {
-		ret = PTR_ERR(r->dev);
-		r->dev = NULL;
-		pr_err(resmem_region_fmt ": cannot create device: %d\n",
+	r->dev.class = resmem_class;
+	dev_set_drvdata(&r->dev, r);
+	ret = dev_set_name(&r->dev, "%s", r->name);
+	if (ret)
+		return ret;
+	cdev_init(&r->cdev, &resmem_fops);
+	r->cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&r->cdev, &r->dev);
+	if (ret)
+		pr_err(resmem_region_fmt ": cannot add its device: %d\n",
 		       resmem_region_arg(r), ret);
-		goto del_cdev;
-	}
-	return 0;
-
-del_cdev:
-	cdev_del(&r->cdev);
 	return ret;
 }
 
 /**
  * resmem_chardev_del() - remove a region's device node
  * @r: the region, added with resmem_chardev_add()
+ *
+ * Files still open keep the region (and its cdev) until they are closed.
  */
 void resmem_chardev_del(struct resmem_region *r)
 {
-	if (r->dev)
-		device_destroy(resmem_class, r->cdev.dev);
-	r->dev = NULL;
-	cdev_del(&r->cdev);
-	resmem_ring_wake_exit(r);
+	cdev_device_del(&r->cdev, &r->dev);
+}
+
+/**
+ * resmem_chardev_release() - free a region's minor, if it had one
+ * @r: the region, being freed
+ */
+void resmem_chardev_release(struct resmem_region *r)
+{
+	if (r->dev.devt)
+		ida_free(&resmem_minors, r->minor);
 }

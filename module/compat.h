@@ -141,4 +141,18 @@ static inline void vm_flags_set(struct vm_area_struct *vma,
 #define RESMEM_PMD_MAP_SIZE	0UL
 #endif
 
+/*
+ * RESMEM_MMAP_BEFORE_LINK: ->mmap (no ->mmap_prepare) on a kernel without
+ * huge PFN maps fills the page tables before the mm links the new VMA into
+ * the file's address_space, where a removal's unmap_mapping_range() would
+ * look for it (lifetime.c, resmem_track_mmap()).  With ->mmap_prepare the
+ * mm links the VMA before the eager map and calls vm_ops->mapped after it;
+ * with huge PFN maps nothing is mapped before a fault.
+ */
+#if !RESMEM_HAVE_HUGE_PFNMAP && !defined(RESMEM_HAVE_MMAP_PREPARE)
+#define RESMEM_MMAP_BEFORE_LINK	1
+#else
+#define RESMEM_MMAP_BEFORE_LINK	0
+#endif
+
 #endif /* _RESMEM_COMPAT_H */

@@ -85,12 +85,15 @@ static long resmem_ioctl_sync(struct resmem_region *r, struct file *file,
  * @cmd:	RESMEM_IOC_*
  * @arg:	user pointer to the command's struct
  *
- * Return: 0, a negative errno, or -ENOTTY for an unknown command.
+ * Return: 0, a negative errno, -ENOTTY for an unknown command, or -ENODEV
+ * for every command once the region is removed (lifetime.c).
  */
 long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct resmem_region *r = file->private_data;
 
+	if (!resmem_region_alive(r))
+		return -ENODEV;
 	switch (cmd) {
 	case RESMEM_IOC_INFO:
 		return resmem_ioctl_info(r, (void __user *)arg);

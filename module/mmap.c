@@ -52,15 +52,25 @@ static const struct vm_operations_struct resmem_vm_ops;
 static void resmem_vm_copied(struct vm_area_struct *vma);
 
 #ifdef RESMEM_HAVE_MMAP_PREPARE
-/* A new mapping made through resmem_mmap_prepare(): count it. */
+/*
+ * A new mapping made through resmem_mmap_prepare(): count it (->close
+ * uncounts it even when this fails).  The mm calls this once the VMA is
+ * in the address_space and any eager map is done: if the region is being
+ * removed, unmap it again (the mm does, on error); otherwise removal's
+ * unmap_mapping_range(), which waits for this, finds it (lifetime.c).
+ */
 static int resmem_vm_mapped(unsigned long start, unsigned long end,
 			    pgoff_t pgoff, const struct file *file,
 			    void **vm_private_data)
 {
 	struct resmem_region *r = *vm_private_data;
+	int idx, ret;
 
 	atomic_inc(&r->mappings);
-	return 0;
+	idx = resmem_read_lock();
+	ret = resmem_region_alive(r) ? 0 : -ENODEV;
+	resmem_read_unlock(idx);
+	return ret;
 }
 #define RESMEM_VM_MAPPED	.mapped = resmem_vm_mapped,
 #else
@@ -82,7 +92,6 @@ static void resmem_vm_close(struct vm_area_struct *vma)
 	atomic_dec(&r->mappings);
 }
 
-#if RESMEM_HAVE_HUGE_PFNMAP
 /*
  * Install one entry of PAGE_SIZE << @order at the (aligned) fault address.
  * The memory type comes from vma->vm_page_prot, reconciled with the
@@ -92,19 +101,19 @@ static void resmem_vm_close(struct vm_area_struct *vma)
 static vm_fault_t resmem_insert_pfn(struct vm_fault *vmf, unsigned long pfn,
 				    unsigned int order)
 {
-	bool write = vmf->flags & FAULT_FLAG_WRITE;
-
 	switch (order) {
 	case 0:
 		return vmf_insert_pfn_prot(vmf->vma, vmf->address, pfn,
 					   resmem_pgprot_entry(vmf->vma));
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 	case PMD_ORDER:
-		return vmf_insert_pfn_pmd(vmf, pfn, write);
+		return vmf_insert_pfn_pmd(vmf, pfn,
+					  vmf->flags & FAULT_FLAG_WRITE);
 #endif
 #ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
 	case PUD_ORDER:
-		return vmf_insert_pfn_pud(vmf, pfn, write);
+		return vmf_insert_pfn_pud(vmf, pfn,
+					  vmf->flags & FAULT_FLAG_WRITE);
 #endif
 	default:
 		return VM_FAULT_FALLBACK;
@@ -113,7 +122,9 @@ static vm_fault_t resmem_insert_pfn(struct vm_fault *vmf, unsigned long pfn,
 
 /*
  * ->huge_fault (and ->fault, order 0): map PAGE_SIZE << @order bytes at
- * the aligned fault address, or ask the mm to try a smaller size.
+ * the aligned fault address, or ask the mm to try a smaller size; SIGBUS
+ * once the region is being removed (lifetime.c).  Where mappings are made
+ * at mmap() time, a fault comes only after a removal zapped them.
  */
 static vm_fault_t resmem_huge_fault(struct vm_fault *vmf, unsigned int order)
 {
@@ -121,14 +132,16 @@ static vm_fault_t resmem_huge_fault(struct vm_fault *vmf, unsigned int order)
 	struct resmem_region *r = vma->vm_private_data;
 	unsigned long size = PAGE_SIZE << order;
 	unsigned long addr = ALIGN_DOWN(vmf->address, size);
+	vm_fault_t ret;
 	u64 offset;
+	int idx;
 
 	if (addr < vma->vm_start || vma->vm_end - addr < size)
 		return VM_FAULT_FALLBACK;
 	offset = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
 	if (offset >= r->size || r->size - offset < size) {
 		/* mmap() and VM_DONTEXPAND keep every VMA inside the region. */
-		dev_warn_ratelimited(r->dev,
+		dev_warn_ratelimited(&r->dev,
 				     "%s[%d]: fault at region offset %#llx (%#lx bytes) is outside the region (size %#llx)\n",
 				     current->comm, task_pid_nr(current),
 				     offset, size, r->size);
@@ -136,7 +149,12 @@ static vm_fault_t resmem_huge_fault(struct vm_fault *vmf, unsigned int order)
 	}
 	if ((r->phys + offset) & (size - 1))
 		return VM_FAULT_FALLBACK;
-	return resmem_insert_pfn(vmf, (r->phys + offset) >> PAGE_SHIFT, order);
+	idx = resmem_read_lock();
+	ret = resmem_region_alive(r) ?
+	      resmem_insert_pfn(vmf, (r->phys + offset) >> PAGE_SHIFT, order) :
+	      VM_FAULT_SIGBUS;
+	resmem_read_unlock(idx);
+	return ret;
 }
 
 static vm_fault_t resmem_fault(struct vm_fault *vmf)
@@ -144,6 +162,7 @@ static vm_fault_t resmem_fault(struct vm_fault *vmf)
 	return resmem_huge_fault(vmf, 0);
 }
 
+#if RESMEM_HAVE_HUGE_PFNMAP
 /*
  * Before a VMA is split at @addr (mprotect, munmap or mremap of part of
  * it), zap the 1 GiB entry around @addr, if any: 6.12 splits huge PMDs at
@@ -219,6 +238,7 @@ static const struct vm_operations_struct resmem_vm_ops = {
 	.open	= resmem_vm_open,
 	.close	= resmem_vm_close,
 	RESMEM_VM_MAPPED
+	.fault	= resmem_fault,
 };
 
 #define resmem_populate	resmem_map_vma
@@ -405,6 +425,9 @@ int resmem_mmap_prepare(struct vm_area_desc *desc)
 	ret = resmem_check_window(r, desc->pgoff, vma_desc_size(desc));
 	if (ret)
 		return ret;
+	/* Early and clear; resmem_vm_mapped() is what fences a removal. */
+	if (!resmem_region_alive(r))
+		return -ENODEV;
 	offset = (u64)desc->pgoff << PAGE_SHIFT;
 
 	vma_desc_set_flags(desc, VMA_IO_BIT, VMA_PFNMAP_BIT, VMA_DONTEXPAND_BIT,
@@ -428,14 +451,18 @@ int resmem_mmap_prepare(struct vm_area_desc *desc)
  * @file:	the open region
  * @vma:	the new VMA
  *
- * Return: 0, or -EINVAL for a private mapping or a window outside the
- * region (logged, rate-limited), or resmem_map_vma()'s error (6.1).
+ * Where the whole window is mapped here (RESMEM_MMAP_BEFORE_LINK), that
+ * happens inside resmem_read_lock(), and removal learns of this mm.
+ *
+ * Return: 0, -EINVAL for a private mapping or a window outside the
+ * region (logged, rate-limited), -ENODEV once the region is being
+ * removed, or resmem_map_vma()'s error (6.1).
  */
 int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct resmem_region *r = file->private_data;
 	u64 offset;
-	int ret;
+	int ret, idx;
 
 	/* Private (copy-on-write) mappings would hand out copies, not the memory. */
 	if (!(vma->vm_flags & VM_MAYSHARE)) {
@@ -453,7 +480,13 @@ int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_private_data = r;
 	vma->vm_ops = &resmem_vm_ops;
 
-	ret = resmem_populate(r, vma, offset);
+	idx = resmem_read_lock();
+	ret = resmem_region_alive(r) ? 0 : -ENODEV;
+	if (!ret && RESMEM_MMAP_BEFORE_LINK)
+		ret = resmem_track_mmap(r);
+	if (!ret)
+		ret = resmem_populate(r, vma, offset);
+	resmem_read_unlock(idx);
 	if (ret)
 		return ret;
 	resmem_vm_open(vma);

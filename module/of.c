@@ -33,11 +33,12 @@
  * memmap= regions.  Overlaps with other /reserved-memory nodes are refused
  * here, for both nodes.
  *
- * Bind/unbind through sysfs is disabled (suppress_bind_attrs): a region
- * must not disappear under an open file or a mapping; the regions go away
- * only when the module is unloaded, which open files and mappings prevent,
- * each through the registry's one teardown (the devm action of its
- * platform device calls resmem_region_remove()).
+ * Bind/unbind through sysfs is disabled (suppress_bind_attrs): regions
+ * are not meant to come and go by hand.  A platform device can still go
+ * away under its regions (an overlay removal, a parent's depopulate: the
+ * driver core runs remove even so), open, mapped or producing; its devm
+ * action, resmem_region_remove(), is the registry's one teardown, which
+ * lifetime.c makes safe at any moment.  Module unload removes them too.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -8,7 +8,11 @@
  * Regions are looked up in the registry (registry.c); a region has at most
  * one producer, its @producer, set and cleared under resmem_regions_lock.
  * A producer holds a reference on this module, so resmem cannot be
- * unloaded (and the region cannot go away) until resmem_producer_put().
+ * unloaded until resmem_producer_put(), and one on the region.  A
+ * device-tree region can still be removed under it (lifetime.c): from then
+ * on reserve and commit fail with -ENODEV, telling the driver to stop,
+ * while the claim, the kernel mapping and the DMA mapping stay until
+ * resmem_producer_put(), since its device may still be writing.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -137,6 +141,7 @@ struct resmem_producer *resmem_producer_get(const char *name,
 	}
 	p->region = r;
 	p->dev = get_device(dev);
+	get_device(&r->dev);
 	r->producer = p;
 	resmem_kring_attach(&p->ring, RESMEM_RING_F_KERNEL |
 			    ((flags & RESMEM_PRODUCER_OVERWRITE) ?
@@ -160,21 +165,31 @@ EXPORT_SYMBOL_GPL(resmem_producer_get);
  * resmem_producer_put() - stop producing: mark the stream closed, unmap
  * @p: from resmem_producer_get(); a reserved, uncommitted record is dropped
  *
- * The device must no longer write to the region; @p is freed.
+ * The device must no longer write to the region; @p is freed.  If the
+ * region was removed meanwhile, its claim and kernel mapping go now.
  * Context: process context.
  */
 void resmem_producer_put(struct resmem_producer *p)
 {
+	struct resmem_region *r;
+
 	if (IS_ERR_OR_NULL(p))
 		return;
+	r = p->region;
 	resmem_kring_close(&p->ring);
-	resmem_ring_kick(p->region);
-	dma_unmap_resource(p->dev, p->dma, p->region->size, DMA_BIDIRECTIONAL, 0);
+	resmem_ring_kick(r);
+	dma_unmap_resource(p->dev, p->dma, r->size, DMA_BIDIRECTIONAL, 0);
 	put_device(p->dev);
 	mutex_lock(&resmem_regions_lock);
-	WARN_ON(p->region->producer != p);
-	p->region->producer = NULL;
+	WARN_ON(r->producer != p);
+	r->producer = NULL;
+	if (r->claim_orphaned) {
+		resmem_region_release(r);
+		pr_info(resmem_region_fmt ": its producer stopped; claim released\n",
+			resmem_region_arg(r));
+	}
 	mutex_unlock(&resmem_regions_lock);
+	resmem_region_free(r);
 	kfree(p);
 	module_put(THIS_MODULE);
 }
@@ -239,7 +254,8 @@ EXPORT_SYMBOL_GPL(resmem_producer_size);
  *
  * Return: 0, -ENOSPC (ring full and not overwriting: the record is refused,
  * counted in the ring's refused counter and marked by a GAP record),
- * -EMSGSIZE (@len too big for the ring), -EBUSY (a record is reserved).
+ * -EMSGSIZE (@len too big for the ring), -EBUSY (a record is reserved),
+ * -ENODEV (the region was removed: stop, and call resmem_producer_put()).
  */
 int resmem_producer_reserve(struct resmem_producer *p, u32 len,
 			    struct resmem_slot *slot)
@@ -247,6 +263,8 @@ int resmem_producer_reserve(struct resmem_producer *p, u32 len,
 	u64 off;
 	int ret;
 
+	if (!resmem_region_alive(p->region))
+		return -ENODEV;
 	ret = resmem_kring_reserve(&p->ring, len, &off);
 	if (ret)
 		return ret;
@@ -269,12 +287,16 @@ EXPORT_SYMBOL_GPL(resmem_producer_reserve);
  * (store-release), making the whole record visible to readers at once.
  * Context: any; the caller serializes reserve/commit.
  *
- * Return: 0, or -EINVAL (nothing reserved, @len too big).
+ * Return: 0, -EINVAL (nothing reserved, @len too big), or -ENODEV (the
+ * region was removed: the record is not published; stop, and call
+ * resmem_producer_put()).
  */
 int resmem_producer_commit(struct resmem_producer *p, u32 len)
 {
 	int ret;
 
+	if (!resmem_region_alive(p->region))
+		return -ENODEV;
 	dma_rmb();	/* the device's payload before our CRC reads */
 	ret = resmem_kring_commit(&p->ring, len);
 	if (!ret)

@@ -14,6 +14,17 @@
 #include "resmem-arch.h"
 #include "resmem-private.h"
 
+/* The last reference to a region is gone (lifetime.c). */
+static void region_release(struct device *dev)
+{
+	struct resmem_region *r = container_of(dev, struct resmem_region, dev);
+
+	resmem_ring_wake_exit(r);
+	resmem_lifetime_exit(r);
+	resmem_chardev_release(r);
+	kfree(r);
+}
+
 /**
  * resmem_region_alloc() - allocate a candidate region
  * @phys:	first physical byte
@@ -21,7 +32,9 @@
  * @source:	enum resmem_source
  *
  * The cache mode starts as the cache= default, DMA coherence as the
- * architecture's default (coherent on x86, not on arm64).
+ * architecture's default (coherent on x86, not on arm64).  The region's
+ * device is initialized (not added): from here on the region is freed
+ * by the last put_device(), through resmem_region_free().
  *
  * Return: the region, unnamed and not on any list, or NULL.
  */
@@ -31,7 +44,12 @@ struct resmem_region *resmem_region_alloc(u64 phys, u64 size, u32 source)
 
 	if (!r)
 		return NULL;
+	device_initialize(&r->dev);
+	r->dev.release = region_release;
 	INIT_LIST_HEAD(&r->node);
+	mutex_init(&r->mmaps_lock);
+	INIT_LIST_HEAD(&r->mmaps);
+	resmem_ring_wake_init(r);
 	r->phys = phys;
 	r->size = size;
 	r->source = source;
@@ -43,12 +61,14 @@ struct resmem_region *resmem_region_alloc(u64 phys, u64 size, u32 source)
 }
 
 /**
- * resmem_region_free() - free a region that is not claimed or on a list
- * @r: the region, or NULL
+ * resmem_region_free() - drop a reference to a region
+ * @r: the region, or NULL; not claimed and on no list if this is the last
+ *     reference
  */
 void resmem_region_free(struct resmem_region *r)
 {
-	kfree(r);
+	if (r)
+		put_device(&r->dev);
 }
 
 /**

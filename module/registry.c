@@ -7,16 +7,17 @@
  * device-tree device's devm action) and resmem_regions_remove_all() (module
  * exit, and load failure unwinding).
  *
- * A region is torn down only when nothing uses it: no open file, no VMA
- * and no in-kernel producer.  Open files and VMAs pin the module (fops
- * owner, file references), producers take a module reference, and
- * device-tree devices cannot be unbound by hand (of.c), so the only way to
- * a teardown is module exit, which `rmmod` is refused while any of them
- * exists; unregister_region() asserts it.
+ * regions= and memmap= regions go only at module exit, which open files,
+ * mappings (the fops owner, the VMAs' file references) and producers (a
+ * module reference) prevent.  A device-tree region goes whenever its
+ * platform device does (an overlay removal, a parent's depopulate), in use
+ * or not: unregister_region() first takes it away from its users
+ * (lifetime.c), then removes its device node and releases the claim and
+ * the kernel mapping, which an active producer keeps until
+ * resmem_producer_put(); the region itself is freed by its last reference.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/bug.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
@@ -27,11 +28,10 @@
 /*
  * Regions with devices: regions= and memmap= ones in ascending address
  * order, then device-tree ones in probe order.  The lock also covers
- * next_minor and each region's @producer.
+ * each region's @producer and @claim_orphaned.
  */
 static LIST_HEAD(resmem_regions);
 DEFINE_MUTEX(resmem_regions_lock);
-static unsigned int next_minor;
 
 static const char *source_text(const struct resmem_region *r)
 {
@@ -46,19 +46,40 @@ static const char *source_text(const struct resmem_region *r)
 }
 
 /*
- * The only teardown of a registered region: undo add_region_locked() and
- * free it.
+ * The only teardown of a registered region: take it off the list and away
+ * from its users, remove its device, release its claim unless a producer
+ * holds it, and drop the registry's reference.
  */
 static void unregister_region(struct resmem_region *r)
 {
-	lockdep_assert_held(&resmem_regions_lock);
-	WARN_ON(r->producer);
-	WARN_ON(atomic_read(&r->opens));
-	WARN_ON(atomic_read(&r->mappings));
+	char producer[RESMEM_WHAT_MAX] = "";
+	int opens, mappings;
 
-	list_del(&r->node);
+	mutex_lock(&resmem_regions_lock);
+	list_del_init(&r->node);
+	mutex_unlock(&resmem_regions_lock);
+
+	resmem_region_kill(r);
 	resmem_chardev_del(r);
-	resmem_region_release(r);
+
+	mutex_lock(&resmem_regions_lock);
+	if (r->producer) {
+		resmem_producer_describe(r->producer, producer,
+					 sizeof(producer));
+		r->claim_orphaned = true;
+	} else {
+		resmem_region_release(r);
+	}
+	mutex_unlock(&resmem_regions_lock);
+
+	opens = atomic_read(&r->opens);
+	mappings = atomic_read(&r->mappings);
+	if (opens || mappings)
+		pr_warn(resmem_region_fmt ": removed while in use: %d open files and %d mappings revoked, their accesses fail from now on\n",
+			resmem_region_arg(r), opens, mappings);
+	if (producer[0])
+		pr_warn(resmem_region_fmt ": removed while %s produces into it: its reserve and commit fail with -ENODEV from now on; the claim stays until it calls resmem_producer_put()\n",
+			resmem_region_arg(r), producer);
 	resmem_region_free(r);
 }
 
@@ -114,18 +135,15 @@ static int add_region_locked(struct resmem_region *r)
 	ret = resmem_validate(r, &resmem_regions);
 	if (ret)
 		return ret;
-	if (next_minor >= RESMEM_MAX_REGIONS) {
-		resmem_refuse(r, "more than %u regions; merge adjacent reservations into one",
-			      RESMEM_MAX_REGIONS);
-		return -ENOSPC;
-	}
 	ret = resmem_region_claim(r);
 	if (ret)
 		return ret;
-	ret = resmem_chardev_add(r, next_minor);
+	ret = resmem_chardev_add(r);
+	if (ret == -ENOSPC)
+		resmem_refuse(r, "more than %u regions; merge adjacent reservations into one",
+			      RESMEM_MAX_REGIONS);
 	if (ret)
 		goto release_region;
-	next_minor++;
 	list_add_tail(&r->node, &resmem_regions);
 	resmem_producer_log_ring(r);
 	pr_info(resmem_region_fmt ": /dev/resmem/%s, %llu MiB, %s%s, from %s\n",
@@ -161,27 +179,33 @@ int resmem_region_add(struct resmem_region *r)
 }
 
 /**
- * resmem_region_remove() - unregister and free one region
- * @r: a region added with resmem_region_add(), which nothing uses
+ * resmem_region_remove() - unregister a region, drop the registry's reference
+ * @r: a region added with resmem_region_add(); it may still be in use
+ *
+ * Context: process context; may sleep.
  */
 void resmem_region_remove(struct resmem_region *r)
 {
-	mutex_lock(&resmem_regions_lock);
 	unregister_region(r);
-	mutex_unlock(&resmem_regions_lock);
 }
 
 /**
- * resmem_regions_remove_all() - unregister and free every region, newest first
+ * resmem_regions_remove_all() - unregister every region, newest first
  */
 void resmem_regions_remove_all(void)
 {
-	struct resmem_region *r, *tmp;
+	struct resmem_region *r;
 
-	mutex_lock(&resmem_regions_lock);
-	list_for_each_entry_safe_reverse(r, tmp, &resmem_regions, node)
+	for (;;) {
+		mutex_lock(&resmem_regions_lock);
+		r = list_empty(&resmem_regions) ? NULL :
+		    list_last_entry(&resmem_regions, struct resmem_region,
+				    node);
+		mutex_unlock(&resmem_regions_lock);
+		if (!r)
+			break;
 		unregister_region(r);
-	mutex_unlock(&resmem_regions_lock);
+	}
 }
 
 /**

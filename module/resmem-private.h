@@ -6,7 +6,9 @@
  * resmem_region with only the range, name and source filled in), region.c
  * sorts and names them, validate.c accepts or refuses each one, region.c
  * claims and maps the accepted ones, chardev.c gives each a device and
- * registry.c keeps it until the one teardown, unregister_region().
+ * registry.c keeps it until the one teardown, unregister_region(), which
+ * lifetime.c makes safe while the region is still open, mapped or
+ * producing.
  */
 #ifndef _RESMEM_PRIVATE_H
 #define _RESMEM_PRIVATE_H
@@ -56,8 +58,19 @@ struct resmem_producer;
  * @kaddr:	kernel mapping for write-back and write-combining regions
  * @ioaddr:	kernel mapping for uncached regions
  * @minor:	minor number of the device
- * @cdev:	character device
- * @dev:	class device, NULL until created
+ * @dev:	class device; its reference count is the region's (lifetime.c):
+ *		the last put_device() frees the region
+ * @cdev:	character device, a child of @dev (cdev_device_add())
+ * @inode:	anonymous inode whose address_space every open file maps
+ *		through, so removal can zap every mapping; NULL until the
+ *		region gets its device
+ * @dead:	removal has begun: every operation fails (lifetime.c)
+ * @claim_orphaned: removed while a producer held the claim and the kernel
+ *		mapping; resmem_producer_put() releases them.  Under
+ *		resmem_regions_lock
+ * @mmaps_lock:	protects @mmaps
+ * @mmaps:	mms that may be inside an mmap() of the region (kernels whose
+ *		->mmap fills page tables, compat.h RESMEM_MMAP_BEFORE_LINK)
  * @opens:	number of open files of the device
  * @mappings:	number of live VMAs mapping this region
  * @producer:	the in-kernel producer (producer.c), NULL if none; under
@@ -70,8 +83,8 @@ struct resmem_producer;
  * @ring_pid:	the process that claimed it, for messages
  * @ring_comm:	its command name
  *
- * A region is torn down only when @opens, @mappings and @producer say
- * nothing uses it (registry.c).
+ * A region can be removed while it is open, mapped and producing
+ * (lifetime.c); it is freed when the last of them lets it go.
  */
 struct resmem_region {
 	struct list_head node;
@@ -94,8 +107,13 @@ struct resmem_region {
 	void *kaddr;
 	void __iomem *ioaddr;
 	unsigned int minor;
+	struct device dev;
 	struct cdev cdev;
-	struct device *dev;
+	struct inode *inode;
+	bool dead;
+	bool claim_orphaned;
+	struct mutex mmaps_lock;
+	struct list_head mmaps;
 	atomic_t opens;
 	atomic_t mappings;
 	struct resmem_producer *producer;
@@ -165,11 +183,21 @@ int resmem_merge_candidates(struct list_head *discovered,
 int resmem_region_claim(struct resmem_region *r);
 void resmem_region_release(struct resmem_region *r);
 
+/* lifetime.c: references, removal while in use */
+int resmem_lifetime_init(struct resmem_region *r);
+void resmem_lifetime_exit(struct resmem_region *r);
+void resmem_lifetime_open(struct resmem_region *r, struct file *file);
+int resmem_read_lock(void) __acquires(resmem_srcu);
+void resmem_read_unlock(int idx) __releases(resmem_srcu);
+int resmem_track_mmap(struct resmem_region *r);
+void resmem_region_kill(struct resmem_region *r);
+
 /* chardev.c */
 int resmem_chardev_init(void);
 void resmem_chardev_exit(void);
-int resmem_chardev_add(struct resmem_region *r, unsigned int minor);
+int resmem_chardev_add(struct resmem_region *r);
 void resmem_chardev_del(struct resmem_region *r);
+void resmem_chardev_release(struct resmem_region *r);
 
 /* mmap.c: ->mmap_prepare where the kernel has it, else ->mmap (compat.h) */
 struct vm_area_desc;
@@ -252,13 +280,26 @@ static inline bool resmem_ranges_overlap(u64 a, u64 asize, u64 b, u64 bsize)
 	return a - b < bsize || b - a < asize;
 }
 
+/**
+ * resmem_region_alive() - is the region not being removed?
+ * @r: the region
+ *
+ * Inside resmem_read_lock(), true means removal waits (lifetime.c).
+ *
+ * Return: false once removal has begun.
+ */
+static inline bool resmem_region_alive(const struct resmem_region *r)
+{
+	return !READ_ONCE(r->dead);
+}
+
 /*
  * A mistake of the calling process on region @r (bad mmap window,
  * MAP_PRIVATE, bad ioctl argument): one rate-limited line on the device,
  * naming the process.
  */
 #define resmem_user_err(r, fmt, ...)					\
-	dev_info_ratelimited((r)->dev, "%s[%d]: " fmt "\n",		\
+	dev_info_ratelimited(&(r)->dev, "%s[%d]: " fmt "\n",		\
 			     current->comm, task_pid_nr(current),	\
 			     ##__VA_ARGS__)
 

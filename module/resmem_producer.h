@@ -14,6 +14,9 @@
  * One producer per region at a time; the caller serializes its own calls
  * (reserve/commit from one context at a time).  Readers are user space
  * (resmem drain, libresmem) or anything else that follows the format.
+ * A device-tree region can be removed under its producer: reserve and
+ * commit then fail with -ENODEV, and the driver stops its device and calls
+ * resmem_producer_put(), which releases what the region still held.
  */
 #ifndef _RESMEM_PRODUCER_H
 #define _RESMEM_PRODUCER_H

@@ -78,24 +78,12 @@ static __poll_t ring_mask(u64 head, u64 cons, u64 flags)
 	       (flags & RESMEM_RING_F_CLOSED ? EPOLLHUP : 0);
 }
 
-/**
- * resmem_ring_poll() - file_operations.poll for a region
- * @file:	the open region
- * @wait:	the poll table
- *
- * Context: process context.
- * Return: EPOLLIN | EPOLLRDNORM if the region holds a valid ring with
- * records committed but not consumed, EPOLLHUP if its producer closed it,
- * 0 otherwise (also when there is no valid ring).
- */
-__poll_t resmem_ring_poll(struct file *file, struct poll_table_struct *wait)
+/* resmem_ring_poll()'s answer for a live region, inside resmem_read_lock(). */
+static __poll_t ring_poll_mask(struct resmem_region *r)
 {
-	struct resmem_region *r = file->private_data;
 	struct resmem_ring_hdr h;
 	__poll_t mask;
 
-	poll_wait(file, &r->ring_wq, wait);
-	smp_mb();	/* on the queue before we look: see wq_has_sleeper() */
 	if (ring_hdr_copy(r, &h))
 		return 0;
 	mask = ring_mask(h.head, h.cons, h.flags);
@@ -105,6 +93,31 @@ __poll_t resmem_ring_poll(struct file *file, struct poll_table_struct *wait)
 	smp_mb();	/* waiters set before head is read again: see above */
 	return ring_mask(ring_read64(r, RING_OFF(head)), h.cons,
 			 ring_read32(r, RING_OFF(flags)));
+}
+
+/**
+ * resmem_ring_poll() - file_operations.poll for a region
+ * @file:	the open region
+ * @wait:	the poll table
+ *
+ * Context: process context.
+ * Return: EPOLLIN | EPOLLRDNORM if the region holds a valid ring with
+ * records committed but not consumed, EPOLLHUP if its producer closed it,
+ * EPOLLERR | EPOLLHUP once the region is removed (removal wakes the
+ * pollers), 0 otherwise (also when there is no valid ring).
+ */
+__poll_t resmem_ring_poll(struct file *file, struct poll_table_struct *wait)
+{
+	struct resmem_region *r = file->private_data;
+	__poll_t mask;
+	int idx;
+
+	poll_wait(file, &r->ring_wq, wait);
+	smp_mb();	/* on the queue before we look: see wq_has_sleeper() */
+	idx = resmem_read_lock();
+	mask = resmem_region_alive(r) ? ring_poll_mask(r) : EPOLLERR | EPOLLHUP;
+	resmem_read_unlock(idx);
+	return mask;
 }
 
 static void ring_kick_work(struct irq_work *work)
@@ -138,19 +151,23 @@ void resmem_ring_kick(struct resmem_region *r)
  * Clears the ring's @waiters, then wakes every poller; each polls again
  * and re-arms @waiters if it still has nothing to read.
  * Context: process context.
- * Return: 0, -EBADF (not open for writing), or as resmem_ring_hdr_check().
+ * Return: 0, -EBADF (not open for writing), -ENODEV (region removed), or
+ * as resmem_ring_hdr_check().
  */
 long resmem_ioctl_ring_notify(struct resmem_region *r, struct file *file)
 {
 	struct resmem_ring_hdr h;
-	int ret;
+	int ret, idx;
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	ret = ring_hdr_copy(r, &h);
+	idx = resmem_read_lock();
+	ret = resmem_region_alive(r) ? ring_hdr_copy(r, &h) : -ENODEV;
+	if (!ret)
+		ring_write_waiters(r, 0);
+	resmem_read_unlock(idx);
 	if (ret)
 		return ret;
-	ring_write_waiters(r, 0);
 	smp_mb();	/* cleared before the queue is looked at */
 	wake_up_interruptible_all(&r->ring_wq);
 	return 0;
@@ -158,7 +175,7 @@ long resmem_ioctl_ring_notify(struct resmem_region *r, struct file *file)
 
 /**
  * resmem_ring_wake_init() - an empty wait queue for a new region
- * @r: the region, before its device exists
+ * @r: the region, just allocated
  */
 void resmem_ring_wake_init(struct resmem_region *r)
 {
@@ -168,7 +185,7 @@ void resmem_ring_wake_init(struct resmem_region *r)
 
 /**
  * resmem_ring_wake_exit() - wait for a kick still in flight
- * @r: the region, its device and producer gone
+ * @r: the region, being freed: no producer or file uses it
  */
 void resmem_ring_wake_exit(struct resmem_region *r)
 {

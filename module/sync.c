@@ -46,10 +46,13 @@
  * @length:	bytes; 0 does nothing
  * @writer:	the caller may write the region (its file is open for writing)
  *
+ * Each step runs inside resmem_read_lock(): the kernel mapping stays
+ * while it does (lifetime.c).
+ *
  * Return: 0, -EINVAL for an unknown direction or a range outside @r
  * (logged, rate-limited), -EBADF for RESMEM_SYNC_FOR_CPU from a caller
- * that may not write a writable region, or -EINTR if a fatal signal ended
- * a long range early.
+ * that may not write a writable region, -EINTR if a fatal signal ended a
+ * long range early, or -ENODEV if the region is being removed.
  */
 int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
 		      u64 length, bool writer)
@@ -88,11 +91,16 @@ int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
 	while (done < length) {
 		u64 len = min_t(u64, length - done, RESMEM_SYNC_CHUNK);
 		void *addr = r->kaddr + offset + done;
+		int idx = resmem_read_lock();
+		bool alive = resmem_region_alive(r);
 
-		if (direction == RESMEM_SYNC_FOR_DEVICE || r->readonly)
+		if (alive && (direction == RESMEM_SYNC_FOR_DEVICE || r->readonly))
 			resmem_dcache_clean(addr, len);
-		if (direction == RESMEM_SYNC_FOR_CPU)
+		if (alive && direction == RESMEM_SYNC_FOR_CPU)
 			resmem_dcache_inval(addr, len);
+		resmem_read_unlock(idx);
+		if (!alive)
+			return -ENODEV;
 		done += len;
 		if (done < length) {
 			if (fatal_signal_pending(current))

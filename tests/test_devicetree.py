@@ -9,7 +9,6 @@ the reverse).  The plugin fails any test whose console shows an oops, WARN
 or "Bad page map".
 """
 import json
-import os
 import re
 
 import pytest
@@ -20,7 +19,6 @@ from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEVICE_OVERLAY = os.path.join(HERE, "dt", "device-two-regions.dtso")
 SHARED_OVERLAY = os.path.join(HERE, "dt", "shared-region.dtso")
 
 # arm64's core tier: regions bound, mapped and witnessed on every kernel
@@ -109,22 +107,16 @@ class TestOneRegion:
 
 
 # ======================================== two regions + a device node with two more
-# -m 8G on virt: RAM 0x40000000-0x23fffffff.
+# The "dt-devices" boot (tests/harness/boots.py), -m 8G: RAM 0x40000000-0x23fffffff.
 LOWMAP = (0xC0000000, 256 * M)      # not no-map, below 4 GiB
 HI = (0x180000000, 512 * M)         # no-map, above 4 GiB (2-cell reg)
 DMA_A = (0x1C0000000, 64 * M)       # from the overlay: no-map, uncached
 DMA_B = (0xA0000000, 32 * M)        # from the overlay: mapped, read-only
-TWO = dict(mem="8G", reservations=[
-    dict(name="lowmap", addr=LOWMAP[0], size=LOWMAP[1], compatible="resmem,region",
-         label="lowmap", cache="write-back"),
-    dict(name="hi", addr=HI[0], size=HI[1], no_map=True, compatible="resmem,region"),
-    dict(overlay=DEVICE_OVERLAY),
-])
 REGIONS = {"lowmap": LOWMAP, "hi": HI, "dma-a": DMA_A, "dma-b": DMA_B}
 
 
 @pytest.mark.archs("aarch64")
-@pytest.mark.guest(**TWO)
+@pytest.mark.guest(boot="dt-devices")
 class TestRegions:
     def test_all_four_regions(self, loaded, target):
         g = loaded

@@ -3,7 +3,13 @@
 `@pytest.mark.guest(boot="standard")` boots the configuration below for the
 test's target; `regions(arch, "standard")` says where its reservations are.
 """
+import os
+
 G = 1 << 30
+M = 1 << 20
+DT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dt")
+# QEMU's edu device, for DMA into a region (tests/kmod/resmem_test_edu.c)
+EDU = ["-device", "edu,dma_mask=0xffffffffffffffff"]
 
 BOOTS = {
     # One 8 GiB memmap= reservation at 4 GiB on x86_64; on arm64 (RAM from
@@ -25,6 +31,17 @@ BOOTS["four"] = {"x86_64": dict(
 # the mapping-cost targets are stated for.
 BOOTS["eight"] = {"aarch64": dict(mem="11G", reservations=[
     dict(name="region0", addr=4 * G, size=8 * G, no_map=True, compatible="resmem,region")])}
+# arm64 only, -m 8G (RAM 0x40000000-0x23fffffff): two /reserved-memory
+# regions of their own ("lowmap" mapped, "hi" no-map) and a device node
+# owning two more through memory-region (tests/dt/device-two-regions.dtso:
+# "dma-a" no-map uncached, "dma-b" mapped read-only), with QEMU's edu device
+# to DMA into them.  tests/test_devicetree.py says what each should be.
+BOOTS["dt-devices"] = {"aarch64": dict(mem="8G", reservations=[
+    dict(name="lowmap", addr=0xC0000000, size=256 * M, compatible="resmem,region",
+         label="lowmap", cache="write-back"),
+    dict(name="hi", addr=0x180000000, size=512 * M, no_map=True, compatible="resmem,region"),
+    dict(overlay=os.path.join(DT, "device-two-regions.dtso")),
+], extra_qemu=EDU)}
 # The GRUB symptom: the '$4G' was eaten, leaving a RAM cap and no reservation.
 BOOTS["eaten-dollar"] = {"x86_64": dict(mem="13G", cmdline="memmap=8G")}
 

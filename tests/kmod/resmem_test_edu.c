@@ -23,11 +23,17 @@
  *
  * With @hold, the driver stays the region's producer after its records
  * until it is unbound (rmmod): the producer slot is taken meanwhile.
+ *
+ * With @stream, it then goes on producing records (overwriting) from a
+ * kernel thread until a call fails, which it reports ("resmem-edu:
+ * streaming stopped after N records: ERR", -19 when the region was
+ * removed under it), and stays the producer until it is unbound.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/smp.h>
@@ -62,6 +68,19 @@ module_param(refuse, uint, 0444);
 /* keep producing (the producer slot held) until the module is removed */
 static bool hold;
 module_param(hold, bool, 0444);
+/* and go on producing from a thread until a call fails */
+static bool stream;
+module_param(stream, bool, 0444);
+
+/* What a bound device keeps: the producer and, with @stream, its thread. */
+struct edu {
+	struct pci_dev *pdev;
+	void __iomem *bar;
+	u64 *bounce;
+	dma_addr_t bounce_dma;
+	struct resmem_producer *p;
+	struct task_struct *streamer;
+};
 
 /* One reserve or commit, run where @atomic says (see producer_call()). */
 struct producer_op {
@@ -143,10 +162,55 @@ static int edu_dma(struct pci_dev *pdev, void __iomem *bar, u64 src, u64 dst,
 	return -ETIMEDOUT;
 }
 
+/* One record of @len bytes: reserve, fill, DMA in, DMA into the slot, commit. */
+static int stream_one(struct edu *e)
+{
+	struct resmem_slot slot;
+	unsigned int w;
+	int ret;
+
+	ret = resmem_producer_reserve(e->p, len, &slot);
+	if (ret)
+		return ret;
+	for (w = 0; w < len / 8; w++)
+		e->bounce[w] = cpu_to_le64(seq_word(seed, slot.seq * len + w * 8));
+	ret = edu_dma(e->pdev, e->bar, e->bounce_dma, EDU_BUF, len, 0);
+	if (!ret)
+		ret = edu_dma(e->pdev, e->bar, EDU_BUF, slot.dma, len, EDU_CMD_TO_RAM);
+	if (ret)
+		return ret;
+	return resmem_producer_commit(e->p, len);
+}
+
+static int stream_fn(void *arg)
+{
+	struct edu *e = arg;
+	unsigned int n = 0;
+	int ret = 0;
+
+	while (!kthread_should_stop()) {
+		ret = stream_one(e);
+		if (ret)
+			break;
+		n++;
+	}
+	dev_info(&e->pdev->dev, "resmem-edu: streaming stopped after %u records: %d\n",
+		 n, ret);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	return ret;
+}
+
 static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
+	struct edu *e;
 	struct resmem_producer *p;
-	struct resmem_slot slot;
+	struct resmem_slot slot = { };
 	void __iomem *bar;
 	dma_addr_t bounce_dma;
 	u64 *bounce, lo = U64_MAX, hi = 0;
@@ -170,7 +234,12 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	bounce = dmam_alloc_coherent(&pdev->dev, EDU_BUF_SIZE, &bounce_dma, GFP_KERNEL);
 	if (!bounce)
 		return -ENOMEM;
-	p = resmem_producer_get(region, &pdev->dev, reset ? RESMEM_PRODUCER_RESET : 0);
+	e = devm_kzalloc(&pdev->dev, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	p = resmem_producer_get(region, &pdev->dev,
+				(reset ? RESMEM_PRODUCER_RESET : 0) |
+				(stream ? RESMEM_PRODUCER_OVERWRITE : 0));
 	if (IS_ERR(p)) {
 		dev_err(&pdev->dev, "resmem_producer_get(%s): %ld\n", region, PTR_ERR(p));
 		return PTR_ERR(p);
@@ -204,9 +273,16 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dev_info(&pdev->dev, "resmem-edu: %u records of %u bytes DMAed into %s at bus %#llx-%#llx (phys base %pa), last seq %llu, status %d\n",
 		 i - refused, len, region, lo, hi, &(phys_addr_t){ resmem_producer_phys(p) },
 		 slot.seq, ret);
-	if (hold && !ret) {
-		pci_set_drvdata(pdev, p);
-		return 0;
+	if ((hold || stream) && !ret) {
+		*e = (struct edu){ .pdev = pdev, .bar = bar, .bounce = bounce,
+				   .bounce_dma = bounce_dma, .p = p };
+		if (stream)
+			e->streamer = kthread_run(stream_fn, e, "resmem-edu");
+		if (!IS_ERR(e->streamer)) {
+			pci_set_drvdata(pdev, e);
+			return 0;
+		}
+		ret = PTR_ERR(e->streamer);
 	}
 	resmem_producer_put(p);
 	return ret;
@@ -214,7 +290,13 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 static void edu_remove(struct pci_dev *pdev)
 {
-	resmem_producer_put(pci_get_drvdata(pdev));
+	struct edu *e = pci_get_drvdata(pdev);
+
+	if (!e)		/* neither @hold nor @stream: nothing kept */
+		return;
+	if (e->streamer)
+		kthread_stop(e->streamer);
+	resmem_producer_put(e->p);
 }
 
 static const struct pci_device_id edu_ids[] = {
