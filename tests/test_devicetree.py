@@ -9,6 +9,7 @@ the reverse).  The plugin fails any test whose console shows an oops, WARN
 or "Bad page map".
 """
 import json
+import os
 import re
 
 import pytest
