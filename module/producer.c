@@ -82,9 +82,10 @@ static const char *ring_refusal(int err)
  *
  * Continues a valid ring found in the region (epoch + 1); writes a new
  * empty ring header where there is none; refuses a damaged one (unless
- * RESMEM_PRODUCER_RESET): it may be what a crash left behind.  Holds a reference on the resmem module until
- * resmem_producer_put().  Records are CRC-checked by the CPU at commit, so
- * the device must be DMA-coherent or the region mapped uncached/WC.
+ * RESMEM_PRODUCER_RESET): it may be what a crash left behind.  Holds a
+ * reference on the resmem module until resmem_producer_put().  Records
+ * are CRC-checked by the CPU at commit, so the device must be DMA-coherent
+ * or the region mapped uncached/WC.
  * Context: process context; may sleep.
  *
  * Return: the producer, or ERR_PTR(): -ENOENT (no such region), -EBUSY (it
