@@ -6,6 +6,7 @@
  * of_reserved_mem.c) and resmem would.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,6 +185,17 @@ static void node_path(const void *fdt, int node, char *buf, size_t len)
 		rm_strlcpy(buf, dt_name(fdt, node), len);
 }
 
+/* A child's path from its parent's, found once: fdt_get_path() walks the
+ * tree from its start, so calling it per child made a scan quadratic. */
+static void child_path(const void *fdt, const char *parent, int node, char *buf,
+		       size_t len)
+{
+	const char *name = dt_name(fdt, node);
+
+	if (!parent || snprintf(buf, len, "%s/%s", parent, name) >= (int)len)
+		node_path(fdt, node, buf, len);
+}
+
 static int scan_memreserve(const void *fdt, struct resmem_dt_view *v,
 			   size_t *cap, int *fdt_err)
 {
@@ -286,8 +298,11 @@ static void name_region(const void *fdt, int node, struct resmem_dt_region *r,
 static int scan_children(const void *fdt, struct resmem_dt_view *v, size_t *cap,
 			 int *fdt_err)
 {
-	int node;
+	char parent[sizeof(v->reg[0].path)];
+	int node, has_parent_path;
 
+	has_parent_path =
+		fdt_get_path(fdt, v->parent, parent, sizeof(parent)) == 0;
 	fdt_for_each_subnode(node, fdt, v->parent)
 	{
 		struct resmem_dt_region *r = new_region(v, cap);
@@ -296,7 +311,8 @@ static int scan_children(const void *fdt, struct resmem_dt_view *v, size_t *cap,
 
 		if (!r)
 			return -ENOMEM;
-		node_path(fdt, node, r->path, sizeof(r->path));
+		child_path(fdt, has_parent_path ? parent : NULL, node, r->path,
+			   sizeof(r->path));
 		dt_prop_str(fdt, node, "compatible", r->compatible,
 			    sizeof(r->compatible));
 		dt_prop_str(fdt, node, "label", r->label, sizeof(r->label));
