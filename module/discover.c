@@ -9,8 +9,8 @@
  * a candidate is every part of a top-level Reserved entry that a memmap=$
  * word of the command line covers: what the user asked for and the kernel
  * really reserved.  Other Reserved ranges are never taken.  A memmap=$
- * range not taken in full (a hole, the PCI window, below 1 MiB) is
- * reported.
+ * range the kernel did not reserve in full (a hole, the PCI window, below
+ * 1 MiB, the kernel image) is refused whole, with the reason.
  *
  * Candidates are named region0, region1, ... in ascending address order
  * (region.c).  Adjacent memmap= ranges merge into one region, as their
@@ -35,9 +35,18 @@
 
 struct discover_ctx {
 	struct list_head *out;
-	u64 covered[RESMEM_MEMMAP_MAX];	/* bytes of each memmap=$ range taken */
+	bool count_only;		/* first pass: fill @covered only */
+	u64 covered[RESMEM_MEMMAP_MAX];	/* bytes of each memmap=$ range reserved */
 	int err;
 };
+
+/* The whole pages of memmap=$ range @i: what a region of it can cover. */
+static u64 span_pages(const struct resmem_memmap *m, unsigned int i)
+{
+	u64 lo = PAGE_ALIGN(m->span[i].start), hi = m->span[i].end & PAGE_MASK;
+
+	return hi > lo ? hi - lo : 0;
+}
 
 /* Every part of one top-level Reserved entry that memmap=$ covers. */
 static int discover_one(struct resource *res, void *arg)
@@ -63,6 +72,15 @@ static int discover_one(struct resource *res, void *arg)
 		hi = min(end, m->span[i].end) & PAGE_MASK;
 		if (lo >= hi)
 			continue;
+		taken = true;
+		if (ctx->count_only) {
+			ctx->covered[i] += hi - lo;
+			continue;
+		}
+		/* all or nothing: a range the kernel reserved only in part
+		 * is not what the user asked for (reported, never a region) */
+		if (ctx->covered[i] < span_pages(m, i))
+			continue;
 		r = resmem_region_alloc(lo, hi - lo, RESMEM_SOURCE_CMDLINE);
 		if (!r) {
 			ctx->err = -ENOMEM;
@@ -70,19 +88,18 @@ static int discover_one(struct resource *res, void *arg)
 		}
 		r->memmap = true;
 		list_add_tail(&r->node, ctx->out);
-		ctx->covered[i] += hi - lo;
-		taken = true;
 	}
-	if (!taken)
+	if (!taken && ctx->count_only)
 		pr_debug("[mem %#018llx-%#018llx]: Reserved, but not by memmap=$ on the command line (firmware or kernel reservation): ignored\n",
 			 (u64)res->start, (u64)res->end);
 	return 0;
 }
 
 /*
- * memmap=$ ranges not wholly taken: memmap=$ marks the range Reserved even
- * where there is no RAM, but inside the PCI window that Reserved entry sits
- * under the PCI bus, not at the top level, and is device address space.
+ * memmap=$ ranges the kernel did not reserve in full, refused whole with
+ * the first cause found: below 1 MiB; not RAM to the firmware (inside the
+ * PCI window memmap=$'s Reserved entry sits under the PCI bus, not at the
+ * top level); the kernel keeping part as RAM (its image).
  */
 static void discover_report_untaken(const struct discover_ctx *ctx)
 {
@@ -90,13 +107,28 @@ static void discover_report_untaken(const struct discover_ctx *ctx)
 	unsigned int i;
 
 	for (i = 0; i < m->n; i++) {
-		u64 start = m->span[i].start, size = m->span[i].end - start;
+		u64 start = m->span[i].start, end = m->span[i].end;
+		u64 size = span_pages(m, i), bad;
+		const char *what = "";
+		char why[200];
 
-		if (ctx->covered[i] >= size)
+		if (size && ctx->covered[i] >= size)
 			continue;
-		pr_warn("memmap=%#llx$%#llx [mem %#018llx-%#018llx]: %llu of %llu KiB usable: the rest is a hole, a PCI window or below 1 MiB, not RAM the kernel reserved; check /sys/firmware/memmap and move the range into System RAM\n",
-			size, start, start, m->span[i].end - 1,
-			ctx->covered[i] >> 10, size >> 10);
+		/* the first cause found, in the order the kernel applies them */
+		if (start < SZ_1M)
+			snprintf(why, sizeof(why), "below 1 MiB the BIOS and the kernel keep their own data");
+		else if (!resmem_fwmap()->err &&
+			 (bad = resmem_fwmap_not_ram(start, end, &what)) != U64_MAX)
+			snprintf(why, sizeof(why), "%#llx is not RAM in the firmware's memory map (%s there: a hole, the PCI window or beyond the end of RAM)",
+				 bad, what);
+		else if (region_intersects(start, end - start, IORESOURCE_SYSTEM_RAM,
+					   IORES_DESC_NONE) != REGION_DISJOINT)
+			snprintf(why, sizeof(why), "the kernel kept part of it as System RAM (its own image, or memory it reserved earlier; with KASLR make it one of the first four memmap= words or boot with nokaslr)");
+		else
+			snprintf(why, sizeof(why), "the rest is not a Reserved range of its own in /proc/iomem");
+		pr_warn("memmap=%#llx$%#llx [mem %#018llx-%#018llx]: refused: the kernel reserved %llu of its %llu KiB: %s; check /sys/firmware/memmap and /proc/iomem and move the range into System RAM\n",
+			end - start, start, start, end - 1,
+			ctx->covered[i] >> 10, size >> 10, why);
 	}
 }
 
@@ -117,9 +149,12 @@ int resmem_discover(struct list_head *out)
 		pr_info("automatic discovery is for memmap= (x86); name regions with regions= or use a device tree node\n");
 		return 0;
 	}
+	ctx.count_only = true;
 	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM, 0, U64_MAX,
 			    &ctx, discover_one);
-	if (!ctx.err)
-		discover_report_untaken(&ctx);
+	discover_report_untaken(&ctx);
+	ctx.count_only = false;
+	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM, 0, U64_MAX,
+			    &ctx, discover_one);
 	return ctx.err;
 }

@@ -47,8 +47,10 @@ static int __init resmem_init(void)
 	ret = resmem_params_init();
 	if (ret)
 		return ret;
-	if (RESMEM_HAVE_MEMMAP)
+	if (RESMEM_HAVE_MEMMAP) {
 		resmem_memmap_load();
+		resmem_fwmap_load();
+	}
 	ret = resmem_parse_regions(&explicit);
 	if (ret)
 		goto free_lists;

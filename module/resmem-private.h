@@ -168,6 +168,37 @@ void resmem_memmap_load(void);
 const struct resmem_memmap *resmem_memmap(void);
 u64 resmem_memmap_uncovered(u64 start, u64 end);
 
+/* fwmap.c: the firmware's memory map (/sys/firmware/memmap) */
+#define RESMEM_FWMAP_MAX	128
+
+/**
+ * struct resmem_fwmap_entry - one entry of the firmware's memory map
+ * @start:	first byte
+ * @end:	one past the last byte (U64_MAX if it reaches the end)
+ * @type:	"System RAM", "Reserved", "ACPI Tables", ...
+ */
+struct resmem_fwmap_entry {
+	u64 start;
+	u64 end;
+	char type[32];
+};
+
+/**
+ * struct resmem_fwmap - the firmware's memory map, ascending
+ * @n:		number of entries in @entry
+ * @entry:	the entries
+ * @err:	why it could not be read (negative errno), else 0
+ */
+struct resmem_fwmap {
+	unsigned int n;
+	struct resmem_fwmap_entry entry[RESMEM_FWMAP_MAX];
+	int err;
+};
+
+void resmem_fwmap_load(void);
+const struct resmem_fwmap *resmem_fwmap(void);
+u64 resmem_fwmap_not_ram(u64 start, u64 end, const char **what);
+
 /* validate.c */
 int resmem_validate(struct resmem_region *r, struct list_head *accepted);
 __printf(2, 3) void resmem_refuse(const struct resmem_region *r,

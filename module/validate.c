@@ -232,6 +232,30 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 	if (r->source == RESMEM_SOURCE_DEVICETREE)
 		return validate_dt(r, last);
 
+	/*
+	 * memmap=$ reserves address space whether or not RAM is there: in the
+	 * ISA or PCI hole, or past the end of RAM, the kernel shows the same
+	 * Reserved entry.  Only the firmware's map still tells.  (A range
+	 * memmap=$ did not reserve is refused below, for that.)
+	 */
+	if (RESMEM_HAVE_MEMMAP &&
+	    (r->memmap ||
+	     resmem_memmap_uncovered(r->phys, r->phys + r->size) == U64_MAX)) {
+		const char *what = "";
+
+		if (resmem_fwmap()->err) {
+			resmem_refuse(r, "cannot tell whether it is RAM: the firmware's memory map could not be read (/sys/firmware/memmap: error %d); load resmem with /sys mounted",
+				      resmem_fwmap()->err);
+			return -EINVAL;
+		}
+		bad = resmem_fwmap_not_ram(r->phys, r->phys + r->size, &what);
+		if (bad != U64_MAX) {
+			resmem_refuse(r, "%#llx is not RAM in the firmware's memory map (%s there: a hole, the PCI window, firmware data or beyond the end of RAM; see /sys/firmware/memmap); memmap=$ reserves address space, RAM or not: move the range into System RAM ('resmem plan --size SIZE' finds one)",
+				      bad, what);
+			return -EINVAL;
+		}
+	}
+
 	/* In use by the kernel as ordinary memory? */
 	ret = region_intersects(r->phys, r->size, IORESOURCE_SYSTEM_RAM,
 				IORES_DESC_NONE);

@@ -3,7 +3,10 @@
 Boots Debian's kernel with memmap=8G$4G, shows the reservation, loads the
 module, lists the region, writes a pattern through mmap from a program in
 the guest, and has the host read guest physical memory (QEMU pmemsave) at
-exactly 4 GiB + offset to confirm the bytes landed where resmem said.
+exactly 4 GiB + offset to confirm the bytes landed there.  The host takes
+that address from the reservation it asked the kernel for, not from the
+module (whose own address, if wrong, would confirm itself), and stops with
+an error if the module reports another.
 """
 import sys
 
@@ -11,6 +14,8 @@ from tests.harness import matrix, qemu
 from tests.harness.pattern import hexdump, seq
 
 G = 1 << 30
+RESERVE_AT, RESERVE_SIZE = 4 * G, 8 * G
+CMDLINE = f"memmap={RESERVE_SIZE // G}G${RESERVE_AT // G}G"
 SEED = 0x5EED
 OFFSET = 5 * G + 0x123000      # anywhere in the region: here past 4 GiB into it
 LENGTH = 1 << 20
@@ -31,11 +36,12 @@ def show(g, cmd):
 
 def main():
     k = matrix.DEFAULT
-    step(f"Booting Debian {k.kernelrelease} ({k.arch}) under QEMU with memmap=8G$4G, 13 GiB RAM")
-    with qemu.Guest(k, mem="13G", cmdline="memmap=8G$4G") as g:
+    step(f"Booting Debian {k.kernelrelease} ({k.arch}) under QEMU with {CMDLINE}, 13 GiB RAM")
+    with qemu.Guest(k, mem="13G", cmdline=CMDLINE) as g:
         print(f"booted in {g.boot_seconds:.1f} s")
         step("The kernel reserved 8 GiB at 4 GiB")
-        show(g, "cat /proc/cmdline")
+        if CMDLINE not in show(g, "cat /proc/cmdline").split():
+            raise SystemExit(f"demo: the kernel did not get {CMDLINE}")
         show(g, "grep -i -e reserved -e 'System RAM' /proc/iomem")
         step("Load the module: it finds the memmap= region by itself")
         show(g, "modprobe resmem && dmesg | grep 'resmem:'")
@@ -43,8 +49,11 @@ def main():
         show(g, "resmem list --json")
         step(f"A program writes {LENGTH >> 20} MiB through mmap at region offset {OFFSET:#x}")
         show(g, f"resmem fill region0 seq:{SEED:#x} --offset {OFFSET:#x} --length {LENGTH:#x}")
-        info = show(g, "cat /sys/class/resmem/region0/phys_addr")
-        phys = int(info.strip(), 16) + OFFSET
+        reported = int(show(g, "cat /sys/class/resmem/region0/phys_addr").strip(), 16)
+        if reported != RESERVE_AT:
+            raise SystemExit(f"demo: the module reports region0 at {reported:#x}, but {CMDLINE} "
+                             f"reserved {RESERVE_AT:#x}")
+        phys = RESERVE_AT + OFFSET
         step(f"The host reads guest physical memory at {phys:#x} (QEMU pmemsave)")
         host = g.pmemsave(phys, LENGTH)
         want = seq(SEED, OFFSET, LENGTH)

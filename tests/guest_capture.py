@@ -3,6 +3,8 @@ tests: started once it has attached, stopped once it is gone, never
 synchronised by a sleep."""
 import json
 
+from tests.guest_proc import wait_gone
+
 
 def epoch(guest, name):
     return json.loads(guest.run(f"resmem ring {name} --json").out)["epoch"]
@@ -22,14 +24,6 @@ def start_fifo_capture(guest, name, log="/tmp/cap.log"):
     guest.run(f"until resmem ring {name} --json | grep -q '\"epoch\": {e + 1},'; "
               f"do sleep 0.1; done", timeout=120)
     return guest.run("cat /tmp/cap.pid").out.strip()
-
-
-def wait_gone(guest, pids):
-    """Until each process has exited (a zombie counts: its files are closed,
-    its lock and producer slot released)."""
-    for pid in pids.split():
-        guest.run(f"while [ -d /proc/{pid} ] && [ \"$(cut -d' ' -f3 /proc/{pid}/stat)\" != Z ]; "
-                  f"do sleep 0.1; done", timeout=60)
 
 
 def wait_committed(guest, name, n):

@@ -32,6 +32,7 @@ import time
 
 import pytest
 
+from tests.guest_proc import wait_gone, wait_open
 from tests.harness import uapi
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
@@ -537,14 +538,18 @@ def _stress(g, seconds, kill_after=None):
     open and close theirs all the time), so every rmmod attempt must be
     refused.  With kill_after, the workers and their parent get SIGKILL in
     the middle of their work."""
-    g.run("rm -f /tmp/stop /tmp/stop2 /tmp/rmmod.log /tmp/stress.out")
-    g.run("(exec 3</dev/resmem/mid 4</dev/resmem/tail; while [ ! -e /tmp/stop2 ]; do sleep 0.1; done) "
-          ">/dev/null 2>&1 &")
+    g.run("rm -f /tmp/stop /tmp/stop2 /tmp/rmmod.log /tmp/rmmod.done /tmp/stress.out")
+    holder = g.run("(exec 3</dev/resmem/mid 4</dev/resmem/tail; while [ ! -e /tmp/stop2 ]; "
+                   "do sleep 0.1; done) </dev/null >/dev/null 2>&1 & echo $!").out.strip()
+    # the first rmmod must already meet an open device
+    wait_open(g, holder, "/dev/resmem/tail")
     g.run("(while [ ! -e /tmp/stop ]; do if rmmod resmem 2>/dev/null; then echo UNLOADED; "
-          "else echo refused; fi; sleep 0.1; done > /tmp/rmmod.log) >/dev/null 2>&1 &")
+          "else echo refused; fi; sleep 0.1; done > /tmp/rmmod.log; touch /tmp/rmmod.done) "
+          ">/dev/null 2>&1 &")
     g.run(f"abuse stress {seconds} {STRESS_PROCS} /dev/resmem/mid /dev/resmem/tail "
           "> /tmp/stress.out 2>&1 & echo $! > /tmp/stress.pid")
-    stop_loop = "touch /tmp/stop; sleep 0.5"
+    # the rmmod loop has made its last try before the holder lets go
+    stop_loop = "touch /tmp/stop; until [ -e /tmp/rmmod.done ]; do sleep 0.05; done"
     if kill_after is None:
         # (kill -0 would see the finished helper as a zombie: init adopted it.)
         out = g.run(f"until grep -q '^workers=' /tmp/stress.out; do sleep 0.5; done; "
@@ -553,12 +558,16 @@ def _stress(g, seconds, kill_after=None):
         ops = sum(int(x) for x in re.findall(r"ops=(\d+)", out))
         assert ops >= STRESS_PROCS * 10, out[-3000:]
     else:
-        g.run(f"sleep {kill_after}; {stop_loop}; kill -9 $(cat /tmp/stress.pid) "
-              "$(sed -n 's/^pids //p' /tmp/stress.out); sleep 1", timeout=kill_after + 60)
+        # kill_after seconds into the workers' run (they have forked: "pids ...")
+        g.run(f"until grep -q '^pids ' /tmp/stress.out; do sleep 0.05; done; sleep {kill_after}; "
+              f"{stop_loop}; kill -9 $(cat /tmp/stress.pid) $(sed -n 's/^pids //p' /tmp/stress.out)",
+              timeout=kill_after + 60)
         out = g.run("cat /tmp/stress.out").out
         assert out.startswith("pids "), out
         assert "workers=" not in out, "the workers finished before they were killed"
-    g.run("touch /tmp/stop2; sleep 0.5")
+        wait_gone(g, g.run("cat /tmp/stress.pid").out + " " + out.split("\n")[0][len("pids "):])
+    g.run("touch /tmp/stop2")
+    wait_gone(g, holder)
     log = g.run("cat /tmp/rmmod.log").out.split()
     assert "UNLOADED" not in log, "rmmod succeeded while the regions were open or mapped"
     assert len(log) >= 5, log
@@ -603,16 +612,18 @@ def test_unload_refused_while_open_or_mapped(guest, target):
     load_regions(g)
     try:
         # Open only (a shell holding the fd), then mapped only (fd closed).
-        g.run("(exec 3</dev/resmem/tail; sleep 30) >/dev/null 2>&1 & echo $! > /tmp/h1")
-        g.run("sleep 0.5")
+        h1 = g.run("(exec 3</dev/resmem/tail; sleep 30) </dev/null >/dev/null 2>&1 & echo $!").out.strip()
+        wait_open(g, h1, "/dev/resmem/tail")
         assert g.run("rmmod resmem", check=False).status != 0
-        g.run("kill $(cat /tmp/h1); sleep 0.5")
+        g.run(f"kill {h1}")
+        wait_gone(g, h1)
         g.run("resprobe hold /dev/resmem/mid 1M 30 >/dev/null 2>&1 & echo $! > /tmp/h2")
         r = g.run("for i in $(seq 50); do [ $(cat /sys/class/resmem/mid/mappings) = 1 ] && break; "
                   "sleep 0.2; done; cat /sys/class/resmem/mid/mappings")
         assert r.out.strip() == "1", r
         assert g.run("rmmod resmem", check=False).status != 0
-        g.run("kill -9 $(cat /tmp/h2); sleep 0.5")
+        g.run("kill -9 $(cat /tmp/h2)")
+        wait_gone(g, g.run("cat /tmp/h2").out)
         g.run("rmmod resmem")
     finally:
         unload(g)
@@ -630,7 +641,8 @@ def test_unload_racing_open_and_mmap(guest, target):
     try:
         g.run("rm -f /tmp/race.out; abuse race 8 8 /dev/resmem/mid /dev/resmem/tail "
               "> /tmp/race.out 2>&1 &")
-        r = g.run("sleep 1; n=0; until rmmod resmem 2>/dev/null; do n=$((n+1)); sleep 0.05; done; "
+        r = g.run("until grep -q '^race running' /tmp/race.out; do sleep 0.05; done; "
+                  "n=0; until rmmod resmem 2>/dev/null; do n=$((n+1)); sleep 0.05; done; "
                   "echo tries=$n; until grep -q '^race ' /tmp/race.out; do sleep 0.5; done; "
                   "cat /tmp/race.out", timeout=120)
         print(r.out)

@@ -155,9 +155,11 @@ def test_group_resmem_maps_after_install(guest, target):
 
     # install resmem-tools: its files, then its real postinst (configure)
     guest.run(f"cd {STAGE}/tools && for d in *; do [ $d = DEBIAN ] || cp -a $d /; done")
-    # a uevent between unpack and configure (udevd re-reads changed rules on
-    # an event, at most every 3 s): it reads the rule before the group exists
-    guest.run("sleep 3.5; udevadm trigger --subsystem-match=resmem --action=change; udevadm settle")
+    # a uevent between unpack and configure reads the rule before the group
+    # exists (reloaded at once: udevd on its own re-reads changed rules at
+    # most every 3 s, which a sleep would have to outwait)
+    guest.run("udevadm control --reload; udevadm trigger --subsystem-match=resmem --action=change; "
+              "udevadm settle")
     assert stat(guest, dev) == "660 root root"
     r = guest.run(f"{STAGE}/tools/DEBIAN/postinst configure && udevadm settle")
     group = guest.run("getent group resmem").out.strip()

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.guest_capture import wait_gone
+from tests.guest_proc import wait_gone
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
 

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tests.guest_capture import start_fifo_capture, stop_capture, wait_committed, wait_gone
+from tests.guest_capture import start_fifo_capture, stop_capture, wait_committed
+from tests.guest_proc import wait_asleep, wait_gone
 
 pytestmark = [pytest.mark.core]
 
@@ -89,8 +90,9 @@ def test_capture_commit_wakes_a_sleeping_poller(guest):
     guest.run(f"modprobe resmem && resmem ring {name} --reset --force >/dev/null")
     start_fifo_capture(guest, name)
     try:
-        guest.run(f"(ringwake follow /dev/resmem/{name} 5 >/tmp/rw.out 2>&1; "
-                  f"echo $? >/tmp/rw.rc) </dev/null >/dev/null 2>&1 & sleep 1")
+        guest.run(f"rm -f /tmp/rw.rc; (ringwake follow /dev/resmem/{name} 5 >/tmp/rw.out 2>&1; "
+                  f"echo $? >/tmp/rw.rc) </dev/null >/dev/null 2>&1 &")
+        wait_asleep(guest, "ringwake", "poll")
         for i in range(5):
             guest.run(f"printf 'rec{i}abcd' >/tmp/cap.in; sleep 0.3")
         r = guest.run("while [ ! -s /tmp/rw.rc ]; do sleep 0.1; done; "
@@ -146,8 +148,9 @@ def test_kernel_producer_wakes_and_excludes(guest):
     ioctl are refused, naming the driver; its removal frees the slot."""
     guest.run("modprobe resmem; rmmod resmem_test_edu 2>/dev/null; "
               "resmem ring region0 --reset --force >/dev/null")
-    guest.run("(ringwake follow /dev/resmem/region0 4 >/tmp/rw.out 2>&1; "
-              "echo $? >/tmp/rw.rc) </dev/null >/dev/null 2>&1 & sleep 1")
+    guest.run("rm -f /tmp/rw.rc; (ringwake follow /dev/resmem/region0 4 >/tmp/rw.out 2>&1; "
+              "echo $? >/tmp/rw.rc) </dev/null >/dev/null 2>&1 &")
+    wait_asleep(guest, "ringwake", "poll")
     guest.run(f"insmod {EDU_KO} records=4 len=2048 seed=7 hold=1")
     r = guest.run("while [ ! -s /tmp/rw.rc ]; do sleep 0.1; done; cat /tmp/rw.rc /tmp/rw.out",
                   timeout=60)

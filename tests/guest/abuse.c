@@ -28,7 +28,8 @@
  *                        fails with ENOENT, ENXIO or ENODEV counts as "gone",
  *                        any other failure as an error (a short random pause
  *                        between rounds gives rmmod its chance).  Prints
- *                        "race ok=N gone=N errors=N"; exit 1 on errors.
+ *                        "race running" once every worker has done a round,
+ *                        then "race ok=N gone=N errors=N"; exit 1 on errors.
  *
  * Case OPs (numbers: decimal or 0x-hex, optional K/M/G/T suffix; negative
  * numbers with a leading '-'):
@@ -797,16 +798,22 @@ static int race(int argc, char **argv)
 	double end = now() + atof(argv[2]);
 	int procs = atoi(argv[3]), ndev = argc - 4, bad = 0;
 	long tot[3] = { 0, 0, 0 };
-	int p[2];
+	int p[2], started[2];
+	char c1;
 
-	if (procs < 1 || procs > 64 || ndev < 1 || pipe(p))
+	if (procs < 1 || procs > 64 || ndev < 1 || pipe(p) || pipe(started))
 		return 2;
 	for (int i = 0; i < procs; i++) {
 		if (fork() == 0) {
 			long ok = 0, gone = 0, err = 0;
 
 			close(p[0]);
+			close(started[0]);
 			for (long n = 0; now() < end; n++) {
+				/* after the first round: the test starts rmmod only once
+				 * every worker is in its loop ("race running") */
+				if (n == 1 && write(started[1], "s", 1) != 1)
+					err++;
 				const char *path = argv[4 + n % ndev];
 				int fd = open(path, O_RDWR | O_CLOEXEC);
 				uint8_t *m;
@@ -838,6 +845,12 @@ static int race(int argc, char **argv)
 		}
 	}
 	close(p[1]);
+	close(started[1]);
+	for (int i = 0; i < procs && read(started[0], &c1, 1) == 1; i++)
+		;
+	close(started[0]);
+	printf("race running\n");
+	fflush(stdout);
 	FILE *f = fdopen(p[0], "r");
 	long a, b, c;
 

@@ -167,9 +167,17 @@ static void judge_one(struct check *c, const struct resmem_memmap *m)
 	case RESMEM_VERDICT_KERNEL_INSIDE:
 		problem(c,
 			"the kernel image ('%s' at 0x%" PRIx64
-			") lies inside this range: KASLR put it there. "
-			"Boot with nokaslr, or make this one of the first four memmap= entries (KASLR avoids those)",
+			") lies inside this range, so the kernel kept it as RAM: move the range away from it "
+			"(see 'Kernel code' in /proc/iomem); if KASLR put it there, boot with nokaslr or make "
+			"this one of the first four memmap= entries (KASLR avoids those)",
 			ev.iomem, ev.where);
+		break;
+	case RESMEM_VERDICT_BELOW_1M:
+		problem(c,
+			"starts below 1 MiB (0x%" PRIx64
+			"), where the BIOS and the kernel keep their own data: resmem never uses it; "
+			"reserve at or above 1 MiB, ideally above 4 GiB (`resmem plan --size %s` helps)",
+			ev.where, sz);
 		break;
 	case RESMEM_VERDICT_UNKNOWN:
 		printf("  unknown: /proc/iomem shows zero addresses to non-root users: run 'sudo resmem check' to verify\n");
@@ -266,6 +274,7 @@ static const char *verdict_word(enum resmem_verdict v)
 		[RESMEM_VERDICT_NOT_RAM] = "not-ram",
 		[RESMEM_VERDICT_NOT_APPLIED] = "not-applied",
 		[RESMEM_VERDICT_KERNEL_INSIDE] = "kernel-inside",
+		[RESMEM_VERDICT_BELOW_1M] = "below-1m",
 		[RESMEM_VERDICT_UNKNOWN] = "unknown",
 		[RESMEM_VERDICT_INVALID] = "invalid",
 		[RESMEM_VERDICT_NOT_CHECKED] = "not-checked",

@@ -355,6 +355,7 @@ enum resmem_verdict {
 	RESMEM_VERDICT_UNKNOWN, /* /proc/iomem zeroed (not root) */
 	RESMEM_VERDICT_INVALID, /* the kernel cannot parse it */
 	RESMEM_VERDICT_NOT_CHECKED, /* exactmap, %: not judged */
+	RESMEM_VERDICT_BELOW_1M, /* starts below 1 MiB: never a region */
 };
 
 struct resmem_sysview {

@@ -142,6 +142,12 @@ enum resmem_verdict resmem_memmap_judge(const struct resmem_memmap *m,
 		return RESMEM_VERDICT_INVALID;
 	end = m->addr + m->size - 1;
 
+	/* The module's rule, checked first as it does (BIOS and kernel data). */
+	if (m->kind == RESMEM_MEMMAP_RESERVE && start < 0x100000) {
+		ev->where = start;
+		return RESMEM_VERDICT_BELOW_1M;
+	}
+
 	/* Reserving or pmem-ing memory the firmware does not have is futile. */
 	if (v->fw && (m->kind == RESMEM_MEMMAP_RESERVE ||
 		      m->kind == RESMEM_MEMMAP_PERSIST)) {

@@ -176,6 +176,12 @@ static void test_judge(const struct test_env *env)
 	      "a gap between two reservations");
 	CHECK(judge(env, "kernel-inside", "memmap=8G$4G", &ev) == RESMEM_VERDICT_KERNEL_INSIDE);
 	CHECK(ev.where == 0x200000000ULL && !strcmp(ev.iomem, "Kernel code"));
+	CHECK(judge(env, "no-reservation", "memmap=128K$0xA0000", &ev) == RESMEM_VERDICT_BELOW_1M,
+	      "the ISA hole: below 1 MiB comes first, as in the module");
+	CHECK(judge(env, "no-reservation", "memmap=64K$0x10000", &ev) == RESMEM_VERDICT_BELOW_1M);
+	CHECK(ev.where == 0x10000ULL, "where 0x%llx", (unsigned long long)ev.where);
+	CHECK(judge(env, "no-reservation", "memmap=1M$0x100000", &ev) != RESMEM_VERDICT_BELOW_1M,
+	      "1 MiB itself is allowed");
 	CHECK(judge(env, "non-root", "memmap=8G$4G", &ev) == RESMEM_VERDICT_UNKNOWN);
 	CHECK(judge(env, "non-root", "memmap=1G$3G", &ev) == RESMEM_VERDICT_NOT_RAM,
 	      "the firmware map is readable without root");
