@@ -643,7 +643,7 @@ def test_unload_racing_open_and_mmap(guest, target):
               "> /tmp/race.out 2>&1 &")
         r = g.run("until grep -q '^race running' /tmp/race.out; do sleep 0.05; done; "
                   "n=0; until rmmod resmem 2>/dev/null; do n=$((n+1)); sleep 0.05; done; "
-                  "echo tries=$n; until grep -q '^race ' /tmp/race.out; do sleep 0.5; done; "
+                  "echo tries=$n; until grep -q '^race ok=' /tmp/race.out; do sleep 0.5; done; "
                   "cat /tmp/race.out", timeout=120)
         print(r.out)
         m = re.search(r"race ok=(\d+) gone=(\d+) errors=(\d+) failed=(\d+)", r.out)
