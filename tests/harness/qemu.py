@@ -409,12 +409,21 @@ class Guest:
             raise GuestError(f"pmemsave returned {len(data)} bytes, wanted {size}")
         return data
 
+    def pause(self):
+        """Stop the guest's CPUs (QMP stop): memory holds still for pmemsave."""
+        self.qmp("stop")
+        self.paused = True
+
     def reset(self, timeout=BOOT_TIMEOUT):
-        """Warm reboot (QMP system_reset; RAM is kept) and wait for the agent."""
+        """Warm reboot (QMP system_reset; RAM is kept) and wait for the agent.
+        A paused guest is reset where it stopped, then let run."""
         if not self.reboot:
             raise GuestError("reset() needs Guest(reboot=True): -no-reboot turns a reset into an exit")
         self._abuf = b""
         self.qmp("system_reset")
+        if getattr(self, "paused", False):
+            self.qmp("cont")
+            self.paused = False
         self._wait_ready(timeout)
         self.boots += 1
 
