@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.core, pytest.mark.archs("x86_64")]
 EDU = ["-device", "edu,dma_mask=0xffffffffffffffff"]
 G = 1 << 30
 STANDARD_REGION = {"x86_64": "region0", "aarch64": "resmem"}
+EDU_KO = "/lib/modules/$(uname -r)/testmods/resmem_test_edu.ko"
 
 
 def ring_state(guest):
@@ -170,6 +171,7 @@ def test_kernel_producer_refuses_and_marks_the_gap(guest):
 
 # Region names of the "standard" boot (tests/harness/boots.py).
 STANDARD_REGION = {"x86_64": "region0", "aarch64": "resmem"}
+EDU_KO = "/lib/modules/$(uname -r)/testmods/resmem_test_edu.ko"
 REC_HDR = uapi.REC_SIZE    # sizeof(struct resmem_ring_rec)
 
 
@@ -292,28 +294,20 @@ def test_ring_survives_panic_reboot(target):
         g.stop()
 
 
-@pytest.mark.archs("x86_64", "aarch64")
-@pytest.mark.guest(boot="standard", fresh=True, reboot=True)
-def test_wrapped_ring_survives_warm_reset_as_the_host_saw_it(guest):
-    """A lossy capture into a 4 MiB ring that has wrapped at least three
-    times; the host stops the CPUs (QMP stop), reads the header and every
-    record with its own parser, then resets the machine where it stopped.
-    After the reboot the guest's drain must return exactly the records the
-    host saw committed, byte for byte (sha256), from the first to the last:
-    catches a recovery that rolls head back past commits (records missing),
-    one that publishes the in-flight record or moves head forward (records
-    the host never saw committed), and wrap arithmetic that loses the
-    oldest laps' positions (a wrong first record or a corrupt one)."""
-    g = guest
+def _wrapped_reset_judged_by_host(g, data_size, reclen, seed, produce):
+    """Run produce() (a lossy producer into a ring of data_size bytes) until
+    the ring has wrapped three times; stop the CPUs (QMP stop); read the
+    header and every record with the host's own parser; reset the machine
+    where it stopped.  After the reboot the guest's drain must return
+    exactly the records the host saw committed, byte for byte (sha256),
+    from the first to the last."""
     name = STANDARD_REGION[g.k.arch]
     base = boots.regions(g.k.arch, "standard")[0][0]
-    data_size, reclen, seed = 4 << 20, 4096, 0x3A9
     lap = data_size // uapi.record_span(reclen)
     g.run(f"modprobe resmem && resmem ring {name} --reset --force --data-size {data_size}")
-    g.run(f"(resmem capture {name} --generate {seed} --record-size {reclen} --rate 8M --overwrite "
-          f"</dev/null >/dev/null 2>/tmp/cap.log &)")
+    produce(name)
     g.run(f"until [ \"$(resmem ring {name} --json | sed -n 's/.*\"head_seq\": \\([0-9]*\\),.*/\\1/p')\" "
-          f"-gt {3 * lap + 16} ] 2>/dev/null; do sleep 0.2; done", timeout=180)
+          f"-gt {3 * lap + 4} ] 2>/dev/null; do sleep 0.2; done", timeout=180)
     g.pause()
     h = ring_witness.header(g.pmemsave(base, uapi.RING_HDR_SIZE))
     data = g.pmemsave(base + h["data_off"], h["data_size"])
@@ -335,3 +329,31 @@ def test_wrapped_ring_survives_warm_reset_as_the_host_saw_it(guest):
     want = b"".join(r["payload"] for r in seen)
     got = g.run("stat -c %s /tmp/out; sha256sum /tmp/out").out.split()
     assert int(got[0]) == len(want) and got[1] == hashlib.sha256(want).hexdigest(), d.err
+
+
+@pytest.mark.archs("x86_64", "aarch64")
+@pytest.mark.guest(boot="standard", fresh=True, reboot=True)
+def test_wrapped_ring_survives_warm_reset_as_the_host_saw_it(guest):
+    """resmem capture --overwrite (userspace producer) into a 4 MiB ring.
+    Catches a recovery that rolls head back past commits (records missing),
+    one that publishes the in-flight record or moves head forward (records
+    the host never saw committed), and wrap arithmetic that loses the
+    oldest laps' positions (a wrong first record or a corrupt one)."""
+    seed, reclen = 0x3A9, 4096
+
+    def capture(name):
+        guest.run(f"(resmem capture {name} --generate {seed} --record-size {reclen} --rate 8M "
+                  f"--overwrite </dev/null >/dev/null 2>/tmp/cap.log &)")
+    _wrapped_reset_judged_by_host(guest, 4 << 20, reclen, seed, capture)
+
+
+@pytest.mark.guest(boot="standard", fresh=True, reboot=True, extra_qemu=EDU)
+def test_wrapped_kernel_ring_survives_warm_reset_as_the_host_saw_it(guest):
+    """The same with the in-kernel producer: QEMU's edu device DMAs every
+    record into a 64 KiB ring (resmem_test_edu stream=1, overwriting),
+    so the ring the reset interrupts is the kernel's commit path's."""
+    seed, reclen = 0xED0, 2048
+
+    def edu(name):
+        guest.run(f"insmod {EDU_KO} region={name} records=1 len={reclen} seed={seed:#x} stream=1")
+    _wrapped_reset_judged_by_host(guest, 64 << 10, reclen, seed, edu)
