@@ -208,6 +208,50 @@ class TestRegions:
         g.run(f"resmem sync {name} --offset 0x3 --length {size - 0x10:#x} --for-cpu", timeout=300)
         assert g.pmemsave(addr + off, ln) == seq(seed, off, ln)
 
+    @pytest.mark.parametrize("name,maintained", [("lowmap", True), ("hi", True), ("dma-a", False)])
+    def test_sync_maintains_exactly_the_range(self, loaded, target, name, maintained):
+        """QEMU models no caches, so data alone cannot tell a sync that does
+        nothing: kprobes on the kernel's arm64 cache maintenance
+        (arch_wb_cache_pmem cleans, arch_invalidate_pmem invalidates) count
+        what sync really does.  Write-back regions: for-device cleans and
+        for-cpu invalidates exactly the bytes asked for, in one contiguous
+        run of calls; an uncached region needs none.  Catches a no-op sync,
+        the wrong direction, a wrong or partial length."""
+        g = loaded
+        off, ln = 0x3000, 0x25000
+        g.run("[ -e /sys/kernel/tracing/trace ] || mount -t tracefs nodev /sys/kernel/tracing")
+        t = "/sys/kernel/tracing"
+        g.run(f"echo 0 > {t}/tracing_on; echo > {t}/kprobe_events; "
+              f"echo 'p:rm_clean arch_wb_cache_pmem addr=%x0 size=%x1' >> {t}/kprobe_events; "
+              f"echo 'p:rm_inval arch_invalidate_pmem addr=%x0 size=%x1' >> {t}/kprobe_events; "
+              f"echo 1 > {t}/events/kprobes/enable")
+
+        def calls(cmd):
+            g.run(f"echo > {t}/trace; echo 1 > {t}/tracing_on; {cmd}; echo 0 > {t}/tracing_on")
+            out = g.run(f"cat {t}/trace").out
+            got = {"rm_clean": [], "rm_inval": []}
+            for kind, addr, size in re.findall(r"(rm_clean|rm_inval): \([^)]*\) addr=(0x[0-9a-f]+) "
+                                               r"size=(0x[0-9a-f]+)", out):
+                got[kind].append((int(addr, 16), int(size, 16)))
+            return got
+
+        def contiguous_total(runs):
+            for (a, n), (b, _) in zip(runs, runs[1:]):
+                assert b == a + n, runs
+            return sum(n for _, n in runs)
+
+        try:
+            dev = calls(f"resmem sync {name} --offset {off:#x} --length {ln:#x} --for-device")
+            cpu = calls(f"resmem sync {name} --offset {off:#x} --length {ln:#x} --for-cpu")
+        finally:
+            g.run(f"echo 0 > {t}/events/kprobes/enable; echo > {t}/kprobe_events")
+        if maintained:
+            assert contiguous_total(dev["rm_clean"]) == ln and not dev["rm_inval"], dev
+            assert contiguous_total(cpu["rm_inval"]) == ln and not cpu["rm_clean"], cpu
+            assert dev["rm_clean"][0][0] == cpu["rm_inval"][0][0], (dev, cpu)
+        else:
+            assert dev == cpu == {"rm_clean": [], "rm_inval": []}, (dev, cpu)
+
     def test_sync_on_read_only_region(self, loaded, target):
         loaded.run("resmem sync dma-b --for-cpu")
 
