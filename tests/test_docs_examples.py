@@ -269,11 +269,8 @@ class Env:
 
     def __init__(self, cli, tmp):
         self.cli, self.tmp = cli, tmp
-        # sysfs with the region named as the module names it (region0)
         self.sys = os.path.join(tmp, "sys")
         shutil.copytree(os.path.join(FIXTURES, "sys", "loaded-8g-at-4g"), self.sys)
-        cls = os.path.join(self.sys, "class", "resmem")
-        os.rename(os.path.join(cls, "ram0"), os.path.join(cls, "region0"))
         self.fwmap = os.path.join(FIXTURES, "firmware-memmap")
         self.check_args = ["--cmdline", os.path.join(FIXTURES, "cmdline", "reserve-8g-at-4g"),
                            "--iomem", os.path.join(FIXTURES, "iomem", "reserved-8g-at-4g"),

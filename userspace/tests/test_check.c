@@ -14,7 +14,7 @@ struct scenario {
 
 static const struct scenario scenarios[] = {
 	{ "good memmap=8G$4G", "reserve-8g-at-4g", "reserved-8g-at-4g", "loaded-8g-at-4g", 0,
-	  { "ok: reserved", "claimed by resmem region 'ram0'", "all good" } },
+	  { "ok: reserved", "claimed by resmem region 'region0'", "all good" } },
 	{ "GRUB ate the dollar", "eaten-dollar", "no-reservation", "loaded-no-regions", 1,
 	  { "memmap=8G has no address: this caps usable RAM at 8G and reserves nothing",
 	    "grub-mkconfig, expanded `$ADDR`", "memmap=8G\\$ADDR` in grub.cfg", "memmap=8G\\\\\\$ADDR` in /etc/default/grub" } },
