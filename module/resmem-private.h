@@ -168,6 +168,31 @@ void resmem_memmap_load(void);
 const struct resmem_memmap *resmem_memmap(void);
 u64 resmem_memmap_uncovered(u64 start, u64 end);
 
+/* efi.c: memory the UEFI firmware keeps using after boot */
+/**
+ * struct resmem_efi_range - one EFI memory descriptor's range
+ * @start:	first byte
+ * @end:	one past the last byte
+ * @type:	EFI memory type (EFI_RUNTIME_SERVICES_DATA, ...)
+ * @runtime:	it has the EFI_MEMORY_RUNTIME attribute
+ */
+struct resmem_efi_range {
+	u64 start;
+	u64 end;
+	u32 type;
+	bool runtime;
+};
+
+#ifdef CONFIG_EFI
+bool resmem_efi_in_use(u64 start, u64 end, struct resmem_efi_range *found);
+#else
+static inline bool resmem_efi_in_use(u64 start, u64 end,
+				     struct resmem_efi_range *found)
+{
+	return false;
+}
+#endif
+
 /* fwmap.c: the firmware's memory map (/sys/firmware/memmap) */
 #define RESMEM_FWMAP_MAX	128
 

@@ -193,6 +193,7 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 {
 	unsigned int bits = resmem_phys_bits();
 	struct resmem_region *o;
+	struct resmem_efi_range efi;
 	struct busy_ctx busy = {};
 	u64 last, bad;
 	int ret;
@@ -227,6 +228,14 @@ int resmem_validate(struct resmem_region *r, struct list_head *accepted)
 				      o->name, o->phys, o->phys + o->size - 1);
 			return -EINVAL;
 		}
+	}
+
+	/* Whatever the source: what the UEFI firmware still uses is not ours. */
+	if (resmem_efi_in_use(r->phys, r->phys + r->size, &efi)) {
+		resmem_refuse(r, "[mem %#018llx-%#018llx] inside it is UEFI firmware memory (EFI memory type %u%s: the kernel calls into it while the machine runs); move the region out of it (boot with efi=debug to see the EFI memory map)",
+			      efi.start, efi.end - 1, efi.type,
+			      efi.runtime ? ", runtime" : "");
+		return -EINVAL;
 	}
 
 	if (r->source == RESMEM_SOURCE_DEVICETREE)

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.harness import boots
+from tests.harness import boots, qemu
 from tests.harness.guestview import firmware_memmap, iomem, memmap_reservations, sysfs
 from tests.harness.pattern import seq
 from tests.harness.units import K, M
@@ -123,6 +123,42 @@ def test_devicetree_node_reaches_the_kernel_through_uefi(guest, target):
         assert_check_all_good(g)
     finally:
         g.run("rmmod resmem")
+
+
+@pytest.mark.archs("aarch64")
+def test_node_over_firmware_runtime_memory_is_refused(guest, target):
+    """UEFI keeps runtime services code and data in RAM while the machine
+    runs, and places them without regard to /reserved-memory; /proc/iomem
+    shows them as top-level "reserved", like a no-map node.  A node covering
+    one (found in this boot, then booted with the node added) must be
+    refused naming the firmware memory, and the good node beside it still
+    works (host-witnessed).  Catches resmem handing out the firmware's
+    runtime memory (accepted before the EFI memory map was consulted)."""
+    addr, size = boots.regions("aarch64", "uefi")[0]
+    fw = sorted((a, b) for a, b, name, depth in iomem(guest)
+                if depth == 0 and name == "reserved" and a >= 0x40000000
+                and not overlaps((a, b), (addr, addr + size - 1)))
+    assert fw, guest.run("cat /proc/iomem").out
+    start, last = fw[0]
+    kw = boots.resolve("aarch64", dict(boot="uefi"))
+    kw["reservations"] = kw["reservations"] + [dict(
+        name="fwrt", addr=start, size=(last + 1 - start + 0xFFF) & ~0xFFF, no_map=True,
+        compatible="resmem,region")]
+    g = qemu.Guest(guest.k, **kw)
+    g.start()
+    try:
+        assert_booted_by_uefi(g)
+        assert [r for r in iomem(g) if r[0] == start and r[3] == 0], g.run("cat /proc/iomem").out
+        g.run("modprobe resmem")
+        log = g.run("dmesg | grep 'resmem: '").out
+        assert re.search(r"resmem: fwrt \[mem .*\]: refused: \[mem .*\] inside it is UEFI firmware "
+                         r"memory \(EFI memory type \d+, runtime", log), log
+        assert [n for n, _, _ in regions(g)] == ["region0"], log
+        g.run(f"mapper write {DEV} 0x1000 0x1000 0x77")
+        assert g.pmemsave(addr + 0x1000, 0x1000) == seq(0x77, 0x1000, 0x1000)
+        assert not g.problems(), g.problems()
+    finally:
+        g.stop()
 
 
 def test_mapping_lands_at_the_physical_address(loaded, target):
