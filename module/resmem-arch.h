@@ -215,7 +215,8 @@ static inline void resmem_dcache_inval(void *addr, size_t len)
 {
 	arch_invalidate_pmem(addr, len);
 }
-#else
+#elif defined(CONFIG_X86)
+/* x86 DMA snoops the caches: sync is a barrier (sync.c), never these. */
 static inline void resmem_dcache_clean(void *addr, size_t len)
 {
 }
@@ -223,6 +224,9 @@ static inline void resmem_dcache_clean(void *addr, size_t len)
 static inline void resmem_dcache_inval(void *addr, size_t len)
 {
 }
+#else
+/* A silent no-op sync would lose device data: refuse to build instead. */
+#error "resmem: no cache maintenance for this architecture (x86 and arm64 are supported)"
 #endif
 
 #endif /* _RESMEM_ARCH_H */
