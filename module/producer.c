@@ -22,6 +22,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 
+#include "resmem-arch.h"
 #include "resmem-private.h"
 #include "resmem_producer.h"
 #include "ring.h"
@@ -84,13 +85,14 @@ static const char *ring_refusal(int err)
  * empty ring header where there is none; refuses a damaged one (unless
  * RESMEM_PRODUCER_RESET): it may be what a crash left behind.  Holds a
  * reference on the resmem module until resmem_producer_put().  Records
- * are CRC-checked by the CPU at commit, so the device must be DMA-coherent
- * or the region mapped uncached/WC.
+ * are CRC-checked by the CPU at commit, so a write-back region needs a
+ * DMA-coherent device (refused otherwise); a write-combining one takes any.
  * Context: process context; may sleep.
  *
  * Return: the producer, or ERR_PTR(): -ENOENT (no such region), -EBUSY (it
  * has a producer: a driver, or a program through RESMEM_IOC_RING_PRODUCER),
- * -EOPNOTSUPP (uncached region: no plain kernel mapping),
+ * -EOPNOTSUPP (uncached region: no plain kernel mapping; or write-back
+ * and @dev is not DMA-coherent),
  * -EINVAL (too small for a ring, or its ring does not fit it), -EBADMSG
  * (damaged ring header), -EPROTONOSUPPORT (ring of another format
  * version), -EIO (DMA mapping failed), -ENOMEM, -ENODEV.
@@ -122,6 +124,17 @@ struct resmem_producer *resmem_producer_get(const char *name,
 	ret = -EOPNOTSUPP;
 	if (!r->kaddr) {
 		dev_warn_ratelimited(dev, "resmem: region %s is uncached: the producer API needs a write-back or write-combining region (cache=wb|wc)\n",
+				     name);
+		goto unlock;
+	}
+	/*
+	 * A device that does not snoop the CPU caches would DMA records past
+	 * the cache lines the CPU writes headers into and reads CRCs through
+	 * (arm64 without dma-coherent): only a region the CPU maps without a
+	 * cache (write-combining) is safe for it.
+	 */
+	if (r->cache == RESMEM_CACHE_WB && !resmem_dev_dma_coherent(dev)) {
+		dev_warn_ratelimited(dev, "resmem: region %s is write-back and this device is not DMA-coherent: its writes would bypass the CPU's cached view of the ring; map the region write-combining (resmem,cache = \"write-combining\", or regions=...:wc) or describe the device as dma-coherent\n",
 				     name);
 		goto unlock;
 	}

@@ -400,6 +400,33 @@ def test_region_containing_the_kernel_is_refused(guest, target):
 
 
 @pytest.mark.archs("aarch64")
+@pytest.mark.guest(**KERNEL_INSIDE)
+def test_non_coherent_producer_is_refused_on_write_back(guest, target):
+    """A device that does not snoop the caches (a platform device with no
+    dma-coherent, the arm64 default) asks to produce into the write-back
+    region "good": refused with -EOPNOTSUPP and a log line saying why and
+    what to do.  The same device described as coherent is accepted, so the
+    refusal is the coherence rule.  Catches a producer accepted on a cached
+    region whose device writes would bypass the CPU's view (record headers
+    and CRCs read through stale cache lines)."""
+    g = guest
+    ko = "/lib/modules/$(uname -r)/testmods/resmem_test_nc.ko"
+    g.run("modprobe resmem")
+    try:
+        assert g.run("cat /sys/class/resmem/good/cache_mode").out.strip() == "write-back"
+        r = g.run(f"insmod {ko} region=good", check=False)
+        assert r.status != 0 and "Operation not supported" in r.err, r
+        log = g.run("dmesg | grep resmem-test-nc").out
+        assert re.search(r"resmem: region good is write-back and this device is not DMA-coherent: "
+                         r".*map the region write-combining", log), log
+        g.run(f"insmod {ko} region=good coherent=1")
+        assert "producing into good" in g.run("dmesg | tail -5").out
+        g.run("rmmod resmem_test_nc")
+    finally:
+        g.run("rmmod resmem_test_nc 2>/dev/null; rmmod resmem")
+
+
+@pytest.mark.archs("aarch64")
 @pytest.mark.guest(boot="standard")
 def test_refused_claim_gives_back_what_it_adopted(guest, target):
     """A region (without no-map) from the page before "Kernel code" to its
