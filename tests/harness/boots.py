@@ -55,6 +55,18 @@ BOOTS["uefi"] = {
              compatible="resmem,region")]),
 }
 
+# Behind an IOMMU, with QEMU's edu device to DMA through it: x86_64 on the
+# q35 machine (the one with an Intel IOMMU; RAM below 4 GiB ends at 2 GiB),
+# arm64 on virt with an SMMUv3 in front of its PCI bus.  The reservations
+# are the standard boot's.
+BOOTS["iommu"] = {
+    "x86_64": dict(mem="13G", cmdline="memmap=8G$4G intel_iommu=on iommu.strict=1",
+                   extra_qemu=["-machine", "q35,kernel-irqchip=split",
+                               "-device", "intel-iommu,intremap=on", *EDU]),
+    "aarch64": dict(BOOTS["standard"]["aarch64"], cmdline="iommu.strict=1",
+                    extra_qemu=["-machine", "iommu=smmuv3", *EDU]),
+}
+
 # (physical address, size) of each reserved range, in address order.
 REGIONS = {
     "standard": {
@@ -66,6 +78,7 @@ REGIONS = {
     "uefi": {"x86_64": [(5 * G, G)], "aarch64": [(0x140000000, G)]},
     "four": {"x86_64": [(4 * G, G // 2), (5 * G, G // 2), (6 * G, G // 2), (7 * G, G // 2)]},
 }
+REGIONS["iommu"] = REGIONS["standard"]
 
 
 def resolve(arch, kwargs):

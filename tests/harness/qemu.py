@@ -127,7 +127,9 @@ class Guest:
                     "-device", "pci-serial,chardev=agent",
                     "-append", f"console=ttyAMA0 resmem_test.agent=/dev/ttyS0 {common}"]
             if self.reservations:
-                argv += ["-dtb", self._arm_dtb(argv)]
+                # the tree QEMU makes for exactly this machine (an SMMU
+                # added by extra_qemu's -machine options is in it)
+                argv += ["-dtb", self._arm_dtb(argv + self.extra_qemu)]
         return argv + self.extra_qemu
 
     def _firmware_argv(self):
