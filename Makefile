@@ -307,7 +307,7 @@ valgrind:
 	run 0 list --sysfs $(FIX)/sys/loaded-8g-at-4g; \
 	run 0 list --json --sysfs $(FIX)/sys/loaded-two-1g; \
 	run 0 list --sysfs $(FIX)/sys/loaded-no-regions; \
-	run 0 info ram0 --sysfs $(FIX)/sys/loaded-8g-at-4g
+	run 0 info region0 --sysfs $(FIX)/sys/loaded-8g-at-4g
 	@echo "valgrind: clean"
 
 # make soak: the long runs (fuzzer, concurrency, ring capture + drain) on x86_64, e.g.
