@@ -2,7 +2,7 @@
 independently of libresmem: parses guest physical memory saved by pmemsave.
 The layout (field offsets and sizes, flags, record size) is the UAPI
 header's, as the compiler reads it (tests/harness/uapi.py)."""
-from tests.harness import uapi
+from tests.harness import pattern, uapi
 
 _T = []
 for _i in range(256):
@@ -70,3 +70,20 @@ def records(h, data, start, limit, gaps=None):
                         time_ns=r["time_ns"], payload=payload))
         pos += uapi.record_span(r["len"])
     return out
+
+
+def check_pattern_ring(guest, base, seed, reclen, count, first_seq=0):
+    """Read the ring of the region at physical `base` from guest memory
+    (pmemsave): the `count` records from tail must be intact, numbered from
+    first_seq, and hold pattern seq:seed at stream offset seq * reclen (what
+    `resmem capture --generate` and the edu test driver write)."""
+    h = header(guest.pmemsave(base, uapi.RING_HDR_SIZE))
+    span = min(count, 4096) * uapi.record_span(reclen) + 4096
+    data = guest.pmemsave(base + h["data_off"], span)
+    recs = records(h, data, h["tail"], count)
+    assert len(recs) == count, (len(recs), h)
+    for i, r in enumerate(recs):
+        assert r["good"], f"record {r['seq']} at {r['pos']:#x}: CRC mismatch seen from the host"
+        assert r["seq"] == first_seq + i and r["len"] == reclen
+        assert r["payload"] == pattern.seq(seed, r["seq"] * reclen, reclen), f"record {r['seq']}"
+    return h

@@ -15,7 +15,7 @@ import re
 import pytest
 
 from tests import ring_witness
-from tests.harness import boots, pattern, uapi
+from tests.harness import boots
 
 pytestmark = pytest.mark.guest(boot="iommu")
 REGION = {"x86_64": "region0", "aarch64": "resmem"}
@@ -39,12 +39,7 @@ def test_device_dma_through_the_iommu_lands_at_the_physical_address(guest, targe
         m = re.search(rf"producing into {name} \(.*dma (0x[0-9a-f]+)\)", log)
         assert m, log
         assert int(m[1], 16) != base, f"the device got the physical address {m[1]}: no IOMMU mapping"
-        h = ring_witness.header(g.pmemsave(base, uapi.RING_HDR_SIZE))
-        data = g.pmemsave(base + h["data_off"], n * uapi.record_span(reclen) + 4096)
-        recs = ring_witness.records(h, data, h["tail"], n)
-        assert [r["seq"] for r in recs] == list(range(n)), h
-        for r in recs:
-            assert r["good"] and r["payload"] == pattern.seq(seed, r["seq"] * reclen, reclen), r["seq"]
+        ring_witness.check_pattern_ring(g, base, seed, reclen, n)
         d = g.run(f"rm -f /tmp/out; resmem drain {name} --from tail --no-consume --to /tmp/out")
         assert f"seq 0..{n - 1}, lost 0, refused 0, corrupt 0" in d.err, d.err
         g.run(f"resmem verify /tmp/out seq:{seed:#x}")

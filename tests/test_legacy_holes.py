@@ -27,9 +27,9 @@ import re
 import pytest
 
 from tests.harness import boots
-from tests.harness.guestview import firmware_memmap, iomem
+from tests.harness.guestview import firmware_memmap, iomem, memmap_reservations
 from tests.harness.pattern import seq
-from tests.harness.units import G, K, M
+from tests.harness.units import K, M
 
 CASES = {
     # name: (memmap=SIZE$ADDR, what the case is meant to hit)
@@ -52,15 +52,10 @@ pytestmark = pytest.mark.archs("x86_64")
 FIRMWARE = [pytest.param("seabios", marks=pytest.mark.guest(boot="legacy-holes")),
             pytest.param("uefi", marks=pytest.mark.guest(boot="legacy-holes-uefi"))]
 
-_SUFFIX = {"K": K, "M": M, "G": G}
-
-
 def span(word):
-    """[start, end) of SIZE$ADDR."""
-    def num(s):
-        return int(s[:-1], 0) * _SUFFIX[s[-1]] if s[-1] in _SUFFIX else int(s, 0)
-    size, addr = word.split("$")
-    return num(addr), num(addr) + num(size)
+    """[start, end) of SIZE$ADDR, read as the kernel reads a memmap= word."""
+    (start, size), = memmap_reservations(f"memmap={word}")
+    return start, start + size
 
 
 def expected(g, start, end):

@@ -28,19 +28,9 @@ def ring_state(guest):
 
 
 def host_check(guest, seed, reclen, count, first_seq=0):
-    """Parse the ring from guest physical memory; every record from tail must
-    be intact and hold pattern seq:seed at stream offset seq * reclen."""
+    """The host's reading of the standard x86_64 region's ring (ring_witness)."""
     base = boots.regions("x86_64", "standard")[0][0]
-    h = ring_witness.header(guest.pmemsave(base, uapi.RING_HDR_SIZE))
-    span = min(count, 4096) * uapi.record_span(reclen) + 4096
-    data = guest.pmemsave(base + h["data_off"], span)
-    recs = ring_witness.records(h, data, h["tail"], count)
-    assert len(recs) == count, (len(recs), h)
-    for i, r in enumerate(recs):
-        assert r["good"], f"record {r['seq']} at {r['pos']:#x}: CRC mismatch seen from the host"
-        assert r["seq"] == first_seq + i and r["len"] == reclen
-        assert r["payload"] == pattern.seq(seed, r["seq"] * reclen, reclen), f"record {r['seq']}"
-    return h
+    return ring_witness.check_pattern_ring(guest, base, seed, reclen, count, first_seq)
 
 
 def drain_and_verify(guest, seed, extra=""):
