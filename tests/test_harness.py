@@ -131,6 +131,76 @@ def test_uefi_firmware_comes_from_the_deps_step():
         qemu.Guest(matrix.DEFAULT, firmware="bios")
 
 
+class _ScriptedMachine(qemu.Guest):
+    """A Guest whose machine is a script: each QMP system_reset starts the
+    next scripted boot, which writes its console lines and, if it reaches
+    the agent, READY."""
+
+    def __init__(self, tmp_path, boots):
+        import socket
+        import types
+        super().__init__(matrix.DEFAULT, reboot=True)
+        self.dir = str(tmp_path)
+        open(os.path.join(self.dir, "console.log"), "w").close()
+        self.script = list(boots)       # (console text, reaches the agent)
+        self._agent, self._machine_end = socket.socketpair()
+        self.proc = types.SimpleNamespace(poll=lambda: None)
+
+    def qmp(self, cmd, **args):
+        if cmd == "system_reset":
+            text, ready = self.script.pop(0)
+            with open(os.path.join(self.dir, "console.log"), "a") as f:
+                f.write(text)
+            if ready:
+                self._machine_end.sendall(b"READY\n")
+        return {}
+
+
+INT3 = "[    1.449603] Oops: int3: 0000 [#1] SMP NOPTI\n[    1.45] Kernel panic - not syncing: Fatal exception in interrupt\n"
+
+
+def test_reboot_dying_of_the_tcg_text_patching_oops_is_reset_once_more(tmp_path, monkeypatch):
+    """A warm reboot that dies early with QEMU 7.2 TCG's int3 oops is reset
+    again (RAM kept, as by the reset it follows), its lines are not the
+    test's problems, and the run's report lists it."""
+    monkeypatch.setattr(qemu, "RETRIED_REBOOTS", [])
+    g = _ScriptedMachine(tmp_path, [(INT3, False), ("[    1.0] Run /init as init process\n", True)])
+    g.reset(timeout=10)
+    assert g.script == [] and g.boots == 1
+    assert g.problems() == []
+    assert qemu.RETRIED_REBOOTS == [(matrix.DEFAULT.name, "[    1.449603] Oops: int3: 0000 [#1] SMP NOPTI")]
+
+
+@pytest.mark.parametrize("boots,left", [
+    ([(INT3, False), (INT3, False)], "Oops: int3"),           # retried once, not twice
+    ([("[    1.2] BUG: kernel NULL pointer dereference\n", False), ("", True)], "BUG: kernel NULL"),
+])
+def test_reboot_dying_otherwise_is_not_retried(tmp_path, monkeypatch, boots, left):
+    """Only the known TCG oops buys a second reset, and only one: a second
+    one, or any other death before the agent, fails with the guest's log."""
+    monkeypatch.setattr(qemu, "RETRIED_REBOOTS", [])
+    g = _ScriptedMachine(tmp_path, boots)
+    with pytest.raises(qemu.GuestCrashed) as e:
+        g.reset(timeout=3)
+    assert "timed out while rebooting" in str(e.value) and left in str(e.value)
+    assert any(left in p for p in g.problems())
+
+
+def test_only_the_asked_for_panic_is_excused(tmp_path):
+    """Guest.crash()'s own panic line is not a problem; anything else the
+    kernel said in the same span is."""
+    g = _ScriptedMachine(tmp_path, [])
+    with open(os.path.join(g.dir, "console.log"), "w") as f:
+        f.write("[  6.3] sysrq: Trigger a crash\n"
+                "[  6.3] Kernel panic - not syncing: sysrq triggered crash\n"
+                "[  6.3] WARNING: CPU: 1 PID: 7 at kernel/x.c:1 f+0x1/0x2\n"
+                "[  6.4] ---[ end Kernel panic - not syncing: sysrq triggered crash ]---\n")
+    g.crashes.append((0, len(g.console())))
+    assert g.problems() == ["[  6.3] WARNING: CPU: 1 PID: 7 at kernel/x.c:1 f+0x1/0x2"]
+    g.crashes.clear()
+    assert len(g.problems()) == 3
+
+
 @pytest.mark.parametrize("line,problem", [
     ("[    2.2] WARNING: CPU: 1 PID: 102 at mm/memory.c:12 f+0x11/0x1000", True),
     ("[    2.2] BUG: Bad page map in process x  pte:8000000100000227 pmd:1234", True),

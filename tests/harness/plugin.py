@@ -19,7 +19,8 @@ the matrix run only those (the test is not generated for them otherwise).
 Before any test runs, the module, test modules, tools and helpers are built
 for every kernel a collected test runs on; a failed build ends the run at once with the
 compiler's output (a broken tree fails in the time of one build per kernel).
-A boot that does not reach the agent is retried once (TCG hiccups); if the
+A boot that does not reach the agent is retried once (TCG hiccups), and so
+is a warm reboot that dies of QEMU's TCG text-patching oops (Guest.reset); if the
 retry fails too, every later test of that kernel fails at once with the
 cached reason instead of waiting for its own timeout.
 
@@ -213,6 +214,9 @@ def pytest_terminal_summary(terminalreporter, config):
         prob = next((l for l in lines if qemu.PROBLEM.search(l)), "")
         terminalreporter.write_line(f"{t}: a boot was retried: {lines[0][:200]}"
                                     + (f"; first kernel problem: {prob.strip()[:200]}" if prob else ""))
+    for t, line in qemu.RETRIED_REBOOTS:
+        terminalreporter.write_line(f"{t}: a warm reboot was retried: it died before the agent "
+                                    f"with QEMU's TCG text-patching oops: {line[:200]}")
 
 
 @pytest.hookimpl(hookwrapper=True)
