@@ -1,5 +1,7 @@
 """End to end with real GRUB: the planner's /etc/default/grub line, made into
-grub.cfg the way grub-mkconfig does, booted from a grub-mkrescue image.
+grub.cfg by Debian's own grub-mkconfig (tests/harness/grub.py runs it with
+the test's /etc/default in a private mount namespace), booted from a
+grub-mkrescue image.
 
 Three boots, on the first x86_64 QEMU target only (the GRUB part does not
 depend on the kernel version):
@@ -112,7 +114,7 @@ def test_grub_boots_the_planned_line(k, host_plan, tmp_path):
 def test_grub_naive_line_caps_ram(k, host_plan, tmp_path):
     naive = f'GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap={host_plan["memmap"]}"'
     g, linux, dollar0 = boot(k, tmp_path, with_line(naive))
-    # sh expanded $0 (the sourcing script, /usr/sbin/grub-mkconfig on a real system)
+    # sh expanded $0: grub-mkconfig's own path, as on a real system
     eaten = f"memmap=8G{dollar0}x100000000"
     assert eaten in linux.split()
     with g:

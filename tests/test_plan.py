@@ -1,8 +1,8 @@
 """`resmem plan`'s lines checked against the real parsers that will read them.
 
-Host only (no kernel): the /etc/default/grub line and the grub.d drop-in are
-sourced by /bin/sh the way grub-mkconfig does and pasted into a `linux` line
-the way 10_linux does (tests/harness/grub.py); that line, the planner's own
+Host only (no kernel): the /etc/default/grub line and the grub.d drop-in go
+through Debian's own grub-mkconfig and /etc/grub.d/10_linux, in a private
+mount namespace (tests/harness/grub.py); the `linux` line it writes, the planner's own
 grub.cfg line and the BLS options grubby would write are then parsed by GRUB
 itself, in one GRUB-only QEMU boot, which prints every word it would hand to
 the kernel.  Expected words are written out by hand below.
