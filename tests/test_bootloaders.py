@@ -24,7 +24,7 @@ import subprocess
 
 import pytest
 
-from tests.harness import guestview, hostbuild, loaders, matrix
+from tests.harness import guestview, loaders, matrix
 from tests.harness.units import G
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,19 +45,14 @@ def k(target):
     return matrix.by_name(target)
 
 
-@pytest.fixture(scope="module")
-def resmem_bin(tmp_path_factory):
-    return hostbuild.resmem(tmp_path_factory.mktemp("userspace"))
-
-
-def plan(resmem_bin, tmp_path, arch):
+def plan(host_resmem, tmp_path, arch):
     """The planner's --json for 8 GiB on the fixture machine whose running
-    command line is the harness's (for `arch`) plus `quiet` and OLD."""
+    command line is the harness's (for `arch`) plus `quiet`, NOTE and OLD."""
     running = tmp_path / "cmdline"
     running.write_text(f"{loaders.HARNESS_CMDLINE[arch]} quiet {NOTE} {OLD}\n")
-    r = subprocess.run([resmem_bin, "plan", "--size", "8G", "--from", MAP, "--cmdline", str(running),
-                        "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=60)
+    r = subprocess.run([host_resmem, "plan", "--size", "8G", "--from", MAP,
+                        "--cmdline", str(running), "--json"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     j = json.loads(r.stdout)
     assert j["memmap"] == PLANNED[len("memmap="):] and j["replaces"] == [OLD] and j["complete"], j
@@ -78,23 +73,24 @@ def top_level(entries, addr):
 
 
 @pytest.mark.archs("x86_64")
-def test_systemd_boot_boots_the_planned_entry(k, resmem_bin, tmp_path):
+def test_systemd_boot_boots_the_planned_entry(k, host_resmem, tmp_path):
     """systemd-boot reads the planned `options` line and the kernel reserves
     8 GiB at 4 GiB.
 
     Catches: a `systemd_boot` line escaped or quoted for some other parser
-    (`\\$` as for GRUB, `\\\\\\$` as for /etc/default/grub, sh or hush quotes
-    around NOTE: systemd-boot expands and unescapes nothing, so the kernel
-    would get the backslashes, reading memmap=8G\\... as a bare memmap=8G,
-    capping RAM at 8 GiB and reserving nothing); an entry line that is not `options ...` (systemd-boot boots
-    the kernel with no parameters: no console, no agent, the boot times
-    out); the running line's older reservation left in (a second memmap=
-    word); a range that is not RAM under UEFI firmware (not Reserved in
-    /proc/iomem, `resmem check` fails)."""
+    (`\\$` as for GRUB, `\\\\\\$` as for /etc/default/grub, sh or hush
+    quotes around NOTE: systemd-boot expands and unescapes nothing, so the
+    kernel would get the backslashes, reading memmap=8G\\... as a bare
+    memmap=8G, capping RAM at 8 GiB and reserving nothing); an entry line
+    that is not `options ...` (systemd-boot boots the kernel with no
+    parameters: no console, no agent, the boot times out); the running
+    line's older reservation left in (a second memmap= word); a range that
+    is not RAM under UEFI firmware (not Reserved in /proc/iomem, `resmem
+    check` fails)."""
     reason = loaders.have_systemd_boot()
     if reason:
         pytest.fail(reason)      # tests/install-deps.sh installs it: missing is a failure
-    j = plan(resmem_bin, tmp_path, "x86_64")
+    j = plan(host_resmem, tmp_path, "x86_64")
     disk = loaders.systemd_boot_disk(k, j["systemd_boot"], str(tmp_path / "esp.img"))
     with loaders.SystemdBootGuest(k, disk, mem=MEM) as g:
         cmdline = g.run("cat /proc/cmdline").out.strip()
@@ -119,7 +115,7 @@ def controls(want):
 
 
 @pytest.mark.archs("aarch64")
-def test_uboot_runs_the_planned_bootargs(k, resmem_bin, tmp_path):
+def test_uboot_runs_the_planned_bootargs(k, host_resmem, tmp_path):
     """U-Boot runs the planned `setenv bootargs '...'` line from boot.scr and
     boots the kernel with it: /proc/cmdline holds memmap=8G$0x100000000 with
     its `$`, the rest of the running line and not the replaced reservation.
@@ -143,7 +139,7 @@ def test_uboot_runs_the_planned_bootargs(k, resmem_bin, tmp_path):
     reason = loaders.have_uboot()
     if reason:
         pytest.fail(reason)
-    j = plan(resmem_bin, tmp_path, "aarch64")
+    j = plan(host_resmem, tmp_path, "aarch64")
     want = expected("aarch64")
     ctl = controls(want)
     disk = loaders.uboot_disk(k, j["uboot"], str(tmp_path / "uboot.img"), before=ctl.values())

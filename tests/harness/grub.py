@@ -90,7 +90,8 @@ def mkconfig(default_grub, dropins=(), workdir=None):
 def linux_line(cfg):
     """The `linux` line of the first menu entry 10_linux wrote in grub.cfg
     text `cfg`, its image pointed at /boot/vmlinuz (the boot image's)."""
-    m = re.search(r"(?s)### BEGIN /etc/grub\.d/10_linux ###\n(.*?)### END /etc/grub\.d/10_linux ###", cfg)
+    m = re.search(r"(?s)### BEGIN /etc/grub\.d/10_linux ###\n(.*?)"
+                  r"### END /etc/grub\.d/10_linux ###", cfg)
     assert m, f"grub-mkconfig wrote no 10_linux section:\n{cfg}"
     line = re.search(r"(?m)^\s*linux\s.*$", m[1])
     assert line, f"10_linux wrote no linux line:\n{m[1]}"

@@ -81,11 +81,13 @@ def uboot_disk(k, setenv_line, out, before=()):
     parsed by U-Boot's own shell, as a line typed at its prompt would be."""
     if k.arch != "aarch64":
         raise ValueError("this U-Boot is qemu_arm64: aarch64 targets only")
+    part = "${devtype} ${devnum}:${distro_bootpart}"
+    initrd = f"{UBOOT_RAMDISK_ADDR:#x}"
     script = ("".join(f"{line}\n" for line in before) +
               f"{setenv_line}\n"
-              "load ${devtype} ${devnum}:${distro_bootpart} ${kernel_addr_r} /Image\n"
-              f"load ${{devtype}} ${{devnum}}:${{distro_bootpart}} {UBOOT_RAMDISK_ADDR:#x} /initrd.gz\n"
-              f"booti ${{kernel_addr_r}} {UBOOT_RAMDISK_ADDR:#x}:${{filesize}} ${{fdtcontroladdr}}\n")
+              f"load {part} ${{kernel_addr_r}} /Image\n"
+              f"load {part} {initrd} /initrd.gz\n"
+              f"booti ${{kernel_addr_r}} {initrd}:${{filesize}} ${{fdtcontroladdr}}\n")
     cmd, scr = out + ".cmd", out + ".scr"
     with open(cmd, "w") as f:
         f.write(script)
