@@ -4,7 +4,8 @@
 set -e
 PKGS="make gcc libc6-dev python3 python3-pytest qemu-system-x86 qemu-system-arm
 qemu-system-data ipxe-qemu ovmf qemu-efi-aarch64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
-device-tree-compiler libfdt-dev valgrind busybox-static xz-utils zstd bc kmod cpio apt dpkg dwarves grub-pc-bin xorriso mtools
+device-tree-compiler libfdt-dev valgrind busybox-static xz-utils zstd bc kmod cpio apt dpkg dwarves grub-common grub-pc-bin xorriso mtools
+u-boot-qemu u-boot-tools systemd-boot-efi
 git file pkg-config dkms dh-dkms debhelper dpkg-dev fakeroot lintian mandoc man-db sparse cppcheck clang-tidy clang-format udev libc-bin
 gnuplot-nox ndctl daxctl mmdebstrap"
 missing=""

@@ -1,5 +1,7 @@
 """End to end with real GRUB: the planner's /etc/default/grub line, made into
-grub.cfg the way grub-mkconfig does, booted from a grub-mkrescue image.
+grub.cfg by Debian's own grub-mkconfig (tests/harness/grub.py runs it with
+the test's /etc/default in a private mount namespace), booted from a
+grub-mkrescue image.
 
 Three boots, on the first x86_64 QEMU target only (the GRUB part does not
 depend on the kernel version):
@@ -21,7 +23,7 @@ import subprocess
 
 import pytest
 
-from tests.harness import grub, hostbuild, matrix
+from tests.harness import grub, matrix
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAP = os.path.join(REPO, "userspace", "tests", "fixtures", "plan", "qemu-pc-13G.memmap")
@@ -49,10 +51,9 @@ def k(target):
 
 
 @pytest.fixture(scope="module")
-def host_plan(tmp_path_factory):
-    out = tmp_path_factory.mktemp("userspace")
-    resmem = hostbuild.resmem(out)
-    f = out / "default-grub"
+def host_plan(host_resmem, tmp_path_factory):
+    resmem = host_resmem
+    f = tmp_path_factory.mktemp("plan") / "default-grub"
     f.write_text(DEFAULT_GRUB)
     r = subprocess.run([resmem, "plan", "--size", "8G", "--from", MAP,
                         "--grub-default", str(f), "--json"],
@@ -85,6 +86,16 @@ def check_console(g):
 
 @pytest.mark.archs("x86_64")
 def test_grub_boots_the_planned_line(k, host_plan, tmp_path):
+    """The planned /etc/default/grub line, through Debian's grub-mkconfig and
+    GRUB, gives the kernel memmap=8G$0x100000000 with its `$`, and 4..12 GiB
+    is Reserved.
+
+    Catches: a line escaped one level short for the two parsers (sh, then
+    GRUB: `\\$` or `$` instead of `\\\\\\$` and the kernel gets
+    memmap=8Gx100000000 or sh's $0 pasted in: RAM capped, nothing reserved,
+    `resmem check` fails); a line that drops what /etc/default/grub had
+    (`quiet`); a plan that is not what the planner finds on the booted
+    machine's own firmware map."""
     assert host_plan["memmap"] == "8G$0x100000000"
     g, linux, _ = boot(k, tmp_path, with_line(host_plan["etc_default_grub"]))
     assert "memmap=8G\\$0x100000000" in linux      # what grub.cfg holds (GRUB escaping)
@@ -110,9 +121,17 @@ def test_grub_boots_the_planned_line(k, host_plan, tmp_path):
 
 @pytest.mark.archs("x86_64")
 def test_grub_naive_line_caps_ram(k, host_plan, tmp_path):
+    """The control: the parameter pasted into /etc/default/grub unescaped.
+    grub-mkconfig's sh replaces `$0` with its own path, the kernel gets
+    memmap=8G/usr/sbin/grub-mkconfigx100000000, caps RAM at 8 GiB and
+    reserves nothing, and `resmem check` names that cause.
+
+    Catches: a harness whose grub.cfg does not come from a parser that eats
+    `$` (then the planned-line test would prove nothing), and a `check`
+    that misses the eaten dollar."""
     naive = f'GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap={host_plan["memmap"]}"'
     g, linux, dollar0 = boot(k, tmp_path, with_line(naive))
-    # sh expanded $0 (the sourcing script, /usr/sbin/grub-mkconfig on a real system)
+    # sh expanded $0: grub-mkconfig's own path, as on a real system
     eaten = f"memmap=8G{dollar0}x100000000"
     assert eaten in linux.split()
     with g:
@@ -132,7 +151,7 @@ def test_grub_naive_line_caps_ram(k, host_plan, tmp_path):
 
 
 @pytest.mark.archs("x86_64")
-def test_grub_write_takes_out_the_eaten_word(k, tmp_path):
+def test_grub_write_takes_out_the_eaten_word(k, host_resmem, tmp_path):
     """The issue's server: /etc/default/grub holds memmap=8G$4G (sh makes it
     memmap=8GG: RAM capped, nothing reserved).  `plan --write`'s drop-in,
     through grub-mkconfig and GRUB, boots the planned reservation without it,
@@ -141,8 +160,7 @@ def test_grub_write_takes_out_the_eaten_word(k, tmp_path):
     f = tmp_path / "default-grub"
     f.write_text(default_grub)
     d = tmp_path / "grub.d"
-    (tmp_path / "userspace").mkdir()
-    resmem = hostbuild.resmem(str(tmp_path / "userspace"))
+    resmem = host_resmem
     r = subprocess.run([resmem, "plan", "--size", "8G", "--from", MAP, "--grub-default", str(f),
                         "--grub-d", str(d), "--write", "--json"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)

@@ -1,8 +1,8 @@
 """`resmem plan`'s lines checked against the real parsers that will read them.
 
-Host only (no kernel): the /etc/default/grub line and the grub.d drop-in are
-sourced by /bin/sh the way grub-mkconfig does and pasted into a `linux` line
-the way 10_linux does (tests/harness/grub.py); that line, the planner's own
+Host only (no kernel): the /etc/default/grub line and the grub.d drop-in go
+through Debian's own grub-mkconfig and /etc/grub.d/10_linux, in a private
+mount namespace (tests/harness/grub.py); the `linux` line it writes, the planner's own
 grub.cfg line and the BLS options grubby would write are then parsed by GRUB
 itself, in one GRUB-only QEMU boot, which prints every word it would hand to
 the kernel.  Expected words are written out by hand below.
@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from tests.harness import grub, hostbuild
+from tests.harness import grub
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(REPO, "userspace", "tests", "fixtures", "plan")
@@ -46,13 +46,8 @@ DEFAULT_GRUBS = {
 CMDLINE = os.path.join(FIX, "debian.cmdline")   # BOOT_IMAGE=... root=UUID=0b1c-22 ro quiet memmap=8G$4G
 
 
-@pytest.fixture(scope="module")
-def resmem_bin(tmp_path_factory):
-    return hostbuild.resmem(tmp_path_factory.mktemp("userspace"))
-
-
-def plan(resmem_bin, *args, tmp=None):
-    r = subprocess.run([resmem_bin, "plan", "--size", "8G", "--from", MAP, "--json", *args],
+def plan(host_resmem, *args, tmp=None):
+    r = subprocess.run([host_resmem, "plan", "--size", "8G", "--from", MAP, "--json", *args],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     return json.loads(r.stdout)
@@ -74,7 +69,7 @@ def linux_args(linux_line):
 
 
 @pytest.fixture(scope="module")
-def cases(resmem_bin, tmp_path_factory):
+def cases(host_resmem, tmp_path_factory):
     """name -> (GRUB script text of the arguments, expected words); all parsed
     by one GRUB boot in `parsed`."""
     reason = grub.have_grub()
@@ -85,7 +80,7 @@ def cases(resmem_bin, tmp_path_factory):
     for name, (text, want) in DEFAULT_GRUBS.items():
         f = tmp / f"{name}.grub"
         f.write_text(text)
-        j = plan(resmem_bin, "--grub-default", str(f))
+        j = plan(host_resmem, "--grub-default", str(f))
         line, _ = grub.mkconfig_linux_line(replace_line(text, j["etc_default_grub"]))
         c[f"default-{name}"] = (linux_args(line), ["root=/dev/ram0", "ro"] + want)
         # the drop-in, added to the untouched file: the same words (it re-assigns
@@ -97,10 +92,10 @@ def cases(resmem_bin, tmp_path_factory):
                    'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\n')
     f = tmp / "linux-eaten.grub"
     f.write_text(linux_eaten)
-    j = plan(resmem_bin, "--grub-default", str(f))
+    j = plan(host_resmem, "--grub-default", str(f))
     line, _ = grub.mkconfig_linux_line(linux_eaten, [j["grub_d_dropin"]])
     c["dropin-linux-eaten"] = (linux_args(line), ["root=/dev/ram0", "ro", "console=ttyS0", "quiet", NEW])
-    j = plan(resmem_bin, "--cmdline", CMDLINE)
+    j = plan(host_resmem, "--cmdline", CMDLINE)
     assert j["grub_cfg"].startswith("linux ")
     c["grub_cfg"] = (j["grub_cfg"][len("linux "):],
                      ["/boot/vmlinuz-6.1.0-18-amd64", "root=UUID=0b1c-22", "ro", "quiet", NEW])
@@ -117,7 +112,7 @@ def cases(resmem_bin, tmp_path_factory):
     assert len(rm) == 1, r.stdout
     c["grubby-remove"] = (rm[0][len("--remove-args="):], ["memmap=8G$4G"])
     # several regions
-    j = plan(resmem_bin, "--size", "2G", "--count", "2", "--grub-default", str(tmp / "debian.grub"))
+    j = plan(host_resmem, "--size", "2G", "--count", "2", "--grub-default", str(tmp / "debian.grub"))
     line, _ = grub.mkconfig_linux_line(replace_line(DEFAULT_GRUBS["debian"][0], j["etc_default_grub"]))
     c["count-2"] = (linux_args(line), ["root=/dev/ram0", "ro", "quiet", "memmap=2G$0x100000000",
                                        "memmap=2G$0x1c0000000"])
@@ -168,11 +163,11 @@ def test_grub_reads_the_plan(name, cases, parsed):
     assert parsed[name] == cases[name][1], f"GRUB script: {cases[name][0]!r}"
 
 
-def test_sh_keeps_one_backslash_for_grub(resmem_bin, tmp_path):
+def test_sh_keeps_one_backslash_for_grub(host_resmem, tmp_path):
     """sh turns the /etc/default/grub value's \\\\\\$ into \\$: the text grub.cfg gets."""
     f = tmp_path / "grub"
     f.write_text(DEFAULT_GRUBS["debian"][0])
-    j = plan(resmem_bin, "--grub-default", str(f))
+    j = plan(host_resmem, "--grub-default", str(f))
     assert j["etc_default_grub"] == 'GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap=8G\\\\\\$0x100000000"'
     r = subprocess.run(["/bin/sh", "-c", j["etc_default_grub"] + '; printf %s "$GRUB_CMDLINE_LINUX_DEFAULT"'],
                        stdout=subprocess.PIPE, text=True, check=True)
@@ -187,10 +182,10 @@ def test_naive_lines_lose_the_address(parsed):
 
 
 
-def test_example_dropin_is_what_write_installs(resmem_bin, tmp_path):
+def test_example_dropin_is_what_write_installs(host_resmem, tmp_path):
     """grub/resmem.cfg.example's assignment is the one `plan --write` writes
     for 8G on the QEMU pc 13G machine."""
-    r = subprocess.run([resmem_bin, "plan", "--size", "8G", "--from", MAP, "--write",
+    r = subprocess.run([host_resmem, "plan", "--size", "8G", "--from", MAP, "--write",
                         "--grub-d", str(tmp_path)], stdout=subprocess.PIPE, text=True, timeout=60)
     assert r.returncode == 0 and "update-grub" in r.stdout
     written = (tmp_path / "resmem.cfg").read_text()
@@ -200,29 +195,29 @@ def test_example_dropin_is_what_write_installs(resmem_bin, tmp_path):
     assert pick(written) == pick(example) and len(pick(example)) == 1
 
 
-def test_eaten_word_is_named_and_counted(resmem_bin, tmp_path):
+def test_eaten_word_is_named_and_counted(host_resmem, tmp_path):
     """The issue's case: --json gives the real /etc/default/grub line, the
     mangled word in `replaces` (an array), and counts the memmap= ranges
     of the GRUB line that will boot, not of the running one."""
     f = tmp_path / "grub"
     f.write_text(DEFAULT_GRUBS["eaten"][0])
-    j = plan(resmem_bin, "--grub-default", str(f))
+    j = plan(host_resmem, "--grub-default", str(f))
     assert j["etc_default_grub"] == 'GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap=8G\\\\\\$0x100000000"'
     assert j["replaces"] == ["memmap=8GG"]
     assert j["kaslr"]["memmap_entries"] == 1
     assert j["complete"] is False          # no --cmdline: no root= in the loader lines
     three = os.path.join(FIX, "three-memmap.cmdline")
-    j = plan(resmem_bin, "--grub-default", str(f), "--cmdline", three)
+    j = plan(host_resmem, "--grub-default", str(f), "--cmdline", three)
     assert j["kaslr"]["memmap_entries"] == 1 and j["complete"] is True
     assert j["replaces"] == ["memmap=1G$0x400000000", "memmap=8GG"]
 
 
-def test_write_refuses_what_it_cannot_take_out(resmem_bin, tmp_path):
+def test_write_refuses_what_it_cannot_take_out(host_resmem, tmp_path):
     """A memmap= word behind sh expansion: no drop-in, exit 1, the line to
     remove on stderr, nothing on stdout."""
     f = tmp_path / "grub"
     f.write_text('GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT="$EXTRA memmap=8G$4G"\n')
-    r = subprocess.run([resmem_bin, "plan", "--size", "8G", "--from", MAP, "--grub-default", str(f),
+    r = subprocess.run([host_resmem, "plan", "--size", "8G", "--from", MAP, "--grub-default", str(f),
                         "--write", "--grub-d", str(tmp_path / "d")],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     assert r.returncode == 1, r.stdout + r.stderr
@@ -230,13 +225,13 @@ def test_write_refuses_what_it_cannot_take_out(resmem_bin, tmp_path):
     assert not (tmp_path / "d" / "resmem.cfg").exists()
 
 
-def test_refusal_on_stderr(resmem_bin):
-    r = subprocess.run([resmem_bin, "plan", "--size", "11G", "--from", MAP],
+def test_refusal_on_stderr(host_resmem):
+    r = subprocess.run([host_resmem, "plan", "--size", "11G", "--from", MAP],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     assert r.returncode == 1 and r.stdout == "" and "refused: 11.0 GiB does not fit" in r.stderr
 
 
-def test_write_reads_the_other_dropins(resmem_bin, tmp_path):
+def test_write_reads_the_other_dropins(host_resmem, tmp_path):
     """grub.d drop-ins sourced before ours count (the mangled word one of them
     adds is taken out, as GRUB will read it); one sourced after ours that also
     sets memmap= is named on stderr."""
@@ -248,7 +243,7 @@ def test_write_reads_the_other_dropins(resmem_bin, tmp_path):
     late = 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT memmap=1M!0x500000000"\n'
     (d / "50-vendor.cfg").write_text(early)
     (d / "zz-late.cfg").write_text(late)
-    r = subprocess.run([resmem_bin, "plan", "--size", "8G", "--from", MAP, "--grub-default", str(f),
+    r = subprocess.run([host_resmem, "plan", "--size", "8G", "--from", MAP, "--grub-default", str(f),
                         "--grub-d", str(d), "--write"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -1,17 +1,25 @@
-"""Real GRUB for the tests: grub.cfg made the way grub-mkconfig makes it,
+"""Real GRUB for the tests: grub.cfg from Debian's own grub-mkconfig,
 grub-mkrescue images, and guests booted from them (x86_64, BIOS, -cdrom).
 
-How grub-mkconfig turns /etc/default/grub into a `linux` line (Debian's
-grub-common 2.06, read from /usr/sbin/grub-mkconfig and /etc/grub.d/10_linux):
-  * grub-mkconfig sources /etc/default/grub, then /etc/default/grub.d/*.cfg,
-    with sh (`. ${sysconfdir}/default/grub`), and exports the variables;
-  * 10_linux calls linux_entry ... "${GRUB_CMDLINE_LINUX} ${GRUB_CMDLINE_LINUX_DEFAULT}"
-    and writes `linux ${rel_dirname}/${basename} root=... ro ${args}` through
-    an unquoted here-document: the value is pasted into grub.cfg as it is,
-    with no quoting of its own, and GRUB's script lexer reads it again.
-mkconfig_linux_line() does exactly those two steps with /bin/sh.
+mkconfig() runs the host's /usr/sbin/grub-mkconfig with its own /etc/grub.d
+scripts (grub-common), in a private mount namespace where /etc/default (the
+test's /etc/default/grub and grub.d/*.cfg) and /boot (an empty kernel and
+initrd named like Debian's) are the test's own directories: nothing on the
+host changes.  So the test's /etc/default/grub text is sourced by sh and
+pasted into the `linux` line by 10_linux exactly as on a Debian machine, and
+GRUB reads that line again at boot.
+
+The harness pins only what grub-mkconfig would otherwise take from the host:
+the root device (GRUB_DEVICE=/dev/ram0, which /etc/default/grub may override,
+with GRUB_DISABLE_LINUX_UUID=true so root= is that device), prepended to the
+test's text.  The image path in the `linux` line is the bind mount's source
+path, and the device-access lines around it (search, set root, insmod)
+describe the host's disks: linux_line() takes the generated `linux` line of
+the first 10_linux entry and points its image at the boot image's
+/boot/vmlinuz; every argument stays as grub-mkconfig wrote it.
 """
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,58 +32,79 @@ terminal_output serial
 set timeout=0
 """
 
-# the part of grub-mkconfig + 10_linux that matters here, as sh
-_MKCONFIG = r"""
-if test -f "$RESMEM_DEFAULT_GRUB" ; then
-  . "$RESMEM_DEFAULT_GRUB"
-fi
-for x in "$RESMEM_DEFAULT_GRUB_D"/*.cfg ; do
-  if [ -e "${x}" ]; then
-    . "${x}"
-  fi
-done
-args="${GRUB_CMDLINE_LINUX} ${GRUB_CMDLINE_LINUX_DEFAULT}"
-cat << EOF
-	linux	/boot/vmlinuz root=/dev/ram0 ro ${args}
-EOF
-"""
+# what grub-mkconfig would otherwise take from the host (see above)
+_PINNED = "GRUB_DEVICE=/dev/ram0\nGRUB_DISABLE_LINUX_UUID=true\n"
+
+# a Debian kernel release: 10_linux lists /boot/vmlinuz-<release>
+_RELEASE = "6.1.0-56-amd64"
+
+
+def _mkconfig_path():
+    return shutil.which("grub-mkconfig", path="/usr/sbin:/sbin:/usr/bin:/bin")
 
 
 def have_grub():
     """None, or why GRUB end-to-end tests cannot run here."""
-    for tool in ("grub-mkrescue", "xorriso", "mformat", "qemu-system-x86_64"):
+    for tool in ("grub-mkrescue", "xorriso", "mformat", "qemu-system-x86_64", "unshare"):
         if not shutil.which(tool):
-            return f"{tool} not found (tests/install-deps.sh installs grub-pc-bin xorriso mtools)"
+            return (f"{tool} not found (tests/install-deps.sh installs grub-common grub-pc-bin "
+                    "xorriso mtools util-linux)")
+    if not _mkconfig_path() or not os.path.isfile("/etc/grub.d/10_linux"):
+        return "grub-mkconfig or /etc/grub.d/10_linux is missing (grub-common)"
     if not os.path.isdir("/usr/lib/grub/i386-pc"):
         return "GRUB's i386-pc modules are missing (grub-pc-bin)"
     return None
 
 
-def mkconfig_linux_line(default_grub, dropins=(), workdir=None):
-    """The `linux` line grub-mkconfig writes for /etc/default/grub text
-    `default_grub` (plus grub.d drop-in texts).  Returns (line, dollar0):
-    sh's $0 while sourcing, which an unescaped `$0...` expands to (as it
-    would to /usr/sbin/grub-mkconfig on a real system)."""
+def mkconfig(default_grub, dropins=(), workdir=None):
+    """The grub.cfg Debian's grub-mkconfig writes for /etc/default/grub text
+    `default_grub` plus /etc/default/grub.d drop-in texts (sourced in the
+    order given).  Returns (grub.cfg text, grub-mkconfig's path: sh's $0
+    while it sources those files, what an unescaped `$0...` expands to)."""
+    mkconfig_bin = _mkconfig_path()
     d = tempfile.mkdtemp(prefix="resmem-mkconfig-", dir=workdir)
     try:
-        with open(os.path.join(d, "grub"), "w") as f:
-            f.write(default_grub)
-        os.mkdir(os.path.join(d, "grub.d"))
+        etc, boot = os.path.join(d, "default"), os.path.join(d, "boot")
+        os.makedirs(os.path.join(etc, "grub.d"))
+        os.makedirs(os.path.join(boot, "grub"))
+        with open(os.path.join(etc, "grub"), "w") as f:
+            f.write(_PINNED + default_grub)
         for i, text in enumerate(dropins):
-            with open(os.path.join(d, "grub.d", f"{i:02d}.cfg"), "w") as f:
+            with open(os.path.join(etc, "grub.d", f"{i:02d}.cfg"), "w") as f:
                 f.write(text)
-        script = os.path.join(d, "grub-mkconfig")
-        with open(script, "w") as f:
-            f.write(_MKCONFIG)
-        env = {"PATH": "/usr/bin:/bin", "RESMEM_DEFAULT_GRUB": os.path.join(d, "grub"),
-               "RESMEM_DEFAULT_GRUB_D": os.path.join(d, "grub.d")}
-        r = subprocess.run(["/bin/sh", script], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, timeout=30)
+        for name in (f"vmlinuz-{_RELEASE}", f"initrd.img-{_RELEASE}"):
+            open(os.path.join(boot, name), "w").close()
+        ns = (["unshare", "--mount", "--propagation", "private"] if os.geteuid() == 0 else
+              ["unshare", "--user", "--map-root-user", "--mount"])
+        script = 'mount --bind "$1" /etc/default && mount --bind "$2" /boot && exec "$3"'
+        r = subprocess.run(ns + ["/bin/sh", "-c", script, "sh", etc, boot, mkconfig_bin],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60,
+                           env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"})
         if r.returncode:
-            raise RuntimeError(f"sourcing /etc/default/grub failed: {r.stderr}")
-        return r.stdout.rstrip("\n"), script
+            raise RuntimeError(f"grub-mkconfig failed ({r.returncode}):\n{r.stderr}")
+        return r.stdout, mkconfig_bin
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def linux_line(cfg):
+    """The `linux` line of the first menu entry 10_linux wrote in grub.cfg
+    text `cfg`, its image pointed at /boot/vmlinuz (the boot image's)."""
+    m = re.search(r"(?s)### BEGIN /etc/grub\.d/10_linux ###\n(.*?)"
+                  r"### END /etc/grub\.d/10_linux ###", cfg)
+    assert m, f"grub-mkconfig wrote no 10_linux section:\n{cfg}"
+    line = re.search(r"(?m)^\s*linux\s.*$", m[1])
+    assert line, f"10_linux wrote no linux line:\n{m[1]}"
+    path = f"/vmlinuz-{_RELEASE}"
+    assert path in line[0].split(None, 2)[1], line[0]
+    return re.sub(r"^(\s*linux\s+)\S+", lambda x: x[1] + "/boot/vmlinuz", line[0])
+
+
+def mkconfig_linux_line(default_grub, dropins=(), workdir=None):
+    """(the `linux` line grub-mkconfig writes for these files, as linux_line()
+    gives it; grub-mkconfig's path, sh's $0)."""
+    cfg, dollar0 = mkconfig(default_grub, dropins, workdir)
+    return linux_line(cfg), dollar0
 
 
 def make_iso(out, grub_cfg, files=()):

@@ -3,6 +3,8 @@ into a test's own directory: build/x86_64 may be in use by a guest build."""
 import os
 import subprocess
 
+import pytest
+
 from .kernels import REPO
 
 USERSPACE = os.path.join(REPO, "userspace")
@@ -24,3 +26,10 @@ def resmem(out):
     path = os.path.join(out, "bin", "resmem")
     userspace(out, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def host_resmem(tmp_path_factory):
+    """The `resmem` CLI built once per session for the host, for the tests
+    that only run it (plan lines, boot loaders)."""
+    return resmem(str(tmp_path_factory.mktemp("host-resmem")))
