@@ -16,6 +16,7 @@
 #define _RESMEM_COMPAT_H
 
 #include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -153,6 +154,41 @@ static inline void vm_flags_set(struct vm_area_struct *vma,
 #define RESMEM_MMAP_BEFORE_LINK	1
 #else
 #define RESMEM_MMAP_BEFORE_LINK	0
+#endif
+
+/*
+ * dma_map_phys(): memory mapped for DMA by physical address, struct pages
+ * or not (6.18; Kbuild probe RESMEM_HAVE_DMA_MAP_PHYS).  Before it, dma.c
+ * maps through struct pages, or not at all as memory.
+ */
+#ifdef RESMEM_HAVE_DMA_MAP_PHYS
+#undef RESMEM_HAVE_DMA_MAP_PHYS
+#define RESMEM_HAVE_DMA_MAP_PHYS	1
+#define resmem_dma_map_phys		dma_map_phys
+#define resmem_dma_unmap_phys		dma_unmap_phys
+#else
+#define RESMEM_HAVE_DMA_MAP_PHYS	0
+static inline dma_addr_t resmem_dma_map_phys(struct device *dev,
+					     phys_addr_t phys, size_t size,
+					     enum dma_data_direction dir,
+					     unsigned long attrs)
+{
+	return DMA_MAPPING_ERROR;
+}
+
+static inline void resmem_dma_unmap_phys(struct device *dev, dma_addr_t addr,
+					 size_t size,
+					 enum dma_data_direction dir,
+					 unsigned long attrs)
+{
+}
+#endif
+
+/* DMA_ATTR_REQUIRE_COHERENT (7.x): fail rather than bounce or flush. */
+#ifdef DMA_ATTR_REQUIRE_COHERENT
+#define RESMEM_DMA_ATTR_REQUIRE_COHERENT	DMA_ATTR_REQUIRE_COHERENT
+#else
+#define RESMEM_DMA_ATTR_REQUIRE_COHERENT	0
 #endif
 
 #endif /* _RESMEM_COMPAT_H */

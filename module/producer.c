@@ -37,7 +37,7 @@
 struct resmem_producer {
 	struct resmem_region *region;
 	struct device *dev;
-	dma_addr_t dma;
+	struct resmem_dma dma;
 	struct resmem_kring ring;
 };
 
@@ -75,8 +75,8 @@ static const char *ring_refusal(int err)
  * resmem_producer_get() - become the producer of a region's ring
  * @name: region name (as in /dev/resmem/NAME)
  * @dev: the device that will write records by DMA (its DMA mask must be
- *	 set); the region is mapped for it with dma_map_resource(), which
- *	 goes through the IOMMU when the device is behind one
+ *	 set); the region is mapped for it as memory by the DMA API (dma.c),
+ *	 so an IOMMU and a dma-ranges offset are honoured
  * @flags: RESMEM_PRODUCER_OVERWRITE (overwrite unread records when full),
  *	   RESMEM_PRODUCER_RESET (start an empty ring instead of continuing a
  *	   valid one)
@@ -95,7 +95,9 @@ static const char *ring_refusal(int err)
  * and @dev is not DMA-coherent),
  * -EINVAL (too small for a ring, or its ring does not fit it), -EBADMSG
  * (damaged ring header), -EPROTONOSUPPORT (ring of another format
- * version), -EIO (DMA mapping failed), -ENOMEM, -ENODEV.
+ * version), -ERANGE (@dev cannot reach the region), -EOPNOTSUPP (no way
+ * to map it as memory for @dev on this kernel), -EIO (DMA mapping
+ * failed), -ENOMEM, -ENODEV.
  */
 struct resmem_producer *resmem_producer_get(const char *name,
 					    struct device *dev,
@@ -146,13 +148,9 @@ struct resmem_producer *resmem_producer_get(const char *name,
 				     name, ring_refusal(kept), kept, name);
 		goto unlock;
 	}
-	p->dma = dma_map_resource(dev, r->phys, r->size, DMA_BIDIRECTIONAL, 0);
-	if (dma_mapping_error(dev, p->dma)) {
-		dev_warn_ratelimited(dev, "resmem: cannot DMA-map region %s [mem %#llx-%#llx] for this device (DMA mask too small or IOMMU out of space)\n",
-				     name, r->phys, r->phys + r->size - 1);
-		ret = -EIO;
+	ret = resmem_dma_map(r, dev, &p->dma);
+	if (ret)
 		goto unlock;
-	}
 	p->region = r;
 	p->dev = get_device(dev);
 	get_device(&r->dev);
@@ -161,9 +159,9 @@ struct resmem_producer *resmem_producer_get(const char *name,
 			    ((flags & RESMEM_PRODUCER_OVERWRITE) ?
 			     RESMEM_RING_F_OVERWRITE : 0));
 	mutex_unlock(&resmem_regions_lock);
-	dev_info(dev, "resmem: producing into %s (%s ring, epoch %u, next seq %llu, dma %pad)\n",
+	dev_info(dev, "resmem: producing into %s (%s ring, epoch %u, next seq %llu, dma %pad by %s)\n",
 		 name, kept ? "kept" : "new", p->ring.epoch, p->ring.head_seq,
-		 &p->dma);
+		 &p->dma.addr, resmem_dma_how(p->dma.how));
 	return p;
 
 unlock:
@@ -192,7 +190,7 @@ void resmem_producer_put(struct resmem_producer *p)
 	r = p->region;
 	resmem_kring_close(&p->ring);
 	resmem_ring_kick(r);
-	dma_unmap_resource(p->dev, p->dma, r->size, DMA_BIDIRECTIONAL, 0);
+	resmem_dma_unmap(r, p->dev, &p->dma);
 	put_device(p->dev);
 	mutex_lock(&resmem_regions_lock);
 	WARN_ON(r->producer != p);
@@ -229,7 +227,7 @@ EXPORT_SYMBOL_GPL(resmem_producer_phys);
  */
 dma_addr_t resmem_producer_dma(const struct resmem_producer *p)
 {
-	return p->dma;
+	return p->dma.addr;
 }
 EXPORT_SYMBOL_GPL(resmem_producer_dma);
 
@@ -283,7 +281,7 @@ int resmem_producer_reserve(struct resmem_producer *p, u32 len,
 	if (ret)
 		return ret;
 	off += RESMEM_RING_HDR_SIZE;
-	slot->dma = p->dma + off;
+	slot->dma = p->dma.addr + off;
 	slot->vaddr = (u8 *)p->region->kaddr + off;
 	slot->len = len;
 	slot->seq = p->ring.head_seq;

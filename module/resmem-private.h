@@ -272,6 +272,31 @@ int resmem_cache_sync(struct resmem_region *r, u32 direction, u64 offset,
 /* ioctl.c */
 long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
+/* dma.c: a region's bus address for a device (the producer's mapping) */
+enum resmem_dma_how {
+	RESMEM_DMA_PHYS,
+	RESMEM_DMA_PAGE,
+	RESMEM_DMA_RESOURCE,
+};
+
+/**
+ * struct resmem_dma - a region mapped for one device
+ * @addr:	the region's first byte as the device addresses it
+ * @how:	the DMA API call that made @addr (undone in kind)
+ * @attrs:	the DMA_ATTR_* it was made with
+ */
+struct resmem_dma {
+	dma_addr_t addr;
+	enum resmem_dma_how how;
+	unsigned long attrs;
+};
+
+int resmem_dma_map(const struct resmem_region *r, struct device *dev,
+		   struct resmem_dma *map);
+void resmem_dma_unmap(const struct resmem_region *r, struct device *dev,
+		      const struct resmem_dma *map);
+const char *resmem_dma_how(enum resmem_dma_how how);
+
 /* producer.c */
 void resmem_producer_log_ring(const struct resmem_region *r);
 void resmem_producer_describe(const struct resmem_producer *p, char *buf,

@@ -17,10 +17,7 @@ from tests.harness import boots, pattern, uapi
 
 pytestmark = pytest.mark.archs("x86_64")
 
-EDU = ["-device", "edu,dma_mask=0xffffffffffffffff"]
 G = 1 << 30
-STANDARD_REGION = {"x86_64": "region0", "aarch64": "resmem"}
-EDU_KO = "/lib/modules/$(uname -r)/testmods/resmem_test_edu.ko"
 
 
 def ring_state(guest):
@@ -44,7 +41,7 @@ def drain_and_verify(guest, seed, extra=""):
 
 
 @pytest.mark.core
-@pytest.mark.guest(boot="standard", extra_qemu=EDU)
+@pytest.mark.guest(boot="standard", extra_qemu=boots.EDU)
 def test_edu_dma_through_producer_api(guest):
     """16 records DMAed by the edu device into the ring above 4 GiB, read back
     by drain (mmap) and checked byte for byte, and by the host."""
@@ -81,7 +78,31 @@ def test_edu_dma_through_producer_api(guest):
 
 
 @pytest.mark.core
-@pytest.mark.guest(boot="standard", extra_qemu=EDU)
+@pytest.mark.guest(boot="standard", extra_qemu=boots.EDU)
+def test_device_that_cannot_reach_the_region_is_refused_with_the_numbers(guest):
+    """A device with a 32-bit DMA mask and a region above 4 GiB: the
+    producer refuses it (-ERANGE) with one line naming the region, its bus
+    addresses and the device's limit, and leaves the ring as it was.
+    Catches mapping it anyway: dma-direct WARNs (with panic_on_warn the
+    guest dies) or bounces every record through swiotlb."""
+    base, size = boots.regions("x86_64", "standard")[0]
+    guest.run("rmmod resmem_test_edu 2>/dev/null; modprobe resmem && "
+              "resmem ring region0 --reset --force >/dev/null")
+    before = guest.pmemsave(base, uapi.RING_HDR_SIZE)
+    guest.console_sync()
+    mark = guest.mark()
+    guest.run(f"insmod {boots.EDU_KO} records=4 dma_bits=32")
+    guest.console_sync()
+    log = guest.console()[mark:]
+    want = (f"region region0 [mem {base:#x}-{base + size - 1:#x}] is at bus addresses "
+            f"{base:#x}-{base + size - 1:#x}, above this device's DMA limit 0xffffffff")
+    assert want in log and "resmem_producer_get(region0): -34" in log, log[-3000:]
+    assert guest.pmemsave(base, uapi.RING_HDR_SIZE) == before
+    guest.run("rmmod resmem_test_edu")
+
+
+@pytest.mark.core
+@pytest.mark.guest(boot="standard", extra_qemu=boots.EDU)
 def test_producer_api_with_interrupts_disabled(guest):
     """The producer API says "Context: any": the same 16 DMAed records with
     every reserve and commit run as a cross-CPU call with interrupts disabled
@@ -105,7 +126,7 @@ def test_producer_api_with_interrupts_disabled(guest):
 
 
 @pytest.mark.core
-@pytest.mark.guest(boot="standard", extra_qemu=EDU)
+@pytest.mark.guest(boot="standard", extra_qemu=boots.EDU)
 def test_kernel_producer_refuses_and_marks_the_gap(guest):
     """A full ring without overwrite (64 KiB, no consumer): the in-kernel
     producer refuses records (it cannot wait): each takes its sequence
@@ -162,9 +183,6 @@ def test_kernel_producer_refuses_and_marks_the_gap(guest):
     assert g["last_ns"] <= g["time_ns"] <= t1, g
 
 
-# Region names of the "standard" boot (tests/harness/boots.py).
-STANDARD_REGION = {"x86_64": "region0", "aarch64": "resmem"}
-EDU_KO = "/lib/modules/$(uname -r)/testmods/resmem_test_edu.ko"
 REC_HDR = uapi.REC_SIZE    # sizeof(struct resmem_ring_rec)
 
 
@@ -176,7 +194,7 @@ def test_module_keeps_a_ring_libresmem_wrote(guest):
     on 7.x, the built-in __crc32c_le() on 6.1 and 6.12) against what the
     shared ring code in libresmem wrote: a ring from resmem capture is kept
     when the module loads again, with the positions the capture left."""
-    name, n, reclen = STANDARD_REGION[guest.k.arch], 100, 4096
+    name, n, reclen = boots.STANDARD_REGION[guest.k.arch], 100, 4096
     guest.run(f"modprobe resmem && resmem ring {name} --reset --force >/dev/null")
     guest.run(f"resmem capture {name} --generate 5 --record-size {reclen} --count {n}")
     guest.console_sync()
@@ -264,7 +282,7 @@ def _capture_then(guest, seed, crash):
 # One boot per kernel serves every crash test below.  Each begins with a
 # ring of its own and ends with the machine reset (RAM kept); a panic halts
 # (panic=0) so that the host reads the region before it resets the machine.
-CRASH_BOOT = dict(boot="standard", reboot=True, on_panic="halt", extra_qemu=EDU)
+CRASH_BOOT = dict(boot="standard", reboot=True, on_panic="halt", extra_qemu=boots.EDU)
 
 
 @pytest.mark.core
@@ -283,7 +301,7 @@ def _wrapped_crash_judged_by_host(g, data_size, reclen, seed, produce, panic):
     stopped.  After the reboot the guest's drain must return exactly the
     records the host saw committed, byte for byte (sha256), from the first
     to the last."""
-    name = STANDARD_REGION[g.k.arch]
+    name = boots.STANDARD_REGION[g.k.arch]
     base = boots.regions(g.k.arch, "standard")[0][0]
     lap = data_size // uapi.record_span(reclen)
     g.run(f"modprobe resmem && resmem ring {name} --reset --force --data-size {data_size}")
@@ -349,5 +367,5 @@ def test_wrapped_kernel_ring_survives_crash_as_the_host_saw_it(guest, panic):
     seed, reclen = 0xED0, 2048
 
     def edu(name):
-        guest.run(f"insmod {EDU_KO} region={name} records=1 len={reclen} seed={seed:#x} stream=1")
+        guest.run(f"insmod {boots.EDU_KO} region={name} records=1 len={reclen} seed={seed:#x} stream=1")
     _wrapped_crash_judged_by_host(guest, 64 << 10, reclen, seed, edu, panic)

@@ -12,11 +12,10 @@ import re
 import pytest
 
 from tests.guest_proc import wait_gone
+from tests.harness import boots
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
 
-EDU = ["-device", "edu,dma_mask=0xffffffffffffffff"]
-EDU_KO = "/lib/modules/$(uname -r)/testmods/resmem_test_edu.ko"
 RESERVED = 4 * G                     # the standard boot's memmap=8G$4G
 BASE, SIZE = RESERVED + 64 * M, 64 * M
 GUARD = 64 * K
@@ -26,7 +25,7 @@ REFUSED = {errno.EBADMSG, errno.ENODATA, errno.EINVAL, errno.EPROTONOSUPPORT}
 
 
 @pytest.mark.archs("x86_64")
-@pytest.mark.guest(boot="standard", extra_qemu=EDU)
+@pytest.mark.guest(boot="standard", extra_qemu=boots.EDU)
 def test_kernel_producer_survives_a_rewritten_header(guest):
     g = guest
     g.run("rmmod resmem_test_edu 2>/dev/null; rmmod resmem 2>/dev/null; true")
@@ -42,7 +41,7 @@ def test_kernel_producer_survives_a_rewritten_header(guest):
     mark = g.mark()
     try:
         for i in range(ATTACHES):
-            g.run(f"insmod {EDU_KO} region=hostile records=8 len=2048 seed={i} reset={i % 4 == 3:d} "
+            g.run(f"insmod {boots.EDU_KO} region=hostile records=8 len=2048 seed={i} reset={i % 4 == 3:d} "
                   "2>/dev/null; rmmod resmem_test_edu 2>/dev/null; true")
     finally:
         g.run(f"kill -TERM {pid}")

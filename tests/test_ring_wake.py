@@ -8,12 +8,10 @@ import pytest
 
 from tests.guest_capture import start_fifo_capture, stop_capture, wait_committed
 from tests.guest_proc import wait_asleep, wait_gone
+from tests.harness import boots
 
 pytestmark = [pytest.mark.core]
 
-EDU = ["-device", "edu,dma_mask=0xffffffffffffffff"]
-STANDARD_REGION = {"x86_64": "region0", "aarch64": "resmem"}
-EDU_KO = "/lib/modules/$(uname -r)/testmods/resmem_test_edu.ko"
 
 
 def poll_state(guest, name):
@@ -51,7 +49,7 @@ def test_poll_reports_unconsumed_records(guest):
     """poll() on the device: POLLIN exactly while committed records are not
     consumed, POLLHUP once the producer closed the ring; nothing without a
     ring.  (Before wake-ups the device had no poll(): always readable.)"""
-    name = STANDARD_REGION[guest.k.arch]
+    name = boots.STANDARD_REGION[guest.k.arch]
     guest.run("modprobe resmem")
     guest.run(f"dd if=/dev/zero of=/dev/resmem/{name} bs=4096 count=1 2>/dev/null")
     assert poll_state(guest, name) == (0, 0), "no ring: not readable"
@@ -86,7 +84,7 @@ def test_capture_commit_wakes_a_sleeping_poller(guest):
     """ringwake follow sleeps in poll() with no timeout and consumes on each
     wake-up: every record resmem capture commits must wake it (a lost
     wake-up hangs it and the command times out)."""
-    name = STANDARD_REGION[guest.k.arch]
+    name = boots.STANDARD_REGION[guest.k.arch]
     guest.run(f"modprobe resmem && resmem ring {name} --reset --force >/dev/null")
     start_fifo_capture(guest, name)
     try:
@@ -141,7 +139,7 @@ def test_idle_drain_follow_sleeps(guest):
 
 
 @pytest.mark.archs("x86_64")
-@pytest.mark.guest(boot="standard", extra_qemu=EDU)
+@pytest.mark.guest(boot="standard", extra_qemu=boots.EDU)
 def test_kernel_producer_wakes_and_excludes(guest):
     """The edu driver's commits (in-kernel producer API) wake a poller; while
     the driver holds the region, capture (even --force) and the producer-slot
@@ -151,7 +149,7 @@ def test_kernel_producer_wakes_and_excludes(guest):
     guest.run("rm -f /tmp/rw.rc; (ringwake follow /dev/resmem/region0 4 >/tmp/rw.out 2>&1; "
               "echo $? >/tmp/rw.rc) </dev/null >/dev/null 2>&1 &")
     wait_asleep(guest, "ringwake", "poll")
-    guest.run(f"insmod {EDU_KO} records=4 len=2048 seed=7 hold=1")
+    guest.run(f"insmod {boots.EDU_KO} records=4 len=2048 seed=7 hold=1")
     r = guest.run("while [ ! -s /tmp/rw.rc ]; do sleep 0.1; done; cat /tmp/rw.rc /tmp/rw.out",
                   timeout=60)
     assert r.out.startswith("0\n") and "follow: 4 records" in r.out, r.out
@@ -170,7 +168,7 @@ def test_kernel_producer_wakes_and_excludes(guest):
 
 
 @pytest.mark.archs("x86_64")
-@pytest.mark.guest(boot="standard", extra_qemu=EDU)
+@pytest.mark.guest(boot="standard", extra_qemu=boots.EDU)
 def test_capture_excludes_kernel_producer_until_killed(guest):
     """While resmem capture produces into the region, resmem_producer_get()
     fails with -EBUSY (the edu driver says so, the module names the process);
@@ -180,7 +178,7 @@ def test_capture_excludes_kernel_producer_until_killed(guest):
     pid = start_fifo_capture(guest, "region0")
     try:
         mark = guest.mark()
-        guest.run(f"insmod {EDU_KO} records=2 len=2048 seed=3")
+        guest.run(f"insmod {boots.EDU_KO} records=2 len=2048 seed=3")
         guest.console_sync()
         log = guest.console()[mark:]
         assert "resmem_producer_get(region0): -16" in log, log[-3000:]
@@ -192,7 +190,7 @@ def test_capture_excludes_kernel_producer_until_killed(guest):
         stop_capture(guest, "KILL")
         guest.run("rmmod resmem_test_edu 2>/dev/null; true")
     mark = guest.mark()
-    guest.run(f"insmod {EDU_KO} records=2 len=2048 seed=3 reset=1")
+    guest.run(f"insmod {boots.EDU_KO} records=2 len=2048 seed=3 reset=1")
     guest.console_sync()
     log = guest.console()[mark:]
     assert re.search(r"resmem-edu: 2 records of 2048 bytes DMAed into region0 .*status 0", log), \
@@ -206,7 +204,7 @@ def test_wake_latency_measured(guest):
     """Every one of 50 records written to a running capture comes back out of
     a sleeping drain --follow; the time from the write to its delivery is
     measured and printed for docs/benchmarks.md, never asserted."""
-    name = STANDARD_REGION[guest.k.arch]
+    name = boots.STANDARD_REGION[guest.k.arch]
     guest.run(f"modprobe resmem && resmem ring {name} --reset --force >/dev/null")
     r = guest.run(f"ringwake latency 50 -- resmem capture {name} --record-size 8 "
                   f"-- resmem drain {name} --follow 2>/dev/null", timeout=300)

@@ -8,8 +8,10 @@ import os
 G = 1 << 30
 M = 1 << 20
 DT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dt")
-# QEMU's edu device, for DMA into a region (tests/kmod/resmem_test_edu.c)
+# QEMU's edu device, for DMA into a region, and its test driver in the guest
+# (tests/kmod/resmem_test_edu.c)
 EDU = ["-device", "edu,dma_mask=0xffffffffffffffff"]
+EDU_KO = "/lib/modules/$(uname -r)/testmods/resmem_test_edu.ko"
 
 BOOTS = {
     # One 8 GiB memmap= reservation at 4 GiB on x86_64; on arm64 (RAM from
@@ -67,6 +69,19 @@ BOOTS["iommu"] = {
                     extra_qemu=["-machine", "iommu=smmuv3", *EDU]),
 }
 
+# The region name each boot's first reservation gets.
+STANDARD_REGION = {"x86_64": "region0", "aarch64": "resmem"}
+
+# arm64 only: the standard region behind a PCI bus offset (its bus address
+# is 1 GiB below its physical one: tests/dt/pcie-dma-offset.dtso), with
+# "shadow", the reserved and unused GiB below it, where QEMU (which
+# translates nothing) puts what a device writes at the translated address.
+BOOTS["dma-offset"] = {"aarch64": dict(BOOTS["standard"]["aarch64"], extra_qemu=EDU,
+                                       reservations=BOOTS["standard"]["aarch64"]["reservations"] + [
+    dict(name="shadow", addr=0x100000000, size=1 * G, no_map=True),
+    dict(overlay=os.path.join(DT, "pcie-dma-offset.dtso")),
+])}
+
 # (physical address, size) of each reserved range, in address order.
 REGIONS = {
     "standard": {
@@ -77,6 +92,7 @@ REGIONS = {
     "eight": {"aarch64": [(4 * G, 8 * G)]},
     "uefi": {"x86_64": [(5 * G, G)], "aarch64": [(0x140000000, G)]},
     "four": {"x86_64": [(4 * G, G // 2), (5 * G, G // 2), (6 * G, G // 2), (7 * G, G // 2)]},
+    "dma-offset": {"aarch64": [(0x140000000, G)]},
 }
 REGIONS["iommu"] = REGIONS["standard"]
 

@@ -28,6 +28,9 @@
  * kernel thread until a call fails, which it reports ("resmem-edu:
  * streaming stopped after N records: ERR", -19 when the region was
  * removed under it), and stays the producer until it is unbound.
+ *
+ * With @dma_bits, the driver sets a DMA mask of that many bits instead of
+ * 64, as a device that addresses less would.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/delay.h>
@@ -71,6 +74,9 @@ module_param(hold, bool, 0444);
 /* and go on producing from a thread until a call fails */
 static bool stream;
 module_param(stream, bool, 0444);
+/* the DMA mask the driver sets (a device that addresses less than 64 bits) */
+static unsigned int dma_bits = 64;
+module_param(dma_bits, uint, 0444);
 
 /* What a bound device keeps: the producer and, with @stream, its thread. */
 struct edu {
@@ -219,13 +225,13 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	int ret;
 
 	/* QEMU < 8.2.1 refuses a transfer that ends exactly at the buffer's end */
-	if (!len || len >= EDU_BUF_SIZE || len % 8)
+	if (!len || len >= EDU_BUF_SIZE || len % 8 || dma_bits < 32 || dma_bits > 64)
 		return -EINVAL;
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
 	pci_set_master(pdev);
-	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(dma_bits));
 	if (ret)
 		return ret;
 	bar = pcim_iomap(pdev, 0, 0);
