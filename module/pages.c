@@ -176,7 +176,7 @@ bool resmem_pages_exit(struct resmem_region *r)
  * @buf:	where to write
  * @len:	its size
  *
- * "yes: N struct pages, up to M KiB of RAM" or "no: WHY".
+ * "yes: N pages, up to M KiB of RAM (64 B per 4 KiB page)" or "no: WHY".
  *
  * Return: the length written (snprintf()).
  */
@@ -185,7 +185,7 @@ int resmem_pages_describe(const struct resmem_region *r, char *buf,
 {
 	if (r->pgmap)
 		return snprintf(buf, len,
-				"yes: %llu struct pages, up to %llu KiB of RAM (%zu B each)",
+				"yes: %llu pages, up to %llu KiB of RAM (%zu B per 4 KiB page)",
 				r->size >> PAGE_SHIFT, pages_cost(r) >> 10,
 				sizeof(struct page));
 	if (r->pages_err)

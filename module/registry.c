@@ -149,7 +149,7 @@ static int add_region_locked(struct resmem_region *r)
 	list_add_tail(&r->node, &resmem_regions);
 	resmem_producer_log_ring(r);
 	resmem_pages_describe(r, pages, sizeof(pages));
-	pr_info(resmem_region_fmt ": /dev/resmem/%s, %llu MiB, %s%s, from %s; struct pages %s\n",
+	pr_info(resmem_region_fmt ": /dev/resmem/%s, %llu MiB, %s%s, from %s; struct pages: %s\n",
 		resmem_region_arg(r), r->name, r->size >> 20,
 		resmem_cache_name(r->cache), r->readonly ? ", read-only" : "",
 		source_text(r), pages);

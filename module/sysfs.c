@@ -84,7 +84,7 @@ static ssize_t coherent_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(coherent);
 
-/* "yes: N struct pages, up to M KiB of RAM (64 B each)" or "no: WHY" (pages.c) */
+/* "yes: N pages, up to M KiB of RAM (64 B per 4 KiB page)" or "no: WHY" (pages.c) */
 static ssize_t pages_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
