@@ -15,12 +15,14 @@ Windows: across a 2 MiB entry's edge, two whole 2 MiB entries, and past
 both.  x86_64 only for the data tests: arm64 regions have no pages
 (module/resmem-arch.h), which test_arm64_regions_have_no_pages checks.
 """
+import os
 import re
 
 import pytest
 
 from tests.harness import disk, matrix
 from tests.harness.guestview import sysfs
+from tests.harness.mapcost import BAD_TABLE, huge_pfnmap, leaves, load_pgwalk, mapcost
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
 
@@ -172,6 +174,55 @@ def test_pages_keep_the_mapping_rules(guest, target):
     mark = len(g.console())
     g.run("rmmod resmem", timeout=300)
     assert g.run("grep -c 'resmem' /proc/iomem", check=False).out.strip() == "0"
+    g.console_sync()
+    assert "still in use" not in g.console()[mark:]
+
+
+@pytest.mark.archs("x86_64")
+def test_pages_mapping_cost(guest, target):
+    """What a mapping with pages costs, from the page tables themselves
+    (tests/kmod/resmem_test_pgwalk): where ->huge_fault is reached (6.12
+    and later, not PREEMPT_RT) the whole 8 GiB takes 4096 faults and 4096
+    2 MiB entries, 32 KiB of page tables (no 1 GiB entries: they would need
+    1 GiB folios); on 6.1 and PREEMPT_RT 4 KiB entries, one fault each
+    (1 GiB measured there: 262144 entries, 2 MiB of page tables).  Catches
+    huge faults lost (4 KiB everywhere), 1 GiB PFN entries left in a page
+    mapping, and entries pointing elsewhere than the region."""
+    g = load(guest, True)
+    load_pgwalk(g)
+    mark = len(g.console())
+    if huge_pfnmap(g) and not matrix.by_name(target).rt:
+        m = mapcost(g, "0 8G")
+        assert leaves(m["walk"]) == (0, 4096, 0), m
+        assert int(m["faults"]) == 4096, m
+        assert 32 * K <= int(m["pt_bytes"]) <= 40 * K, m
+    else:
+        m = mapcost(g, "0 1G")
+        assert leaves(m["walk"]) == (0, 0, 262144), m
+        assert int(m["faults"]) == 262144, m
+        assert 2 * M <= int(m["pt_bytes"]) <= 2 * M + 64 * K, m
+    assert int(m["walk"]["phys"], 16) == PHYS and m["walk"]["contiguous"] == "1", m
+    g.console_sync()
+    assert not BAD_TABLE.search(g.console()[mark:]), g.console()[mark:][-3000:]
+
+
+@pytest.mark.archs("x86_64")
+def test_fuzz_with_pages(guest, target, capsys):
+    """The syscall fuzzer (tests/guest/fuzz.c: mmap, munmap, mremap,
+    mprotect, madvise incl. MADV_COLD/PAGEOUT, fork, touch, read/write)
+    against a region with pages, 20 s, 3 processes: its oracle holds and
+    the kernel says nothing (a devmap PMD that 6.1's madvise walks as a bad
+    pmd, a "Bad page map", a refcount warning at unload all fail it)."""
+    g = load(guest, True)
+    seed = int.from_bytes(os.urandom(4), "little")
+    r = g.run(f"fuzz -s {seed:#x} -t 20 -j 3 {DEV}", timeout=200, check=False)
+    with capsys.disabled():
+        print(f"\n[{target}] " + "\n".join(l for l in r.out.splitlines() if l.startswith("fuzz: ")))
+    assert r.status == 0, r.out[-6000:] + r.err[-2000:]
+    assert re.search(r"iterations=(\d+) failures=0", r.out), r.out[-2000:]
+    assert sysfs(g, "region0", "mappings") == "0"
+    mark = len(g.console())
+    g.run("rmmod resmem", timeout=300)
     g.console_sync()
     assert "still in use" not in g.console()[mark:]
 
