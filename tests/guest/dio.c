@@ -16,6 +16,13 @@
  *   --fork   a child process (sharing the mapping) does the pwrite/pread
  *   --mlock  mlock() the mapping first
  *
+ *   dio hold DEV OFFSET LENGTH SEED RELEASE
+ *	fill the window with pattern SEED through a mapping, vmsplice() it
+ *	into a pipe (the pipe holds references to the region's pages), unmap
+ *	it and close DEV, print "held"; once the file RELEASE exists, read the
+ *	pipe and compare it with pattern SEED ("ok": the pages the pipe held
+ *	kept their bytes whatever happened to the module meanwhile)
+ *
  * The pattern is mapper's (tests/harness/pattern.py): the bytes a region
  * offset o holds for seed S, whatever the window.
  *
@@ -35,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +135,62 @@ static int io(int fd, uint8_t *p, uint64_t len, uint64_t diskoff, int write)
 	return 0;
 }
 
+static int hold(int argc, char **argv)
+{
+	uint64_t off, len, seed, got = 0;
+	int dev, pfd[2];
+	struct iovec iov;
+	uint8_t *p, *buf;
+	ssize_t n;
+
+	if (argc != 7) {
+		fprintf(stderr, "usage: dio hold DEV OFFSET LENGTH SEED RELEASE\n");
+		return 2;
+	}
+	off = num(argv[3]);
+	len = num(argv[4]);
+	seed = num(argv[5]);
+	dev = open(argv[2], O_RDWR);
+	if (dev < 0 || pipe(pfd) || fcntl(pfd[1], F_SETPIPE_SZ, (int)len) < 0) {
+		perror("open/pipe");
+		return 1;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, dev, (off_t)off);
+	buf = malloc(len);
+	if (p == MAP_FAILED || !buf) {
+		perror("mmap");
+		return 1;
+	}
+	pattern_fill(p, off, len, seed);
+	iov.iov_base = p;
+	iov.iov_len = len;
+	n = vmsplice(pfd[1], &iov, 1, 0);
+	if (n < 0) {
+		printf("errno=%s\n", strerrorname_np(errno));
+		return 0;
+	}
+	if ((uint64_t)n != len) {
+		printf("short=%zd\n", n);
+		return 0;
+	}
+	munmap(p, len);
+	close(dev);
+	printf("held\n");
+	fflush(stdout);
+	while (access(argv[6], F_OK))
+		usleep(100000);
+	while (got < len && (n = read(pfd[0], buf + got, len - got)) > 0)
+		got += (uint64_t)n;
+	if (got != len) {
+		fprintf(stderr, "pipe gave %" PRIu64 " of %" PRIu64 " bytes\n", got, len);
+		return 1;
+	}
+	if (pattern_cmp(buf, off, len, seed))
+		return 1;
+	printf("ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int do_fork = 0, do_mlock = 0, write, dev, disk, ret = 0;
@@ -134,8 +198,10 @@ int main(int argc, char **argv)
 	uint8_t *p, *anon;
 	void *mem;
 
+	if (argc > 1 && !strcmp(argv[1], "hold"))
+		return hold(argc, argv);
 	if (argc < 8 || (strcmp(argv[1], "write") && strcmp(argv[1], "read"))) {
-		fprintf(stderr, "usage: dio write|read DEV DISK OFFSET LENGTH DISKOFF SEED [--fork] [--mlock]\n");
+		fprintf(stderr, "usage: dio write|read DEV DISK OFFSET LENGTH DISKOFF SEED [--fork] [--mlock]\n       dio hold DEV OFFSET LENGTH SEED RELEASE\n");
 		return 2;
 	}
 	for (int i = 8; i < argc; i++) {
