@@ -320,10 +320,13 @@ void resmem_region_release(struct resmem_region *r)
 	if (!resmem_pages_exit(r)) {
 		/*
 		 * Pages still in use stay, and so does the claim: nothing else
-		 * may take the range.  Its label outlives @r.
+		 * may take the range.  Its label outlives @r and this module
+		 * (allocated, never freed; NULL shows as "<BAD>").
 		 */
 		if (r->res)
-			r->res->name = "resmem (struct pages still in use)";
+			r->res->name = kasprintf(GFP_KERNEL,
+						 "resmem: %s (struct pages still in use)",
+						 r->name);
 		r->res = NULL;
 	}
 	region_unmap(r);

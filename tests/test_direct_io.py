@@ -251,7 +251,7 @@ def test_unload_keeps_pages_a_pipe_still_holds(guest, target):
     g.console_sync()
     log = g.console()[mark:]
     assert re.search(r"region0 .*: \d+ of its pages are still in use .*keeping its struct pages", log), log
-    assert "resmem (struct pages still in use)" in g.run("cat /proc/iomem").out
+    assert "resmem: region0 (struct pages still in use)" in g.run("cat /proc/iomem").out
     g.run("touch /tmp/release; for i in $(seq 300); do grep -q '^ok' /tmp/hold.out && exit 0; "
           "sleep 0.1; done; cat /tmp/hold.out; exit 1")
     # The kept claim: region0 is refused on reload, nothing warns.
