@@ -134,6 +134,7 @@ static unsigned long pages_busy(const struct resmem_region *r)
  * If some remain, the pages stay (memunmap_pages() would free them under
  * their user) and so must the claim on the range: logged.
  *
+ * Context: process context; sleeps, up to RESMEM_PAGES_WAIT_MS.
  * Return: true if the region has no pages now, false if they were kept.
  */
 bool resmem_pages_exit(struct resmem_region *r)
