@@ -143,6 +143,63 @@ static inline void vm_flags_set(struct vm_area_struct *vma,
 #endif
 
 /*
+ * Struct pages for regions (pages.c) and their entries (mmap.c,
+ * resmem_insert_page()).
+ *
+ * RESMEM_HAVE_INSERT_FOLIO (Kbuild probe: huge_mm.h declares
+ * vmf_insert_folio_pmd(), 6.15 and later): ZONE_DEVICE pages are ordinary
+ * refcounted folios, mapped with vmf_insert_page_mkwrite() and
+ * vmf_insert_folio_pmd(); a 2 MiB entry needs a 2 MiB folio, so the pages
+ * are made compound (RESMEM_PAGES_SHIFT, pgmap->vmemmap_shift).  Older
+ * kernels map them as "devmap" entries, a pfn_t with PFN_DEV|PFN_MAP given
+ * to vmf_insert_mixed() or vmf_insert_pfn_pmd(), which get_user_pages()
+ * resolves through get_dev_pagemap(): they get the new names here.
+ *
+ * RESMEM_PAGES_PMD: a region with pages gets 2 MiB entries where
+ * ->huge_fault is reached (RESMEM_HAVE_HUGE_PFNMAP: 6.12 and later, not
+ * PREEMPT_RT).  On 6.1 they stay 4 KiB on purpose: its MADV_COLD and
+ * MADV_PAGEOUT walk a devmap PMD as a bad pmd.  1 GiB entries need
+ * PUD-sized folios, which nothing gives a module: regions with pages map
+ * at most 2 MiB.
+ */
+#define RESMEM_PAGES_PMD	RESMEM_HAVE_HUGE_PFNMAP
+#if IS_ENABLED(CONFIG_ZONE_DEVICE)
+#include <linux/memremap.h>
+
+#ifdef RESMEM_HAVE_INSERT_FOLIO
+#define RESMEM_PAGES_SHIFT	(RESMEM_PAGES_PMD ? PMD_SHIFT - PAGE_SHIFT : 0)
+#else
+#include <linux/pfn_t.h>
+#define RESMEM_PAGES_SHIFT	0
+
+/*
+ * @write unused, as device-dax has it on these kernels: the entry takes
+ * the VMA's protection (writable in a shared writable mapping), and
+ * do_wp_page() makes a write-protected one writable without us
+ * (vmf_insert_mixed_mkwrite() is not exported to modules from 6.12).
+ */
+static inline vm_fault_t vmf_insert_page_mkwrite(struct vm_fault *vmf,
+						 struct page *page, bool write)
+{
+	return vmf_insert_mixed(vmf->vma, vmf->address,
+				__pfn_to_pfn_t(page_to_pfn(page),
+					       PFN_DEV | PFN_MAP));
+}
+
+#if RESMEM_PAGES_PMD
+/* (vmf_insert_pfn_pmd): the function, not the pfn_t-less macro above */
+static inline vm_fault_t vmf_insert_folio_pmd(struct vm_fault *vmf,
+					      struct folio *folio, bool write)
+{
+	return (vmf_insert_pfn_pmd)(vmf, __pfn_to_pfn_t(folio_pfn(folio),
+							PFN_DEV | PFN_MAP),
+				    write);
+}
+#endif
+#endif /* RESMEM_HAVE_INSERT_FOLIO */
+#endif /* CONFIG_ZONE_DEVICE */
+
+/*
  * RESMEM_MMAP_BEFORE_LINK: ->mmap (no ->mmap_prepare) on a kernel without
  * huge PFN maps fills the page tables before the mm links the new VMA into
  * the file's address_space, where a removal's unmap_mapping_range() would

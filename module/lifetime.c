@@ -92,6 +92,13 @@ int resmem_lifetime_init(struct resmem_region *r)
 		simple_release_fs(&resmem_mnt, &resmem_mnt_count);
 		return PTR_ERR(inode);
 	}
+	/*
+	 * A region with struct pages is mapped like device-dax (mmap.c):
+	 * S_DAX (vma_is_dax()) is what lets the mm offer such a VMA huge
+	 * faults and keeps khugepaged and mlock's page walk away from it.
+	 */
+	if (r->pgmap)
+		inode->i_flags |= S_DAX;
 	r->inode = inode;
 	return 0;
 }

@@ -17,6 +17,13 @@
  *  - otherwise (6.1): the whole VMA is mapped eagerly with 4 KiB entries
  *    by remap_pfn_range() in chunks (resmem_map_vma()).
  *
+ * A region with struct pages (pages.c, pages=1) is mapped differently, as
+ * device-dax maps its memory: not VM_PFNMAP|VM_IO, always on fault, with
+ * page entries (resmem_insert_page()) that get_user_pages() and
+ * pin_user_pages() accept, so O_DIRECT, io_uring and splice work on the
+ * mapping; 2 MiB entries where ->huge_fault is reached (6.12 and later,
+ * not PREEMPT_RT), never 1 GiB ones (compat.h, RESMEM_PAGES_PMD).
+ *
  * Policy for what user space can do to a mapping afterwards:
  *  - fork: the child shares the mapping (page tables are copied, huge
  *    entries as huge entries);
@@ -26,7 +33,9 @@
  *  - mremap may shrink or move, never grow (VM_DONTEXPAND: EFAULT);
  *  - mlock, MAP_LOCKED, MAP_POPULATE are no-ops: there are no struct
  *    pages to pin (VM_PFNMAP|VM_IO, which also keeps get_user_pages() and
- *    core dumps away); with the fault path, first touch maps.
+ *    core dumps away); with the fault path, first touch maps.  With
+ *    struct pages, mlock leaves a DAX VMA alone too, get_user_pages()
+ *    works and VM_DONTDUMP keeps core dumps away.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -121,6 +130,30 @@ static vm_fault_t resmem_insert_pfn(struct vm_fault *vmf, unsigned long pfn,
 }
 
 /*
+ * The same for a region with struct pages (compat.h): page entries of
+ * 4 KiB or, where faults of that order come (RESMEM_PAGES_PMD), 2 MiB;
+ * a write fault on an existing entry makes it writable and dirty.
+ */
+static vm_fault_t resmem_insert_page(struct vm_fault *vmf, unsigned long pfn,
+				     unsigned int order)
+{
+#if IS_ENABLED(CONFIG_ZONE_DEVICE)
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+
+	switch (order) {
+	case 0:
+		return vmf_insert_page_mkwrite(vmf, pfn_to_page(pfn), write);
+#if RESMEM_PAGES_PMD
+	case PMD_ORDER:
+		return vmf_insert_folio_pmd(vmf, page_folio(pfn_to_page(pfn)),
+					    write);
+#endif
+	}
+#endif
+	return VM_FAULT_FALLBACK;
+}
+
+/*
  * ->huge_fault (and ->fault, order 0): map PAGE_SIZE << @order bytes at
  * the aligned fault address, or ask the mm to try a smaller size; SIGBUS
  * once the region is being removed (lifetime.c).  Where mappings are made
@@ -150,9 +183,14 @@ static vm_fault_t resmem_huge_fault(struct vm_fault *vmf, unsigned int order)
 	if ((r->phys + offset) & (size - 1))
 		return VM_FAULT_FALLBACK;
 	idx = resmem_read_lock();
-	ret = resmem_region_alive(r) ?
-	      resmem_insert_pfn(vmf, (r->phys + offset) >> PAGE_SHIFT, order) :
-	      VM_FAULT_SIGBUS;
+	if (!resmem_region_alive(r))
+		ret = VM_FAULT_SIGBUS;
+	else if (r->pgmap)
+		ret = resmem_insert_page(vmf, (r->phys + offset) >> PAGE_SHIFT,
+					 order);
+	else
+		ret = resmem_insert_pfn(vmf, (r->phys + offset) >> PAGE_SHIFT,
+					order);
 	resmem_read_unlock(idx);
 	return ret;
 }
@@ -175,9 +213,12 @@ static vm_fault_t resmem_fault(struct vm_fault *vmf)
  */
 static int resmem_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
+	struct resmem_region *r = vma->vm_private_data;
 	unsigned long start, end;
 
-	if (!RESMEM_PUD_MAP_SIZE || IS_ALIGNED(addr, RESMEM_PUD_MAP_SIZE))
+	/* Pages are mapped 2 MiB at most, and split by the mm itself. */
+	if (!RESMEM_PUD_MAP_SIZE || r->pgmap ||
+	    IS_ALIGNED(addr, RESMEM_PUD_MAP_SIZE))
 		return 0;
 	start = max(ALIGN_DOWN(addr, RESMEM_PUD_MAP_SIZE), vma->vm_start);
 	end = min(ALIGN(addr, RESMEM_PUD_MAP_SIZE), vma->vm_end);
@@ -199,12 +240,13 @@ static int resmem_may_split(struct vm_area_struct *vma, unsigned long addr)
  */
 static void resmem_vm_copied(struct vm_area_struct *vma)
 {
+	struct resmem_region *r = vma->vm_private_data;
 	struct mm_struct *mm = vma->vm_mm;
 	struct vm_area_struct *v;
 	unsigned long phase = vma->vm_start - (vma->vm_pgoff << PAGE_SHIFT);
 	VMA_ITERATOR(vmi, mm, 0);
 
-	if (!RESMEM_PUD_MAP_SIZE || mm != current->mm)
+	if (!RESMEM_PUD_MAP_SIZE || r->pgmap || mm != current->mm)
 		return;
 	mmap_assert_write_locked(mm);
 	for_each_vma(vmi, v) {
@@ -430,14 +472,21 @@ int resmem_mmap_prepare(struct vm_area_desc *desc)
 		return -ENODEV;
 	offset = (u64)desc->pgoff << PAGE_SHIFT;
 
-	vma_desc_set_flags(desc, VMA_IO_BIT, VMA_PFNMAP_BIT, VMA_DONTEXPAND_BIT,
-			   VMA_DONTDUMP_BIT);
-	if (RESMEM_HAVE_HUGE_PFNMAP)
-		vma_desc_set_flags(desc, VMA_HUGEPAGE_BIT);
+	if (r->pgmap) {
+		/* Struct pages: mapped on fault, like device-dax. */
+		vma_desc_set_flags(desc, VMA_DONTEXPAND_BIT, VMA_DONTDUMP_BIT);
+		if (RESMEM_PAGES_PMD)
+			vma_desc_set_flags(desc, VMA_HUGEPAGE_BIT);
+	} else {
+		vma_desc_set_flags(desc, VMA_IO_BIT, VMA_PFNMAP_BIT,
+				   VMA_DONTEXPAND_BIT, VMA_DONTDUMP_BIT);
+		if (RESMEM_HAVE_HUGE_PFNMAP)
+			vma_desc_set_flags(desc, VMA_HUGEPAGE_BIT);
+	}
 	desc->page_prot = resmem_pgprot(r, desc->page_prot);
 	desc->private_data = r;
 	desc->vm_ops = &resmem_vm_ops;
-	if (!RESMEM_HAVE_HUGE_PFNMAP) {
+	if (!RESMEM_HAVE_HUGE_PFNMAP && !r->pgmap) {
 		mmap_action_remap_full(desc, (r->phys + offset) >> PAGE_SHIFT);
 		desc->action.remap.pgprot =
 			resmem_entry_prot(desc->page_prot,
@@ -474,17 +523,21 @@ int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 		return ret;
 	offset = (u64)vma->vm_pgoff << PAGE_SHIFT;
 
-	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
-			  RESMEM_VM_HUGE);
+	if (r->pgmap)	/* struct pages: mapped on fault, like device-dax */
+		vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP |
+				  (RESMEM_PAGES_PMD ? VM_HUGEPAGE : 0));
+	else
+		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+				  VM_DONTDUMP | RESMEM_VM_HUGE);
 	vma->vm_page_prot = resmem_pgprot(r, vma->vm_page_prot);
 	vma->vm_private_data = r;
 	vma->vm_ops = &resmem_vm_ops;
 
 	idx = resmem_read_lock();
 	ret = resmem_region_alive(r) ? 0 : -ENODEV;
-	if (!ret && RESMEM_MMAP_BEFORE_LINK)
+	if (!ret && RESMEM_MMAP_BEFORE_LINK && !r->pgmap)
 		ret = resmem_track_mmap(r);
-	if (!ret)
+	if (!ret && !r->pgmap)
 		ret = resmem_populate(r, vma, offset);
 	resmem_read_unlock(idx);
 	if (ret)

@@ -309,11 +309,26 @@ release_region:
 }
 
 /**
- * resmem_region_release() - undo resmem_region_claim()
+ * resmem_region_release() - undo resmem_region_claim() and resmem_pages_init()
  * @r: the region; nothing may map or have it open any more
+ *
+ * If its struct pages are still in use (pages.c), they and the claim
+ * stay; only the kernel mapping goes.
  */
 void resmem_region_release(struct resmem_region *r)
 {
+	if (!resmem_pages_exit(r)) {
+		/*
+		 * Pages still in use stay, and so does the claim: nothing else
+		 * may take the range.  Its label outlives @r and this module
+		 * (allocated, never freed; NULL shows as "<BAD>").
+		 */
+		if (r->res)
+			r->res->name = kasprintf(GFP_KERNEL,
+						 "resmem: %s (struct pages still in use)",
+						 r->name);
+		r->res = NULL;
+	}
 	region_unmap(r);
 	if (r->res && r->linear) {
 		remove_resource(r->res);

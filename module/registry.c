@@ -122,6 +122,7 @@ struct resmem_region *resmem_region_find(const char *name)
 /* Validate, claim and give a device to one candidate. */
 static int add_region_locked(struct resmem_region *r)
 {
+	char pages[128];
 	int ret;
 
 	lockdep_assert_held(&resmem_regions_lock);
@@ -138,6 +139,7 @@ static int add_region_locked(struct resmem_region *r)
 	ret = resmem_region_claim(r);
 	if (ret)
 		return ret;
+	resmem_pages_init(r);
 	ret = resmem_chardev_add(r);
 	if (ret == -ENOSPC)
 		resmem_refuse(r, "more than %u regions; merge adjacent reservations into one",
@@ -146,10 +148,11 @@ static int add_region_locked(struct resmem_region *r)
 		goto release_region;
 	list_add_tail(&r->node, &resmem_regions);
 	resmem_producer_log_ring(r);
-	pr_info(resmem_region_fmt ": /dev/resmem/%s, %llu MiB, %s%s, from %s\n",
+	resmem_pages_describe(r, pages, sizeof(pages));
+	pr_info(resmem_region_fmt ": /dev/resmem/%s, %llu MiB, %s%s, from %s; struct pages: %s\n",
 		resmem_region_arg(r), r->name, r->size >> 20,
 		resmem_cache_name(r->cache), r->readonly ? ", read-only" : "",
-		source_text(r));
+		source_text(r), pages);
 	return 0;
 
 release_region:

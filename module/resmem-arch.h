@@ -80,9 +80,24 @@ static inline bool resmem_res_is_reservation(const struct resource *res)
 	       res->desc == IORES_DESC_RESERVED;
 }
 
+/*
+ * Struct pages for regions (pages.c): memmap= ranges are outside the
+ * kernel's memory map, so ZONE_DEVICE can give them pages.
+ */
+#define RESMEM_ARCH_PAGES		1
+#define RESMEM_ARCH_NO_PAGES_WHY	""
+
 #else /* !CONFIG_X86 */
 
 #define RESMEM_HAVE_MEMMAP	0
+
+/*
+ * No struct pages on arm64 (pages.c): Debian's 6.1 has no ZONE_DEVICE,
+ * and a device-tree range without no-map already has the boot's struct
+ * pages (its mapping stays a PFN map all the same).
+ */
+#define RESMEM_ARCH_PAGES		0
+#define RESMEM_ARCH_NO_PAGES_WHY	"not on arm64 (regions keep their PFN mapping there)"
 
 static inline unsigned int resmem_phys_bits(void)
 {

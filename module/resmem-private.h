@@ -34,6 +34,7 @@
 #define RESMEM_WHAT_MAX		192
 
 struct resmem_producer;
+struct dev_pagemap;
 
 /**
  * struct resmem_region - one region of reserved physical memory
@@ -82,6 +83,9 @@ struct resmem_producer;
  *		NULL if none; under resmem_regions_lock
  * @ring_pid:	the process that claimed it, for messages
  * @ring_comm:	its command name
+ * @pgmap:	its ZONE_DEVICE struct pages (pages.c), NULL if it has none
+ * @nopages:	why it has none (pages.c), NULL while undecided or if it has
+ * @pages_err:	memremap_pages()'s error when that was why, else 0
  *
  * A region can be removed while it is open, mapped and producing
  * (lifetime.c); it is freed when the last of them lets it go.
@@ -122,6 +126,9 @@ struct resmem_region {
 	struct file *ring_file;
 	pid_t ring_pid;
 	char ring_comm[TASK_COMM_LEN];
+	struct dev_pagemap *pgmap;
+	const char *nopages;
+	int pages_err;
 };
 
 /* registry.c: the regions with devices */
@@ -333,6 +340,12 @@ static inline void resmem_of_exit(void)
 {
 }
 #endif
+
+/* pages.c: ZONE_DEVICE struct pages for write-back regions (pages=1) */
+void resmem_pages_init(struct resmem_region *r);
+bool resmem_pages_exit(struct resmem_region *r);
+int resmem_pages_describe(const struct resmem_region *r, char *buf,
+			  size_t len);
 
 /* sysfs.c */
 extern const struct attribute_group *resmem_groups[];

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sysfs: /sys/class/resmem/NAME/{phys_addr,size,source,cache_mode,
- * numa_node,mappings,coherent}.  Documented in docs/ABI/sysfs-class-resmem.
+ * numa_node,mappings,coherent,
+ * pages}.  Documented in docs/ABI/sysfs-class-resmem.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -83,6 +84,18 @@ static ssize_t coherent_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(coherent);
 
+/* "yes: N pages, up to M KiB of RAM (64 B per 4 KiB page)" or "no: WHY" (pages.c) */
+static ssize_t pages_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct resmem_region *r = dev_get_drvdata(dev);
+	char text[128];
+
+	resmem_pages_describe(r, text, sizeof(text));
+	return sysfs_emit(buf, "%s\n", text);
+}
+static DEVICE_ATTR_RO(pages);
+
 static struct attribute *resmem_attrs[] = {
 	&dev_attr_phys_addr.attr,
 	&dev_attr_size.attr,
@@ -91,6 +104,7 @@ static struct attribute *resmem_attrs[] = {
 	&dev_attr_numa_node.attr,
 	&dev_attr_mappings.attr,
 	&dev_attr_coherent.attr,
+	&dev_attr_pages.attr,
 	NULL,
 };
 

@@ -1,0 +1,53 @@
+"""A virtio-blk disk for a test guest, backed by a raw image file the host
+reads afterwards as an independent witness.
+
+    DISK = disk.Disk("dio", 256 * M)
+    @pytest.mark.guest(boot="standard", extra_qemu=DISK.qemu_args(),
+                       extra_files_from="disk_modules")
+    DISK.read(offset, length)       # bytes of the image, after the guest flushed
+
+The image lives in this tree's build/disks/ (sparse; made when the marker
+is built, at collection, since QEMU opens it at boot).  In the guest the
+disk is /dev/vda once `setup(g)` has loaded virtio_blk: the Debian
+kernels build it as a module (6.1 also virtio and virtio_pci), which
+`module_files(k)` packs from the kernel's image, as devdax.py packs its
+modules; the guest's init runs depmod.
+"""
+import os
+
+from . import devdax
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DIR = os.path.join(REPO, "build", "disks")
+GUEST_DEV = "/dev/vda"
+MODULES = ("virtio_pci", "virtio_blk")
+
+
+class Disk:
+    def __init__(self, name, size):
+        self.path = os.path.join(DIR, f"{name}.img")
+        self.size = size
+
+    def qemu_args(self):
+        """QEMU arguments attaching the image as a virtio-blk disk (made here)."""
+        os.makedirs(DIR, exist_ok=True)
+        with open(self.path, "ab") as f:
+            f.truncate(self.size)
+        return ["-drive", f"file={self.path},format=raw,if=virtio,cache=writeback"]
+
+    def read(self, offset, length):
+        with open(self.path, "rb") as f:
+            f.seek(offset)
+            return f.read(length)
+
+
+def module_files(k):
+    """{guest path: host path} of the modules the disk needs on kernel k."""
+    return devdax.module_files(k, MODULES)
+
+
+def setup(g):
+    """Loads virtio_blk in guest g and waits for the disk; returns its path."""
+    g.run(f"modprobe -a {' '.join(MODULES)}; n=0; while [ ! -b {GUEST_DEV} ] && [ $n -lt 100 ]; do "
+          f"sleep 0.1; n=$((n+1)); done; test -b {GUEST_DEV}", timeout=60)
+    return GUEST_DEV
