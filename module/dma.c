@@ -136,7 +136,7 @@ int resmem_dma_map(const struct resmem_region *r, struct device *dev,
 		return 0;
 	resmem_dma_unmap(r, dev, map);
 	if (map->how == RESMEM_DMA_RESOURCE) {
-		dev_warn_ratelimited(dev, "resmem: region %s [mem %#llx-%#llx] has no struct pages and this device reaches memory through an IOMMU or a bus offset: this kernel has no way to map it for the device as memory; put the device's IOMMU in passthrough (iommu.passthrough=1) or use a kernel with dma_map_phys() (6.18 or later)\n",
+		dev_warn_ratelimited(dev, "resmem: region %s [mem %#llx-%#llx] has no struct pages and this device reaches memory through an IOMMU or a bus offset: this kernel has no way to map it for the device as memory; load resmem with pages=1 (struct pages for write-back regions), put the device's IOMMU in passthrough (iommu.passthrough=1), or use a kernel with dma_map_phys() (6.18 or later)\n",
 				     r->name, (u64)r->phys,
 				     (u64)(r->phys + r->size - 1));
 		return -EOPNOTSUPP;

@@ -10,8 +10,9 @@ and verify read it back.  Catches a producer that hands the device the
 physical address (the IOMMU faults the DMA: nothing lands), maps the
 wrong range, or maps the region as MMIO (dma_map_resource: device memory
 type behind an SMMU, not snooped).  On x86_64 kernels before 6.18 (no
-dma_map_phys(), and a memmap= region has no struct pages) the device must
-be refused instead, with the way out named.
+dma_map_phys(), and a memmap= region has no struct pages by default) the
+device must be refused, with the way out named; with pages=1 it is then
+mapped through its struct pages (dma_map_page).
 """
 import re
 
@@ -37,28 +38,33 @@ def test_device_dma_through_the_iommu_lands_at_the_physical_address(guest, targe
     name = boots.STANDARD_REGION[g.k.arch]
     base = boots.regions(g.k.arch, "iommu")[0][0]
     seed, n, reclen = 0x10AA, 16, 2048
+    edu = f"insmod {boots.EDU_KO} region={name} records={n} len={reclen} seed={seed:#x}"
     g.run(f"modprobe resmem && resmem ring {name} --reset --force >/dev/null")
     try:
-        g.console_sync()
-        mark = g.mark()
-        g.run(f"insmod {boots.EDU_KO} region={name} records={n} len={reclen} seed={seed:#x}")
         if _no_memory_dma_api_for(g):
+            g.console_sync()
+            mark = g.mark()
+            g.run(edu)
             g.console_sync()
             log = g.console()[mark:]
             assert ("has no struct pages and this device reaches memory through an IOMMU" in log
+                    and "load resmem with pages=1" in log
                     and f"resmem_producer_get({name}): -95" in log), log[-3000:]
             assert ring_witness.header(g.pmemsave(base, uapi.RING_HDR_SIZE))["head_seq"] == 0
-            return
+            # the way out it names: struct pages, then dma_map_page()
+            g.run("rmmod resmem_test_edu && rmmod resmem && modprobe resmem pages=1")
+        g.run(edu)
         # the edu device (1234:11e8) is in an IOMMU group (on 6.1 arm64 it
         # joins one when its driver binds): translation is on
         group = g.run("for d in /sys/bus/pci/devices/*; do [ $(cat $d/vendor):$(cat $d/device) = "
                       "0x1234:0x11e8 ] && readlink $d/iommu_group; done; true").out.strip()
         assert group, g.run("dmesg | grep -i -e iommu -e dmar -e smmu").out
         log = g.run("dmesg | grep 'resmem'").out
-        m = re.search(rf"producing into {name} \(.*dma (0x[0-9a-f]+) by (\w+)\)", log)
+        m = re.findall(rf"producing into {name} \(.*dma (0x[0-9a-f]+) by (\w+)\)", log)
         assert m, log
-        assert int(m[1], 16) != base, f"the device got the physical address {m[1]}: no IOMMU mapping"
-        assert m[2] != "dma_map_resource", f"mapped as MMIO, not as memory: {m[0]}"
+        dma, how = m[-1]
+        assert int(dma, 16) != base, f"the device got the physical address {dma}: no IOMMU mapping"
+        assert how != "dma_map_resource", f"mapped as MMIO, not as memory: {how}"
         ring_witness.check_pattern_ring(g, base, seed, reclen, n)
         d = g.run(f"rm -f /tmp/out; resmem drain {name} --from tail --no-consume --to /tmp/out")
         assert f"seq 0..{n - 1}, lost 0, refused 0, corrupt 0" in d.err, d.err
