@@ -11,8 +11,9 @@ the mapping stays a PFN map: EFAULT both ways and nothing moves, which
 proves the fallback.
 
 Windows: across a 2 MiB entry's edge, two whole 2 MiB entries, and past
-4 GiB into the region; each plain, from a forked child, mlock()ed, and
-both.  x86_64 only for the data tests: arm64 regions have no pages
+4 GiB into the region; each plain, from a forked child, mlock()ed, both,
+and through io_uring with the window as a registered (fixed) buffer.
+x86_64 only for the data tests: arm64 regions have no pages
 (module/resmem-arch.h), which test_arm64_regions_have_no_pages checks.
 """
 import os
@@ -40,7 +41,10 @@ WINDOWS = {
     "whole-2M": (4 * M, 4 * M),                 # two whole 2 MiB entries
     "past-4G": (4 * G + 2 * M - 4 * K, 2 * M + 8 * K),   # offsets past 32 bits, ragged both ends
 }
-MODES = {"plain": "", "fork": "--fork", "mlock": "--mlock", "fork+mlock": "--fork --mlock"}
+# "uring": io_uring with the window registered as a fixed buffer (a
+# long-term pin), then one READ_FIXED / WRITE_FIXED (tests/guest/uring.h)
+MODES = {"plain": "", "fork": "--fork", "mlock": "--mlock", "fork+mlock": "--fork --mlock",
+         "uring": "--uring"}
 
 
 @pytest.fixture
@@ -89,7 +93,9 @@ def test_o_direct_write_from_mapping(guest, target, window, mode):
     (EFAULT: VM_PFNMAP|VM_IO left on, or no struct pages), struct pages that
     point at other physical memory (the image would hold other bytes), an
     offset truncated to 32 bits (past-4G), entries that GUP mis-walks at a
-    2 MiB edge or inside a 2 MiB entry, and pins lost across fork or mlock."""
+    2 MiB edge or inside a 2 MiB entry, pins lost across fork or mlock, and
+    pages io_uring cannot pin long-term as a fixed buffer (FOLL_LONGTERM
+    refuses ZONE_DEVICE pages it must not pin, "uring")."""
     g = guest
     off, length, doff, want = dio_case(g, "write", window, mode)
     assert g.pmemsave(PHYS + off, length) == want
@@ -150,6 +156,11 @@ def test_pages_off_refuses_o_direct_and_moves_nothing(guest, target):
     assert r.out.strip() == "errno=EFAULT", r
     assert DISK.read(doff, length) == bytes(length)
     assert g.pmemsave(PHYS + off, length) == seq(0x51, off, length)
+    # io_uring cannot register it as a fixed buffer either (no long-term pin)
+    r = g.run(f"dio write {DEV} {disk.GUEST_DEV} {off:#x} {length:#x} {doff:#x} 0x54 --uring",
+              check=False)
+    assert r.out.strip() == "errno=EFAULT", r
+    assert DISK.read(doff, length) == bytes(length)
     r = g.run(f"dio read {DEV} {disk.GUEST_DEV} {off:#x} {length:#x} {doff + SLOT:#x} 0x52",
               check=False)
     assert r.out.strip() == "errno=EFAULT", r

@@ -15,6 +15,9 @@
  *
  *   --fork   a child process (sharing the mapping) does the pwrite/pread
  *   --mlock  mlock() the mapping first
+ *   --uring  the I/O goes through io_uring instead: the window registered
+ *	      as a fixed buffer (pinned long-term), then one WRITE_FIXED or
+ *	      READ_FIXED; "errno=NAME" if registering fails
  *
  *   dio hold DEV OFFSET LENGTH SEED RELEASE
  *	fill the window with pattern SEED through a mapping, vmsplice() it
@@ -45,6 +48,8 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "uring.h"
 
 #define ALIGN 4096
 
@@ -113,12 +118,39 @@ static int disk_put(int fd, const void *buf, uint64_t len, uint64_t diskoff)
 	return fdatasync(fd) ? 1 : 0;
 }
 
+static int use_uring;
+
+/* The I/O through io_uring with p registered as a fixed buffer. */
+static ssize_t io_uring_fixed(int fd, uint8_t *p, uint64_t len,
+			      uint64_t diskoff, int write)
+{
+	struct uring u = { .fd = -1 };
+	long r = uring_init(&u);
+
+	if (!r)
+		r = uring_register(&u, p, len);
+	if (!r)
+		r = uring_rw_fixed(&u, write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED,
+				   fd, p, (unsigned int)len, diskoff);
+	if (u.fd >= 0)
+		close(u.fd);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return (ssize_t)r;
+}
+
 /* The I/O under test; prints its outcome.  Returns 0 if it moved len. */
 static int io(int fd, uint8_t *p, uint64_t len, uint64_t diskoff, int write)
 {
-	ssize_t n = write ? pwrite(fd, p, len, (off_t)diskoff) :
-			    pread(fd, p, len, (off_t)diskoff);
+	ssize_t n;
 
+	if (use_uring)
+		n = io_uring_fixed(fd, p, len, diskoff, write);
+	else
+		n = write ? pwrite(fd, p, len, (off_t)diskoff) :
+			    pread(fd, p, len, (off_t)diskoff);
 	if (n < 0) {
 		printf("errno=%s\n", strerrorname_np(errno) ?
 		       strerrorname_np(errno) : "?");
@@ -201,7 +233,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "hold"))
 		return hold(argc, argv);
 	if (argc < 8 || (strcmp(argv[1], "write") && strcmp(argv[1], "read"))) {
-		fprintf(stderr, "usage: dio write|read DEV DISK OFFSET LENGTH DISKOFF SEED [--fork] [--mlock]\n       dio hold DEV OFFSET LENGTH SEED RELEASE\n");
+		fprintf(stderr, "usage: dio write|read DEV DISK OFFSET LENGTH DISKOFF SEED [--fork] [--mlock] [--uring]\n       dio hold DEV OFFSET LENGTH SEED RELEASE\n");
 		return 2;
 	}
 	for (int i = 8; i < argc; i++) {
@@ -209,6 +241,8 @@ int main(int argc, char **argv)
 			do_fork = 1;
 		} else if (!strcmp(argv[i], "--mlock")) {
 			do_mlock = 1;
+		} else if (!strcmp(argv[i], "--uring")) {
+			use_uring = 1;
 		} else {
 			fprintf(stderr, "unknown option %s\n", argv[i]);
 			return 2;
