@@ -30,6 +30,7 @@ import argparse
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -149,22 +150,38 @@ def check_args(name, state="loaded", root=CAPTURED):
             "--sysfs", os.path.join(d, state, "sys")]
 
 
-def verdict_lines(out, word=None):
-    """The verdict and cause lines of `resmem check` text output, with the
-    numbers that legitimately differ between two boots of one scenario
-    (addresses, sizes, region counts) replaced by '#'.  word: only the
-    lines of that memmap= entry (as written on the command line)."""
+def stored_check(cli, name, state="loaded"):
+    """stdout of `resmem check` (the CLI at path cli) on captured scenario
+    `name` in `state`."""
+    r = subprocess.run([cli, "check", *check_args(name, state)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert r.returncode in (0, 1), r.stdout
+    return r.stdout
+
+
+# numbers that legitimately differ between two boots of one scenario:
+# addresses, sizes (8G, 1.0 GiB, 256M), counts
+_NUMBER = re.compile(r"\b(0x[0-9a-fA-F]+|\d+(\.\d+)?( [KMGT]iB|[KMGT]\b)?)")
+
+
+def verdict_lines(out, word=None, header=True):
+    """The verdict and cause lines of `resmem check` text output, numbers
+    replaced by '#'.  word: only the lines of that memmap= entry (as it is
+    written on the command line); header=False: without the entry's own
+    `memmap=...` line, to compare the causes of two entries of one kind."""
     lines = out.splitlines()
     if word is not None:
-        start = lines.index(f"memmap={word}") if f"memmap={word}" in lines else None
-        if start is None:
-            start = next(i for i, ln in enumerate(lines) if ln.startswith(f"memmap={word}:"))
+        start = next(i for i, ln in enumerate(lines)
+                     if ln == f"memmap={word}" or ln.startswith(f"memmap={word}:"))
         end = next((i for i in range(start + 1, len(lines))
                     if lines[i].startswith(("memmap=", "module:"))), len(lines))
         lines = lines[start:end]
-    keep = [ln for ln in lines if re.match(r"\s*(ok|problem|note|hint|unknown):|memmap=|module:", ln)
+    keep = [ln for ln in lines if re.match(r"\s*(ok|problem|note|hint|unknown):|module:", ln)
+            or (header and ln.startswith("memmap="))
             or re.match(r"(\d+ problems? found|all good)$", ln)]
-    return [re.sub(r"\b(0x[0-9a-f]+|\d+)\b", "#", ln) for ln in keep]
+    # where sysfs is: /sys live, a directory of the fixture stored
+    keep = [re.sub(r"\(\S+/module/resmem missing\)", "(module/resmem missing)", ln) for ln in keep]
+    return [_NUMBER.sub("#", ln) for ln in keep]
 
 
 def main():
