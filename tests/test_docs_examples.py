@@ -647,7 +647,7 @@ def test_dt_list_sample_is_what_dt_list_prints(env):
     ("captured", "kernel-inside", "unloaded"),
     ("beyond-ram", "no-reservation", None), ("none", "no-reservation", "unloaded"),
     ("reserve-8g-at-4g", "non-root", None),
-])
+], ids=lambda inputs: "-".join(x for x in inputs if x))
 def test_check_hints_name_commands_as_help_does(cli, env, inputs):
     """A `resmem ...` command that check's output suggests is in its current form."""
     if inputs[0] == "captured":
