@@ -271,6 +271,7 @@ ASAN_OUT ?= $(BUILD)/asan
 VG_OUT   ?= $(BUILD)/valgrind
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FIX       = userspace/tests/fixtures
+CAP       = $(FIX)/captured
 VALGRIND  = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible
 .PHONY: asan valgrind soak
 
@@ -289,10 +290,12 @@ valgrind:
 	    if [ $$st -ne $$want ]; then cat $(VG_OUT)/tmp/out; echo "valgrind: exit $$st, expected $$want"; exit 1; fi; }; \
 	run 0 check --cmdline $(FIX)/cmdline/reserve-8g-at-4g --iomem $(FIX)/iomem/reserved-8g-at-4g \
 	    --firmware-memmap $(FIX)/firmware-memmap --sysfs $(FIX)/sys/loaded-8g-at-4g; \
-	run 1 check --cmdline $(FIX)/cmdline/eaten-dollar --iomem $(FIX)/iomem/no-reservation \
-	    --firmware-memmap $(FIX)/firmware-memmap --sysfs $(FIX)/sys/unloaded; \
-	run 1 check --cmdline $(FIX)/cmdline/pci-hole --iomem $(FIX)/iomem/reserved-pci-hole \
-	    --firmware-memmap $(FIX)/firmware-memmap --sysfs $(FIX)/sys/loaded-no-regions; \
+	run 1 check --cmdline $(CAP)/eaten-dollar/cmdline --iomem $(CAP)/eaten-dollar/unloaded/iomem \
+	    --firmware-memmap $(CAP)/eaten-dollar/firmware-memmap --sysfs $(CAP)/eaten-dollar/unloaded/sys; \
+	run 1 check --cmdline $(CAP)/pci-hole/cmdline --iomem $(CAP)/pci-hole/loaded/iomem \
+	    --firmware-memmap $(CAP)/pci-hole/firmware-memmap --sysfs $(CAP)/pci-hole/loaded/sys; \
+	run 1 check --cmdline $(CAP)/kernel-inside/cmdline --iomem $(CAP)/kernel-inside/loaded/iomem \
+	    --firmware-memmap $(CAP)/kernel-inside/firmware-memmap --sysfs $(CAP)/kernel-inside/loaded/sys; \
 	run 0 check --cmdline $(FIX)/cmdline/two-1g --iomem $(FIX)/iomem/reserved-two-1g \
 	    --firmware-memmap $(FIX)/firmware-memmap --sysfs $(FIX)/sys/loaded-two-1g; \
 	run 1 check --json --fdt $(VG_OUT)/tmp/rm.dtb --cmdline $(FIX)/cmdline/reserve-8g-at-4g \

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.harness import boots, uapi
+from tests.harness import boots, fixtures, uapi
 from tests.harness.guestview import sysfs
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
@@ -350,6 +350,26 @@ def test_eaten_dollar_is_explained(guest, target):
         guest.run("rmmod resmem")
 
 
+@pytest.mark.guest(boot="eaten-dollar")
+def test_captured_eaten_dollar_still_matches_the_kernel(guest, target, host_resmem):
+    """`resmem check` on this kernel's own eaten-dollar boot (memmap=8G, -m
+    13G) and on the fixture captured from such a boot
+    (userspace/tests/fixtures/captured/eaten-dollar) give the same verdict,
+    cause and module lines, with the module unloaded and loaded.  Defect
+    caught: a fixture that drifted from what kernels show (the way the
+    hand-written ones could: a /proc/iomem or firmware map no kernel makes),
+    so the unit tests pass on a check tool that fails on real machines."""
+    assert fixtures.SCENARIOS["eaten-dollar"][1] in guest.run("cat /proc/cmdline").out.split()
+    for state in ("unloaded", "loaded"):
+        if state == "loaded":
+            guest.run("modprobe resmem")
+        live = guest.run("resmem check", check=False).out
+        stored = fixtures.stored_check(host_resmem, "eaten-dollar", state)
+        assert fixtures.verdict_lines(live) == fixtures.verdict_lines(stored), \
+            f"{state}: live\n{live}\nstored\n{stored}"
+    guest.run("rmmod resmem")
+
+
 # ---------------------------------------------------------------- cache modes and check
 @pytest.mark.parametrize("mode,sysfs_name,pat", [("wc", "write-combine", "write-combining"),
                                                  ("uc", "uncached", "uncached")])
@@ -372,3 +392,18 @@ def test_check_passes_when_all_is_well(loaded, target):
     r = loaded.run("resmem check", check=False)
     assert r.status == 0, r
     assert "8G$4G" in r.out or "memmap=8G" in r.out
+
+
+def test_captured_good_reservation_still_matches_the_kernel(loaded, target, host_resmem):
+    """`resmem check` on this kernel's standard boot (memmap=8G$4G, -m 13G,
+    module loaded) and on the fixture captured from such a boot
+    (userspace/tests/fixtures/captured/reserve-8g-at-4g) give the same
+    verdict, claim and module lines.  Defect caught: a fixture that drifted
+    from what kernels show (e.g. how the module's claim appears in
+    /proc/iomem, or its sysfs attributes), so the unit tests pass on a check
+    tool that fails on real machines."""
+    assert fixtures.SCENARIOS["reserve-8g-at-4g"][1] in loaded.run("cat /proc/cmdline").out.split()
+    live = loaded.run("resmem check", check=False).out
+    stored = fixtures.stored_check(host_resmem, "reserve-8g-at-4g")
+    assert fixtures.verdict_lines(live) == fixtures.verdict_lines(stored), \
+        f"live\n{live}\nstored\n{stored}"

@@ -33,7 +33,7 @@ import subprocess
 
 import pytest
 
-from tests.harness import hostbuild
+from tests.harness import fixtures, hostbuild
 from tests.harness.kernels import REPO
 
 FIXTURES = os.path.join(REPO, "userspace", "tests", "fixtures")
@@ -642,16 +642,22 @@ def test_dt_list_sample_is_what_dt_list_prints(env):
 
 # ------------------------------------------------------------ commands the CLI itself suggests
 
-@pytest.mark.parametrize("cmdline,iomem,sysfs", [
-    ("eaten-dollar", "no-reservation", None), ("pci-hole", "reserved-pci-hole", None),
+@pytest.mark.parametrize("inputs", [
+    ("captured", "eaten-dollar", "loaded"), ("captured", "pci-hole", "loaded"),
+    ("captured", "kernel-inside", "unloaded"),
     ("beyond-ram", "no-reservation", None), ("none", "no-reservation", "unloaded"),
-    ("reserve-8g-at-4g", "kernel-inside", None), ("reserve-8g-at-4g", "non-root", None),
-])
-def test_check_hints_name_commands_as_help_does(cli, env, cmdline, iomem, sysfs):
+    ("reserve-8g-at-4g", "non-root", None),
+], ids=lambda inputs: "-".join(x for x in inputs if x))
+def test_check_hints_name_commands_as_help_does(cli, env, inputs):
     """A `resmem ...` command that check's output suggests is in its current form."""
-    r = cli.run("check", "--cmdline", os.path.join(FIXTURES, "cmdline", cmdline),
+    if inputs[0] == "captured":
+        args = fixtures.check_args(inputs[1], inputs[2])
+    else:
+        cmdline, iomem, sysfs = inputs
+        args = ["--cmdline", os.path.join(FIXTURES, "cmdline", cmdline),
                 "--iomem", os.path.join(FIXTURES, "iomem", iomem), "--firmware-memmap", env.fwmap,
-                "--sysfs", os.path.join(FIXTURES, "sys", sysfs) if sysfs else env.sys)
+                "--sysfs", os.path.join(FIXTURES, "sys", sysfs) if sysfs else env.sys]
+    r = cli.run("check", *args)
     assert r.returncode == 1, r.stdout + r.stderr
     probs = []
     for m in re.finditer(r"[`'](resmem [^`']*)[`']", r.stdout + r.stderr):
