@@ -125,13 +125,20 @@ static ssize_t io_uring_fixed(int fd, uint8_t *p, uint64_t len,
 			      uint64_t diskoff, int write)
 {
 	struct uring u = { .fd = -1 };
+	const char *step = "io_uring_setup";
 	long r = uring_init(&u);
 
-	if (!r)
+	if (!r) {
+		step = "IORING_REGISTER_BUFFERS";
 		r = uring_register(&u, p, len);
-	if (!r)
+	}
+	if (!r) {
+		step = write ? "IORING_OP_WRITE_FIXED" : "IORING_OP_READ_FIXED";
 		r = uring_rw_fixed(&u, write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED,
 				   fd, p, (unsigned int)len, diskoff);
+	}
+	if (r < 0)
+		fprintf(stderr, "%s: %s\n", step, strerror((int)-r));
 	if (u.fd >= 0)
 		close(u.fd);
 	if (r < 0) {

@@ -29,9 +29,10 @@ class Disk:
         self.size = size
 
     def qemu_args(self):
-        """QEMU arguments attaching the image as a virtio-blk disk (made here)."""
+        """QEMU arguments attaching the image as a virtio-blk disk (made here,
+        empty: what a test finds on it was written in this run)."""
         os.makedirs(DIR, exist_ok=True)
-        with open(self.path, "ab") as f:
+        with open(self.path, "wb") as f:
             f.truncate(self.size)
         return ["-drive", f"file={self.path},format=raw,if=virtio,cache=writeback"]
 
