@@ -311,6 +311,10 @@ BAD = dict(mem="6G", reservations=[
     raw("badcache", 0x128000000, 16 * M, no_map=True, extra='resmem,cache = "fast";'),
     raw("wcmap", 0x12c000000, 16 * M, extra='resmem,cache = "write-combine";'),
     dict(overlay=SHARED_OVERLAY),                           # another driver's memory-region
+    # a firmware carve-out (TF-A's secure monitor, OP-TEE's core) as boards
+    # describe it: a no-map node of its own, no compatible; a region over it
+    dict(name="secmon", addr=0x150000000, size=32 * M, no_map=True, raw=True),
+    raw("onfw", 0x151000000, 32 * M, no_map=True),
 ])
 
 REFUSALS = {
@@ -336,6 +340,8 @@ REFUSALS = {
                 r"resmem,cache = \"fast\"",
     "wcmap": r"wcmap \[mem 0x000000012c000000-0x000000012cffffff\]: refused: node \S+: "
              r"write-combine needs no-map",
+    "onfw": r"onfw \[mem 0x0000000151000000-0x0000000152ffffff\]: refused: node \S+ overlaps "
+            r"/reserved-memory node /reserved-memory/secmon@150000000",
     "shared": r"shared \[mem 0x0000000134000000-0x0000000134ffffff\]: refused: node \S+ is also "
               r"the memory-region of /framebuffer-other",
 }
