@@ -508,8 +508,14 @@ def test_short_write_changes_only_what_it_reports(regions, target, name, base, s
 def snapshot(g):
     """Kernel memory counters that leak if mappings, VMAs or devices leak."""
     # Shrinking every cache flushes SLUB's per-CPU slabs, whose objects
-    # /proc/slabinfo would otherwise count as active.
-    out = g.run("sync; echo 3 > /proc/sys/vm/drop_caches; sleep 1; "
+    # /proc/slabinfo would otherwise count as active.  Objects freed after
+    # an RCU grace period go a little later: wait until the slab total
+    # holds still (two readings within 64 KiB), not for a fixed time.
+    slab = "awk 'NR>2 {s += $2 * $4} END {print s}' /proc/slabinfo"
+    out = g.run("sync; echo 3 > /proc/sys/vm/drop_caches; prev=; "
+                f"for i in $(seq 50); do cur=$({slab}); "
+                "[ -n \"$prev\" ] && [ $((cur - prev)) -le 65536 ] && [ $((prev - cur)) -le 65536 ] "
+                "&& break; prev=$cur; sleep 0.1; done; "
                 "for f in /sys/kernel/slab/*/shrink; do echo 1 > $f; done 2>/dev/null; "
                 "grep -E '^(PageTables|VmallocUsed):' /proc/meminfo; "
                 "echo vmalloc_ioremap=$(grep -cE 'ioremap|memremap' /proc/vmallocinfo); "
