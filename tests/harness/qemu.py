@@ -334,14 +334,16 @@ class Guest:
                 raise GuestCrashed(self._death_report(f"guest died while {what}"))
             self._abuf += data
 
+    def _take_ready(self):
+        """True (and consumed) once the agent has said READY."""
+        i = self._abuf.find(b"READY\n")
+        if i < 0:
+            return None
+        self._abuf = self._abuf[i + 6:]
+        return True
+
     def _wait_ready(self, timeout):
-        def ready():
-            i = self._abuf.find(b"READY\n")
-            if i < 0:
-                return None
-            self._abuf = self._abuf[i + 6:]
-            return True
-        self._recv_until(ready, time.monotonic() + timeout, "booting")
+        self._recv_until(self._take_ready, time.monotonic() + timeout, "booting")
 
     def run(self, script, timeout=120, check=True):
         """Runs `script` with sh -c in the guest as root; returns a Result."""
@@ -454,9 +456,7 @@ class Guest:
         retried = False
         while True:
             def ready_or_tcg_death():
-                i = self._abuf.find(b"READY\n")
-                if i >= 0:
-                    self._abuf = self._abuf[i + 6:]
+                if self._take_ready():
                     return "ready"
                 if not retried and TCG_TEXT_PATCH_OOPS.search(self.console()[began:]):
                     return "tcg"
