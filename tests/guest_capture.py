@@ -32,6 +32,13 @@ def wait_committed(guest, name, n):
               f"do sleep 0.1; done", timeout=120)
 
 
+def wait_head_past(guest, name, n, timeout=120):
+    """Until the ring's head_seq is above n (a producer is running)."""
+    guest.run(f"until [ \"$(resmem ring {name} --json | "
+              f"sed -n 's/.*\"head_seq\": \\([0-9]*\\).*/\\1/p')\" -gt {n} ] 2>/dev/null; "
+              f"do sleep 0.1; done", timeout=timeout)
+
+
 def stop_capture(guest, signal="TERM"):
     """Signal the capture and its FIFO holder; return once both are gone."""
     pids = guest.run("cat /tmp/cap.pid /tmp/hold.pid").out

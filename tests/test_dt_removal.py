@@ -19,6 +19,7 @@ import re
 import pytest
 
 from tests import ring_witness
+from tests.guest_capture import wait_head_past
 from tests.harness import uapi
 from tests.harness.guestview import iomem, sysfs
 from tests.harness.pattern import seq
@@ -109,8 +110,7 @@ def test_removed_while_a_driver_produces(loaded, target):
     g.run("rmmod resmem_test_edu 2>/dev/null; true")
     g.run(f"insmod {TESTMODS}/resmem_test_edu.ko region=dma-b records=0 reset=1 stream=1")
     try:
-        g.run("until [ \"$(resmem ring dma-b --json | sed -n 's/.*\"head_seq\": \\([0-9]*\\).*/\\1/p')\" "
-              "-ge 2 ]; do sleep 0.1; done", timeout=120)
+        wait_head_past(g, "dma-b", 1)
         mark = g.mark()
         g.run(UNPLUG)
         g.run("until dmesg | grep -q 'streaming stopped'; do sleep 0.1; done", timeout=60)

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tests import ring_witness
-from tests.guest_capture import start_fifo_capture, stop_capture
+from tests.guest_capture import start_fifo_capture, stop_capture, wait_head_past
 from tests.harness import boots, pattern, uapi
 
 pytestmark = pytest.mark.archs("x86_64")
@@ -248,8 +248,7 @@ def _capture_then(guest, seed, crash):
     # twice after it at TCG speed: unpaced, that took most of the test
     guest.run(f"(resmem capture region0 --generate {seed} --record-size 4096 --rate 8M "
               f">/dev/null 2>/tmp/cap.log &)")
-    guest.run("until [ \"$(resmem ring region0 --json | sed -n 's/.*\"head_seq\": \\([0-9]*\\),.*/\\1/p')\" "
-              "-gt 2000 ] 2>/dev/null; do sleep 0.2; done", timeout=120)
+    wait_head_past(guest, "region0", 2000)
     before = ring_state(guest)
     assert before["head_seq"] > 2000, before     # the stream is running
     crash()
@@ -306,8 +305,7 @@ def _wrapped_crash_judged_by_host(g, data_size, reclen, seed, produce, panic):
     lap = data_size // uapi.record_span(reclen)
     g.run(f"modprobe resmem && resmem ring {name} --reset --force --data-size {data_size}")
     produce(name)
-    g.run(f"until [ \"$(resmem ring {name} --json | sed -n 's/.*\"head_seq\": \\([0-9]*\\),.*/\\1/p')\" "
-          f"-gt {3 * lap + 4} ] 2>/dev/null; do sleep 0.2; done", timeout=180)
+    wait_head_past(g, name, 3 * lap + 4, timeout=180)
     if panic:
         g.crash()
     g.pause()     # after a panic too: a DMA the device had queued stays out
