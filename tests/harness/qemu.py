@@ -453,23 +453,21 @@ class Guest:
             raise GuestError("reset() needs Guest(reboot=True): -no-reboot turns a reset into an exit")
         deadline = time.monotonic() + timeout
         began = self._system_reset()
-        retried = False
-        while True:
-            def ready_or_tcg_death():
-                if self._take_ready():
-                    return "ready"
-                if not retried and TCG_TEXT_PATCH_OOPS.search(self.console()[began:]):
-                    return "tcg"
-                return None
-            if self._recv_until(ready_or_tcg_death, deadline, "rebooting") == "ready":
-                break
-            retried = True
+
+        def ready_or_tcg_death():
+            if self._take_ready():
+                return "ready"
+            if TCG_TEXT_PATCH_OOPS.search(self.console()[began:]):
+                return "tcg"
+            return None
+        if self._recv_until(ready_or_tcg_death, deadline, "rebooting") == "tcg":
             time.sleep(1)   # the dying kernel's last lines, for the report
             text = self.console()
             self.excused.append((began, len(text)))
             first = next(l for l in text[began:].splitlines() if TCG_TEXT_PATCH_OOPS.search(l))
             RETRIED_REBOOTS.append((self.k.name, first.strip()))
-            began = self._system_reset()
+            self._system_reset()
+            self._recv_until(self._take_ready, deadline, "rebooting")
         self.boots += 1
 
     def _system_reset(self):
