@@ -2,8 +2,8 @@
 /*
  * Struct pages for a region: ZONE_DEVICE memory, as device-dax has it.
  *
- * With pages=1 a claimed write-back region gets a struct page for every
- * 4 KiB (memremap_pages(), MEMORY_DEVICE_GENERIC, like drivers/dax), its
+ * A claimed write-back region gets a struct page for every 4 KiB
+ * (memremap_pages(), MEMORY_DEVICE_GENERIC, like drivers/dax), its
  * address_space is marked S_DAX as device-dax marks its inode, and
  * mmap.c maps it with page entries instead of VM_PFNMAP|VM_IO: then
  * get_user_pages()/pin_user_pages() work on a mapping, so O_DIRECT,
@@ -12,9 +12,9 @@
  * kernel shares the memmap of compound pages).
  *
  * A region that cannot have pages keeps today's PFN mapping; why is in
- * its sysfs "pages" attribute and its load log line: pages=0 (the
- * default), not write-back, not 2 MiB aligned, an architecture or kernel
- * without ZONE_DEVICE for it, or memremap_pages() refused.
+ * its sysfs "pages" attribute and its load log line: pages=0 (the user
+ * turned them off), not write-back, not 2 MiB aligned, an architecture
+ * or kernel without ZONE_DEVICE for it, or memremap_pages() refused.
  *
  * Teardown never frees pages a user still holds: pins and references
  * taken by O_DIRECT, io_uring or splice outlive munmap() and close().
@@ -35,10 +35,10 @@
 #include "resmem-arch.h"
 #include "resmem-private.h"
 
-static bool pages;
+static bool pages = true;
 module_param(pages, bool, 0444);
 MODULE_PARM_DESC(pages,
-	"Give write-back regions struct pages (ZONE_DEVICE), so O_DIRECT, io_uring and splice work on a mapping; costs 64 bytes of RAM per 4 KiB (default N)");
+	"Give write-back regions struct pages (ZONE_DEVICE), so O_DIRECT, io_uring and splice work on a mapping; costs 64 bytes of RAM per 4 KiB; 0 keeps the PFN mapping (default Y)");
 
 /* How long teardown waits for references to the pages to go. */
 #define RESMEM_PAGES_WAIT_MS	5000

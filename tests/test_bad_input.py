@@ -668,10 +668,15 @@ def test_unload_racing_open_and_mmap(guest, target):
 
 # -------------------------------------------------------------------- fuzz
 def test_fuzz(guest, target, capsys):
+    """The seeded syscall fuzzer (tests/guest/fuzz.c) against both ways of
+    mapping at once: mid has struct pages (page entries, as by default) and
+    tail, write-combining, keeps the PFN map."""
     g = guest
     fill_neighbours(g)
     load_regions(g)
     try:
+        pages = g.run("cat /sys/class/resmem/mid/pages /sys/class/resmem/tail/pages").out.splitlines()
+        assert pages[0].startswith("yes: ") and pages[1].startswith("no: not write-back"), pages
         seed = int.from_bytes(os.urandom(4), "little")
         r = g.run(f"fuzz -s {seed:#x} -t {FUZZ_SECONDS} -j 3 /dev/resmem/mid /dev/resmem/tail",
                   timeout=FUZZ_SECONDS + 180, check=False)

@@ -1,13 +1,13 @@
 """O_DIRECT straight from and into a mapping (issue 15).
 
-With `pages=1` a write-back region gets ZONE_DEVICE struct pages
+A write-back region gets ZONE_DEVICE struct pages by default
 (module/pages.c) and its mapping is no longer VM_PFNMAP|VM_IO, so
 get_user_pages()/pin_user_pages() accept it: `tests/guest/dio.c` pwrite()s
 a mapping to a virtio-blk disk opened O_DIRECT, or pread()s the disk into
 it.  Two witnesses outside the guest's view: the host reads the disk's
 image file after the guest's fdatasync(), and reads guest physical memory
-at the region's address (QMP pmemsave).  With `pages=0` (today's default)
-the mapping stays a PFN map: EFAULT both ways and nothing moves, which
+at the region's address (QMP pmemsave).  With `pages=0` (the user's
+way to turn them off) the mapping stays a PFN map: EFAULT both ways and nothing moves, which
 proves the fallback.
 
 Windows: across a 2 MiB entry's edge, two whole 2 MiB entries, and past
@@ -23,6 +23,7 @@ import pytest
 
 from tests.harness import disk, matrix
 from tests.harness.guestview import sysfs
+from tests.harness.loaded import load_resmem
 from tests.harness.mapcost import BAD_TABLE, huge_pfnmap, leaves, load_pgwalk, mapcost
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
@@ -54,9 +55,7 @@ def disk_modules(target):
 
 def load(g, pages):
     """resmem loaded with pages=N (reloaded if it has the other setting), the disk up."""
-    want = "Y" if pages else "N"
-    if g.run("cat /sys/module/resmem/parameters/pages 2>/dev/null", check=False).out.strip() != want:
-        g.run(f"rmmod resmem 2>/dev/null; modprobe resmem pages={int(pages)}", timeout=300)
+    load_resmem(g, pages)
     disk.setup(g)
     return g
 
@@ -150,12 +149,13 @@ def test_o_direct_read_into_mapping(guest, target, window, mode):
 def test_pages_stated_in_sysfs_and_log(guest, target):
     """sysfs `pages` and the load line say whether the region has struct
     pages and what they cost: 8 GiB is 2097152 pages, at most 128 MiB of
-    RAM; with pages=0, no and why.  Catches a region silently left on the
-    PFN map (or given pages it does not report)."""
+    RAM; with pages=0, no and why.  Loaded without options (what a user
+    who configured nothing gets), the region has them.  Catches a region
+    silently left on the PFN map (or given pages it does not report)."""
     g = guest
     g.run("rmmod resmem 2>/dev/null; true")
     mark = len(g.console())
-    load(g, True)
+    g.run("modprobe resmem")
     text = sysfs(g, "region0", "pages")
     assert text == "yes: 2097152 pages, up to 131072 KiB of RAM (64 B per 4 KiB page)", text
     g.console_sync()
@@ -242,27 +242,6 @@ def test_pages_mapping_cost(guest, target):
     assert int(m["walk"]["phys"], 16) == PHYS and m["walk"]["contiguous"] == "1", m
     g.console_sync()
     assert not BAD_TABLE.search(g.console()[mark:]), g.console()[mark:][-3000:]
-
-
-@pytest.mark.archs("x86_64")
-def test_fuzz_with_pages(guest, target, capsys):
-    """The syscall fuzzer (tests/guest/fuzz.c: mmap, munmap, mremap,
-    mprotect, madvise incl. MADV_COLD/PAGEOUT, fork, touch, read/write)
-    against a region with pages, 20 s, 3 processes: its oracle holds and
-    the kernel says nothing (a devmap PMD that 6.1's madvise walks as a bad
-    pmd, a "Bad page map", a refcount warning at unload all fail it)."""
-    g = load(guest, True)
-    seed = int.from_bytes(os.urandom(4), "little")
-    r = g.run(f"fuzz -s {seed:#x} -t 20 -j 3 {DEV}", timeout=200, check=False)
-    with capsys.disabled():
-        print(f"\n[{target}] " + "\n".join(l for l in r.out.splitlines() if l.startswith("fuzz: ")))
-    assert r.status == 0, r.out[-6000:] + r.err[-2000:]
-    assert re.search(r"iterations=(\d+) failures=0", r.out), r.out[-2000:]
-    assert sysfs(g, "region0", "mappings") == "0"
-    mark = len(g.console())
-    g.run("rmmod resmem", timeout=300)
-    g.console_sync()
-    assert "still in use" not in g.console()[mark:]
 
 
 @pytest.mark.archs("x86_64")

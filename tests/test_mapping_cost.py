@@ -16,8 +16,9 @@ Expected, per kernel (the mapping strategy compat.h picks):
          tables for 8 GiB <= 64 KiB).
   6.1    everything mapped at mmap() time with 4 KiB entries: no faults,
          2 Mi PTEs, 16 MiB + 32 KiB of page tables for 8 GiB.
-A change in either direction fails.  These are PFN maps: resmem is loaded
-with its defaults (pages=0).  A region with struct pages maps 2 MiB at
+A change in either direction fails.  These are PFN maps (what uc/wc
+regions get, and any region with pages=0): resmem is loaded with pages=0.
+A region with struct pages (the default for write-back) maps 2 MiB at
 most (no 1 GiB entries): test_direct_io.py::test_pages_mapping_cost.
 """
 import pytest

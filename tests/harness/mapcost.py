@@ -34,10 +34,11 @@ def huge_pfnmap(g):
 
 @pytest.fixture
 def walker(guest):
-    """The guest with the page-table walker and resmem (default options); a
-    'bad pXd' line on the console during the test fails it."""
+    """The guest with the page-table walker and resmem mapping regions by
+    PFN (pages=0: what uc/wc regions and pages=0 get); a 'bad pXd' line on
+    the console during the test fails it."""
     load_pgwalk(guest)
-    load_resmem(guest)
+    load_resmem(guest, pages=False)
     mark = len(guest.console())
     yield guest
     guest.console_sync()
