@@ -8,12 +8,13 @@ agree)."""
 import hashlib
 import json
 import re
+import subprocess
 
 import pytest
 
 from tests import ring_witness
 from tests.guest_capture import start_fifo_capture, stop_capture, wait_head_past
-from tests.harness import boots, pattern, uapi
+from tests.harness import boots, build, matrix, pattern, uapi
 
 pytestmark = pytest.mark.archs("x86_64")
 
@@ -208,6 +209,24 @@ def test_module_keeps_a_ring_libresmem_wrote(guest):
     d = guest.run(f"rm -f /tmp/out; resmem drain {name} --from tail --no-consume --to /tmp/out",
                   check=False)
     assert d.status == 0 and f"seq 0..{n - 1}, lost 0, refused 0, corrupt 0" in d.err, d.err
+
+
+@pytest.mark.core
+@pytest.mark.archs("x86_64", "aarch64")
+def test_module_takes_its_crc32c_from_the_kernel(target):
+    """A record's payload may be up to 1 GiB and the in-kernel producer
+    commits in any context: the CRC over it must be the kernel's own
+    (crc32c() on 7.x, __crc32c_le() before: word-at-a-time or the CPU's
+    instruction), not a private byte-at-a-time loop, which stalls a CPU
+    for seconds.  The built module must import one and define no CRC of
+    its own (modversions' __crc_ symbols aside)."""
+    ko = build.module_path(matrix.by_name(target))
+    undef = subprocess.run(["nm", "-u", ko], capture_output=True, text=True, check=True).stdout.split()
+    assert {"crc32c", "__crc32c_le"} & set(undef), undef
+    defined = [l.split()[-1] for l in subprocess.run(["nm", "--defined-only", ko], capture_output=True,
+                                                     text=True, check=True).stdout.splitlines()]
+    own = [s for s in defined if "crc" in s.lower() and not s.startswith("__crc_")]
+    assert not own, own
 
 
 @pytest.mark.core
