@@ -51,6 +51,7 @@ def pytest_configure(config):
                             "core-tier kernels")
     config._resmem_pool = Pool()
     config._resmem_times = {}    # target -> seconds spent in its tests (incl. boots)
+    config._resmem_file_times = {}    # (test file, target or "host") -> seconds
 
 
 def _targets(config):
@@ -200,6 +201,12 @@ def pytest_terminal_summary(terminalreporter, config):
             tier = target_tier(t) if t in [k.name for k in matrix.MATRIX] else ""
             terminalreporter.write_line(f"{t}: {secs / 60:.1f} min in tests{extra}"
                                         + (f", tier {tier}" if tier else ""))
+    per_file = getattr(config, "_resmem_file_times", {})
+    if sum(per_file.values()) > 300:
+        # where the suite's time goes, to keep it inside its budget
+        terminalreporter.section("costliest test files")
+        for (f, t), secs in sorted(per_file.items(), key=lambda kv: -kv[1])[:20]:
+            terminalreporter.write_line(f"{secs / 60:5.1f} min  {f} [{t}]")
     if not pool or not pool.boot_times:
         return
     terminalreporter.section("guest boots")
@@ -225,9 +232,13 @@ def pytest_runtest_protocol(item, nextitem):
     t = cs.params.get("target") if cs else None
     t0 = time.monotonic()
     yield
+    secs = time.monotonic() - t0
     if t:
         times = item.config._resmem_times
-        times[t] = times.get(t, 0.0) + time.monotonic() - t0
+        times[t] = times.get(t, 0.0) + secs
+    per_file = item.config._resmem_file_times
+    key = (item.location[0], t or "host")
+    per_file[key] = per_file.get(key, 0.0) + secs
 
 
 def pytest_unconfigure(config):
