@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from tests.harness import qemu
+from tests.harness import boots, qemu
 from tests.harness.guestview import iomem, sysfs
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
@@ -416,7 +416,7 @@ def test_non_coherent_producer_is_refused_on_write_back(guest, target):
     region whose device writes would bypass the CPU's view (record headers
     and CRCs read through stale cache lines)."""
     g = guest
-    ko = "/lib/modules/$(uname -r)/testmods/resmem_test_nc.ko"
+    ko = f"{boots.TESTMODS}/resmem_test_nc.ko"
     g.run("modprobe resmem")
     try:
         assert g.run("cat /sys/class/resmem/good/cache_mode").out.strip() == "write-back"

@@ -20,14 +20,14 @@ import pytest
 
 from tests import ring_witness
 from tests.guest_capture import wait_head_past
-from tests.harness import uapi
+from tests.harness import boots, uapi
 from tests.harness.guestview import iomem, sysfs
 from tests.harness.pattern import seq
 
 pytestmark = [pytest.mark.core, pytest.mark.archs("aarch64"),
               pytest.mark.guest(boot="dt-devices")]
 
-TESTMODS = "/lib/modules/$(uname -r)/testmods"
+TESTMODS = boots.TESTMODS
 UNPLUG = f"insmod {TESTMODS}/resmem_test_unplug.ko"
 POLLERR, POLLHUP = 0x8, 0x10
 

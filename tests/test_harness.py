@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.harness import initramfs, kernels, matrix, qemu
+from tests.harness import boots, initramfs, kernels, matrix, qemu
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -253,7 +253,7 @@ def _warn_test(pytester, target, monkeypatch, mode):
     monkeypatch.setenv("PYTHONPATH", REPO)
     pytester.makepyfile(test_w=f"""
         def test_w(guest):
-            guest.run("insmod /lib/modules/$(uname -r)/testmods/resmem_test_warn.ko mode={mode}",
+            guest.run("insmod {boots.TESTMODS}/resmem_test_warn.ko mode={mode}",
                       check=False)
     """)
     return pytester.runpytest_subprocess("-p", "tests.harness.plugin", f"--targets={target}",

@@ -50,7 +50,7 @@ def test_edu_dma_through_producer_api(guest):
     guest.run("modprobe resmem")
     guest.console_sync()
     mark = guest.mark()     # an earlier test on this boot loaded edu too
-    guest.run(f"insmod /lib/modules/$(uname -r)/testmods/resmem_test_edu.ko "
+    guest.run(f"insmod {boots.EDU_KO} "
               f"records={n} len={reclen} seed={seed} reset=1")
     guest.console_sync()
     log = guest.console()[mark:]
@@ -112,7 +112,7 @@ def test_producer_api_with_interrupts_disabled(guest):
     seed, n, reclen = 0xA70C, 16, 2048
     guest.run("modprobe resmem; rmmod resmem_test_edu 2>/dev/null; true")
     mark = guest.mark()
-    guest.run(f"insmod /lib/modules/$(uname -r)/testmods/resmem_test_edu.ko "
+    guest.run(f"insmod {boots.EDU_KO} "
               f"records={n} len={reclen} seed={seed} reset=1 atomic=1")
     guest.console_sync()
     log = guest.console()[mark:]
@@ -142,7 +142,7 @@ def test_kernel_producer_refuses_and_marks_the_gap(guest):
     guest.run("resmem ring region0 --reset --data-size 64K --force")
     t0 = int(guest.run("date +%s").out) * 10**9
     mark = guest.mark()
-    guest.run(f"insmod /lib/modules/$(uname -r)/testmods/resmem_test_edu.ko "
+    guest.run(f"insmod {boots.EDU_KO} "
               f"records={n} len={reclen} seed={seed} refuse={refuse}")
     t1 = (int(guest.run("date +%s").out) + 1) * 10**9
     guest.console_sync()

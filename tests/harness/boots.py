@@ -11,7 +11,10 @@ DT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "
 # QEMU's edu device, for DMA into a region, and its test driver in the guest
 # (tests/kmod/resmem_test_edu.c)
 EDU = ["-device", "edu,dma_mask=0xffffffffffffffff"]
-EDU_KO = "/lib/modules/$(uname -r)/testmods/resmem_test_edu.ko"
+# The test-only modules (tests/kmod), as a shell word: in the guests'
+# initramfs, or where the local target built them ($RESMEM_TESTMODS).
+TESTMODS = "${RESMEM_TESTMODS:-/lib/modules/$(uname -r)/testmods}"
+EDU_KO = f"{TESTMODS}/resmem_test_edu.ko"
 
 BOOTS = {
     # One 8 GiB memmap= reservation at 4 GiB on x86_64; on arm64 (RAM from

@@ -27,12 +27,13 @@ def _make(*args, k=None):
     argv = ["make", "-s", "--no-print-directory", "-C", REPO, *args]
     if k is not None:       # kbuild runs its jobs in parallel
         argv.insert(2, f"-j{os.cpu_count() or 1}")
-    if k is None:
+    if k is None or k.name == "local":
         r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     else:
         r = buildroot.run_for(k, argv)
     if r.returncode:
-        where = " (in the trixie build root)" if k is not None and buildroot.needed(k) else ""
+        where = (" (in the trixie build root)"
+                 if k is not None and k.name != "local" and buildroot.needed(k) else "")
         raise BuildFailed(f"make {' '.join(args)}{where} failed:\n{r.stdout}")
     return r.stdout
 
@@ -52,6 +53,8 @@ def _module_lint_clean(k, out):
 
 
 def kbuild_args(k):
+    if k.name == "local":       # the running kernel, with its distribution's headers
+        return [f"KDIR={k.headers}"]
     args = [f"KDIR={kernels.headers(k)}"]
     if k.arch == "aarch64":
         args += ["ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-"]
@@ -86,9 +89,16 @@ def build_all(k):
         return
     t0 = time.monotonic()
     try:
-        kernels.fetch(k)
+        if k.name == "local":
+            if not os.path.isdir(k.headers):
+                raise BuildFailed(f"no kernel headers for the running kernel at {k.headers}: "
+                                  f"install them (Debian: apt install linux-headers-{k.kernelrelease})")
+        else:
+            kernels.fetch(k)
         _make("guest-helpers", f"ARCH={k.arch}")
-        if glob.glob(os.path.join(REPO, "module", "*.c")):
+        if k.name == "local":   # the W=1/sparse lint is the matrix builds' job
+            _make("module", *kbuild_args(k), k=k)
+        elif glob.glob(os.path.join(REPO, "module", "*.c")):
             _module_lint_clean(k, _make("module", *kbuild_args(k), *LINT_KBUILD, k=k))
         _make("test-modules", *kbuild_args(k), k=k)     # after the module: its Module.symvers
         if os.path.exists(os.path.join(REPO, "userspace", "Makefile")):

@@ -1,46 +1,210 @@
-"""The `local` target: the suite on real hardware, as root, module installed.
+"""The `local` target: the suite on this machine (real hardware), as root.
 
-Commands run directly on this machine.  What only QEMU can do (read guest
-physical memory from outside, reboot, boot with another command line)
-is not available and the tests that need it skip with that reason.
+What the tests need is built for the running kernel against its
+distribution's headers (build.build_all) and used from where it was built:
+programs through PATH, resmem and the test modules through a `modprobe`
+wrapper and $RESMEM_TESTMODS.  Nothing is installed into the system.
+
+The kernel log is read from /dev/kmsg, from the record that was newest when
+the run started: the log is never cleared, and a WARN, oops or "Bad page
+map" after a test started fails it as under QEMU.  Commands that would clear
+the log are refused.
+
+At the end, resmem is put back as it was found: unloaded, or loaded again
+with the parameters it had.  What only QEMU can do (reboot, boot another
+command line) skips with that reason.
 """
+import errno
+import os
+import re
+import shlex
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
-from .qemu import CommandFailed, Result
+from . import build
+from .qemu import PROBLEM, CommandFailed, Result
+
+MODPROBE = """#!/bin/sh
+# modprobe for the local target: resmem as built for this run (insmod after
+# its dependencies), everything else from the system.
+real=$(PATH=/usr/sbin:/sbin:/usr/bin:/bin command -v modprobe)
+name= remove=
+for a; do
+    case $a in -r|--remove) remove=1 ;; -*) ;; *) [ -z "$name" ] && name=$a ;; esac
+done
+[ "$name" = resmem ] || exec "$real" "$@"
+[ -n "$remove" ] && exec rmmod resmem
+grep -q '^resmem ' /proc/modules && exit 0
+found=
+for a; do
+    shift
+    if [ -n "$found" ]; then set -- "$@" "$a"; elif [ "$a" = resmem ]; then found=1; fi
+done
+for d in $(modinfo -F depends "$RESMEM_KO" | tr , ' '); do "$real" "$d" || exit 1; done
+exec insmod "$RESMEM_KO" "$@"
+"""
+
+# A command that would clear the kernel log: the local run leaves it alone.
+CLEARS_LOG = re.compile(r"\bdmesg\b[^|;&\n]*\s-(c|C|-clear|-read-clear)\b")
+
+
+class KernelLog:
+    """/dev/kmsg from the record that was newest when it was opened."""
+
+    def __init__(self):
+        self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+        os.lseek(self.fd, 0, os.SEEK_END)
+        self.text = ""
+
+    def read(self):
+        while True:
+            try:
+                rec = os.read(self.fd, 8192).decode(errors="replace")
+            except BlockingIOError:
+                return self.text
+            except OSError as e:
+                if e.errno != errno.EPIPE:
+                    raise
+                # overwritten before we read them: say so, it may have held a problem
+                self.text += "[resmem-local] kernel log records were lost before they were read\n"
+                continue
+            head, _, msg = rec.partition(";")
+            fields = head.split(",")
+            usec = int(fields[2]) if len(fields) > 2 and fields[2].isdigit() else 0
+            lines = msg.rstrip("\n").split("\n")
+            # continuation lines (" KEY=value" dictionary entries) are not log text
+            self.text += f"[{usec / 1e6:12.6f}] {lines[0]}\n"
 
 
 class LocalMachine:
     local = True
     boots = 1
 
-    def __init__(self):
-        self.k = None
+    def __init__(self, k):
+        self.k = k
+        build.build_all(k)
+        self.dir = tempfile.mkdtemp(prefix="resmem-local-")
+        bindir = os.path.join(self.dir, "bin")
+        os.mkdir(bindir)
+        guest = os.path.dirname(build.helper_path(k, "mapper"))
+        for name in os.listdir(guest):
+            os.symlink(os.path.join(guest, name), os.path.join(bindir, name))
+        os.symlink(build.tool_path(k), os.path.join(bindir, "resmem"))
+        with open(os.path.join(bindir, "modprobe"), "w") as f:
+            f.write(MODPROBE)
+        os.chmod(os.path.join(bindir, "modprobe"), 0o755)
+        self.env = dict(os.environ,
+                        PATH=f"{bindir}:{os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}",
+                        RESMEM_KO=build.module_path(k),
+                        RESMEM_TESTMODS=os.path.dirname(build.test_module_path(k, "x")))
+        self.found = self._module_state()
+        if self.found is not None:
+            # the run tests the module it built; restore() loads this one again
+            r = subprocess.run(["rmmod", "resmem"], capture_output=True, text=True)
+            if r.returncode:
+                raise RuntimeError(f"resmem is loaded and in use ({r.stderr.strip()}): the local "
+                                   "run needs it unloaded; stop its users (lsof /dev/resmem/*)")
+        self.log = KernelLog()
+        self.log_mark = 0
+        self.blocked = None     # guard(): regions holding data no test may write
+        self.zeroed = []        # regions found all-zero, zeroed again at the end
+        self.witnesses = set()  # what pmemsave() read through, per test (plugin)
+
+    def _module_state(self):
+        """None when resmem is not loaded, else its parameters as a modprobe line."""
+        p = "/sys/module/resmem/parameters"
+        if not os.path.isdir("/sys/module/resmem"):
+            return None
+        params = []
+        for name in sorted(os.listdir(p)) if os.path.isdir(p) else []:
+            try:
+                with open(os.path.join(p, name)) as f:
+                    v = f.read().strip()
+            except OSError:
+                continue
+            if v and v != "(null)":
+                params.append(f"{name}={shlex.quote(v)}")
+        return " ".join(params)
 
     def run(self, script, timeout=120, check=True):
+        if CLEARS_LOG.search(script):
+            raise CommandFailed(f"the local target never clears the kernel log: {script}")
         r = subprocess.run(["sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout, text=True, stdin=subprocess.DEVNULL)
+                           timeout=timeout, text=True, stdin=subprocess.DEVNULL, env=self.env)
         res = Result(script, r.returncode, r.stdout, r.stderr)
         if check and r.returncode:
             raise CommandFailed(f"command failed (status {r.returncode}): {script}\n{r.stdout}\n{r.stderr}")
         return res
 
+    def guard(self, destructive, named):
+        """Why no test may write this machine's regions (None: they may).
+        A region holding anything but zeros is somebody's data unless named
+        in @named (RESMEM_TEST_REGION) or @destructive; regions found
+        all-zero are zeroed again at the end (restore())."""
+        if self.blocked is None:
+            self.run("modprobe resmem")
+            self.blocked, self.zeroed = {}, []
+            for name in self.run("ls /dev/resmem").out.split():
+                size = int(self.run(f"cat /sys/class/resmem/{name}/size").out)
+                r = self.run(f"cmp -n {size} /dev/resmem/{name} /dev/zero", check=False)
+                if r.status == 0:
+                    self.zeroed.append(name)
+                elif not destructive and name not in named:
+                    self.blocked[name] = (r.out or r.err).strip()
+            self.run("rmmod resmem")
+        if self.blocked:
+            return ("the run writes regions, and these hold data: "
+                    + "; ".join(f"{n} ({why})" for n, why in self.blocked.items())
+                    + ": save it (resmem drain NAME --to FILE, or dd), then name the region in "
+                    "RESMEM_TEST_REGION=NAME[,NAME] or pass --destructive")
+        return None
+
     def pmemsave(self, addr, size):
-        pytest.skip("the host witness (QMP pmemsave) exists only under QEMU")
+        """Physical memory by a path other than the test's: /dev/mem where
+        the kernel lets it read the range (unclaimed: resmem not loaded),
+        else read() of the resmem device that holds it (tests write through
+        mappings).  Which one was used is kept for the report."""
+        try:
+            fd = os.open("/dev/mem", os.O_RDONLY)
+            try:
+                data = os.pread(fd, size, addr)
+            finally:
+                os.close(fd)
+            if len(data) == size:
+                self.witnesses.add("/dev/mem")
+                return data
+        except OSError:
+            pass
+        for name in os.listdir("/sys/class/resmem") if os.path.isdir("/sys/class/resmem") else []:
+            with open(f"/sys/class/resmem/{name}/phys_addr") as f:
+                phys = int(f.read(), 16)
+            with open(f"/sys/class/resmem/{name}/size") as f:
+                rsize = int(f.read())
+            if phys <= addr and addr + size <= phys + rsize:
+                with open(f"/dev/resmem/{name}", "rb", buffering=0) as f:
+                    data = os.pread(f.fileno(), size, addr - phys)
+                self.witnesses.add(f"read() of /dev/resmem/{name}")
+                return data
+        pytest.skip(f"no witness for [{addr:#x}, +{size:#x}) on this machine: /dev/mem refuses it "
+                    "and no resmem region holds it")
 
     def reset(self):
         pytest.skip("warm reboot is driven from the host only under QEMU")
 
     def console(self):
-        return self.run("dmesg", check=False).out
+        return self.log.read()
+
+    def console_sync(self):
+        self.log.read()
 
     def mark(self):
         self.log_mark = len(self.console())
         return self.log_mark
 
     def problems(self, since=0):
-        from .qemu import PROBLEM
         return [l for l in self.console()[since:].splitlines() if PROBLEM.search(l)]
 
     def alive(self):
@@ -48,3 +212,62 @@ class LocalMachine:
 
     def stop(self):
         pass
+
+    def restore(self):
+        """Regions found all-zero zeroed again, resmem as it was found, the
+        temporary tree removed."""
+        if self.zeroed:
+            self.run("rmmod resmem 2>/dev/null; modprobe resmem", check=False)
+            for name in self.zeroed:
+                self.run(f"resmem fill {name} zero --force", timeout=600, check=False)
+        if self._module_state() is not None or self.found is not None:
+            subprocess.run(["rmmod", "resmem"], capture_output=True)
+            if self.found is not None:    # the system's own module, not this run's
+                subprocess.run(["sh", "-c", f"modprobe resmem {self.found}"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ------------------------------------------------------------ which tests apply
+def _dt_reservations():
+    """(address, size, compatible) of each /reserved-memory child of the running tree."""
+    base = "/proc/device-tree/reserved-memory"
+    out = []
+    for node in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        try:
+            with open(os.path.join(base, node, "reg"), "rb") as f:
+                reg = f.read()
+        except OSError:
+            continue
+        try:
+            with open(os.path.join(base, node, "compatible"), "rb") as f:
+                compat = f.read().split(b"\0")[0].decode()
+        except OSError:
+            compat = ""
+        if len(reg) == 16:      # the harness's trees: two cells each
+            out.append((int.from_bytes(reg[:8], "big"), int.from_bytes(reg[8:], "big"), compat))
+    return out
+
+
+def boot_mismatch(boot, arch):
+    """Why this machine, as booted, is not the boot a test asks for (None: it is).
+    The reason says what would make it one."""
+    if boot.get("extra_qemu"):
+        return "needs a QEMU device or machine option: " + " ".join(boot["extra_qemu"])
+    if boot.get("firmware") == "uefi" and not os.path.isdir("/sys/firmware/efi"):
+        return "needs a machine booted through UEFI"
+    with open("/proc/cmdline") as f:
+        have = f.read().split()
+    want = boot.get("cmdline", "").split()
+    missing = [w for w in want if w not in have]
+    if missing:
+        return f"needs the kernel command line to hold: {' '.join(want)} (missing: {' '.join(missing)})"
+    res = [r for r in boot.get("reservations", []) if "overlay" not in r]
+    if any("overlay" in r for r in boot.get("reservations", [])):
+        return "needs a device-tree overlay of the test harness (tests/dt)"
+    got = _dt_reservations()
+    for r in res:
+        if (r["addr"], r["size"], r.get("compatible", "")) not in got:
+            return (f"needs a /reserved-memory node {r['name']}@{r['addr']:x} of {r['size']:#x} bytes"
+                    + (f", compatible \"{r['compatible']}\"" if r.get("compatible") else "")
+                    + (", no-map" if r.get("no_map") else "") + " (resmem dt add, docs/devicetree)")
+    return None

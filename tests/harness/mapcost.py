@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from . import boots
 from .loaded import load_resmem
 from .pattern import seq
 from .units import K, M, size
@@ -22,7 +23,7 @@ THP = "/sys/kernel/mm/transparent_hugepage/enabled"
 def load_pgwalk(g):
     """Insert the page-table walker module unless it is in already."""
     g.run("test -e /proc/resmem_pgwalk || "
-          "insmod /lib/modules/$(uname -r)/testmods/resmem_test_pgwalk.ko")
+          f"insmod {boots.TESTMODS}/resmem_test_pgwalk.ko")
 
 
 def huge_pfnmap(g):

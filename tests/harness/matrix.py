@@ -12,6 +12,8 @@ runs the build (W=1), the boot and every test marked `core` (mapping and
 host-witness, bad input, ring and capture, the producer with device DMA).
 The oldest and newest kernel of each architecture are full.
 """
+import os
+import re
 from dataclasses import dataclass
 
 
@@ -66,7 +68,43 @@ MATRIX = [
 DEFAULT = MATRIX[0]
 
 
+@dataclass(frozen=True)
+class LocalKernel:
+    """The running kernel, for `--targets=local` (the suite on this machine):
+    what tests ask of a matrix kernel, read from uname.  Its modules are
+    built against /lib/modules/<release>/build (the distribution's headers)."""
+    kernelrelease: str
+    arch: str
+    rt: bool
+    name: str = "local"
+    tier: str = "full"
+
+    @property
+    def debarch(self):
+        return {"x86_64": "amd64", "aarch64": "arm64"}.get(self.arch, self.arch)
+
+    @property
+    def version(self):
+        """(major, minor) of the running kernel, e.g. (6, 12)."""
+        return tuple(int(x) for x in re.match(r"(\d+)\.(\d+)", self.kernelrelease).groups())
+
+    @property
+    def series(self):
+        return "%d.%d" % self.version
+
+    @property
+    def headers(self):
+        return f"/lib/modules/{self.kernelrelease}/build"
+
+
+def local_kernel():
+    u = os.uname()
+    return LocalKernel(u.release, u.machine, "PREEMPT_RT" in u.version)
+
+
 def by_name(name):
+    if name == "local":
+        return local_kernel()
     for k in MATRIX:
         if k.name == name:
             return k

@@ -29,17 +29,20 @@ WARN, BUG, oops, "Bad page map" or panic during the test; the console log
 is attached to the report of every failed test.
 """
 import json
+import os
 import time
 
 import pytest
 
-from . import boots, build, matrix, qemu
+from . import boots, build, local, matrix, qemu
 from .local import LocalMachine
 
 
 def pytest_addoption(parser):
     parser.addoption("--targets", default=",".join(k.name for k in matrix.MATRIX),
                      help="comma-separated: " + ", ".join(k.name for k in matrix.MATRIX) + ", local")
+    parser.addoption("--destructive", action="store_true",
+                     help="local target: let tests write regions that hold data")
 
 
 def pytest_configure(config):
@@ -122,7 +125,7 @@ def pytest_collection_finish(session):
             used.add(cs.params["target"])
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     for name in _targets(session.config):
-        if name == "local" or name not in used:
+        if name not in used:
             continue
         k = matrix.by_name(name)
         t0 = time.monotonic()
@@ -145,6 +148,7 @@ class Pool:
         self.boot_times = []    # (target, seconds) of every boot
         self.broken = {}        # target -> why its boots fail (after a retry)
         self.retried = []       # (target, why) of boots that needed a second try
+        self.local = None       # the LocalMachine of --targets=local, made once
 
     def _start(self, target, boot):
         if target in self.broken:
@@ -164,7 +168,9 @@ class Pool:
 
     def get(self, target, boot):
         if target == "local":
-            return LocalMachine()
+            if self.local is None:
+                self.local = LocalMachine(matrix.by_name("local"))
+            return self.local
         boot = dict(boot)
         fresh = boot.pop("fresh", False)
         key = (target, json.dumps(boot, sort_keys=True, default=str))
@@ -188,6 +194,12 @@ class Pool:
         if self.guest is not None:
             self.guest.stop()
         self.key = self.guest = None
+
+    def finish(self):
+        """The end of the run: no guest left, the local machine as it was found."""
+        self.drop()
+        if self.local is not None:
+            self.local.restore()
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -244,7 +256,7 @@ def pytest_runtest_protocol(item, nextitem):
 def pytest_unconfigure(config):
     pool = getattr(config, "_resmem_pool", None)
     if pool:
-        pool.drop()
+        pool.finish()
 
 
 @pytest.fixture
@@ -258,12 +270,26 @@ def guest(request, target):
         # files that exist only once the session built them (per target)
         boot["extra_files"] = {**boot.get("extra_files", {}), **request.getfixturevalue(extra_from)}
     pool = request.config._resmem_pool
+    if target == "local":
+        why = local.boot_mismatch(boot, target_arch(target))
+        if why:
+            pytest.skip(f"this machine is not booted as the test needs: {why}")
     g = pool.get(target, boot)
+    if target == "local":
+        named = [n for n in os.environ.get("RESMEM_TEST_REGION", "").split(",") if n]
+        why = g.guard(request.config.getoption("--destructive"), named)
+        if why:
+            pytest.skip(why)
     request.node._resmem_guest = g
+    if target == "local":
+        g.witnesses = set()
     since = g.mark()
     try:
         yield g
     finally:
+        if target == "local" and g.witnesses:
+            # in the JUnit XML: what stood in for the host's pmemsave
+            request.node.user_properties.append(("witness", ", ".join(sorted(g.witnesses))))
         alive = g.alive()
         if alive and hasattr(g, "console_sync"):
             try:
