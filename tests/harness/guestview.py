@@ -44,3 +44,16 @@ def memmap_reservations(cmdline):
                 out.append((int(m[3], 0) * _SUFFIX[m[4].lower()],
                             int(m[1], 0) * _SUFFIX[m[2].lower()]))
     return out
+
+
+def device_node_mode(g):
+    """("crw-------", "root") as the driver makes /dev/resmem/* nodes, or what
+    an installed udev rule (udev/60-resmem.rules: group resmem, 0660) makes of
+    them: a local machine may have resmem installed."""
+    rules = g.run("cat /etc/udev/rules.d/*resmem* /lib/udev/rules.d/*resmem* "
+                  "/usr/lib/udev/rules.d/*resmem* 2>/dev/null", check=False).out
+    mode = re.search(r'\bMODE="0?([0-7]{3})"', rules)
+    group = re.search(r'\bGROUP="([^"]+)"', rules)
+    bits = int(mode[1], 8) if mode else 0o600
+    text = "c" + "".join(c if bits & (1 << (8 - i)) else "-" for i, c in enumerate("rwxrwxrwx"))
+    return text, group[1] if group else "root"

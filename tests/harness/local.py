@@ -248,15 +248,22 @@ def _dt_reservations():
     return out
 
 
-def boot_mismatch(boot, arch):
+def machine_facts():
+    """What boot_mismatch() compares: this machine's command line words, its
+    /reserved-memory nodes, whether it booted through UEFI."""
+    with open("/proc/cmdline") as f:
+        cmdline = f.read().split()
+    return cmdline, _dt_reservations(), os.path.isdir("/sys/firmware/efi")
+
+
+def boot_mismatch(boot, facts=None):
     """Why this machine, as booted, is not the boot a test asks for (None: it is).
     The reason says what would make it one."""
+    have, got, efi = facts or machine_facts()
     if boot.get("extra_qemu"):
         return "needs a QEMU device or machine option: " + " ".join(boot["extra_qemu"])
-    if boot.get("firmware") == "uefi" and not os.path.isdir("/sys/firmware/efi"):
+    if boot.get("firmware") == "uefi" and not efi:
         return "needs a machine booted through UEFI"
-    with open("/proc/cmdline") as f:
-        have = f.read().split()
     want = boot.get("cmdline", "").split()
     missing = [w for w in want if w not in have]
     if missing:
@@ -264,7 +271,6 @@ def boot_mismatch(boot, arch):
     res = [r for r in boot.get("reservations", []) if "overlay" not in r]
     if any("overlay" in r for r in boot.get("reservations", [])):
         return "needs a device-tree overlay of the test harness (tests/dt)"
-    got = _dt_reservations()
     for r in res:
         if (r["addr"], r["size"], r.get("compatible", "")) not in got:
             return (f"needs a /reserved-memory node {r['name']}@{r['addr']:x} of {r['size']:#x} bytes"

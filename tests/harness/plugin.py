@@ -271,7 +271,7 @@ def guest(request, target):
         boot["extra_files"] = {**boot.get("extra_files", {}), **request.getfixturevalue(extra_from)}
     pool = request.config._resmem_pool
     if target == "local":
-        why = local.boot_mismatch(boot, target_arch(target))
+        why = local.boot_mismatch(boot)
         if why:
             pytest.skip(f"this machine is not booted as the test needs: {why}")
     g = pool.get(target, boot)
