@@ -58,7 +58,7 @@ test-modules:
 	    $(if $(wildcard $(BUILD)/$(KREL)/obj/Module.symvers),KBUILD_EXTRA_SYMBOLS=$(BUILD)/$(KREL)/obj/Module.symvers) modules
 
 deps:
-	@tests/install-deps.sh
+	@tests/install-deps.sh $(if $(filter local,$(TARGETS)),--local)
 
 kernels: deps
 	$(PYTHON) -m tests.harness.kernels fetch
@@ -70,7 +70,8 @@ TARGETS ?=
 MAXFAIL ?= 30
 test: deps
 	$(PYTHON) -m pytest tests $(if $(TARGETS),--targets=$(TARGETS)) \
-	    $(if $(filter-out 0,$(MAXFAIL)),--maxfail=$(MAXFAIL)) --durations=20 $(PYTEST_ARGS)
+	    $(if $(filter-out 0,$(MAXFAIL)),--maxfail=$(MAXFAIL)) --durations=20 \
+	    $(if $(filter local,$(TARGETS)),--junitxml=$(BUILD)/local/report.xml) $(PYTEST_ARGS)
 
 demo: deps
 	$(PYTHON) -m tests.demo

@@ -277,3 +277,54 @@ def boot_mismatch(boot, facts=None):
                     + (f", compatible \"{r['compatible']}\"" if r.get("compatible") else "")
                     + (", no-map" if r.get("no_map") else "") + " (resmem dt add, docs/devicetree)")
     return None
+
+
+# ------------------------------------------------------------ the report
+def _reason(rep):
+    lr = rep.longrepr
+    return (lr[2] if isinstance(lr, tuple) else str(lr)).removeprefix("Skipped: ")
+
+
+def write_report(stats, path):
+    """The one-page text report of a local run, for a bug report; returns
+    its summary line."""
+    k = __import__("tests.harness.matrix", fromlist=["x"]).local_kernel()
+    n = {w: len([r for r in stats.get(w, []) if getattr(r, "when", "call") in ("call", "setup")])
+         for w in ("passed", "skipped", "failed", "error")}
+    summary = (f"local target ({k.kernelrelease}, {k.arch}): {n['passed']} passed, {n['skipped']} skipped, "
+               f"{n['failed'] + n['error']} failed")
+    with open("/proc/cmdline") as f:
+        cmdline = f.read().strip()
+    lines = ["resmem: the test suite on this machine", "",
+             f"kernel:       {' '.join(os.uname())}",
+             f"command line: {cmdline}",
+             "reserved (device tree): " + (", ".join(f"{a:#x}+{s:#x} {c}" for a, s, c in _dt_reservations())
+                                         or "none"),
+             "", summary, ""]
+    bad = [r for w in ("failed", "error") for r in stats.get(w, [])]
+    if bad:
+        lines.append("failed:")
+        for r in bad:
+            first = str(r.longrepr).strip().splitlines()[-1:] or [""]
+            lines.append(f"  {r.nodeid}: {first[0][:200]}")
+        lines.append("")
+    reasons = {}
+    for r in stats.get("skipped", []):
+        reasons[_reason(r)] = reasons.get(_reason(r), 0) + 1
+    if reasons:
+        lines.append("skipped, by reason:")
+        for why, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            lines.append(f"  {count:4d} x {why[:300]}")
+        lines.append("")
+    witnesses = {}
+    for r in stats.get("passed", []):
+        for key, value in getattr(r, "user_properties", []):
+            if key == "witness":
+                witnesses[value] = witnesses.get(value, 0) + 1
+    if witnesses:
+        lines.append("physical-memory witness (in place of QEMU's pmemsave), tests per kind:")
+        lines += [f"  {c:4d} x {w}" for w, c in sorted(witnesses.items())]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return summary

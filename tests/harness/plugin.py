@@ -98,6 +98,11 @@ def pytest_collection_modifyitems(session, config, items):
     # collected at all, rather than reported as skipped.
     empty = [it for it in items if any(m.name == "skip" and "empty parameter set" in
                                        str(m.kwargs.get("reason", "")) for m in it.iter_markers())]
+    if _targets(config) == ["local"]:
+        # a run on this machine tests the machine: the source tree's own
+        # checks (lint, packaging, unit tests) are make test's job
+        empty += [it for it in items if "target" not in getattr(getattr(it, "callspec", None),
+                                                                  "params", {})]
     if empty:
         config.hook.pytest_deselected(items=empty)
         items[:] = [it for it in items if it not in empty]
@@ -202,7 +207,17 @@ class Pool:
             self.local.restore()
 
 
+LOCAL_REPORT = os.path.join(build.BUILD, "local", "report.txt")
+
+
 def pytest_terminal_summary(terminalreporter, config):
+    if "local" in _targets(config):
+        summary = local.write_report(terminalreporter.stats, LOCAL_REPORT)
+        terminalreporter.section("local target")
+        terminalreporter.write_line(summary)
+        terminalreporter.write_line(f"report for a bug report: {LOCAL_REPORT}"
+                                    + (" and report.xml (JUnit) beside it"
+                                       if config.getoption("xmlpath", None) else ""))
     pool = getattr(config, "_resmem_pool", None)
     times = getattr(config, "_resmem_times", {})
     if times:
@@ -287,9 +302,6 @@ def guest(request, target):
     try:
         yield g
     finally:
-        if target == "local" and g.witnesses:
-            # in the JUnit XML: what stood in for the host's pmemsave
-            request.node.user_properties.append(("witness", ", ".join(sorted(g.witnesses))))
         alive = g.alive()
         if alive and hasattr(g, "console_sync"):
             try:
@@ -313,6 +325,12 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, f"_resmem_rep_{rep.when}", rep)
+    g = getattr(item, "_resmem_guest", None)
+    if rep.when == "call" and getattr(g, "local", False) and g.witnesses:
+        # in the report and the JUnit XML: what stood in for the host's pmemsave
+        prop = ("witness", ", ".join(sorted(g.witnesses)))
+        item.user_properties.append(prop)
+        rep.user_properties.append(prop)
     if rep.failed:
         g = getattr(item, "_resmem_guest", None)
         log = getattr(item, "_resmem_console", None)
