@@ -16,6 +16,7 @@ and through io_uring with the window as a registered (fixed) buffer.
 x86_64 only for the data tests: arm64 regions have no pages
 (module/resmem-arch.h), which test_arm64_regions_have_no_pages checks.
 """
+import json
 import os
 import re
 
@@ -161,8 +162,17 @@ def test_pages_stated_in_sysfs_and_log(guest, target):
     g.console_sync()
     assert re.search(r"region0 .*: /dev/resmem/region0, 8192 MiB, write-back, from memmap=; "
                      r"struct pages: yes: 2097152 pages", g.console()[mark:]), g.console()[mark:]
+    # resmem list / info: the cost a user reads there (64 B of RAM per 4 KiB page)
+    size = int(sysfs(g, "region0", "size"))
+    (entry,) = json.loads(g.run("resmem list --json").out)
+    assert entry["pages"] is True and entry["pages_ram"] == size // 4096 * 64, entry
+    assert re.search(r"/dev/resmem/region0\s+pages 128\.0 MiB$", g.run("resmem list").out, re.M)
+    assert f"pages:       {text}\n" in g.run("resmem info region0").out
     load(g, False)
     assert sysfs(g, "region0", "pages") == "no: off (module parameter pages=0)"
+    (entry,) = json.loads(g.run("resmem list --json").out)
+    assert entry["pages"] is False and entry["pages_ram"] == 0, entry
+    assert "pages:       no: off (module parameter pages=0)\n" in g.run("resmem info region0").out
 
 
 @pytest.mark.archs("x86_64")

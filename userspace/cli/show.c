@@ -21,6 +21,14 @@ static const char *json_flag(const struct resmem_region_info *r, uint32_t flag,
 	return r->flags & flag ? "true" : "false";
 }
 
+/* Struct pages as JSON: true, false, or null when sysfs did not say. */
+static const char *json_pages(const struct resmem_region_info *r)
+{
+	if (!strncmp(r->pages, "yes:", 4))
+		return "true";
+	return strncmp(r->pages, "no:", 3) ? "null" : "false";
+}
+
 /* Inclusive last byte; a zero-size region has none, print its start. */
 static uint64_t last_byte(const struct resmem_region_info *r)
 {
@@ -51,7 +59,14 @@ void show_region_json(FILE *f, const struct resmem_region_info *r, int detail)
 		fprintf(f, "%ld", r->mappings);
 	else
 		fprintf(f, "null");
+	fprintf(f, ", \"pages\": %s, \"pages_ram\": ", json_pages(r));
+	if (r->pages_ram)
+		fprintf(f, "%" PRIu64, r->pages_ram);
+	else
+		fprintf(f, !strcmp(json_pages(r), "false") ? "0" : "null");
 	if (detail) {
+		fprintf(f, ", \"pages_note\": ");
+		json_string(f, r->pages);
 		fprintf(f, ", \"page_size\": ");
 		if (r->page_size)
 			fprintf(f, "%u", r->page_size);
@@ -69,15 +84,23 @@ void show_region_json(FILE *f, const struct resmem_region_info *r, int detail)
 void show_region_line(FILE *f, const struct resmem_region_info *r,
 		      int name_width)
 {
-	char size[32], dev[300];
+	char size[32], dev[300], ram[32];
 
 	dev_of(r, dev, sizeof(dev));
 	resmem_format_size(r->size, size, sizeof(size));
+	/* the last column: what the struct pages cost, if the region has them */
+	if (r->pages_ram)
+		resmem_format_size(r->pages_ram, ram, sizeof(ram));
 	fprintf(f,
-		"%-*s  0x%012" PRIx64 "-0x%012" PRIx64
-		"  %10s  %-10s  %-13s  %s\n",
+		"%-*s  0x%012" PRIx64 "-0x%012" PRIx64 "  %10s  %-10s  %-13s  ",
 		name_width, r->name, r->phys_addr, last_byte(r), size,
-		r->source, r->cache_mode, dev);
+		r->source, r->cache_mode);
+	if (r->pages_ram)
+		fprintf(f, "%-22s  pages %s\n", dev, ram);
+	else if (!strcmp(json_pages(r), "false"))
+		fprintf(f, "%-22s  no pages\n", dev);
+	else
+		fprintf(f, "%s\n", dev);
 }
 
 void show_region_detail(FILE *f, const struct resmem_region_info *r)
@@ -101,6 +124,8 @@ void show_region_detail(FILE *f, const struct resmem_region_info *r)
 		fprintf(f, "mappings:    %ld\n", r->mappings);
 	else
 		fprintf(f, "mappings:    unknown\n");
+	fprintf(f, "pages:       %s\n",
+		r->pages[0] ? r->pages : "unknown (no sysfs attribute)");
 	if (r->page_size)
 		fprintf(f, "page size:   %u\n", r->page_size);
 	else

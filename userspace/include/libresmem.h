@@ -7,15 +7,16 @@
  * count) on success and a negative errno on failure; nothing here prints,
  * exits or keeps global state.  Strings in structs are always NUL-terminated.
  *
- * ABI (libresmem.so.2, LIBRESMEM_ABI in userspace/lib/abi.mk; exports
+ * ABI (libresmem.so.3, LIBRESMEM_ABI in userspace/lib/abi.mk; exports
  * resmem_* only, in version nodes, see userspace/lib/libresmem.lds):
  * - Handles the library keeps state in are opaque (struct resmem_region):
  *   allocated and freed by the library, read through functions, so they may
  *   grow.
  * - Structs a program allocates or receives (resmem_region_info and the
- *   other records, option structs) are fixed for soname .2 (ring format
- *   version 2 changed the ring structs: .1 is gone): new fields or
- *   sizes need a new soname; new facts come through new functions.
+ *   other records, option structs) are fixed for soname .3 (ring format
+ *   version 2 changed the ring structs: .1 is gone; .3 added the struct
+ *   pages fields of resmem_region_info): new fields or sizes need a new
+ *   soname; new facts come through new functions.
  * - A function is added in a new version node; an existing one never
  *   changes its signature or meaning.
  */
@@ -51,6 +52,13 @@ struct resmem_region_info {
 	long mappings; /* live mappings (sysfs only); -1: unknown */
 	uint32_t page_size; /* kernel base page size; 0: unknown */
 	uint32_t flags; /* RESMEM_INFO_*, and which of them are known: */
+	/*
+	 * Struct pages (ZONE_DEVICE) for O_DIRECT/io_uring/splice on a mapping:
+	 * sysfs "pages" as the module words it, "yes: N pages, up to M KiB of
+	 * RAM (...)" or "no: WHY"; "" when not known (no sysfs, a file).
+	 */
+	char pages[128];
+	uint64_t pages_ram; /* RAM their metadata takes, at most (bytes); 0: none or unknown */
 };
 
 /*

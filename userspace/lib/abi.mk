@@ -3,4 +3,4 @@
 # node LIBRESMEM_$(LIBRESMEM_ABI).0 (libresmem.lds).  A changed signature or
 # public struct layout raises it.  Read by userspace/Makefile, the top
 # Makefile and the tests (tests/test_userspace_unit.py, tests/test_install.py).
-LIBRESMEM_ABI := 2
+LIBRESMEM_ABI := 3

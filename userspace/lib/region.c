@@ -124,6 +124,22 @@ static int attr_long(const char *dir, const char *attr, long *v)
 	return 0;
 }
 
+/* sysfs "pages", and the RAM it says the struct pages take ("up to M KiB"). */
+static void pages_from_sysfs(const char *dir, struct resmem_region_info *out)
+{
+	unsigned long long kib;
+	const char *at;
+
+	if (rm_read_attr(dir, "pages", out->pages, sizeof(out->pages))) {
+		out->pages[0] = '\0';
+		return;
+	}
+	at = strstr(out->pages, "up to ");
+	if (!strncmp(out->pages, "yes:", 4) && at &&
+	    sscanf(at, "up to %llu KiB", &kib) == 1 && kib <= UINT64_MAX / 1024)
+		out->pages_ram = (uint64_t)kib * 1024;
+}
+
 int resmem_info_sysfs_dir(const char *dir, struct resmem_region_info *out)
 {
 	const char *base;
@@ -152,6 +168,7 @@ int resmem_info_sysfs_dir(const char *dir, struct resmem_region_info *out)
 	if (!attr_long(dir, "coherent", &v))
 		out->flags |= RESMEM_INFO_COHERENT_KNOWN |
 			      (v ? RESMEM_INFO_COHERENT : 0);
+	pages_from_sysfs(dir, out);
 	return 0;
 }
 
@@ -249,8 +266,11 @@ static int open_region(struct resmem_region *r, const char *name_or_path,
 	}
 	/* Extras only sysfs knows; best effort. */
 	if (!sysfs_dir_of_fd(r->fd, dir, sizeof(dir)) &&
-	    !resmem_info_sysfs_dir(dir, &extra))
+	    !resmem_info_sysfs_dir(dir, &extra)) {
 		r->info.mappings = extra.mappings;
+		memcpy(r->info.pages, extra.pages, sizeof(r->info.pages));
+		r->info.pages_ram = extra.pages_ram;
+	}
 	return 0;
 }
 

@@ -28,13 +28,18 @@ static void test_list_info(const struct test_env *env)
 	CHECK(!strcmp(res.out,
 		"[\n"
 		"  {\"name\": \"hi\", \"phys_addr\": 6442450944, \"size\": 1073741824, \"source\": \"cmdline\", "
-		"\"cache_mode\": \"uncached\", \"dev\": \"/dev/resmem/hi\", \"numa_node\": 0, \"mappings\": 0},\n"
+		"\"cache_mode\": \"uncached\", \"dev\": \"/dev/resmem/hi\", \"numa_node\": 0, \"mappings\": 0, "
+		"\"pages\": false, \"pages_ram\": 0},\n"
 		"  {\"name\": \"lo\", \"phys_addr\": 4294967296, \"size\": 1073741824, \"source\": \"cmdline\", "
-		"\"cache_mode\": \"write-back\", \"dev\": \"/dev/resmem/lo\", \"numa_node\": 0, \"mappings\": 0}\n"
+		"\"cache_mode\": \"write-back\", \"dev\": \"/dev/resmem/lo\", \"numa_node\": 0, \"mappings\": 0, "
+		"\"pages\": true, \"pages_ram\": 16777216}\n"
 		"]\n"), "list --json:\n%s", res.out);
 
 	CHECK(RUN(&res, "list", "--sysfs", two) == 0);
-	CHECK(strstr(res.out, "hi    0x000180000000-0x0001bfffffff     1.0 GiB  cmdline     uncached       /dev/resmem/hi\n"),
+	CHECK(strstr(res.out, "hi    0x000180000000-0x0001bfffffff     1.0 GiB  cmdline     uncached       "
+			      "/dev/resmem/hi          no pages\n") &&
+	      strstr(res.out, "lo    0x000100000000-0x00013fffffff     1.0 GiB  cmdline     write-back     "
+			      "/dev/resmem/lo          pages 16.0 MiB\n"),
 	      "list:\n%s", res.out);
 
 	CHECK(RUN(&res, "list", "--sysfs", none) == 0 && res.out[0] == '\0');
@@ -45,7 +50,9 @@ static void test_list_info(const struct test_env *env)
 	/* /dev/resmem/lo does not exist here: info falls back to sysfs */
 	CHECK(RUN(&res, "info", "lo", "--json", "--sysfs", two) == 0, "%s", res.err);
 	CHECK(strstr(res.out, "{\"name\": \"lo\", \"phys_addr\": 4294967296, \"size\": 1073741824, ") &&
-	      strstr(res.out, "\"numa_node\": 0, \"mappings\": 0, \"page_size\": ") &&
+	      strstr(res.out, "\"numa_node\": 0, \"mappings\": 0, \"pages\": true, \"pages_ram\": 16777216, "
+			      "\"pages_note\": \"yes: 262144 pages, up to 16384 KiB of RAM (64 B per 4 KiB page)\", "
+			      "\"page_size\": ") &&
 	      strstr(res.out, "\"readonly\": null, \"coherent\": null}"), "info --json:\n%s", res.out);
 	/* sysfs does not say read-only: never claim read-write; coherent it says */
 	CHECK(RUN(&res, "info", "hi", "--json", "--sysfs", two) == 0, "%s", res.err);
@@ -54,6 +61,7 @@ static void test_list_info(const struct test_env *env)
 	CHECK(strstr(res.out, "phys range:  0x180000000-0x1bfffffff\n") &&
 	      strstr(res.out, "size:        1.0 GiB (1073741824 bytes)\n") &&
 	      strstr(res.out, "cache mode:  uncached\n") &&
+	      strstr(res.out, "pages:       no: not write-back (pages need cache=wb)\n") &&
 	      strstr(res.out, "access:      unknown (the device could not be opened)\n") &&
 	      strstr(res.out, "coherent:    no (DMA bypasses the CPU caches: 'resmem sync' around it)\n") &&
 	      !strstr(res.out, "read-write"), "info:\n%s", res.out);
