@@ -238,22 +238,24 @@ def test_pages_mapping_cost(guest, target):
     fault each (1 GiB measured there: 262144 entries, 2 MiB of page
     tables).  arm64 maps the boot's order-0 pages: 4 KiB entries on every
     kernel (the PFN map of a no-map region has 2 MiB ones from 6.12,
-    tests/test_mapping_cost_arm64.py), one fault per page where a write
-    fault installs the entry dirty (vmf_insert_page_mkwrite(), 6.15 and
-    later), two before (vm_insert_page() installs it clean, and the
-    harness's Cortex-A57 has no hardware dirty bit: the first store faults
-    again).  Catches huge faults lost (4 KiB everywhere), 1 GiB PFN entries
-    left in a page mapping, and entries pointing elsewhere than the
-    region."""
+    tests/test_mapping_cost_arm64.py); touched by stores, one fault per
+    page where a write fault installs the entry dirty
+    (vmf_insert_page_mkwrite(), 6.15 and later), two before
+    (vm_insert_page() installs it clean, and the harness's Cortex-A57 has
+    no hardware dirty bit: the first store faults again).  Catches huge
+    faults lost (4 KiB everywhere), 1 GiB PFN entries left in a page
+    mapping, and entries pointing elsewhere than the region."""
     g = load(guest, True)
     load_pgwalk(g)
     mark = len(g.console())
     k = matrix.by_name(target)
     if k.arch == "aarch64":
-        m = mapcost(g, "0 1G")
+        m = mapcost(g, "0 1G --stamp 0x15c")
         assert leaves(m["walk"]) == (0, 0, 262144), m
         assert int(m["faults"]) == (262144 if k.version >= (6, 15) else 2 * 262144), m
         assert 2 * M <= int(m["pt_bytes"]) <= 2 * M + 64 * K, m
+        for off in [0, 2 * M - 4 * K, G - 4 * K]:
+            assert g.pmemsave(PHYS + off, 8) == seq(0x15c, off, 8), hex(off)
     elif huge_pfnmap(g) and not k.rt:
         m = mapcost(g, "0 8G")
         assert leaves(m["walk"]) == (0, 4096, 0), m
