@@ -56,7 +56,10 @@ MODULE_PARM_DESC(pages,
 /* How long teardown waits for references to the pages to go. */
 #define RESMEM_PAGES_WAIT_MS	5000
 
-/* Why @r cannot have pages, or NULL if it may (boot pages: so far). */
+/*
+ * Why @r cannot have pages, or NULL if it may (boot pages: so far).  Each
+ * reason fits the 128-byte line of sysfs and the log with "no: " before.
+ */
 static const char *pages_refused(const struct resmem_region *r)
 {
 	if (!pages)
@@ -94,7 +97,7 @@ static const char *boot_pages_refused(const struct resmem_region *r)
 		if (!pfn_valid(pfn))
 			return "part of the range has no struct pages";
 		if (!resmem_pfn_kernel_mapped(pfn))
-			return "no-map range: not in the kernel's linear map, which the kernel users of pinned pages (pipes, sockets, bounce buffers) read and write through; drop no-map from the node (write-back only) for pages";
+			return "no-map range: not in the kernel's linear map, which kernel users of pinned pages need (drop no-map for pages)";
 		page = pfn_to_page(pfn);
 		if (!PageReserved(page) || PageCompound(page) ||
 		    folio_mapped(page_folio(page)) ||
