@@ -108,7 +108,10 @@ static inline bool resmem_pfn_kernel_mapped(unsigned long pfn)
  * through page_address() (pipes, sockets, checksums, bounce buffers,
  * cache maintenance for non-coherent DMA), and a no-map range has no
  * linear mapping (map_mem() skips MEMBLOCK_NOMAP), so that access would
- * be a kernel page fault.
+ * be a kernel page fault: seen on 7.3 with a vmsplice()d no-map page read
+ * back from the pipe (copy_page_to_iter(), "Unable to handle kernel
+ * paging request"), while O_DIRECT to virtio-blk, which never touches the
+ * bytes, worked.
  */
 #define RESMEM_ARCH_BOOT_PAGES		1
 
