@@ -258,7 +258,8 @@ bool resmem_pages_exit(struct resmem_region *r)
  * @len:	its size
  *
  * "yes: N pages, up to M KiB of RAM (64 B per 4 KiB page)" (ZONE_DEVICE),
- * "yes: N pages, the boot's own (no extra RAM)" or "no: WHY".
+ * "yes: N pages, the boot's own (no extra RAM; 4 KiB entries)" or
+ * "no: WHY".
  *
  * Return: the length written (snprintf()).
  */
@@ -272,7 +273,7 @@ int resmem_pages_describe(const struct resmem_region *r, char *buf,
 				sizeof(struct page));
 	if (r->bootpages)
 		return snprintf(buf, len,
-				"yes: %llu pages, the boot's own (no extra RAM)",
+				"yes: %llu pages, the boot's own (no extra RAM; 4 KiB entries)",
 				r->size >> PAGE_SHIFT);
 	if (r->pages_err)
 		return snprintf(buf, len, "no: %s (error %d)", r->nopages,

@@ -154,7 +154,7 @@ PAGES_TEXT = {
     "x86_64": ("yes: 2097152 pages, up to 131072 KiB of RAM (64 B per 4 KiB page)",
                r"8192 MiB, write-back, from memmap="),
     # arm64: the boot's struct pages of 5 GiB, which cost nothing more
-    "aarch64": ("yes: 1310720 pages, the boot's own (no extra RAM)",
+    "aarch64": ("yes: 1310720 pages, the boot's own (no extra RAM; 4 KiB entries)",
                 r"5120 MiB, write-back, from the device tree"),
 }
 
