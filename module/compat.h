@@ -153,11 +153,13 @@ static inline void vm_flags_set(struct vm_area_struct *vma,
  * are made compound (RESMEM_PAGES_SHIFT, pgmap->vmemmap_shift).  Older
  * kernels map them as "devmap" entries, a pfn_t with PFN_DEV|PFN_MAP given
  * to vmf_insert_mixed() or vmf_insert_pfn_pmd(), which get_user_pages()
- * resolves through get_dev_pagemap(): they get the new names here.
+ * resolves through get_dev_pagemap(): they get the new names here.  Any
+ * other page (arm64: the boot's own) is an ordinary page entry, which
+ * vm_insert_page() makes on every kernel.
  *
- * RESMEM_PAGES_PMD: a region with pages gets 2 MiB entries where
- * ->huge_fault is reached (RESMEM_HAVE_HUGE_PFNMAP: 6.12 and later, not
- * PREEMPT_RT).  On 6.1 they stay 4 KiB on purpose: its MADV_COLD and
+ * RESMEM_PAGES_PMD: a region with ZONE_DEVICE pages gets 2 MiB entries
+ * where ->huge_fault is reached (RESMEM_HAVE_HUGE_PFNMAP: 6.12 and later,
+ * not PREEMPT_RT).  On 6.1 they stay 4 KiB on purpose: its MADV_COLD and
  * MADV_PAGEOUT walk a devmap PMD as a bad pmd.  1 GiB entries need
  * PUD-sized folios, which nothing gives a module: regions with pages map
  * at most 2 MiB.
@@ -165,28 +167,46 @@ static inline void vm_flags_set(struct vm_area_struct *vma,
 #define RESMEM_PAGES_PMD	RESMEM_HAVE_HUGE_PFNMAP
 #if IS_ENABLED(CONFIG_ZONE_DEVICE)
 #include <linux/memremap.h>
+#endif
 
 #ifdef RESMEM_HAVE_INSERT_FOLIO
 #define RESMEM_PAGES_SHIFT	(RESMEM_PAGES_PMD ? PMD_SHIFT - PAGE_SHIFT : 0)
 #else
-#include <linux/pfn_t.h>
 #define RESMEM_PAGES_SHIFT	0
+#if IS_ENABLED(CONFIG_ZONE_DEVICE)
+#include <linux/pfn_t.h>
+#endif
 
 /*
- * @write unused, as device-dax has it on these kernels: the entry takes
- * the VMA's protection (writable in a shared writable mapping), and
- * do_wp_page() makes a write-protected one writable without us
- * (vmf_insert_mixed_mkwrite() is not exported to modules from 6.12).
+ * ZONE_DEVICE pages: @write unused, as device-dax has it on these kernels:
+ * the entry takes the VMA's protection (writable in a shared writable
+ * mapping), and do_wp_page() makes a write-protected one writable without
+ * us (vmf_insert_mixed_mkwrite() is not exported to modules from 6.12).
+ * Other pages: vm_insert_page(), which needs VM_MIXEDMAP set at mmap()
+ * time when called from a fault; its entry is clean, so a core without
+ * hardware dirty bits takes one more fault at the first store.  -EBUSY
+ * (another thread mapped it first) is success, as in upstream's version.
  */
 static inline vm_fault_t vmf_insert_page_mkwrite(struct vm_fault *vmf,
 						 struct page *page, bool write)
 {
-	return vmf_insert_mixed(vmf->vma, vmf->address,
-				__pfn_to_pfn_t(page_to_pfn(page),
-					       PFN_DEV | PFN_MAP));
+	int err;
+
+#if IS_ENABLED(CONFIG_ZONE_DEVICE)
+	if (is_zone_device_page(page))
+		return vmf_insert_mixed(vmf->vma, vmf->address,
+					__pfn_to_pfn_t(page_to_pfn(page),
+						       PFN_DEV | PFN_MAP));
+#endif
+	err = vm_insert_page(vmf->vma, vmf->address & PAGE_MASK, page);
+	if (err == -ENOMEM)
+		return VM_FAULT_OOM;
+	if (err < 0 && err != -EBUSY)
+		return VM_FAULT_SIGBUS;
+	return VM_FAULT_NOPAGE;
 }
 
-#if RESMEM_PAGES_PMD
+#if RESMEM_PAGES_PMD && IS_ENABLED(CONFIG_ZONE_DEVICE)
 /* (vmf_insert_pfn_pmd): the function, not the pfn_t-less macro above */
 static inline vm_fault_t vmf_insert_folio_pmd(struct vm_fault *vmf,
 					      struct folio *folio, bool write)
@@ -197,7 +217,6 @@ static inline vm_fault_t vmf_insert_folio_pmd(struct vm_fault *vmf,
 }
 #endif
 #endif /* RESMEM_HAVE_INSERT_FOLIO */
-#endif /* CONFIG_ZONE_DEVICE */
 
 /*
  * RESMEM_MMAP_BEFORE_LINK: ->mmap (no ->mmap_prepare) on a kernel without

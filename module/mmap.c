@@ -21,8 +21,10 @@
  * device-dax maps its memory: not VM_PFNMAP|VM_IO, always on fault, with
  * page entries (resmem_insert_page()) that get_user_pages() and
  * pin_user_pages() accept, so O_DIRECT, io_uring and splice work on the
- * mapping; 2 MiB entries where ->huge_fault is reached (6.12 and later,
- * not PREEMPT_RT), never 1 GiB ones (compat.h, RESMEM_PAGES_PMD).
+ * mapping.  ZONE_DEVICE pages (x86) get 2 MiB entries where ->huge_fault
+ * is reached (6.12 and later, not PREEMPT_RT), never 1 GiB ones (compat.h,
+ * RESMEM_PAGES_PMD); the boot's pages (arm64) are order 0, so 4 KiB
+ * entries only, in a VM_MIXEDMAP VMA (vm_insert_page() from a fault).
  *
  * Policy for what user space can do to a mapping afterwards:
  *  - fork: the child shares the mapping (page tables are copied, huge
@@ -34,8 +36,8 @@
  *  - mlock, MAP_LOCKED, MAP_POPULATE are no-ops: there are no struct
  *    pages to pin (VM_PFNMAP|VM_IO, which also keeps get_user_pages() and
  *    core dumps away); with the fault path, first touch maps.  With
- *    struct pages, mlock leaves a DAX VMA alone too, get_user_pages()
- *    works and VM_DONTDUMP keeps core dumps away.
+ *    struct pages, mlock leaves a DAX or VM_MIXEDMAP VMA alone too,
+ *    get_user_pages() works and VM_DONTDUMP keeps core dumps away.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -131,25 +133,27 @@ static vm_fault_t resmem_insert_pfn(struct vm_fault *vmf, unsigned long pfn,
 
 /*
  * The same for a region with struct pages (compat.h): page entries of
- * 4 KiB or, where faults of that order come (RESMEM_PAGES_PMD), 2 MiB;
- * a write fault on an existing entry makes it writable and dirty.
+ * 4 KiB or, for ZONE_DEVICE pages where faults of that order come
+ * (RESMEM_PAGES_PMD), 2 MiB; a write fault on an existing entry makes it
+ * writable and dirty.  The boot's pages are order 0: 4 KiB only.
  */
-static vm_fault_t resmem_insert_page(struct vm_fault *vmf, unsigned long pfn,
+static vm_fault_t resmem_insert_page(struct resmem_region *r,
+				     struct vm_fault *vmf, unsigned long pfn,
 				     unsigned int order)
 {
-#if IS_ENABLED(CONFIG_ZONE_DEVICE)
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 
 	switch (order) {
 	case 0:
 		return vmf_insert_page_mkwrite(vmf, pfn_to_page(pfn), write);
-#if RESMEM_PAGES_PMD
+#if RESMEM_PAGES_PMD && IS_ENABLED(CONFIG_ZONE_DEVICE)
 	case PMD_ORDER:
+		if (!r->pgmap)
+			break;
 		return vmf_insert_folio_pmd(vmf, page_folio(pfn_to_page(pfn)),
 					    write);
 #endif
 	}
-#endif
 	return VM_FAULT_FALLBACK;
 }
 
@@ -185,9 +189,9 @@ static vm_fault_t resmem_huge_fault(struct vm_fault *vmf, unsigned int order)
 	idx = resmem_read_lock();
 	if (!resmem_region_alive(r))
 		ret = VM_FAULT_SIGBUS;
-	else if (r->pgmap)
-		ret = resmem_insert_page(vmf, (r->phys + offset) >> PAGE_SHIFT,
-					 order);
+	else if (resmem_has_pages(r))
+		ret = resmem_insert_page(r, vmf,
+					 (r->phys + offset) >> PAGE_SHIFT, order);
 	else
 		ret = resmem_insert_pfn(vmf, (r->phys + offset) >> PAGE_SHIFT,
 					order);
@@ -217,7 +221,7 @@ static int resmem_may_split(struct vm_area_struct *vma, unsigned long addr)
 	unsigned long start, end;
 
 	/* Pages are mapped 2 MiB at most, and split by the mm itself. */
-	if (!RESMEM_PUD_MAP_SIZE || r->pgmap ||
+	if (!RESMEM_PUD_MAP_SIZE || resmem_has_pages(r) ||
 	    IS_ALIGNED(addr, RESMEM_PUD_MAP_SIZE))
 		return 0;
 	start = max(ALIGN_DOWN(addr, RESMEM_PUD_MAP_SIZE), vma->vm_start);
@@ -246,7 +250,7 @@ static void resmem_vm_copied(struct vm_area_struct *vma)
 	unsigned long phase = vma->vm_start - (vma->vm_pgoff << PAGE_SHIFT);
 	VMA_ITERATOR(vmi, mm, 0);
 
-	if (!RESMEM_PUD_MAP_SIZE || r->pgmap || mm != current->mm)
+	if (!RESMEM_PUD_MAP_SIZE || resmem_has_pages(r) || mm != current->mm)
 		return;
 	mmap_assert_write_locked(mm);
 	for_each_vma(vmi, v) {
@@ -477,6 +481,10 @@ int resmem_mmap_prepare(struct vm_area_desc *desc)
 		vma_desc_set_flags(desc, VMA_DONTEXPAND_BIT, VMA_DONTDUMP_BIT);
 		if (RESMEM_PAGES_PMD)
 			vma_desc_set_flags(desc, VMA_HUGEPAGE_BIT);
+	} else if (r->bootpages) {
+		/* The boot's pages, 4 KiB on fault (vm_insert_page()). */
+		vma_desc_set_flags(desc, VMA_MIXEDMAP_BIT, VMA_DONTEXPAND_BIT,
+				   VMA_DONTDUMP_BIT);
 	} else {
 		vma_desc_set_flags(desc, VMA_IO_BIT, VMA_PFNMAP_BIT,
 				   VMA_DONTEXPAND_BIT, VMA_DONTDUMP_BIT);
@@ -486,7 +494,7 @@ int resmem_mmap_prepare(struct vm_area_desc *desc)
 	desc->page_prot = resmem_pgprot(r, desc->page_prot);
 	desc->private_data = r;
 	desc->vm_ops = &resmem_vm_ops;
-	if (!RESMEM_HAVE_HUGE_PFNMAP && !r->pgmap) {
+	if (!RESMEM_HAVE_HUGE_PFNMAP && !resmem_has_pages(r)) {
 		mmap_action_remap_full(desc, (r->phys + offset) >> PAGE_SHIFT);
 		desc->action.remap.pgprot =
 			resmem_entry_prot(desc->page_prot,
@@ -526,6 +534,8 @@ int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 	if (r->pgmap)	/* struct pages: mapped on fault, like device-dax */
 		vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP |
 				  (RESMEM_PAGES_PMD ? VM_HUGEPAGE : 0));
+	else if (r->bootpages)	/* 4 KiB on fault, vm_insert_page() */
+		vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	else
 		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 				  VM_DONTDUMP | RESMEM_VM_HUGE);
@@ -535,9 +545,9 @@ int resmem_mmap(struct file *file, struct vm_area_struct *vma)
 
 	idx = resmem_read_lock();
 	ret = resmem_region_alive(r) ? 0 : -ENODEV;
-	if (!ret && RESMEM_MMAP_BEFORE_LINK && !r->pgmap)
+	if (!ret && RESMEM_MMAP_BEFORE_LINK && !resmem_has_pages(r))
 		ret = resmem_track_mmap(r);
-	if (!ret && !r->pgmap)
+	if (!ret && !resmem_has_pages(r))
 		ret = resmem_populate(r, vma, offset);
 	resmem_read_unlock(idx);
 	if (ret)

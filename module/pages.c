@@ -1,25 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Struct pages for a region: ZONE_DEVICE memory, as device-dax has it.
+ * Struct pages for a region, so that a mapping has page entries.
  *
- * A claimed write-back region gets a struct page for every 4 KiB
- * (memremap_pages(), MEMORY_DEVICE_GENERIC, like drivers/dax), its
- * address_space is marked S_DAX as device-dax marks its inode, and
+ * A claimed write-back region gets a struct page for every 4 KiB and
  * mmap.c maps it with page entries instead of VM_PFNMAP|VM_IO: then
  * get_user_pages()/pin_user_pages() work on a mapping, so O_DIRECT,
- * io_uring and splice can use it as a buffer.  The page metadata costs
- * 64 bytes of RAM per 4 KiB page (sizeof(struct page); less where the
- * kernel shares the memmap of compound pages).
+ * io_uring and splice can use it as a buffer.  Where the pages come from
+ * is the architecture's (resmem-arch.h, RESMEM_ARCH_BOOT_PAGES):
+ *
+ *  - x86 (memmap= ranges, outside the kernel's memory map): ZONE_DEVICE
+ *    memory, as device-dax has it (memremap_pages(), MEMORY_DEVICE_GENERIC;
+ *    its address_space is marked S_DAX as device-dax marks its inode).
+ *    The page metadata costs 64 bytes of RAM per 4 KiB page
+ *    (sizeof(struct page); less where the kernel shares the memmap of
+ *    compound pages).
+ *  - arm64 (device-tree ranges, inside a /memory node): the boot's own
+ *    struct pages, which exist already (PageReserved, one reference
+ *    each), so they cost nothing more.  Mapped as ordinary page entries
+ *    (VM_MIXEDMAP), 4 KiB only: a 2 MiB page entry needs a 2 MiB folio
+ *    and the boot's pages are order 0.  Only ranges in the linear map
+ *    (no no-map): the kernel reaches a pinned page's bytes through
+ *    page_address().
  *
  * A region that cannot have pages keeps today's PFN mapping; why is in
  * its sysfs "pages" attribute and its load log line: pages=0 (the user
- * turned them off), not write-back, not 2 MiB aligned, an architecture
- * or kernel without ZONE_DEVICE for it, or memremap_pages() refused.
+ * turned them off), not write-back, not 2 MiB aligned, a kernel without
+ * ZONE_DEVICE, memremap_pages() refused, a no-map range, or boot pages
+ * not in the state this file expects.
  *
- * Teardown never frees pages a user still holds: pins and references
- * taken by O_DIRECT, io_uring or splice outlive munmap() and close().
- * resmem_pages_exit() waits a bounded time for them to go and otherwise
- * keeps the pages, and the claim on the range, for good (logged).
+ * Teardown never lets the range go while a user still holds a page: pins
+ * and references taken by O_DIRECT, io_uring or splice outlive munmap()
+ * and close().  resmem_pages_exit() waits a bounded time for them to go
+ * and otherwise keeps the claim on the range (and ZONE_DEVICE pages) for
+ * good (logged), so no reload hands the memory out again under them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,50 +51,77 @@
 static bool pages = true;
 module_param(pages, bool, 0444);
 MODULE_PARM_DESC(pages,
-	"Give write-back regions struct pages (ZONE_DEVICE), so O_DIRECT, io_uring and splice work on a mapping; costs 64 bytes of RAM per 4 KiB; 0 keeps the PFN mapping (default Y)");
+	"Give write-back regions struct pages, so O_DIRECT, io_uring and splice work on a mapping; x86: ZONE_DEVICE, 64 bytes of RAM per 4 KiB; arm64: the boot's own, no extra RAM; 0 keeps the PFN mapping (default Y)");
 
 /* How long teardown waits for references to the pages to go. */
 #define RESMEM_PAGES_WAIT_MS	5000
 
-/* Why @r cannot have pages, or NULL if it may. */
+/*
+ * Why @r cannot have pages, or NULL if it may (boot pages: so far).  Each
+ * reason fits the 128-byte line of sysfs and the log with "no: " before.
+ */
 static const char *pages_refused(const struct resmem_region *r)
 {
 	if (!pages)
 		return "off (module parameter pages=0)";
-	if (!IS_ENABLED(CONFIG_ZONE_DEVICE))
+	if (!RESMEM_ARCH_BOOT_PAGES && !IS_ENABLED(CONFIG_ZONE_DEVICE))
 		return "this kernel has no ZONE_DEVICE";
-	if (!RESMEM_ARCH_PAGES)
-		return RESMEM_ARCH_NO_PAGES_WHY;
 	if (r->cache != RESMEM_CACHE_WB)
 		return "not write-back (pages need cache=wb)";
-	if (!IS_ALIGNED(r->phys | r->size, SZ_2M))
+	if (!RESMEM_ARCH_BOOT_PAGES && !IS_ALIGNED(r->phys | r->size, SZ_2M))
 		return "not 2 MiB aligned (address and size)";
 	return NULL;
 }
 
-/* Bytes of RAM the struct pages of @r take, at most. */
+/* Bytes of RAM the ZONE_DEVICE struct pages of @r take, at most. */
 static u64 pages_cost(const struct resmem_region *r)
 {
 	return (r->size >> PAGE_SHIFT) * sizeof(struct page);
 }
 
-#if IS_ENABLED(CONFIG_ZONE_DEVICE)
-/**
- * resmem_pages_init() - give a claimed region struct pages, if it may have them
- * @r: the region, claimed and mapped for the kernel, without a device yet
- *
- * Never fails the region: one that gets no pages has @r->nopages say why
- * and is mapped by PFN as before.
+/*
+ * Can @r be mapped with the boot's struct pages?  Every page must be in
+ * the linear map (see resmem-arch.h) and as the boot left a reserved
+ * range (memmap_init_reserved_pages(): PageReserved, which keeps the
+ * allocator, LRU and migration away; one reference, never dropped, so
+ * the page is never freed), not part of a compound page and not mapped.
+ * Then a reference count above one is a user (pages_busy()).
  */
-void resmem_pages_init(struct resmem_region *r)
+static const char *boot_pages_refused(const struct resmem_region *r)
+{
+	unsigned long pfn = PHYS_PFN(r->phys);
+	unsigned long end = PHYS_PFN(r->phys + r->size);
+	struct page *page;
+
+	for (; pfn < end; pfn++) {
+		if (!pfn_valid(pfn))
+			return "part of the range has no struct pages";
+		if (!resmem_pfn_kernel_mapped(pfn))
+			return "no-map range: not in the kernel's linear map, which kernel users of pinned pages need (drop no-map for pages)";
+		page = pfn_to_page(pfn);
+		if (!PageReserved(page) || PageCompound(page) ||
+		    folio_mapped(page_folio(page)) ||
+		    page_ref_count(page) != 1) {
+			pr_info(resmem_region_fmt ": boot struct page of pfn %#lx: reserved %d, compound %d, mapped %d, refcount %d\n",
+				resmem_region_arg(r), pfn, PageReserved(page),
+				PageCompound(page), folio_mapped(page_folio(page)),
+				page_ref_count(page));
+			return "the boot's struct pages of the range are not reserved and unused";
+		}
+		if (!(pfn & 0xffff))
+			cond_resched();
+	}
+	return NULL;
+}
+
+#if IS_ENABLED(CONFIG_ZONE_DEVICE)
+/* ZONE_DEVICE pages for @r; @r->nopages says why not. */
+static void device_pages_init(struct resmem_region *r)
 {
 	struct dev_pagemap *pgmap;
 	void *addr;
 	int nid;
 
-	r->nopages = pages_refused(r);
-	if (r->nopages)
-		return;
 	pgmap = kzalloc(sizeof(*pgmap), GFP_KERNEL);
 	if (!pgmap) {
 		r->nopages = "out of memory";
@@ -105,15 +145,63 @@ void resmem_pages_init(struct resmem_region *r)
 	r->pgmap = pgmap;
 }
 
+/* Pages per folio: each holds one reference of its own when unused. */
+static unsigned long pages_step(const struct resmem_region *r)
+{
+	return r->pgmap ? pgmap_vmemmap_nr(r->pgmap) : 1;
+}
+
+static void device_pages_exit(struct resmem_region *r)
+{
+	memunmap_pages(r->pgmap);
+	kfree(r->pgmap);
+}
+#else
+static void device_pages_init(struct resmem_region *r)
+{
+	r->nopages = "this kernel has no ZONE_DEVICE";
+}
+
+static unsigned long pages_step(const struct resmem_region *r)
+{
+	return 1;
+}
+
+static void device_pages_exit(struct resmem_region *r)
+{
+}
+#endif
+
+/**
+ * resmem_pages_init() - give a claimed region struct pages, if it may have them
+ * @r: the region, claimed and mapped for the kernel, without a device yet
+ *
+ * Never fails the region: one that gets no pages has @r->nopages say why
+ * and is mapped by PFN as before.
+ */
+void resmem_pages_init(struct resmem_region *r)
+{
+	r->nopages = pages_refused(r);
+	if (r->nopages)
+		return;
+	if (!RESMEM_ARCH_BOOT_PAGES) {
+		device_pages_init(r);
+		return;
+	}
+	r->nopages = boot_pages_refused(r);
+	r->bootpages = !r->nopages;
+}
+
 /*
- * Pages (folios) of @r someone still holds: each starts with one reference
- * of its own (MEMORY_DEVICE_GENERIC), a mapping, a pin or a bio adds more.
+ * Pages (folios) of @r someone still holds: each has one reference of its
+ * own (MEMORY_DEVICE_GENERIC; the boot's), a mapping, a pin or a bio adds
+ * more.
  */
 static unsigned long pages_busy(const struct resmem_region *r)
 {
 	unsigned long pfn = PHYS_PFN(r->phys);
 	unsigned long end = PHYS_PFN(r->phys + r->size);
-	unsigned long step = pgmap_vmemmap_nr(r->pgmap);
+	unsigned long step = pages_step(r);
 	unsigned long busy = 0;
 
 	for (; pfn < end; pfn += step) {
@@ -131,8 +219,8 @@ static unsigned long pages_busy(const struct resmem_region *r)
  *
  * Waits up to RESMEM_PAGES_WAIT_MS for references that outlive mappings
  * (pins of an O_DIRECT or io_uring request in flight, pages in a pipe).
- * If some remain, the pages stay (memunmap_pages() would free them under
- * their user) and so must the claim on the range: logged.
+ * If some remain, the claim on the range must stay (and ZONE_DEVICE pages:
+ * memunmap_pages() would free them under their user): logged.
  *
  * Context: process context; sleeps, up to RESMEM_PAGES_WAIT_MS.
  * Return: true if the region has no pages now, false if they were kept.
@@ -142,34 +230,26 @@ bool resmem_pages_exit(struct resmem_region *r)
 	unsigned long busy;
 	unsigned int waited = 0;
 
-	if (!r->pgmap)
+	if (!resmem_has_pages(r))
 		return true;
 	while ((busy = pages_busy(r)) && waited < RESMEM_PAGES_WAIT_MS) {
 		msleep(100);
 		waited += 100;
 	}
 	if (busy) {
-		pr_warn(resmem_region_fmt ": %lu of its pages are still in use %u ms after the last mapping went (an O_DIRECT, io_uring or splice user holds them); keeping its struct pages and its claim on the range until reboot\n",
-			resmem_region_arg(r), busy, waited);
+		pr_warn(resmem_region_fmt ": %lu of its pages are still in use %u ms after the last mapping went (an O_DIRECT, io_uring or splice user holds them); keeping %sits claim on the range until reboot\n",
+			resmem_region_arg(r), busy, waited,
+			r->pgmap ? "its struct pages and " : "");
 		r->pgmap = NULL;	/* deliberately leaked with the pages */
+		r->bootpages = false;
 		return false;
 	}
-	memunmap_pages(r->pgmap);
-	kfree(r->pgmap);
+	if (r->pgmap)
+		device_pages_exit(r);
 	r->pgmap = NULL;
+	r->bootpages = false;
 	return true;
 }
-#else
-void resmem_pages_init(struct resmem_region *r)
-{
-	r->nopages = pages_refused(r);
-}
-
-bool resmem_pages_exit(struct resmem_region *r)
-{
-	return true;
-}
-#endif
 
 /**
  * resmem_pages_describe() - say whether a region has pages, for sysfs and the log
@@ -177,7 +257,9 @@ bool resmem_pages_exit(struct resmem_region *r)
  * @buf:	where to write
  * @len:	its size
  *
- * "yes: N pages, up to M KiB of RAM (64 B per 4 KiB page)" or "no: WHY".
+ * "yes: N pages, up to M KiB of RAM (64 B per 4 KiB page)" (ZONE_DEVICE),
+ * "yes: N pages, the boot's own (no extra RAM; 4 KiB entries)" or
+ * "no: WHY".
  *
  * Return: the length written (snprintf()).
  */
@@ -189,6 +271,10 @@ int resmem_pages_describe(const struct resmem_region *r, char *buf,
 				"yes: %llu pages, up to %llu KiB of RAM (%zu B per 4 KiB page)",
 				r->size >> PAGE_SHIFT, pages_cost(r) >> 10,
 				sizeof(struct page));
+	if (r->bootpages)
+		return snprintf(buf, len,
+				"yes: %llu pages, the boot's own (no extra RAM; 4 KiB entries)",
+				r->size >> PAGE_SHIFT);
 	if (r->pages_err)
 		return snprintf(buf, len, "no: %s (error %d)", r->nopages,
 				r->pages_err);

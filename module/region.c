@@ -228,6 +228,17 @@ static int claim_linear(struct resmem_region *r)
 	 * insert_resource() of a range inside ours could change them.
 	 */
 	for (child = res->child; child; child = child->sibling) {
+		/*
+		 * An exclusive child is a driver's claim, such as the one an
+		 * earlier load kept while its pages were in use (pages.c):
+		 * insert_resource() would nest over it, not refuse.
+		 */
+		if (child->flags & IORESOURCE_EXCLUSIVE) {
+			resmem_refuse(r, "the range is still claimed by %pR '%s'; it stays until reboot",
+				      child, child->name);
+			ret = -EBUSY;
+			goto remove_resource;
+		}
 		if ((child->flags & IORESOURCE_SYSRAM) ||
 		    !(child->flags & IORESOURCE_BUSY)) {
 			resmem_refuse(r, "node %s contains %pR '%s' (the kernel image, see /proc/iomem); move the region away from it",

@@ -82,22 +82,44 @@ static inline bool resmem_res_is_reservation(const struct resource *res)
 
 /*
  * Struct pages for regions (pages.c): memmap= ranges are outside the
- * kernel's memory map, so ZONE_DEVICE can give them pages.
+ * kernel's memory map, so they have none until ZONE_DEVICE gives them
+ * some (memremap_pages(), which also maps them into the direct map).
  */
-#define RESMEM_ARCH_PAGES		1
-#define RESMEM_ARCH_NO_PAGES_WHY	""
+#define RESMEM_ARCH_BOOT_PAGES		0
+
+/* (Boot pages only, never used here.) */
+static inline bool resmem_pfn_kernel_mapped(unsigned long pfn)
+{
+	return false;
+}
 
 #else /* !CONFIG_X86 */
 
 #define RESMEM_HAVE_MEMMAP	0
 
 /*
- * No struct pages on arm64 (pages.c): Debian's 6.1 has no ZONE_DEVICE,
- * and a device-tree range without no-map already has the boot's struct
- * pages (its mapping stays a PFN map all the same).
+ * Struct pages for regions (pages.c): a /reserved-memory range lies inside
+ * a /memory node, so the boot made its struct pages already (early sparse
+ * sections, PageReserved, one reference each), no-map ranges included.
+ * ZONE_DEVICE cannot add pages there (memremap_pages() WARNs on System
+ * RAM and sparse_add_section() finds the subsections present: -EEXIST);
+ * the region uses the boot's own pages instead.  Only where the kernel's
+ * linear map covers them: kernel users of a pinned page reach its bytes
+ * through page_address() (pipes, sockets, checksums, bounce buffers,
+ * cache maintenance for non-coherent DMA), and a no-map range has no
+ * linear mapping (map_mem() skips MEMBLOCK_NOMAP), so that access would
+ * be a kernel page fault: seen on 7.3 with a vmsplice()d no-map page read
+ * back from the pipe (copy_page_to_iter(), "Unable to handle kernel
+ * paging request"), while O_DIRECT to virtio-blk, which never touches the
+ * bytes, worked.
  */
-#define RESMEM_ARCH_PAGES		0
-#define RESMEM_ARCH_NO_PAGES_WHY	"not on arm64 (regions keep their PFN mapping there)"
+#define RESMEM_ARCH_BOOT_PAGES		1
+
+/* Is @pfn in the kernel's linear map (so page_address() works)? */
+static inline bool resmem_pfn_kernel_mapped(unsigned long pfn)
+{
+	return pfn_is_map_memory(pfn);
+}
 
 static inline unsigned int resmem_phys_bits(void)
 {

@@ -84,6 +84,8 @@ struct dev_pagemap;
  * @ring_pid:	the process that claimed it, for messages
  * @ring_comm:	its command name
  * @pgmap:	its ZONE_DEVICE struct pages (pages.c), NULL if it has none
+ * @bootpages:	it is mapped with the boot's own struct pages instead
+ *		(pages.c, arm64 device-tree ranges in the linear map)
  * @nopages:	why it has none (pages.c), NULL while undecided or if it has
  * @pages_err:	memremap_pages()'s error when that was why, else 0
  *
@@ -127,6 +129,7 @@ struct resmem_region {
 	pid_t ring_pid;
 	char ring_comm[TASK_COMM_LEN];
 	struct dev_pagemap *pgmap;
+	bool bootpages;
 	const char *nopages;
 	int pages_err;
 };
@@ -341,11 +344,17 @@ static inline void resmem_of_exit(void)
 }
 #endif
 
-/* pages.c: ZONE_DEVICE struct pages for write-back regions (pages=1) */
+/* pages.c: struct pages for write-back regions (pages=1) */
 void resmem_pages_init(struct resmem_region *r);
 bool resmem_pages_exit(struct resmem_region *r);
 int resmem_pages_describe(const struct resmem_region *r, char *buf,
 			  size_t len);
+
+/* Is @r mapped with page entries (ZONE_DEVICE or the boot's pages)? */
+static inline bool resmem_has_pages(const struct resmem_region *r)
+{
+	return r->pgmap || r->bootpages;
+}
 
 /* sysfs.c */
 extern const struct attribute_group *resmem_groups[];

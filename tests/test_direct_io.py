@@ -1,7 +1,8 @@
 """O_DIRECT straight from and into a mapping (issue 15).
 
-A write-back region gets ZONE_DEVICE struct pages by default
-(module/pages.c) and its mapping is no longer VM_PFNMAP|VM_IO, so
+A write-back region gets struct pages by default (module/pages.c:
+ZONE_DEVICE on x86_64, the boot's own on arm64) and its mapping is no
+longer VM_PFNMAP|VM_IO, so
 get_user_pages()/pin_user_pages() accept it: `tests/guest/dio.c` pwrite()s
 a mapping to a virtio-blk disk opened O_DIRECT, or pread()s the disk into
 it.  Two witnesses outside the guest's view: the host reads the disk's
@@ -13,8 +14,10 @@ proves the fallback.
 Windows: across a 2 MiB entry's edge, two whole 2 MiB entries, and past
 4 GiB into the region; each plain, from a forked child, mlock()ed, both,
 and through io_uring with the window as a registered (fixed) buffer.
-x86_64 only for the data tests: arm64 regions have no pages
-(module/resmem-arch.h), which test_arm64_regions_have_no_pages checks.
+Boot "dio" (tests/harness/boots.py): x86_64 the standard memmap=8G$4G;
+arm64 a 5 GiB write-back /reserved-memory node at 4 GiB without no-map (a
+no-map region has no linear map, so no pages: test_arm64_no_map_has_no_pages
+checks that fallback on the standard boot).
 """
 import json
 import os
@@ -22,7 +25,7 @@ import re
 
 import pytest
 
-from tests.harness import disk, matrix
+from tests.harness import boots, disk, matrix
 from tests.harness.guestview import sysfs
 from tests.harness.loaded import load_resmem
 from tests.harness.mapcost import BAD_TABLE, huge_pfnmap, leaves, load_pgwalk, mapcost
@@ -30,12 +33,13 @@ from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
 
 DEV = "/dev/resmem/region0"
-PHYS = 4 * G            # the standard boot's region on x86_64 (memmap=8G$4G)
+PHYS = 4 * G            # boot "dio": memmap=8G$4G on x86_64, 5 GiB at 4 GiB on arm64
+assert all(r[0][0] == PHYS for r in boots.REGIONS["dio"].values())
 DISK = disk.Disk("dio", 256 * M)
 SLOT = 8 * M            # disk bytes per test case
 
 pytestmark = [pytest.mark.core,
-              pytest.mark.guest(boot="standard", extra_qemu=DISK.qemu_args(),
+              pytest.mark.guest(boot="dio", extra_qemu=DISK.qemu_args(),
                                 extra_files_from="disk_modules")]
 
 WINDOWS = {
@@ -100,7 +104,6 @@ def dio_case(g, direction, window, mode):
     return off, length, doff, seq(seed, off, length)
 
 
-@pytest.mark.archs("x86_64")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("window", WINDOWS)
 def test_o_direct_write_from_mapping(guest, target, window, mode):
@@ -124,7 +127,6 @@ def test_o_direct_write_from_mapping(guest, target, window, mode):
     assert DISK.read(doff + length, 4 * K) == bytes(4 * K)
 
 
-@pytest.mark.archs("x86_64")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("window", WINDOWS)
 def test_o_direct_read_into_mapping(guest, target, window, mode):
@@ -146,27 +148,41 @@ def test_o_direct_read_into_mapping(guest, target, window, mode):
                                                        off + length, 64)
 
 
-@pytest.mark.archs("x86_64")
+# (sysfs `pages`, the load line's source) per architecture, for boot "dio"
+PAGES_TEXT = {
+    # x86_64: ZONE_DEVICE, 8 GiB is 2097152 pages, at most 128 MiB of RAM
+    "x86_64": ("yes: 2097152 pages, up to 131072 KiB of RAM (64 B per 4 KiB page)",
+               r"8192 MiB, write-back, from memmap="),
+    # arm64: the boot's struct pages of 5 GiB, which cost nothing more
+    "aarch64": ("yes: 1310720 pages, the boot's own (no extra RAM; 4 KiB entries)",
+                r"5120 MiB, write-back, from the device tree"),
+}
+
+
 def test_pages_stated_in_sysfs_and_log(guest, target):
     """sysfs `pages` and the load line say whether the region has struct
-    pages and what they cost: 8 GiB is 2097152 pages, at most 128 MiB of
-    RAM; with pages=0, no and why.  Loaded without options (what a user
-    who configured nothing gets), the region has them.  Catches a region
-    silently left on the PFN map (or given pages it does not report)."""
+    pages and what they cost (x86_64: ZONE_DEVICE metadata taken from RAM;
+    arm64: the boot's own, nothing more); with pages=0, no and why.  Loaded
+    without options (what a user who configured nothing gets), the region
+    has them.  Catches a region silently left on the PFN map (or given
+    pages it does not report)."""
     g = guest
+    want, line = PAGES_TEXT[matrix.by_name(target).arch]
     g.run("rmmod resmem 2>/dev/null; true")
     mark = len(g.console())
     g.run("modprobe resmem")
     text = sysfs(g, "region0", "pages")
-    assert text == "yes: 2097152 pages, up to 131072 KiB of RAM (64 B per 4 KiB page)", text
+    assert text == want, text
     g.console_sync()
-    assert re.search(r"region0 .*: /dev/resmem/region0, 8192 MiB, write-back, from memmap=; "
-                     r"struct pages: yes: 2097152 pages", g.console()[mark:]), g.console()[mark:]
-    # resmem list / info: the cost a user reads there (64 B of RAM per 4 KiB page)
+    assert re.search(rf"region0 .*: /dev/resmem/region0, {line}; struct pages: "
+                     + re.escape(want), g.console()[mark:]), g.console()[mark:]
+    # resmem list / info: the cost a user reads there (x86_64: 64 B of RAM per 4 KiB page)
     size = int(sysfs(g, "region0", "size"))
+    cost = size // 4096 * 64 if g.k.arch == "x86_64" else 0
     (entry,) = json.loads(g.run("resmem list --json").out)
-    assert entry["pages"] is True and entry["pages_ram"] == size // 4096 * 64, entry
-    assert re.search(r"/dev/resmem/region0\s+pages 128\.0 MiB$", g.run("resmem list").out, re.M)
+    assert entry["pages"] is True and entry["pages_ram"] == cost, entry
+    listed = r"pages 128\.0 MiB$" if cost else r"pages, no extra RAM$"
+    assert re.search(r"/dev/resmem/region0\s+" + listed, g.run("resmem list").out, re.M)
     assert f"pages:       {text}\n" in g.run("resmem info region0").out
     load(g, False)
     assert sysfs(g, "region0", "pages") == "no: off (module parameter pages=0)"
@@ -175,7 +191,6 @@ def test_pages_stated_in_sysfs_and_log(guest, target):
     assert "pages:       no: off (module parameter pages=0)\n" in g.run("resmem info region0").out
 
 
-@pytest.mark.archs("x86_64")
 def test_pages_off_refuses_o_direct_and_moves_nothing(guest, target):
     """With pages=0 the mapping is the PFN map of before: O_DIRECT gets
     EFAULT both ways, the disk keeps the zeros dio put there and the region
@@ -201,12 +216,12 @@ def test_pages_off_refuses_o_direct_and_moves_nothing(guest, target):
     assert g.pmemsave(PHYS + off, length) == seq(0x53, off, length)   # dio's SEED + 1 fill
 
 
-@pytest.mark.archs("x86_64")
 def test_pages_keep_the_mapping_rules(guest, target):
     """A region with pages keeps resmem's guarantees: MAP_PRIVATE refused,
     the unload refused while a mapping exists, read() and the mapping
-    agreeing, and the unload clean once it is gone (memunmap_pages() with
-    no page still referenced: no warning, the claim released)."""
+    agreeing, and the unload clean once it is gone (no page still
+    referenced: no warning, memunmap_pages() on x86_64, the claim
+    released)."""
     g = load(guest, True)
     assert g.run(f"mapper map {DEV} 0 4K --private", check=False).out.strip() == "errno=EINVAL"
     g.run(f"mapper write {DEV} 0x12345000 0x3000 0x77")
@@ -226,20 +241,34 @@ def test_pages_keep_the_mapping_rules(guest, target):
     assert "still in use" not in g.console()[mark:]
 
 
-@pytest.mark.archs("x86_64")
 def test_pages_mapping_cost(guest, target):
     """What a mapping with pages costs, from the page tables themselves
-    (tests/kmod/resmem_test_pgwalk): where ->huge_fault is reached (6.12
-    and later, not PREEMPT_RT) the whole 8 GiB takes 4096 faults and 4096
-    2 MiB entries, 32 KiB of page tables (no 1 GiB entries: they would need
-    1 GiB folios); on 6.1 and PREEMPT_RT 4 KiB entries, one fault each
-    (1 GiB measured there: 262144 entries, 2 MiB of page tables).  Catches
-    huge faults lost (4 KiB everywhere), 1 GiB PFN entries left in a page
+    (tests/kmod/resmem_test_pgwalk): on x86_64 where ->huge_fault is
+    reached (6.12 and later, not PREEMPT_RT) the whole 8 GiB takes 4096
+    faults and 4096 2 MiB entries, 32 KiB of page tables (no 1 GiB entries:
+    they would need 1 GiB folios); on 6.1 and PREEMPT_RT 4 KiB entries, one
+    fault each (1 GiB measured there: 262144 entries, 2 MiB of page
+    tables).  arm64 maps the boot's order-0 pages: 4 KiB entries on every
+    kernel (the PFN map of a no-map region has 2 MiB ones from 6.12,
+    tests/test_mapping_cost_arm64.py); touched by stores, one fault per
+    page where a write fault installs the entry dirty
+    (vmf_insert_page_mkwrite(), 6.15 and later), two before
+    (vm_insert_page() installs it clean, and the harness's Cortex-A57 has
+    no hardware dirty bit: the first store faults again).  Catches huge
+    faults lost (4 KiB everywhere), 1 GiB PFN entries left in a page
     mapping, and entries pointing elsewhere than the region."""
     g = load(guest, True)
     load_pgwalk(g)
     mark = len(g.console())
-    if huge_pfnmap(g) and not matrix.by_name(target).rt:
+    k = matrix.by_name(target)
+    if k.arch == "aarch64":
+        m = mapcost(g, "0 1G --stamp 0x15c")
+        assert leaves(m["walk"]) == (0, 0, 262144), m
+        assert int(m["faults"]) == (262144 if k.version >= (6, 15) else 2 * 262144), m
+        assert 2 * M <= int(m["pt_bytes"]) <= 2 * M + 64 * K, m
+        for off in [0, 2 * M - 4 * K, G - 4 * K]:
+            assert g.pmemsave(PHYS + off, 8) == seq(0x15c, off, 8), hex(off)
+    elif huge_pfnmap(g) and not k.rt:
         m = mapcost(g, "0 8G")
         assert leaves(m["walk"]) == (0, 4096, 0), m
         assert int(m["faults"]) == 4096, m
@@ -254,19 +283,44 @@ def test_pages_mapping_cost(guest, target):
     assert not BAD_TABLE.search(g.console()[mark:]), g.console()[mark:][-3000:]
 
 
-@pytest.mark.archs("x86_64")
-@pytest.mark.guest(boot="standard", extra_qemu=DISK.qemu_args(), extra_files_from="disk_modules",
+@pytest.mark.archs("aarch64")
+def test_fuzz_with_pages(guest, target, capsys):
+    """The syscall fuzzer (tests/guest/fuzz.c: mmap, munmap, mremap,
+    mprotect, madvise incl. MADV_COLD/PAGEOUT, fork, touch, read/write)
+    against a region with pages, 20 s, 3 processes: its oracle holds and
+    the kernel says nothing (a devmap PMD that 6.1's madvise walks as a bad
+    pmd, a "Bad page map", a refcount warning at unload all fail it).
+    arm64 only: x86's run is test_bad_input.py::test_fuzz, whose mid region
+    has pages by default."""
+    g = load(guest, True)
+    seed = int.from_bytes(os.urandom(4), "little")
+    r = g.run(f"fuzz -s {seed:#x} -t 20 -j 3 {DEV}", timeout=200, check=False)
+    with capsys.disabled():
+        print(f"\n[{target}] " + "\n".join(l for l in r.out.splitlines() if l.startswith("fuzz: ")))
+    assert r.status == 0, r.out[-6000:] + r.err[-2000:]
+    assert re.search(r"iterations=(\d+) failures=0", r.out), r.out[-2000:]
+    assert sysfs(g, "region0", "mappings") == "0"
+    mark = len(g.console())
+    g.run("rmmod resmem", timeout=300)
+    g.console_sync()
+    assert "still in use" not in g.console()[mark:]
+
+
+@pytest.mark.guest(boot="dio", extra_qemu=DISK.qemu_args(), extra_files_from="disk_modules",
                    fresh=True)
 def test_unload_keeps_pages_a_pipe_still_holds(guest, target):
     """Pages referenced after their mapping is gone are not freed under
     their user: a pipe holds 64 KiB of the region through vmsplice() (which
     also proves splice works on the mapping), the mapping and the device
-    are closed, and rmmod succeeds but keeps the struct pages and the claim
-    on the range, saying so (the resource stays in /proc/iomem, so a
-    reload cannot memremap_pages() the range a second time, which would
-    WARN).  The pipe's bytes read back intact afterwards.  Catches
+    are closed, and rmmod succeeds but keeps the claim on the range (and
+    on x86_64 the ZONE_DEVICE struct pages), saying so (the resource stays
+    in /proc/iomem, so a reload can neither memremap_pages() the range a
+    second time, which would WARN, nor hand the memory out again under the
+    pipe).  The pipe's bytes read back intact afterwards, through the
+    kernel's mapping of the pages (arm64: the linear map).  Catches
     memunmap_pages() run while pages are referenced (a use after free of
-    the memmap the harness would see as a BUG or a bad page state)."""
+    the memmap the harness would see as a BUG or a bad page state) and a
+    claim dropped under a user."""
     g = load(guest, True)
     g.run("rm -f /tmp/release; "
           f"dio hold {DEV} 0x200000 0x10000 0x5EED /tmp/release > /tmp/hold.out 2>&1 < /dev/null &")
@@ -277,7 +331,9 @@ def test_unload_keeps_pages_a_pipe_still_holds(guest, target):
     g.run("rmmod resmem", timeout=300)
     g.console_sync()
     log = g.console()[mark:]
-    assert re.search(r"region0 .*: \d+ of its pages are still in use .*keeping its struct pages", log), log
+    kept = "its struct pages and its claim" if g.k.arch == "x86_64" else "its claim"
+    assert re.search(rf"region0 .*: \d+ of its pages are still in use .*keeping {kept} on the range",
+                     log), log
     assert "resmem: region0 (struct pages still in use)" in g.run("cat /proc/iomem").out
     g.run("touch /tmp/release; for i in $(seq 300); do grep -q '^ok' /tmp/hold.out && exit 0; "
           "sleep 0.1; done; cat /tmp/hold.out; exit 1")
@@ -288,16 +344,20 @@ def test_unload_keeps_pages_a_pipe_still_holds(guest, target):
 
 
 @pytest.mark.archs("aarch64")
-def test_arm64_regions_have_no_pages(guest, target):
-    """arm64 regions keep the PFN mapping even with pages=1, and say so:
-    sysfs names the reason (no ZONE_DEVICE on 6.1, resmem's rule on later
-    kernels) and O_DIRECT from the mapping gets EFAULT (the fallback, not a
-    half-made page mapping)."""
+@pytest.mark.guest(boot="standard", extra_qemu=DISK.qemu_args(), extra_files_from="disk_modules")
+def test_arm64_no_map_has_no_pages(guest, target):
+    """A no-map region (the standard arm64 boot's) keeps the PFN mapping
+    even with pages=1, and says so: its struct pages exist but the linear
+    map does not cover them, and kernel users of pinned pages reach the
+    bytes through it (module/resmem-arch.h).  O_DIRECT from the mapping
+    gets EFAULT (the fallback, not a half-made page mapping) and nothing
+    reaches the disk."""
     g = load(guest, True)
-    name = g.run("ls /sys/class/resmem").out.split()[0]
-    # Debian's arm64 6.1 has no CONFIG_ZONE_DEVICE at all; later ones are refused by resmem
-    why = ("this kernel has no ZONE_DEVICE" if matrix.by_name(target).version < (6, 12)
-           else "not on arm64 (regions keep their PFN mapping there)")
-    assert sysfs(g, name, "pages") == f"no: {why}"
-    r = g.run(f"dio write /dev/resmem/{name} {disk.GUEST_DEV} 0 0x10000 0 0x61", check=False)
+    name = boots.STANDARD_REGION["aarch64"]
+    assert sysfs(g, name, "pages") == ("no: no-map range: not in the kernel's linear map, which "
+                                       "kernel users of pinned pages need (drop no-map for pages)")
+    doff = len(WINDOWS) * len(MODES) * 2 * SLOT     # as the pages=0 case: dio zeroes it first
+    r = g.run(f"dio write /dev/resmem/{name} {disk.GUEST_DEV} 0 0x10000 {doff:#x} 0x61",
+              check=False)
     assert r.out.strip() == "errno=EFAULT", r
+    assert DISK.read(doff, 0x10000) == bytes(0x10000)

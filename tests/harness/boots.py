@@ -47,6 +47,16 @@ BOOTS["dt-devices"] = {"aarch64": dict(mem="8G", reservations=[
     dict(name="hi", addr=0x180000000, size=512 * M, no_map=True, compatible="resmem,region"),
     dict(overlay=os.path.join(DT, "device-two-regions.dtso")),
 ], extra_qemu=EDU)}
+# O_DIRECT from a mapping with struct pages (tests/test_direct_io.py): x86_64
+# the standard memmap= boot (ZONE_DEVICE pages); arm64 a 5 GiB write-back
+# /reserved-memory node at 4 GiB WITHOUT no-map (RAM 1 GiB..12 GiB): only a
+# range in the linear map can use the boot's struct pages (module/pages.c).
+BOOTS["dio"] = {
+    "x86_64": BOOTS["standard"]["x86_64"],
+    "aarch64": dict(mem="11G", reservations=[
+        dict(name="region0", addr=4 * G, size=5 * G, compatible="resmem,region",
+             cache="write-back")]),
+}
 # The GRUB symptom: the '$4G' was eaten, leaving a RAM cap and no reservation.
 BOOTS["eaten-dollar"] = {"x86_64": dict(mem="13G", cmdline="memmap=8G")}
 
@@ -96,6 +106,7 @@ REGIONS = {
     "uefi": {"x86_64": [(5 * G, G)], "aarch64": [(0x140000000, G)]},
     "four": {"x86_64": [(4 * G, G // 2), (5 * G, G // 2), (6 * G, G // 2), (7 * G, G // 2)]},
     "dma-offset": {"aarch64": [(0x140000000, G)]},
+    "dio": {"x86_64": [(4 * G, 8 * G)], "aarch64": [(4 * G, 5 * G)]},
 }
 REGIONS["iommu"] = REGIONS["standard"]
 

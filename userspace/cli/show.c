@@ -60,10 +60,10 @@ void show_region_json(FILE *f, const struct resmem_region_info *r, int detail)
 	else
 		fprintf(f, "null");
 	fprintf(f, ", \"pages\": %s, \"pages_ram\": ", json_pages(r));
-	if (r->pages_ram)
+	if (strcmp(json_pages(r), "null"))
 		fprintf(f, "%" PRIu64, r->pages_ram);
 	else
-		fprintf(f, !strcmp(json_pages(r), "false") ? "0" : "null");
+		fprintf(f, "null");
 	if (detail) {
 		fprintf(f, ", \"pages_note\": ");
 		json_string(f, r->pages);
@@ -97,6 +97,8 @@ void show_region_line(FILE *f, const struct resmem_region_info *r,
 		r->source, r->cache_mode);
 	if (r->pages_ram)
 		fprintf(f, "%-22s  pages %s\n", dev, ram);
+	else if (!strcmp(json_pages(r), "true"))	/* arm64: the boot's own */
+		fprintf(f, "%-22s  pages, no extra RAM\n", dev);
 	else if (!strcmp(json_pages(r), "false"))
 		fprintf(f, "%-22s  no pages\n", dev);
 	else

@@ -58,7 +58,9 @@ struct resmem_region_info {
 	 * RAM (...)" or "no: WHY"; "" when not known (no sysfs, a file).
 	 */
 	char pages[128];
-	uint64_t pages_ram; /* RAM their metadata takes, at most (bytes); 0: none or unknown */
+	/* RAM their metadata takes, at most (bytes): 0 without pages, with
+	 * pages that cost nothing more (arm64: the boot's own), or unknown */
+	uint64_t pages_ram;
 };
 
 /*
