@@ -52,6 +52,8 @@ def pytest_configure(config):
                             "for what does not depend on the kernel")
     config.addinivalue_line("markers", "core: runs on every kernel, including the matrix's "
                             "core-tier kernels")
+    config.addinivalue_line("markers", "full: this case of a core test (a pytest.param mark) "
+                            "runs on full-tier kernels only")
     config._resmem_pool = Pool()
     config._resmem_times = {}    # target -> seconds spent in its tests (incl. boots)
     config._resmem_file_times = {}    # (test file, target or "host") -> seconds
@@ -98,6 +100,9 @@ def pytest_collection_modifyitems(session, config, items):
     # collected at all, rather than reported as skipped.
     empty = [it for it in items if any(m.name == "skip" and "empty parameter set" in
                                        str(m.kwargs.get("reason", "")) for m in it.iter_markers())]
+    # cases of core tests marked full: not on the core-tier kernels
+    empty += [it for it in items if it.get_closest_marker("full") and hasattr(it, "callspec")
+              and target_tier(it.callspec.params.get("target", "local")) != "full"]
     if _targets(config) == ["local"]:
         # a run on this machine tests the machine: the source tree's own
         # checks (lint, packaging, unit tests) are make test's job
