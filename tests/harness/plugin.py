@@ -52,6 +52,9 @@ def pytest_configure(config):
                             "for what does not depend on the kernel")
     config.addinivalue_line("markers", "core: runs on every kernel, including the matrix's "
                             "core-tier kernels")
+    config.addinivalue_line("markers", "once_per_arch: runs on the newest full-tier kernel "
+                            "of each architecture selected (what it checks does not differ "
+                            "between kernels)")
     config.addinivalue_line("markers", "full: this case of a core test (a pytest.param mark) "
                             "runs on full-tier kernels only")
     config._resmem_pool = Pool()
@@ -83,6 +86,14 @@ def pytest_generate_tests(metafunc):
         names = [n for n in names if target_arch(n) in m.args]
     if metafunc.definition.get_closest_marker("once"):
         names = names[:1]
+    if metafunc.definition.get_closest_marker("once_per_arch"):
+        newest = {}
+        for n in names:
+            if n != "local" and target_tier(n) == "full":
+                a, v = target_arch(n), matrix.by_name(n).version
+                if a not in newest or v > matrix.by_name(newest[a]).version:
+                    newest[a] = n
+        names = [n for n in names if n == "local" or n in newest.values()]
     if not metafunc.definition.get_closest_marker("core"):
         names = [n for n in names if target_tier(n) == "full"]
     metafunc.parametrize("target", names, scope="function")
