@@ -1,0 +1,236 @@
+"""Windows of a region as dma-bufs (RESMEM_IOC_EXPORT, module/dmabuf.c),
+proven with an in-tree importer: V4L2's vivid captures frames into them.
+
+`tests/guest/v4l2dmabuf.c` exports NBUF page-aligned windows of the
+standard region, queues them on vivid's capture node as
+V4L2_MEMORY_DMABUF buffers and streams.  vivid imports them through
+videobuf2: with `allocators=0` (vb2-vmalloc) it writes each frame through
+the buffer's kernel mapping (dma_buf_vmap()), with `allocators=1`
+(vb2-dma-contig) it also maps the buffer for its device
+(dma_buf_map_attachment(), the sg_table) and checks it is contiguous.
+The witness is the host: QEMU reads guest physical memory at the region's
+address (pmemsave) and must find there the frames, byte for byte what the
+guest reads back through read() of /dev/resmem/NAME, which look like
+vivid's colour-bar test pattern (identical rows below the text overlay,
+several colours across), and nothing written outside the windows (the
+helper filled the whole span with 0x5a first).
+
+Also: a bad window or request is refused with EINVAL and a log line with
+the numbers; a read-only open exports only read-only buffers; the
+dma-buf's mmap and DMA_BUF_IOCTL_SYNC work (host witness again); the
+module cannot be unloaded while a buffer exists (`resmem export`).
+"""
+import hashlib
+import re
+
+import pytest
+
+from tests.harness import boots, devdax, matrix
+from tests.harness.pattern import seq
+from tests.harness.units import K, M
+
+pytestmark = pytest.mark.guest(boot="dmabuf", extra_files_from="vivid_modules")
+
+VIVID = ("vivid",)
+FILL = 0x5A
+BASE = 2 * M            # first window's region offset
+STRIDE = 128 * K        # windows this far apart: the rest of each stride is a gap
+NBUF = 4
+FRAMES = 10
+WIDTH, HEIGHT = 320, 180        # a size vivid's webcam input offers
+# vb2 allocator (vivid's allocators=) -> whether the windows must be below
+# 4 GiB: vivid's device has a 32-bit DMA mask, and dma-contig maps the
+# buffer for it (resmem refuses a device that cannot reach the window
+# rather than let swiotlb bounce it: test_device_out_of_reach_is_refused)
+ALLOCATORS = {"vmalloc": 0, "dma-contig": 1}
+LOW = {"vmalloc": False, "dma-contig": True}
+
+
+@pytest.fixture
+def vivid_modules(target):
+    return devdax.module_files(matrix.by_name(target), VIVID)
+
+
+def region(g, low=False):
+    """(name, device, physical address) of the boot's standard region (above
+    4 GiB), or of its small one below 4 GiB; the name from sysfs, by address."""
+    phys = boots.regions(g.k.arch, "dmabuf")[0 if low else 1][0]
+    name = g.run("for d in /sys/class/resmem/*; do [ $(($(cat $d/phys_addr))) = "
+                 f"{phys} ] && echo ${{d##*/}}; done; true").out.split()
+    assert len(name) == 1, f"no region at {phys:#x}: {name}"
+    return name[0], f"/dev/resmem/{name[0]}", phys
+
+
+def load_resmem(g):
+    g.run("grep -q '^resmem ' /proc/modules || modprobe resmem")
+
+
+def load_vivid(g, allocator):
+    """vivid with one capture node using `allocator`; returns its device node."""
+    g.run(f"rmmod vivid 2>/dev/null; modprobe vivid n_devs=1 node_types=0x1 num_inputs=1 "
+          f"input_types=0 allocators={allocator}", timeout=120)
+    return g.run("n=0; while [ ! -e /sys/class/video4linux/video0 ] && [ $n -lt 50 ]; do "
+                 "sleep 0.1; n=$((n+1)); done; for d in /sys/class/video4linux/video*; do "
+                 "grep -q vivid $d/name && echo /dev/${d##*/}; done").out.split()[0]
+
+
+def dmesg_since(g, mark):
+    g.console_sync()
+    return g.console()[mark:]
+
+
+def colour_bars(frame, bpl, height):
+    """True if a YUYV frame looks like vivid's default picture, the eight
+    vertical bars of a colour-bar pattern with text drawn over rows near
+    the top: the first row and the bottom eighth of the frame are one row
+    repeated, with eight different luma values across it."""
+    rows = [frame[y * bpl:(y + 1) * bpl] for y in [0, *range(height - height // 8, height)]]
+    return all(r == rows[0] for r in rows) and len(set(rows[0][0::2])) == 8
+
+
+@pytest.mark.parametrize("alloc", ALLOCATORS)
+def test_vivid_captures_frames_into_the_region(guest, target, alloc):
+    """vivid fills dma-bufs exported from the region: the frames are at the
+    windows' physical addresses.  Catches a vmap or sg_table pointing at
+    other memory (the host would find 0x5a there), the wrong window offset
+    or a window mapped shorter than asked (frames at the wrong place, or the
+    importer refusing a short buffer), writes outside the windows (the gap
+    bytes change), an sg_table the dma-contig importer does not take as one
+    contiguous range (QBUF fails), and frames that are not vivid's picture."""
+    g = guest
+    load_resmem(g)
+    video = load_vivid(g, ALLOCATORS[alloc])
+    name, dev, phys = region(g, low=LOW[alloc])
+    r = g.run(f"v4l2dmabuf capture {dev} {video} {BASE:#x} {STRIDE:#x} {NBUF} {FRAMES} "
+              f"{WIDTH} {HEIGHT}", timeout=300, check=False)
+    assert r.status == 0 and r.out.rstrip().endswith("done"), r
+    fmt = re.search(r"^fmt (\d+) (\d+) (\d+) (\d+) (\d+)$", r.out, re.M)
+    sizeimage, bpl, window, width, height = map(int, fmt.groups())
+    assert (width, height) == (WIDTH, HEIGHT) and bpl == 2 * WIDTH, r.out
+    assert sizeimage == bpl * height and window == -(-sizeimage // (4 * K)) * 4 * K, r.out
+    frames = [tuple(map(int, m.groups())) for m in
+              re.finditer(r"^frame (\d+) (\d+) (\d+)$", r.out, re.M)]
+    assert len(frames) == FRAMES, r.out     # none flagged " error"
+    assert all(used == sizeimage for _, _, used in frames), r.out
+    assert [s for _, s, _ in frames] == sorted(set(s for _, s, _ in frames)), r.out
+    assert {i for i, _, _ in frames} == set(range(NBUF)), r.out
+
+    for i in range(NBUF):
+        off = BASE + i * STRIDE
+        host = g.pmemsave(phys + off, STRIDE)
+        frame = host[:sizeimage]
+        assert host[sizeimage:] == bytes([FILL]) * (STRIDE - sizeimage), \
+            f"buffer {i}: bytes past the frame changed (window and gap must keep 0x{FILL:x})"
+        assert frame.count(FILL) < sizeimage // 2, f"buffer {i}: no frame at its window"
+        assert colour_bars(frame, bpl, height), f"buffer {i}: not vivid's colour bars"
+        guest_sum = g.run(f"dd if={dev} bs=4096 skip={off // 4096} count={window // 4096} "
+                          f"2>/dev/null | head -c {sizeimage} | sha256sum").out.split()[0]
+        assert hashlib.sha256(frame).hexdigest() == guest_sum, \
+            f"buffer {i}: read() of {dev} and the host disagree"
+    g.run("rmmod vivid")
+
+
+def test_device_out_of_reach_is_refused(guest, target):
+    """A window above vivid's 32-bit DMA mask is not mapped for its
+    dma-contig queue: QBUF fails and the log says why, with the numbers;
+    nothing lands in the window (swiotlb would have taken the frames
+    elsewhere while the importer believed them in the region)."""
+    g = guest
+    load_resmem(g)
+    video = load_vivid(g, ALLOCATORS["dma-contig"])
+    _, dev, phys = region(g)
+    mark = g.mark()
+    r = g.run(f"v4l2dmabuf capture {dev} {video} {BASE:#x} {STRIDE:#x} {NBUF} {FRAMES} "
+              f"{WIDTH} {HEIGHT}", timeout=300, check=False)
+    assert r.status == 1 and "VIDIOC_QBUF: Invalid argument" in r.err, r
+    log = dmesg_since(g, mark)
+    assert re.search(rf"resmem: region \S+ \[mem {phys + BASE:#x}-\S+\] is at bus addresses "
+                     r"\S+, above this device's DMA limit 0xffffffff", log), log[-2000:]
+    assert g.pmemsave(phys + BASE, STRIDE) == bytes([FILL]) * STRIDE
+    g.run("rmmod vivid")
+
+
+BAD = {
+    # name: (open mode, offset, length, flags, reserved, errno, words the log line has)
+    "offset-unaligned": ("rw", 0x800, 0x1000, 1, 0, "EINVAL", ["export offset 0x800"]),
+    "length-unaligned": ("rw", 0x1000, 0x1800, 1, 0, "EINVAL", ["offset 0x1000, length 0x1800"]),
+    "offset-at-end": ("rw", "size", 0x1000, 1, 0, "EINVAL", ["export offset {size:#x}"]),
+    "past-the-end": ("rw", "size-4K", 0x2000, 1, 0, "EINVAL",
+                     ["offset {last:#x}, length 0x2000"]),
+    "wraps": ("rw", 0x1000, 0xFFFFFFFFFFFFF000, 1, 0, "EINVAL",
+              ["offset 0x1000, length 0xfffffffffffff000"]),
+    "unknown-flag": ("rw", 0, 0x1000, 0x4, 0, "EINVAL", ["flags 0x4 has unknown bits 0x4"]),
+    "reserved-set": ("rw", 0, 0x1000, 1, 7, "EINVAL", ["reserved fields must be zero"]),
+    "rdwr-from-read-only-open": ("ro", 0, 0x1000, 1, 0, "EBADF",
+                                 ["RESMEM_EXPORT_RDWR through a file not open for writing"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_export_refused_with_the_numbers(guest, target, case):
+    """Each bad request fails with its errno and one log line naming the
+    numbers; the same request made good succeeds (so the refusal is about
+    the bad field, not the setup)."""
+    g = guest
+    load_resmem(g)
+    name, dev, _ = region(g)
+    size = int(g.run(f"cat /sys/class/resmem/{name}/size").out.split()[0], 0)
+    mode, off, length, flags, reserved, err, words = BAD[case]
+    off = {"size": size, "size-4K": size - 4096}.get(off, off)
+    mark = g.mark()
+    r = g.run(f"v4l2dmabuf export {dev} {mode} {off:#x} {length:#x} {flags:#x} {reserved}")
+    assert r.out.strip() == f"errno={err}", r
+    log = dmesg_since(g, mark)
+    for w in words:
+        assert w.format(size=size, last=size - 4096) in log, log[-2000:]
+    good = g.run(f"v4l2dmabuf export {dev} rw 0x1000 0x2000 1 0").out.strip()
+    assert good == "ok 8192", good
+
+
+def test_read_only_open_exports_read_only(guest, target):
+    """Through a read-only open: a read-only export works, length 0 means
+    to the end of the region (the dma-buf's size says so), and a writable
+    one is EBADF (test_bad_export_refused_with_the_numbers)."""
+    g = guest
+    load_resmem(g)
+    name, dev, _ = region(g)
+    size = int(g.run(f"cat /sys/class/resmem/{name}/size").out.split()[0], 0)
+    assert g.run(f"v4l2dmabuf export {dev} ro 0x3000 0x5000 0 0").out.strip() == "ok 20480"
+    assert g.run(f"v4l2dmabuf export {dev} ro 0x3000 0 0 0").out.strip() == f"ok {size - 0x3000}"
+
+
+def test_dmabuf_mmap_and_cpu_sync(guest, target):
+    """A pattern written through an mmap of the dma-buf between
+    DMA_BUF_IOCTL_SYNC start and end lands at the window's physical
+    address (host witness) and reads back; MAP_PRIVATE, a mapping past the
+    buffer and a writable mapping of a read-only export fail.  A read
+    sync on a read-only export of a writable region is EBADF: it would
+    invalidate cache lines others may still have dirty (module/sync.c)."""
+    g = guest
+    load_resmem(g)
+    _, dev, phys = region(g)
+    off, length, seed = 3 * M + 8 * K, 64 * K, 0xD3AB0F
+    r = g.run(f"v4l2dmabuf mmap {dev} {off:#x} {length:#x} {seed:#x}", check=False)
+    assert (r.status, r.out.strip()) == (0, "ok ro_read_sync=errno=EBADF"), r
+    assert g.pmemsave(phys + off, length) == seq(seed, off, length)
+
+
+def test_unload_refused_while_exported(guest, target):
+    """`resmem export` runs a command holding the dma-buf: the fd it names
+    is a dma-buf of the resmem exporter with the window's size, and rmmod
+    resmem fails while it exists; once the command is gone it succeeds."""
+    g = guest
+    load_resmem(g)
+    name, _, _ = region(g)
+    r = g.run(f"resmem export {name} --offset 1M --length 64K -- sh -c "
+              "'cat /proc/self/fdinfo/$RESMEM_DMABUF_FD; echo size=$RESMEM_DMABUF_SIZE; "
+              "rmmod resmem; echo rmmod=$?'", check=False)
+    assert r.status == 0, r
+    assert re.search(r"^size:\s+65536$", r.out, re.M), r.out
+    assert re.search(r"^exp_name:\s+resmem$", r.out, re.M), r.out
+    assert "size=65536" in r.out, r.out
+    assert re.search(r"^rmmod=[1-9]", r.out, re.M), r.out
+    assert g.run("grep -c '^resmem ' /proc/modules").out.strip() == "1"
+    g.run("rmmod resmem")
+    assert g.run("grep -c '^resmem ' /proc/modules", check=False).out.strip() == "0"
+    g.run("modprobe resmem")
