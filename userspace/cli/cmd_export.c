@@ -35,10 +35,12 @@ int cmd_export(int argc, char **argv)
 	char num[32];
 	const struct cli_option options[] = {
 		WINDOW_OPTIONS(&off, &len, &have_len),
-		OPT_FLAG("read-only", &readonly,
-			 "export a read-only buffer (the device is opened read-only)"),
-		OPT_SIZE("fd", "N", &want_fd, &have_fd,
-			 "put the dma-buf on descriptor N (default: the next free one)"),
+		OPT_FLAG(
+			"read-only", &readonly,
+			"export a read-only buffer (the device is opened read-only)"),
+		OPT_SIZE(
+			"fd", "N", &want_fd, &have_fd,
+			"put the dma-buf on descriptor N (default: the next free one)"),
 		OPT_END(),
 	};
 
@@ -46,16 +48,19 @@ int cmd_export(int argc, char **argv)
 	if (err != GO_ON)
 		return err;
 	if (argc - optind < 1)
-		return usage_error("export", "which region? (see 'resmem list')");
+		return usage_error("export",
+				   "which region? (see 'resmem list')");
 	name = argv[optind++];
 	if (argc - optind < 1)
-		return usage_error("export",
-				   "which command gets the buffer? (resmem export %s -- COMMAND ...)",
-				   name);
+		return usage_error(
+			"export",
+			"which command gets the buffer? (resmem export %s -- COMMAND ...)",
+			name);
 	if (have_fd && (want_fd < 3 || want_fd > 1023))
-		return usage_error("export",
-				   "--fd %llu: give a descriptor from 3 to 1023 (0-2 are stdin, stdout, stderr)",
-				   (unsigned long long)want_fd);
+		return usage_error(
+			"export",
+			"--fd %llu: give a descriptor from 3 to 1023 (0-2 are stdin, stdout, stderr)",
+			(unsigned long long)want_fd);
 
 	err = resmem_open(name, !readonly, &r);
 	if (err)
@@ -105,8 +110,8 @@ int cmd_export(int argc, char **argv)
 	fflush(NULL);
 	execvp(argv[optind], argv + optind);
 	err = -errno;
-	fprintf(stderr, "resmem: export: cannot run %s: %s (%s)\n", argv[optind],
-		errno_name(-err), strerror(-err));
+	fprintf(stderr, "resmem: export: cannot run %s: %s (%s)\n",
+		argv[optind], errno_name(-err), strerror(-err));
 	close(fd);
 	return err == -ENOENT ? 127 : 126;
 out:

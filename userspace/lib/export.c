@@ -12,8 +12,8 @@ int resmem_export(const struct resmem_region *r, uint64_t off, uint64_t len,
 {
 	struct resmem_export e;
 
-	if (!fd || (flags & ~(uint32_t)(RESMEM_EXPORT_RDWR |
-					RESMEM_EXPORT_CLOEXEC)))
+	if (!fd ||
+	    (flags & ~(uint32_t)(RESMEM_EXPORT_RDWR | RESMEM_EXPORT_CLOEXEC)))
 		return -EINVAL;
 	if (off >= r->info.size || len > r->info.size - off)
 		return -EINVAL;
