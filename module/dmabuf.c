@@ -153,13 +153,16 @@ static void resmem_dmabuf_unmap(struct dma_buf_attachment *at,
 /*
  * The CPU is about to read what a device wrote (FROM_DEVICE,
  * BIDIRECTIONAL): invalidate the window.  Nothing to do before it only
- * writes.
+ * writes.  Both fail with -ENODEV once the region is being removed (a
+ * barrier-only region would not notice otherwise).
  */
 static int resmem_dmabuf_begin_cpu(struct dma_buf *dmabuf,
 				   enum dma_data_direction dir)
 {
 	struct resmem_dmabuf *x = dmabuf->priv;
 
+	if (!resmem_region_alive(x->region))
+		return -ENODEV;
 	if (dir == DMA_TO_DEVICE)
 		return 0;
 	return resmem_cache_sync(x->region, RESMEM_SYNC_FOR_CPU, x->offset,
@@ -172,6 +175,8 @@ static int resmem_dmabuf_end_cpu(struct dma_buf *dmabuf,
 {
 	struct resmem_dmabuf *x = dmabuf->priv;
 
+	if (!resmem_region_alive(x->region))
+		return -ENODEV;
 	if (dir == DMA_FROM_DEVICE)
 		return 0;
 	return resmem_cache_sync(x->region, RESMEM_SYNC_FOR_DEVICE, x->offset,
@@ -199,8 +204,8 @@ static int resmem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	struct resmem_region *r = x->region;
 
 	if (!x->writable) {
-		pr_warn_ratelimited("dma-buf of %s [%#llx+%#llx]: a read-only buffer cannot be mapped into the kernel (it would be writable there); export it with RESMEM_EXPORT_RDWR\n",
-				    r->name, x->offset, x->length);
+		dev_warn_ratelimited(&r->dev, "dma-buf [%#llx+%#llx]: a read-only buffer cannot be mapped into the kernel (it would be writable there); export it with RESMEM_EXPORT_RDWR\n",
+				     x->offset, x->length);
 		return -EACCES;
 	}
 	if (!resmem_region_alive(r))

@@ -240,3 +240,44 @@ def test_unload_refused_while_exported(guest, target):
     g.run("rmmod resmem")
     assert g.run("grep -c '^resmem ' /proc/modules", check=False).out.strip() == "0"
     g.run("modprobe resmem")
+
+
+UNPLUG = "insmod /lib/modules/$(uname -r)/testmods/resmem_test_unplug.ko"
+
+
+@pytest.mark.core
+@pytest.mark.archs("aarch64")
+@pytest.mark.guest(boot="dt-devices")
+def test_region_removed_while_exported(guest, target):
+    """A device-tree region (dma-a of the "dt-devices" boot, which
+    tests/kmod/resmem_test_unplug removes as an overlay removal would)
+    goes while a process holds a dma-buf of it, mapped and written: the
+    removal says a buffer exists, the claim stays while it does (a device
+    may still be writing), the buffer's mapping is revoked (SIGBUS) and a
+    new one and a sync fail with ENODEV; once the process exits the claim
+    is released, and the device comes back.  Catches a buffer whose
+    mappings removal cannot see (not in the region's address_space), a
+    claim released under a live buffer, and any oops on the way."""
+    g = guest
+    g.run("grep -q '^resmem ' /proc/modules || modprobe resmem")
+    phys = int(g.run("cat /sys/class/resmem/dma-a/phys_addr").out, 16)
+    off, length, seed = 0x4000, 0x8000, 0xD7A5
+    mark = g.mark()
+    r = g.run(f"rm -f /tmp/go; v4l2dmabuf hold /dev/resmem/dma-a {off:#x} {length:#x} {seed:#x} "
+              "/tmp/go >/tmp/hold.out 2>&1 </dev/null & pid=$!; n=0; "
+              "while ! grep -q held /tmp/hold.out && [ $n -lt 300 ]; do sleep 0.1; n=$((n+1)); done; "
+              f"{UNPLUG} || kill -9 $pid; grep -c 'resmem: dma-a' /proc/iomem; touch /tmp/go; "
+              "wait $pid; echo status=$?; cat /tmp/hold.out; grep -c 'resmem: dma-a' /proc/iomem",
+              timeout=300, check=False)
+    lines = r.out.split()
+    assert lines[0] == "1", f"claim released under a live dma-buf: {r.out}"
+    assert lines[-1] == "0", f"claim kept after the last dma-buf went: {r.out}"
+    got = dict(ln.split("=", 1) for ln in lines[1:-1] if "=" in ln)
+    assert got == {"status": "0", "sync": "ENODEV", "touch": "SIGBUS", "mmap": "ENODEV"}, r
+    assert g.pmemsave(phys + off, length) == seq(seed, off, length)
+    log = dmesg_since(g, mark)
+    assert re.search(r"dma-a \[mem \S+\]: removed while 1 dma-bufs exported from it exist", log), log
+    assert re.search(r"dma-a \[mem \S+\]: its last producer or dma-buf is gone; claim released",
+                     log), log
+    g.run("rmmod resmem_test_unplug")
+    assert "dma-a" in g.run("ls /sys/class/resmem").out

@@ -25,11 +25,21 @@
  *	(EINVAL), a writable mapping of a read-only export (EACCES).  Prints
  *	"ok ro_read_sync=RESULT" where RESULT is "0" or "errno=NAME" for a
  *	read sync on the read-only export.
+ *
+ *   v4l2dmabuf hold DEV OFFSET LENGTH SEED GO
+ *	export the window read-write, close DEV, write pattern SEED through
+ *	an mmap of the dma-buf, print "held" and wait until the file GO
+ *	exists (the region is removed meanwhile); then print, one
+ *	"key=value" per line, what each use of the buffer got: "sync" (a
+ *	read sync), "touch" (the old mapping: SIGBUS or ok), "mmap" (a new
+ *	mapping), each "0"/"ok" or an errno name
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,6 +324,52 @@ static int mmap_cmd(char **argv)
 	return 0;
 }
 
+static sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+static int hold_cmd(char **argv)
+{
+	uint64_t off = num(argv[3]), len = num(argv[4]), seed = num(argv[5]);
+	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
+	volatile uint8_t *p;
+	void *q;
+	int dev = open(argv[2], O_RDWR), fd, err;
+	uint64_t i;
+
+	if (dev < 0)
+		die(argv[2]);
+	err = export(dev, off, len, RESMEM_EXPORT_RDWR, 0, &fd);
+	if (err) {
+		errno = -err;
+		die("RESMEM_IOC_EXPORT");
+	}
+	close(dev);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap dma-buf");
+	for (i = 0; i < len; i++)
+		p[i] = pattern_byte(seed, off + i);
+	printf("held\n");
+	while (access(argv[6], F_OK))
+		usleep(20000);
+
+	printf("sync=%s\n", ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) ? ename(errno) : "0");
+	signal(SIGBUS, on_bus);
+	if (sigsetjmp(bus_jmp, 1))
+		printf("touch=SIGBUS\n");
+	else
+		printf("touch=%s\n", p[0] == pattern_byte(seed, off) ? "ok" : "changed");
+	q = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	printf("mmap=%s\n", q == MAP_FAILED ? ename(errno) : "0");
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -323,6 +379,8 @@ int main(int argc, char **argv)
 		return export_cmd(argv);
 	if (argc == 6 && !strcmp(argv[1], "mmap"))
 		return mmap_cmd(argv);
+	if (argc == 7 && !strcmp(argv[1], "hold"))
+		return hold_cmd(argv);
 	fprintf(stderr, "usage: see the top of v4l2dmabuf.c\n");
 	return 2;
 }
