@@ -21,16 +21,20 @@
  *    mapping of the region that region removal can zap (lifetime.c).
  *
  * A read-only buffer (no RESMEM_EXPORT_RDWR) is mapped for devices only
- * to be read (DMA_TO_DEVICE) and not vmapped at all: a kernel mapping
- * cannot be handed out read-only.
+ * to be read (DMA_TO_DEVICE) and for user space only read-only (the
+ * dma-buf file's mode).  A kernel importer's vmap cannot be limited so:
+ * it is resmem's own writable mapping, and the dma-buf core does not let
+ * vmap fail (it WARNs), so a driver that writes through it (vb2-vmalloc
+ * capture) can write a read-only buffer.
  *
  * Lifetime: the buffer holds the exporting file, hence the region and the
  * module (its file_operations owner), and the dma-buf core holds the
  * module too (exp_info.owner), so resmem cannot be unloaded while a buffer
  * exists.  A device-tree region can still be removed: from then on new
- * device mappings, vmaps and syncs fail with -ENODEV, user mappings are
- * zapped, and the claim and kernel mapping stay until the last buffer
- * goes (registry.c), since an importer's device may still be writing.
+ * device mappings and syncs fail with -ENODEV, user mappings are zapped,
+ * and the claim and kernel mapping stay until the last buffer goes
+ * (registry.c), since an importer's device (or a vmap) may still be
+ * writing.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -198,19 +202,16 @@ static int resmem_dmabuf_mmap(struct dma_buf *dmabuf,
 	return vfs_mmap(x->file, vma);
 }
 
+/*
+ * Never fails: the dma-buf core WARNs when an exporter's vmap does.  The
+ * claim and the kernel mapping stay while the buffer exists (registry.c),
+ * also after the region's removal.
+ */
 static int resmem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct resmem_dmabuf *x = dmabuf->priv;
 	struct resmem_region *r = x->region;
 
-	if (!x->writable) {
-		dev_warn_ratelimited(&r->dev, "dma-buf [%#llx+%#llx]: a read-only buffer cannot be mapped into the kernel (it would be writable there); export it with RESMEM_EXPORT_RDWR\n",
-				     x->offset, x->length);
-		return -EACCES;
-	}
-	if (!resmem_region_alive(r))
-		return -ENODEV;
-	/* The claim and the mapping stay while the buffer does (registry.c). */
 	if (r->ioaddr)
 		iosys_map_set_vaddr_iomem(map, r->ioaddr + x->offset);
 	else

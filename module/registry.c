@@ -83,7 +83,7 @@ static void unregister_region(struct resmem_region *r)
 		pr_warn(resmem_region_fmt ": removed while %s produces into it: its reserve and commit fail with -ENODEV from now on; the claim stays until it calls resmem_producer_put()\n",
 			resmem_region_arg(r), producer);
 	if (dmabufs)
-		pr_warn(resmem_region_fmt ": removed while %u dma-bufs exported from it exist: their new device mappings, vmaps and syncs fail from now on; the claim stays until the last is released\n",
+		pr_warn(resmem_region_fmt ": removed while %u dma-bufs exported from it exist: their new device mappings and syncs fail from now on; the claim and kernel mapping stay until the last is released\n",
 			resmem_region_arg(r), dmabufs);
 	resmem_region_free(r);
 }

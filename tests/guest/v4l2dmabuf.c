@@ -3,13 +3,14 @@
  * v4l2dmabuf: windows of a resmem region as dma-bufs (RESMEM_IOC_EXPORT),
  * given to a V4L2 capture device and mapped by user space.
  *
- *   v4l2dmabuf capture DEV VIDEO BASE STRIDE NBUF FRAMES WIDTH HEIGHT
+ *   v4l2dmabuf capture DEV VIDEO BASE STRIDE NBUF FRAMES WIDTH HEIGHT [ro]
  *	set VIDEO to WIDTH x HEIGHT YUYV, fill region bytes [BASE, BASE +
  *	NBUF * STRIDE) with 0x5a through DEV, export NBUF windows at BASE +
  *	i * STRIDE of sizeimage rounded up to the page size, REQBUFS
  *	V4L2_MEMORY_DMABUF, queue them, stream, dequeue FRAMES frames
  *	(requeueing each), stop.  Prints "fmt SIZEIMAGE BYTESPERLINE WINDOW",
  *	one "frame INDEX SEQUENCE BYTESUSED" per dequeued frame and "done".
+ *	With "ro" the windows are exported read-only (the capture must fail).
  *
  *   v4l2dmabuf export DEV ro|rw OFFSET LENGTH FLAGS [RESERVED]
  *	RESMEM_IOC_EXPORT through DEV opened read-only or read-write, with
@@ -147,8 +148,9 @@ static int capture(char **argv)
 
 	for (i = 0; i < nbuf; i++) {
 		int err = export(dev, base + i * stride, window,
-				 RESMEM_EXPORT_RDWR | RESMEM_EXPORT_CLOEXEC, 0,
-				 &fds[i]);
+				 (argv[10] ? 0 : RESMEM_EXPORT_RDWR) |
+					 RESMEM_EXPORT_CLOEXEC,
+				 0, &fds[i]);
 
 		if (err) {
 			errno = -err;
@@ -373,7 +375,8 @@ static int hold_cmd(char **argv)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 10 && !strcmp(argv[1], "capture"))
+	if ((argc == 10 || (argc == 11 && !strcmp(argv[10], "ro"))) &&
+	    !strcmp(argv[1], "capture"))
 		return capture(argv);
 	if ((argc == 7 || argc == 8) && !strcmp(argv[1], "export"))
 		return export_cmd(argv);
