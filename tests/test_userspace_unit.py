@@ -355,9 +355,9 @@ def test_bash_completion(cli):
     the option tables), and the values of --via/--from."""
     assert subprocess.run(["shellcheck", COMPLETION]).returncode == 0
     cmds = complete(cli, "")
-    assert cmds[:12] == ["list", "info", "fill", "verify", "dump", "check", "plan", "dt", "sync",
-                         "capture", "drain", "ring"] and \
-        cmds[12:] == ["help", "--help", "--version", "-q", "--quiet", "-v", "--verbose"]
+    assert cmds[:13] == ["list", "info", "fill", "verify", "dump", "check", "plan", "dt", "sync",
+                         "capture", "drain", "ring", "export"] and \
+        cmds[13:] == ["help", "--help", "--version", "-q", "--quiet", "-v", "--verbose"]
     assert complete(cli, "fill", "--") == ["--offset", "--length", "--via", "--file", "--force",
                                           "--help"]
     assert complete(cli, "fill", "r", "0", "--via", "") == ["mmap", "write"]
@@ -368,10 +368,10 @@ def test_bash_completion(cli):
     assert complete(cli, "--quiet", "") == cmds
     assert complete(cli, "-v", "-q", "") == cmds
     assert "--json" in complete(cli, "dt", "list", "--")
-    assert complete(cli, "help", "") == cmds[:12]
+    assert complete(cli, "help", "") == cmds[:13]
     # every option offered is one the command's parser knows: given (with a
     # value when it takes one), the parser goes on to the next word
-    for cmd in [[c] for c in cmds[:12] if c != "dt"] + [["dt", "add"], ["dt", "list"]]:
+    for cmd in [[c] for c in cmds[:13] if c != "dt"] + [["dt", "add"], ["dt", "list"]]:
         script = f'source {COMPLETION}\n_resmem_options {cli} {" ".join(cmd)}\n'
         table = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE, text=True,
                                check=True).stdout.split("\n")[:-1]
