@@ -92,18 +92,19 @@ static void unregister_region(struct resmem_region *r)
  * resmem_region_release_orphan() - release a removed region's claim once
  * nothing that may still use its memory holds it
  * @r: the region
+ * @what: what just let it go, for the log ("its producer stopped")
  *
  * Context: resmem_regions_lock held.
  */
-void resmem_region_release_orphan(struct resmem_region *r)
+void resmem_region_release_orphan(struct resmem_region *r, const char *what)
 {
 	lockdep_assert_held(&resmem_regions_lock);
 	if (!r->claim_orphaned || r->producer || r->dmabufs)
 		return;
 	r->claim_orphaned = false;
 	resmem_region_release(r);
-	pr_info(resmem_region_fmt ": its last producer or dma-buf is gone; claim released\n",
-		resmem_region_arg(r));
+	pr_info(resmem_region_fmt ": %s; claim released\n",
+		resmem_region_arg(r), what);
 }
 
 /**
@@ -133,7 +134,7 @@ void resmem_region_unexport(struct resmem_region *r)
 {
 	mutex_lock(&resmem_regions_lock);
 	r->dmabufs--;
-	resmem_region_release_orphan(r);
+	resmem_region_release_orphan(r, "its last dma-buf is gone");
 	mutex_unlock(&resmem_regions_lock);
 }
 

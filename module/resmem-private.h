@@ -143,7 +143,7 @@ struct resmem_region *resmem_region_find(const char *name);
 bool resmem_regions_empty(void);
 int resmem_region_export(struct resmem_region *r);
 void resmem_region_unexport(struct resmem_region *r);
-void resmem_region_release_orphan(struct resmem_region *r);
+void resmem_region_release_orphan(struct resmem_region *r, const char *what);
 
 /* params.c */
 extern u32 resmem_default_cache;
