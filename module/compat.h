@@ -17,7 +17,9 @@
 
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/version.h>
@@ -265,6 +267,24 @@ static inline void resmem_dma_unmap_phys(struct device *dev, dma_addr_t addr,
 #define RESMEM_DMA_ATTR_REQUIRE_COHERENT	DMA_ATTR_REQUIRE_COHERENT
 #else
 #define RESMEM_DMA_ATTR_REQUIRE_COHERENT	0
+#endif
+
+/*
+ * MODULE_IMPORT_NS("NS"): a string from 6.13; before, a bare token that
+ * the macro stringified.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+#undef MODULE_IMPORT_NS
+#define MODULE_IMPORT_NS(ns)	MODULE_INFO(import_ns, ns)
+#endif
+
+/*
+ * vfs_mmap(file, vma): a file's mmap for a VMA set up by someone else (a
+ * dma-buf's mmap), through ->mmap_prepare where the file has it; it was
+ * call_mmap() until 6.17 (Kbuild probe RESMEM_HAVE_VFS_MMAP).
+ */
+#ifndef RESMEM_HAVE_VFS_MMAP
+#define vfs_mmap	call_mmap
 #endif
 
 #endif /* _RESMEM_COMPAT_H */

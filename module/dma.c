@@ -58,30 +58,98 @@ static bool resmem_has_memmap(phys_addr_t phys, u64 size)
  * I/O virtual addresses, which the mapping itself allocates.
  */
 static int resmem_dma_reachable(const struct resmem_region *r,
-				struct device *dev)
+				struct device *dev, phys_addr_t phys, u64 size)
 {
 	dma_addr_t first, last;
 	u64 limit;
 
 	if (device_iommu_mapped(dev))
 		return 0;
-	first = phys_to_dma(dev, r->phys);
-	last = phys_to_dma(dev, r->phys + r->size - 1);
+	first = phys_to_dma(dev, phys);
+	last = phys_to_dma(dev, phys + size - 1);
 	limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
 	if (first == DMA_MAPPING_ERROR || last == DMA_MAPPING_ERROR) {
 		dev_warn_ratelimited(dev, "resmem: region %s [mem %#llx-%#llx] is outside this device's DMA window (dma-ranges): it cannot reach it; reserve memory the device's bus maps\n",
-				     r->name, (u64)r->phys,
-				     (u64)(r->phys + r->size - 1));
+				     r->name, (u64)phys, (u64)(phys + size - 1));
 		return -ERANGE;
 	}
 	if (last < first || last > limit) {
 		dev_warn_ratelimited(dev, "resmem: region %s [mem %#llx-%#llx] is at bus addresses %#llx-%#llx, above this device's DMA limit %#llx: reserve the region below it, or set a wider DMA mask if the device has one\n",
-				     r->name, (u64)r->phys,
-				     (u64)(r->phys + r->size - 1), (u64)first,
-				     (u64)last, limit);
+				     r->name, (u64)phys, (u64)(phys + size - 1),
+				     (u64)first, (u64)last, limit);
 		return -ERANGE;
 	}
 	return 0;
+}
+
+/**
+ * resmem_dma_map_range() - map part of a region for DMA by a device
+ * @r: the region (claimed)
+ * @dev: the device, its DMA mask set
+ * @offset: first byte of the range, from the start of @r (page-aligned)
+ * @size: bytes (page-aligned, non-zero, inside @r)
+ * @map: filled in: the bus address of the range's first byte and how it
+ *	 was made
+ *
+ * One mapping, contiguous for the device: in bus addresses where it
+ * reaches memory directly, in I/O virtual addresses behind an IOMMU.
+ *
+ * Context: process context.
+ * Return: 0; -ERANGE (the device cannot reach the range), -EOPNOTSUPP
+ * (no way to map it as memory for this device on this kernel), -EIO (the
+ * mapping failed, or it would have bounced through swiotlb).
+ */
+int resmem_dma_map_range(const struct resmem_region *r, struct device *dev,
+			 u64 offset, u64 size, struct resmem_dma *map)
+{
+	unsigned long attrs = DMA_ATTR_SKIP_CPU_SYNC;
+	phys_addr_t phys = r->phys + offset;
+	dma_addr_t want;
+	int ret;
+
+	ret = resmem_dma_reachable(r, dev, phys, size);
+	if (ret)
+		return ret;
+	if (resmem_dev_dma_coherent(dev))
+		attrs |= RESMEM_DMA_ATTR_REQUIRE_COHERENT;
+	map->attrs = attrs;
+	map->phys = phys;
+	map->size = size;
+	if (RESMEM_HAVE_DMA_MAP_PHYS) {
+		map->how = RESMEM_DMA_PHYS;
+		map->addr = resmem_dma_map_phys(dev, phys, size,
+						DMA_BIDIRECTIONAL, attrs);
+	} else if (resmem_has_memmap(phys, size)) {
+		map->how = RESMEM_DMA_PAGE;
+		map->addr = dma_map_page_attrs(dev, pfn_to_page(PHYS_PFN(phys)),
+					       offset_in_page(phys), size,
+					       DMA_BIDIRECTIONAL, attrs);
+	} else {
+		map->how = RESMEM_DMA_RESOURCE;
+		map->addr = dma_map_resource(dev, phys, size,
+					     DMA_BIDIRECTIONAL, 0);
+	}
+	if (dma_mapping_error(dev, map->addr)) {
+		dev_warn_ratelimited(dev, "resmem: cannot DMA-map region %s [mem %#llx-%#llx] for this device (%s failed: IOMMU out of address space?)\n",
+				     r->name, (u64)phys, (u64)(phys + size - 1),
+				     resmem_dma_how(map->how));
+		return -EIO;
+	}
+	if (device_iommu_mapped(dev) && map->how != RESMEM_DMA_RESOURCE)
+		return 0;	/* an I/O virtual address: nothing to compare */
+	want = phys_to_dma(dev, phys);
+	if (map->addr == want)
+		return 0;
+	resmem_dma_unmap(r, dev, map);
+	if (map->how == RESMEM_DMA_RESOURCE) {
+		dev_warn_ratelimited(dev, "resmem: region %s [mem %#llx-%#llx] has no struct pages and this device reaches memory through an IOMMU or a bus offset: this kernel has no way to map it for the device as memory; load resmem with pages=1 (struct pages for write-back regions), put the device's IOMMU in passthrough (iommu.passthrough=1), or use a kernel with dma_map_phys() (6.18 or later)\n",
+				     r->name, (u64)phys, (u64)(phys + size - 1));
+		return -EOPNOTSUPP;
+	}
+	dev_warn_ratelimited(dev, "resmem: region %s [mem %#llx-%#llx] would be bounced through swiotlb for this device (bus %pad instead of %pad): what it writes would never reach the region; not mapping it\n",
+			     r->name, (u64)phys, (u64)(phys + size - 1),
+			     &map->addr, &want);
+	return -EIO;
 }
 
 /**
@@ -91,82 +159,34 @@ static int resmem_dma_reachable(const struct resmem_region *r,
  * @map: filled in: the bus address and how it was made
  *
  * Context: process context.
- * Return: 0; -ERANGE (the device cannot reach the region), -EOPNOTSUPP
- * (no way to map it as memory for this device on this kernel), -EIO (the
- * mapping failed, or it would have bounced through swiotlb).
+ * Return: as resmem_dma_map_range().
  */
 int resmem_dma_map(const struct resmem_region *r, struct device *dev,
 		   struct resmem_dma *map)
 {
-	unsigned long attrs = DMA_ATTR_SKIP_CPU_SYNC;
-	dma_addr_t want;
-	int ret;
-
-	ret = resmem_dma_reachable(r, dev);
-	if (ret)
-		return ret;
-	if (resmem_dev_dma_coherent(dev))
-		attrs |= RESMEM_DMA_ATTR_REQUIRE_COHERENT;
-	map->attrs = attrs;
-	if (RESMEM_HAVE_DMA_MAP_PHYS) {
-		map->how = RESMEM_DMA_PHYS;
-		map->addr = resmem_dma_map_phys(dev, r->phys, r->size,
-						DMA_BIDIRECTIONAL, attrs);
-	} else if (resmem_has_memmap(r->phys, r->size)) {
-		map->how = RESMEM_DMA_PAGE;
-		map->addr = dma_map_page_attrs(dev, pfn_to_page(PHYS_PFN(r->phys)),
-					       offset_in_page(r->phys), r->size,
-					       DMA_BIDIRECTIONAL, attrs);
-	} else {
-		map->how = RESMEM_DMA_RESOURCE;
-		map->addr = dma_map_resource(dev, r->phys, r->size,
-					     DMA_BIDIRECTIONAL, 0);
-	}
-	if (dma_mapping_error(dev, map->addr)) {
-		dev_warn_ratelimited(dev, "resmem: cannot DMA-map region %s [mem %#llx-%#llx] for this device (%s failed: IOMMU out of address space?)\n",
-				     r->name, (u64)r->phys,
-				     (u64)(r->phys + r->size - 1),
-				     resmem_dma_how(map->how));
-		return -EIO;
-	}
-	if (device_iommu_mapped(dev) && map->how != RESMEM_DMA_RESOURCE)
-		return 0;	/* an I/O virtual address: nothing to compare */
-	want = phys_to_dma(dev, r->phys);
-	if (map->addr == want)
-		return 0;
-	resmem_dma_unmap(r, dev, map);
-	if (map->how == RESMEM_DMA_RESOURCE) {
-		dev_warn_ratelimited(dev, "resmem: region %s [mem %#llx-%#llx] has no struct pages and this device reaches memory through an IOMMU or a bus offset: this kernel has no way to map it for the device as memory; load resmem with pages=1 (struct pages for write-back regions), put the device's IOMMU in passthrough (iommu.passthrough=1), or use a kernel with dma_map_phys() (6.18 or later)\n",
-				     r->name, (u64)r->phys,
-				     (u64)(r->phys + r->size - 1));
-		return -EOPNOTSUPP;
-	}
-	dev_warn_ratelimited(dev, "resmem: region %s [mem %#llx-%#llx] would be bounced through swiotlb for this device (bus %pad instead of %pad): records would never reach the ring; not producing there\n",
-			     r->name, (u64)r->phys,
-			     (u64)(r->phys + r->size - 1), &map->addr, &want);
-	return -EIO;
+	return resmem_dma_map_range(r, dev, 0, r->size, map);
 }
 
 /**
- * resmem_dma_unmap() - undo resmem_dma_map()
+ * resmem_dma_unmap() - undo resmem_dma_map() or resmem_dma_map_range()
  * @r: the region it mapped
  * @dev: the device it mapped it for
- * @map: what resmem_dma_map() filled in
+ * @map: what the mapping filled in
  */
 void resmem_dma_unmap(const struct resmem_region *r, struct device *dev,
 		      const struct resmem_dma *map)
 {
 	switch (map->how) {
 	case RESMEM_DMA_PHYS:
-		resmem_dma_unmap_phys(dev, map->addr, r->size,
+		resmem_dma_unmap_phys(dev, map->addr, map->size,
 				      DMA_BIDIRECTIONAL, map->attrs);
 		break;
 	case RESMEM_DMA_PAGE:
-		dma_unmap_page_attrs(dev, map->addr, r->size,
+		dma_unmap_page_attrs(dev, map->addr, map->size,
 				     DMA_BIDIRECTIONAL, map->attrs);
 		break;
 	case RESMEM_DMA_RESOURCE:
-		dma_unmap_resource(dev, map->addr, r->size,
+		dma_unmap_resource(dev, map->addr, map->size,
 				   DMA_BIDIRECTIONAL, 0);
 		break;
 	}

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ioctl: RESMEM_IOC_INFO, RESMEM_IOC_SYNC; the ring's RESMEM_IOC_RING_NOTIFY
- * (ring_wake.c) and RESMEM_IOC_RING_PRODUCER (ring_claim.c).
+ * (ring_wake.c) and RESMEM_IOC_RING_PRODUCER (ring_claim.c); dma-buf
+ * export, RESMEM_IOC_EXPORT (dmabuf.c).
  *
  * The argument starts with a __u32 size (see the UAPI header).  Sizes
  * below the first published struct are EINVAL; bytes beyond the struct we
@@ -103,6 +104,8 @@ long resmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return resmem_ioctl_ring_notify(r, file);
 	case RESMEM_IOC_RING_PRODUCER:
 		return resmem_ioctl_ring_producer(r, file, (void __user *)arg);
+	case RESMEM_IOC_EXPORT:
+		return resmem_ioctl_export(r, file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

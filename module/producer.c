@@ -195,11 +195,7 @@ void resmem_producer_put(struct resmem_producer *p)
 	mutex_lock(&resmem_regions_lock);
 	WARN_ON(r->producer != p);
 	r->producer = NULL;
-	if (r->claim_orphaned) {
-		resmem_region_release(r);
-		pr_info(resmem_region_fmt ": its producer stopped; claim released\n",
-			resmem_region_arg(r));
-	}
+	resmem_region_release_orphan(r, "its producer stopped");
 	mutex_unlock(&resmem_regions_lock);
 	resmem_region_free(r);
 	kfree(p);

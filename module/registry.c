@@ -53,6 +53,7 @@ static const char *source_text(const struct resmem_region *r)
 static void unregister_region(struct resmem_region *r)
 {
 	char producer[RESMEM_WHAT_MAX] = "";
+	unsigned int dmabufs;
 	int opens, mappings;
 
 	mutex_lock(&resmem_regions_lock);
@@ -63,13 +64,14 @@ static void unregister_region(struct resmem_region *r)
 	resmem_chardev_del(r);
 
 	mutex_lock(&resmem_regions_lock);
-	if (r->producer) {
+	if (r->producer)
 		resmem_producer_describe(r->producer, producer,
 					 sizeof(producer));
+	dmabufs = r->dmabufs;
+	if (r->producer || dmabufs)
 		r->claim_orphaned = true;
-	} else {
+	else
 		resmem_region_release(r);
-	}
 	mutex_unlock(&resmem_regions_lock);
 
 	opens = atomic_read(&r->opens);
@@ -80,7 +82,60 @@ static void unregister_region(struct resmem_region *r)
 	if (producer[0])
 		pr_warn(resmem_region_fmt ": removed while %s produces into it: its reserve and commit fail with -ENODEV from now on; the claim stays until it calls resmem_producer_put()\n",
 			resmem_region_arg(r), producer);
+	if (dmabufs)
+		pr_warn(resmem_region_fmt ": removed while %u dma-bufs exported from it exist: their new device mappings and syncs fail from now on; the claim and kernel mapping stay until the last is released\n",
+			resmem_region_arg(r), dmabufs);
 	resmem_region_free(r);
+}
+
+/**
+ * resmem_region_release_orphan() - release a removed region's claim once
+ * nothing that may still use its memory holds it
+ * @r: the region
+ * @what: what just let it go, for the log ("its producer stopped")
+ *
+ * Context: resmem_regions_lock held.
+ */
+void resmem_region_release_orphan(struct resmem_region *r, const char *what)
+{
+	lockdep_assert_held(&resmem_regions_lock);
+	if (!r->claim_orphaned || r->producer || r->dmabufs)
+		return;
+	r->claim_orphaned = false;
+	resmem_region_release(r);
+	pr_info(resmem_region_fmt ": %s; claim released\n",
+		resmem_region_arg(r), what);
+}
+
+/**
+ * resmem_region_export() - count a new dma-buf of a region
+ * @r: the region
+ *
+ * Return: 0, or -ENODEV once the region is being removed.
+ */
+int resmem_region_export(struct resmem_region *r)
+{
+	int ret = 0;
+
+	mutex_lock(&resmem_regions_lock);
+	if (resmem_region_alive(r))
+		r->dmabufs++;
+	else
+		ret = -ENODEV;
+	mutex_unlock(&resmem_regions_lock);
+	return ret;
+}
+
+/**
+ * resmem_region_unexport() - a dma-buf of a region is gone
+ * @r: the region, counted by resmem_region_export()
+ */
+void resmem_region_unexport(struct resmem_region *r)
+{
+	mutex_lock(&resmem_regions_lock);
+	r->dmabufs--;
+	resmem_region_release_orphan(r, "its last dma-buf is gone");
+	mutex_unlock(&resmem_regions_lock);
 }
 
 /* Is discovered region @r replaced by an accepted regions= entry? */

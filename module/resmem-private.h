@@ -88,6 +88,8 @@ struct dev_pagemap;
  *		(pages.c, arm64 device-tree ranges in the linear map)
  * @nopages:	why it has none (pages.c), NULL while undecided or if it has
  * @pages_err:	memremap_pages()'s error when that was why, else 0
+ * @dmabufs:	dma-bufs exported from it that still exist (dmabuf.c); under
+ *		resmem_regions_lock
  *
  * A region can be removed while it is open, mapped and producing
  * (lifetime.c); it is freed when the last of them lets it go.
@@ -132,6 +134,7 @@ struct resmem_region {
 	bool bootpages;
 	const char *nopages;
 	int pages_err;
+	unsigned int dmabufs;
 };
 
 /* registry.c: the regions with devices */
@@ -141,6 +144,9 @@ void resmem_region_remove(struct resmem_region *r);
 void resmem_regions_remove_all(void);
 struct resmem_region *resmem_region_find(const char *name);
 bool resmem_regions_empty(void);
+int resmem_region_export(struct resmem_region *r);
+void resmem_region_unexport(struct resmem_region *r);
+void resmem_region_release_orphan(struct resmem_region *r, const char *what);
 
 /* params.c */
 extern u32 resmem_default_cache;
@@ -291,21 +297,39 @@ enum resmem_dma_how {
 
 /**
  * struct resmem_dma - a region mapped for one device
- * @addr:	the region's first byte as the device addresses it
+ * @addr:	the range's first byte as the device addresses it
  * @how:	the DMA API call that made @addr (undone in kind)
  * @attrs:	the DMA_ATTR_* it was made with
+ * @phys:	the range's first physical byte
+ * @size:	its length in bytes
  */
 struct resmem_dma {
 	dma_addr_t addr;
 	enum resmem_dma_how how;
 	unsigned long attrs;
+	phys_addr_t phys;
+	u64 size;
 };
 
 int resmem_dma_map(const struct resmem_region *r, struct device *dev,
 		   struct resmem_dma *map);
+int resmem_dma_map_range(const struct resmem_region *r, struct device *dev,
+			 u64 offset, u64 size, struct resmem_dma *map);
 void resmem_dma_unmap(const struct resmem_region *r, struct device *dev,
 		      const struct resmem_dma *map);
 const char *resmem_dma_how(enum resmem_dma_how how);
+
+/* dmabuf.c: RESMEM_IOC_EXPORT */
+#ifdef CONFIG_DMA_SHARED_BUFFER
+long resmem_ioctl_export(struct resmem_region *r, struct file *file,
+			 void __user *uarg);
+#else
+static inline long resmem_ioctl_export(struct resmem_region *r,
+				       struct file *file, void __user *uarg)
+{
+	return -EOPNOTSUPP;
+}
+#endif
 
 /* producer.c */
 void resmem_producer_log_ring(const struct resmem_region *r);

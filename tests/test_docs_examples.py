@@ -188,10 +188,16 @@ def template_tokens(text):
     return t.split()
 
 
+def own(tokens):
+    """The tokens resmem parses: up to a bare `--`, after which they are
+    another program's (`resmem export NAME -- COMMAND ARGS`)."""
+    return tokens[:tokens.index("--")] if "--" in tokens else tokens
+
+
 def positionals(tokens, opts):
     """Positional arguments in tokens, skipping options and their arguments."""
     pos, skip = [], False
-    for t in tokens:
+    for t in own(tokens):
         if skip:
             skip = False
         elif t.startswith("--") and len(t) > 2:
@@ -216,7 +222,7 @@ def check_against_help(cli, text):
         return []                         # `resmem dt add|list`: the group itself
     opts = cli.options(words)
     probs = []
-    for t in tokens[len(words):]:
+    for t in own(tokens[len(words):]):
         for alt in t.split("|"):              # --for-cpu|--for-device: either
             if alt.startswith("--") and len(alt) > 2:
                 name = alt[2:].split("=", 1)[0]
@@ -472,6 +478,8 @@ LIVE = {
         "reads a device (/dev/adc) on stdin",
     "resmem dt list":
         "reads the running system's tree, /sys/firmware/fdt (dt list FILE: RUNS' dt add example)",
+    "resmem export region0 --offset 2M --length 4M --fd 3 -- my-capture-tool --dmabuf-fd 3":
+        "exports a live region's window as a dma-buf (tests/test_dmabuf.py runs export in a guest)",
 }
 
 

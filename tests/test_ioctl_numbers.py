@@ -36,6 +36,7 @@ int main(void)
 	try(fd, "SYNC", RESMEM_IOC_SYNC);
 	try(fd, "RING_NOTIFY", RESMEM_IOC_RING_NOTIFY);
 	try(fd, "RING_PRODUCER", RESMEM_IOC_RING_PRODUCER);
+	try(fd, "EXPORT", RESMEM_IOC_EXPORT);
 	return 0;
 }
 """
@@ -47,7 +48,8 @@ def test_resmem_ioctls_are_unknown_to_nsfs(tmp_path):
     subprocess.run(["gcc", "-Wall", "-Werror", "-I", os.path.join(REPO, "include", "uapi"),
                     "-o", str(exe), str(src)], check=True)
     out = subprocess.run([str(exe)], stdout=subprocess.PIPE, text=True, check=True).stdout
-    lines = out.split("\n")[:4]
-    assert [ln.split()[0] for ln in lines] == ["INFO", "SYNC", "RING_NOTIFY", "RING_PRODUCER"], out
+    lines = out.split("\n")[:5]
+    assert [ln.split()[0] for ln in lines] == ["INFO", "SYNC", "RING_NOTIFY", "RING_PRODUCER",
+                                               "EXPORT"], out
     for ln in lines:
         assert ln.endswith(" -1 Inappropriate ioctl for device"), out

@@ -55,7 +55,8 @@ def header_functions(header):
 
 def test_shared_library_exports_only_the_api(libso):
     """libresmem.so.N's dynamic symbols are the resmem_* API, each bound to the
-    LIBRESMEM_N.0 version node (userspace/lib/libresmem.lds, N from abi.mk): no
+    LIBRESMEM_N.0 version node, or the later node it was added in
+    (userspace/lib/libresmem.lds, N from abi.mk): no
     internal helper
     becomes ABI by accident.  And the exports are exactly the functions the
     installed <libresmem.h> declares: the script hides no API, and nothing
@@ -71,7 +72,10 @@ def test_shared_library_exports_only_the_api(libso):
             continue
         name, _, node = sym.partition("@@")
         exported[name] = node
-    assert nodes == {f"LIBRESMEM_{libresmem_abi()}.0"}, nodes
+    abi = libresmem_abi()
+    assert nodes == {f"LIBRESMEM_{abi}.0", f"LIBRESMEM_{abi}.1"}, nodes
+    # functions added later are in the node they were added in
+    assert exported.get("resmem_export") == f"LIBRESMEM_{abi}.1", exported.get("resmem_export")
     stray = sorted(n for n in exported if not n.startswith("resmem_"))
     assert not stray, f"{SONAME} exports internals: {stray}"
     unversioned = sorted(n for n, node in exported.items() if node not in nodes)
@@ -351,9 +355,9 @@ def test_bash_completion(cli):
     the option tables), and the values of --via/--from."""
     assert subprocess.run(["shellcheck", COMPLETION]).returncode == 0
     cmds = complete(cli, "")
-    assert cmds[:12] == ["list", "info", "fill", "verify", "dump", "check", "plan", "dt", "sync",
-                         "capture", "drain", "ring"] and \
-        cmds[12:] == ["help", "--help", "--version", "-q", "--quiet", "-v", "--verbose"]
+    assert cmds[:13] == ["list", "info", "fill", "verify", "dump", "check", "plan", "dt", "sync",
+                         "capture", "drain", "ring", "export"] and \
+        cmds[13:] == ["help", "--help", "--version", "-q", "--quiet", "-v", "--verbose"]
     assert complete(cli, "fill", "--") == ["--offset", "--length", "--via", "--file", "--force",
                                           "--help"]
     assert complete(cli, "fill", "r", "0", "--via", "") == ["mmap", "write"]
@@ -364,10 +368,10 @@ def test_bash_completion(cli):
     assert complete(cli, "--quiet", "") == cmds
     assert complete(cli, "-v", "-q", "") == cmds
     assert "--json" in complete(cli, "dt", "list", "--")
-    assert complete(cli, "help", "") == cmds[:12]
+    assert complete(cli, "help", "") == cmds[:13]
     # every option offered is one the command's parser knows: given (with a
     # value when it takes one), the parser goes on to the next word
-    for cmd in [[c] for c in cmds[:12] if c != "dt"] + [["dt", "add"], ["dt", "list"]]:
+    for cmd in [[c] for c in cmds[:13] if c != "dt"] + [["dt", "add"], ["dt", "list"]]:
         script = f'source {COMPLETION}\n_resmem_options {cli} {" ".join(cmd)}\n'
         table = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE, text=True,
                                check=True).stdout.split("\n")[:-1]

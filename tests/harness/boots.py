@@ -82,6 +82,16 @@ BOOTS["iommu"] = {
                     extra_qemu=["-machine", "iommu=smmuv3", *EDU]),
 }
 
+# The standard reservations plus a small one below 4 GiB, for devices with
+# a 32-bit DMA mask (V4L2's vivid: tests/test_dmabuf.py).  On x86_64 the
+# small one comes first and is region0, the standard one region1.
+BOOTS["dmabuf"] = {
+    "x86_64": dict(mem="13G", cmdline="memmap=64M$0x30000000 memmap=8G$4G"),
+    "aarch64": dict(mem="6G", reservations=[
+        dict(name="low", addr=0xB0000000, size=64 * M, no_map=True, compatible="resmem,region"),
+        *BOOTS["standard"]["aarch64"]["reservations"]]),
+}
+
 # The region name each boot's first reservation gets.
 STANDARD_REGION = {"x86_64": "region0", "aarch64": "resmem"}
 
@@ -109,6 +119,8 @@ REGIONS = {
     "dio": {"x86_64": [(4 * G, 8 * G)], "aarch64": [(4 * G, 5 * G)]},
 }
 REGIONS["iommu"] = REGIONS["standard"]
+REGIONS["dmabuf"] = {"x86_64": [(0x30000000, 64 * M), (4 * G, 8 * G)],
+                     "aarch64": [(0xB0000000, 64 * M), (0x140000000, G)]}
 
 
 def resolve(arch, kwargs):

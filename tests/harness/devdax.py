@@ -31,7 +31,8 @@ def _find(k, name):
     base = os.path.join(kernels.modules(k), "kernel")
     for root, _, names in os.walk(base):
         for n in names:
-            if n in (name + ".ko", name + ".ko.xz"):
+            # modinfo's depends and the files spell '-' and '_' either way
+            if n.replace("-", "_") in (name + ".ko", name + ".ko.xz"):
                 return os.path.join(root, n)
     raise FileNotFoundError(f"{name}.ko(.xz) not in {base}: is it built in? check boot/config-*")
 

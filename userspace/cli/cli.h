@@ -41,6 +41,7 @@ int cmd_sync(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_drain(int argc, char **argv);
 int cmd_ring(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /*
  * version.c: `resmem --version`: the tools' version, the loaded module's

@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	  cmd_capture },
 	{ "drain", "copy committed ring records out, in order", cmd_drain },
 	{ "ring", "show (or reset) the ring header of a region", cmd_ring },
+	{ "export", "hand a window of a region to a command as a dma-buf",
+	  cmd_export },
 };
 
 static void help(FILE *f)

@@ -169,6 +169,21 @@ int resmem_dma_sync(const struct resmem_region *r, uint32_t direction,
 /* resmem_unmap - munmap a window from resmem_map().  Returns 0 or -errno. */
 int resmem_unmap(void *addr, uint64_t len);
 
+/*
+ * resmem_export - RESMEM_IOC_EXPORT: bytes [off, off + len) of an open region
+ * as a dma-buf, for another driver (V4L2 V4L2_MEMORY_DMABUF, DRM PRIME,
+ * RDMA ibv_reg_dmabuf_mr) to use the memory itself.  @off and @len are
+ * multiples of the page size; @len 0 means to the end of the region.
+ * @flags: RESMEM_EXPORT_RDWR (a writable buffer; the region must be open
+ * for writing) and/or RESMEM_EXPORT_CLOEXEC.  The buffer keeps the region
+ * and the module until its last user closes it.
+ * Returns 0 and *fd, -EINVAL (window not page-aligned or outside the
+ * region, unknown flags), -EBADF (RDWR on a read-only open), or the
+ * ioctl's -errno (ENOTTY: a module without dma-buf export).
+ */
+int resmem_export(const struct resmem_region *r, uint64_t off, uint64_t len,
+		  uint32_t flags, int *fd);
+
 enum resmem_access {
 	RESMEM_VIA_MMAP = 0, /* through mapped windows */
 	RESMEM_VIA_RW = 1, /* through pread()/pwrite() */

@@ -126,6 +126,42 @@ struct resmem_ring_producer {
 	char name[64];
 };
 
+/* resmem_export.flags */
+#define RESMEM_EXPORT_RDWR	(1U << 0)	/* writable buffer (file open for writing) */
+#define RESMEM_EXPORT_CLOEXEC	(1U << 1)	/* the new fd gets FD_CLOEXEC */
+
+/**
+ * struct resmem_export - export a window of the region as a dma-buf
+ *			  (RESMEM_IOC_EXPORT)
+ * @size:	in: sizeof(struct resmem_export) as the caller knows it
+ * @flags:	in: RESMEM_EXPORT_*
+ * @offset:	in: first byte of the window, from the start of the region;
+ *		a multiple of the page size
+ * @length:	in: bytes, a multiple of the page size; 0: to the end of the
+ *		region
+ * @fd:		out: the dma-buf file descriptor
+ * @reserved:	zero
+ *
+ * The dma-buf is the window itself, not a copy: devices it is attached to
+ * (V4L2 V4L2_MEMORY_DMABUF, DRM PRIME import, RDMA ibv_reg_dmabuf_mr)
+ * read and write the region's memory, and an mmap() of the fd maps the
+ * window as an mmap() of the device would (MAP_SHARED only).
+ * DMA_BUF_IOCTL_SYNC on it is RESMEM_IOC_SYNC on the window.  Without
+ * RESMEM_EXPORT_RDWR the buffer is read-only: devices may only read it,
+ * and it cannot be mapped writable; RESMEM_EXPORT_RDWR needs a file open
+ * for writing (EBADF).  The buffer keeps the region, and the resmem
+ * module, until its last user lets it go.  EINVAL (logged): a window not
+ * page-aligned or outside the region, unknown flags, non-zero @reserved.
+ */
+struct resmem_export {
+	__u32 size;
+	__u32 flags;
+	__u64 offset;
+	__u64 length;
+	__s32 fd;
+	__u32 reserved[5];
+};
+
 /*
  * 0xBE: free in Documentation/userspace-api/ioctl/ioctl-number.rst and in
  * every uapi header up to 7.3 (0xB7, used before, is nsfs's NSIO: the
@@ -145,6 +181,7 @@ struct resmem_ring_producer {
 #define RESMEM_IOC_RING_NOTIFY	_IO(RESMEM_IOC_TYPE, 0x02)
 #define RESMEM_IOC_RING_PRODUCER \
 	_IOWR(RESMEM_IOC_TYPE, 0x03, struct resmem_ring_producer)
+#define RESMEM_IOC_EXPORT	_IOWR(RESMEM_IOC_TYPE, 0x04, struct resmem_export)
 
 /* ===================================================================== ring
  *
