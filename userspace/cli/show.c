@@ -97,7 +97,7 @@ void show_region_line(FILE *f, const struct resmem_region_info *r,
 		r->source, r->cache_mode);
 	if (r->pages_ram)
 		fprintf(f, "%-22s  pages %s\n", dev, ram);
-	else if (!strcmp(json_pages(r), "true"))	/* arm64: the boot's own */
+	else if (!strcmp(json_pages(r), "true")) /* arm64: the boot's own */
 		fprintf(f, "%-22s  pages, no extra RAM\n", dev);
 	else if (!strcmp(json_pages(r), "false"))
 		fprintf(f, "%-22s  no pages\n", dev);
