@@ -102,6 +102,18 @@ static int export(int dev, uint64_t off, uint64_t len, uint32_t flags,
 	return 0;
 }
 
+/* A writable export of [off, +len) or the end of the run. */
+static int export_rw(int dev, uint64_t off, uint64_t len)
+{
+	int fd, err = export(dev, off, len, RESMEM_EXPORT_RDWR, 0, &fd);
+
+	if (err) {
+		errno = -err;
+		die("RESMEM_IOC_EXPORT");
+	}
+	return fd;
+}
+
 static int capture(char **argv)
 {
 	uint64_t base = num(argv[4]), stride = num(argv[5]);
@@ -261,11 +273,7 @@ static int mmap_cmd(char **argv)
 
 	if (dev < 0)
 		die(argv[2]);
-	err = export(dev, off, len, RESMEM_EXPORT_RDWR, 0, &fd);
-	if (err) {
-		errno = -err;
-		die("RESMEM_IOC_EXPORT");
-	}
+	fd = export_rw(dev, off, len);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap dma-buf");
@@ -340,16 +348,12 @@ static int hold_cmd(char **argv)
 	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
 	volatile uint8_t *p;
 	void *q;
-	int dev = open(argv[2], O_RDWR), fd, err;
+	int dev = open(argv[2], O_RDWR), fd;
 	uint64_t i;
 
 	if (dev < 0)
 		die(argv[2]);
-	err = export(dev, off, len, RESMEM_EXPORT_RDWR, 0, &fd);
-	if (err) {
-		errno = -err;
-		die("RESMEM_IOC_EXPORT");
-	}
+	fd = export_rw(dev, off, len);
 	close(dev);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
