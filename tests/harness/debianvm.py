@@ -45,8 +45,11 @@ SUITE = "trixie"
 KERNEL = {"x86_64": "qemu-x86_64-6.12", "aarch64": "qemu-aarch64-6.12"}
 # What a user's machine has: an init, udev, modprobe, a compiler, the
 # project's build and test dependencies (README), sudo.
-PACKAGES = ["systemd-sysv", "udev", "kmod", "initramfs-tools", "zstd", "sudo", "passwd",
-            "build-essential", "python3-pytest", "device-tree-compiler", "libfdt-dev"]
+PACKAGES = ["systemd-sysv", "udev", "dbus", "kmod", "procps", "initramfs-tools", "zstd",
+            "sudo", "passwd", "build-essential", "python3-pytest", "device-tree-compiler",
+            "libfdt-dev"]
+# Not installed: documentation nobody reads in a VM (less to unpack and copy).
+EXCLUDE = ["/usr/share/man/*", "/usr/share/doc/*", "/usr/share/info/*", "/usr/share/locale/*"]
 # Modules the initrd needs to find the root disk: initramfs-tools cannot
 # guess them in a chroot (MODULES=dep), and "most" makes a large initrd.
 INITRD_MODULES = ["virtio_blk", "ext4"]
@@ -83,6 +86,27 @@ INITRD_HOOK = """#!/bin/sh
 . /usr/share/initramfs-tools/hook-functions
 """ + "".join(f"force_load {m}\n" for m in INITRD_MODULES)
 
+def _customize():
+    """mmdebstrap customize hooks ($1: the new root): a host name, the root
+    disk, the user with sudo, the unit that runs the host's command."""
+    q = shlex.quote
+    sudoers = f"{USER} ALL=(ALL) NOPASSWD: ALL"
+    return [
+        'echo debianvm > "$1/etc/hostname"',
+        'printf "127.0.0.1 localhost\\n127.0.1.1 debianvm\\n" > "$1/etc/hosts"',
+        'printf "/dev/vda / ext4 rw,errors=remount-ro 0 1\\n" > "$1/etc/fstab"',
+        f'chroot "$1" /usr/sbin/useradd -m -s /bin/bash -G sudo {USER}',
+        f'echo {q(sudoers)} > "$1/etc/sudoers.d/{USER}"',
+        f'chmod 440 "$1/etc/sudoers.d/{USER}"',
+        f'printf %s {q(RUNNER)} > "$1/usr/local/sbin/resmem-vm-run"',
+        'chmod 755 "$1/usr/local/sbin/resmem-vm-run"',
+        f'printf %s {q(UNIT)} > "$1/etc/systemd/system/resmem-vm-run.service"',
+        'chroot "$1" /usr/bin/systemctl enable resmem-vm-run.service',
+        # no password for root on the console (development: interactive use)
+        'chroot "$1" /usr/bin/passwd -d root',
+    ]
+
+
 Run = namedtuple("Run", "status output seconds boot_seconds command_seconds console")
 
 
@@ -96,8 +120,8 @@ def recipe(arch):
     return {"suite": SUITE, "debarch": k.debarch, "kernel": k.kernelrelease,
             "packages": PACKAGES + [f"linux-image-{k.kernelrelease}",
                                     f"linux-headers-{k.kernelrelease}"],
-            "user": USER, "size": IMAGE_SIZE, "runner": RUNNER, "unit": UNIT,
-            "initrd_hook": INITRD_HOOK}
+            "exclude": EXCLUDE, "user": USER, "size": IMAGE_SIZE, "runner": RUNNER, "unit": UNIT,
+            "initrd_hook": INITRD_HOOK, "customize": _customize()}
 
 
 def image_dir(arch):
@@ -158,25 +182,12 @@ def build(arch, log=print):
     seed = _seed_debs(arch)
     root = os.path.join(d, "root")
     q = shlex.quote
-    sudoers = f"{USER} ALL=(ALL) NOPASSWD: ALL"
-    customize = [
-        f'echo debianvm > "$1/etc/hostname"',
-        f'printf "/dev/vda / ext4 rw,errors=remount-ro 0 1\\n" > "$1/etc/fstab"',
-        f'chroot "$1" /usr/sbin/useradd -m -s /bin/bash -G sudo {USER}',
-        f'echo {q(sudoers)} > "$1/etc/sudoers.d/{USER}"',
-        f'chmod 440 "$1/etc/sudoers.d/{USER}"',
-        f'printf %s {q(RUNNER)} > "$1/usr/local/sbin/resmem-vm-run"',
-        f'chmod 755 "$1/usr/local/sbin/resmem-vm-run"',
-        f'printf %s {q(UNIT)} > "$1/etc/systemd/system/resmem-vm-run.service"',
-        f'chroot "$1" /usr/bin/systemctl enable resmem-vm-run.service',
-        # no password for root on the console (development: interactive use)
-        f'chroot "$1" /usr/bin/passwd -d root',
-    ]
     argv = ["mmdebstrap", "--variant=apt", "--mode=root", "--arch=" + r["debarch"],
             "--include=" + ",".join(r["packages"]), "--skip=essential/unlink",
             # dpkg's fsync per file is most of the time on a busy disk; the
             # tree is copied into an image afterwards anyway
-            "--dpkgopt=force-unsafe-io", "--aptopt=Acquire::Retries \"3\"",
+            "--dpkgopt=force-unsafe-io", *[f"--dpkgopt=path-exclude={x}" for x in EXCLUDE],
+            "--aptopt=Acquire::Retries \"3\"",
             "--setup-hook=mkdir -p \"$1/var/cache/apt/archives\"",
             "--setup-hook=" + " ".join(["copy-in", *map(q, seed), "/var/cache/apt/archives/"])
             if seed else "--setup-hook=true",
@@ -186,7 +197,7 @@ def build(arch, log=print):
             f"--essential-hook=printf %s {q(INITRD_HOOK)} > \"$1/etc/initramfs-tools/hooks/resmem-vm\" "
             "&& chmod 755 \"$1/etc/initramfs-tools/hooks/resmem-vm\"",
             f"--customize-hook=sync-out /var/cache/apt/archives {q(kept)}",
-            *[f"--customize-hook={c}" for c in customize],
+            *[f"--customize-hook={c}" for c in r["customize"]],
             SUITE, root, *_sources()]
     seeded = {os.path.basename(s) for s in seed}
     log(f"debianvm: mmdebstrap {SUITE} {r['debarch']} ({len(seed)} .debs seeded) ...")
@@ -210,7 +221,7 @@ def build(arch, log=print):
         raise RuntimeError(f"mkfs.ext4 -d failed:\n{p.stdout[-4000:]}")
     t_mkfs = time.monotonic() - t1
     used = int(_sh(f"du -sb {q(root)} | cut -f1").stdout.split()[0])
-    shutil.rmtree(root)
+    # root/ stays: prebuild() runs the user's build steps in it, natively
     stats = {"mmdebstrap_s": round(t_strap, 1), "mkfs_s": round(t_mkfs, 1),
              "packages_fetched": len(fetched), "bytes_fetched": got,
              "bytes_all_debs": allsize, "seeded": len(seed),
@@ -223,20 +234,66 @@ def build(arch, log=print):
     return d
 
 
-def _tree_tar(dest, with_build=False):
+def _tree_copy(dest):
     """The working tree as a clone has it (tracked and untracked, not
-    ignored files), optionally with build/ (the host's artifacts)."""
+    ignored files: no build/, no .cache), copied to dest."""
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                            cwd=kernels.REPO, stdout=subprocess.PIPE, check=True).stdout
-    names = [n for n in files.decode().split("\0") if n and os.path.lexists(os.path.join(kernels.REPO, n))]
-    if with_build and os.path.isdir(os.path.join(kernels.REPO, "build")):
-        names.append("build")
-    lst = os.path.join(dest, "files")
-    with open(lst, "w") as f:
-        f.write("\0".join(names))
-    subprocess.run(["tar", "-C", kernels.REPO, "--null", "-T", lst, "-cf",
-                    os.path.join(dest, "src.tar")], check=True)
-    os.unlink(lst)
+    names = [n for n in files.decode().split("\0")
+             if n and os.path.lexists(os.path.join(kernels.REPO, n))]
+    os.makedirs(dest)
+    tar = subprocess.Popen(["tar", "-C", kernels.REPO, "--null", "-T", "-", "-cf", "-"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    untar = subprocess.Popen(["tar", "-C", dest, "-xf", "-"], stdin=tar.stdout)
+    tar.stdout.close()
+    tar.stdin.write("\0".join(names).encode())
+    tar.stdin.close()
+    if tar.wait() or untar.wait():
+        raise RuntimeError("copying the working tree failed")
+
+
+def _uid(root, user):
+    with open(os.path.join(root, "etc", "passwd")) as f:
+        for line in f:
+            p = line.split(":")
+            if p[0] == user:
+                return int(p[2]), int(p[3])
+    raise RuntimeError(f"no user {user} in {root}/etc/passwd")
+
+
+def prebuild_steps(arch):
+    """The README's build steps, with the VM kernel's release spelt out
+    (uname -r in a chroot names the host's kernel)."""
+    k = kernel_for(arch)
+    return (f"make module KDIR=/lib/modules/{k.kernelrelease}/build && "
+            f"make tools ARCH={arch}")
+
+
+def prebuild(arch, tree, steps=None):
+    """Runs the user's build steps on `tree` in a chroot of the VM's own root
+    file system, at native speed: the same compiler, headers and paths
+    (~user/resmem, /lib/modules/<release>/build) as inside the VM, so that
+    there `make module` and `make tools` find everything up to date instead
+    of compiling under TCG (minutes per file on a busy host).  Returns the
+    CompletedProcess (output text)."""
+    root = os.path.join(build(arch), "root")
+    uid, gid = _uid(root, USER)
+    subprocess.run(["chown", "-R", f"{uid}:{gid}", tree], check=True)
+    q = shlex.quote
+    inside = f"{root}/home/{USER}/resmem"
+    script = "\n".join([
+        "set -e",
+        f"mkdir -p {q(inside)}",
+        f"mount --bind {q(tree)} {q(inside)}",
+        f"mount -t proc proc {q(root)}/proc",
+        f"mount -t tmpfs tmpfs {q(root)}/tmp",
+        f"mount --rbind /dev {q(root)}/dev",
+        f"exec chroot {q(root)} /usr/sbin/runuser -u {USER} -- /usr/bin/env -i "
+        f"PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/{USER} LC_ALL=C.UTF-8 "
+        f"/bin/sh -c {q('cd ~/resmem && ' + (steps or prebuild_steps(arch)))}"])
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "--",
+                           "/bin/sh", "-c", script],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 BOOT_SH = """#!/bin/sh
@@ -290,17 +347,27 @@ def _read(path):
         return None
 
 
-def run(arch, command, timeout=1800, boot="standard", with_build=False, log=print):
+def run(arch, command, timeout=1800, boot="standard", prebuilt=True, log=print):
     """Boots the system with the `boot` reservation, runs `command` with
     bash as the user in ~/resmem (the working tree), powers off.  Returns a
     Run: exit status (None: the VM ended or timed out before the command
     did), output, seconds from QEMU's start to its exit, seconds to the
-    command's start (boot and unpack) and in the command, and the console."""
+    command's start (boot and unpack) and in the command, and the console.
+    prebuilt: the tree comes with the README's build done by prebuild()."""
     d = build(arch, log=log)
     cfg = boots.resolve(arch, {"boot": boot}) if boot else {}
     run_dir = tempfile.mkdtemp(prefix="resmem-debianvm-")
     try:
-        _tree_tar(run_dir, with_build=with_build)
+        tree = os.path.join(run_dir, "tree")
+        _tree_copy(tree)
+        if prebuilt:
+            t0 = time.monotonic()
+            p = prebuild(arch, tree)
+            if p.returncode:
+                raise RuntimeError(f"the build in the VM's root (chroot) failed:\n{p.stdout[-6000:]}")
+            log(f"debianvm: built in the VM's root file system (chroot) in {time.monotonic() - t0:.0f} s")
+        subprocess.run(["tar", "-C", tree, "-cf", os.path.join(run_dir, "src.tar"), "."], check=True)
+        shutil.rmtree(tree)
         with open(os.path.join(run_dir, "cmd"), "w") as f:
             f.write(command)
         with open(os.path.join(run_dir, "boot.sh"), "w") as f:
@@ -340,7 +407,8 @@ def main():
     p.add_argument("--arch", default="x86_64", choices=sorted(KERNEL))
     p.add_argument("--boot", default="standard", help="a boot of boots.py ('' for none)")
     p.add_argument("--timeout", type=float, default=1800)
-    p.add_argument("--with-build", action="store_true", help="copy the host's build/ in too")
+    p.add_argument("--no-prebuild", action="store_true",
+                   help="no build in a chroot of the VM's root first: the VM compiles everything")
     p.add_argument("--build-only", action="store_true")
     p.add_argument("--console", action="store_true", help="print the console log")
     p.add_argument("command", nargs="*")
@@ -351,7 +419,7 @@ def main():
         print(open(os.path.join(d, "stats.json")).read())
         return 0
     r = run(a.arch, " ".join(a.command) or "uname -a", timeout=a.timeout, boot=a.boot,
-            with_build=a.with_build)
+            prebuilt=not a.no_prebuild)
     if a.console or r.status is None:
         print(r.console)
     print(r.output, end="")
