@@ -116,6 +116,12 @@ def _customize():
         'chroot "$1" /usr/bin/systemctl enable resmem-vm-run.service',
         # no password for root on the console (development: interactive use)
         'chroot "$1" /usr/bin/passwd -d root',
+        # Every run boots the same snapshot: done here once, not at each
+        # boot, what systemd does on a first boot or after an update of
+        # /usr (machine id, journal catalog; ConditionNeedsUpdate units).
+        'chroot "$1" /usr/bin/systemd-machine-id-setup',
+        'chroot "$1" /usr/bin/journalctl --update-catalog',
+        'touch "$1/etc/.updated" "$1/var/.updated"',
     ]
 
 
