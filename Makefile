@@ -19,7 +19,7 @@ MODSRC  := $(wildcard module/*.c module/*.h) module/Kbuild VERSION
 # Headers the module includes from include/ (copied with their paths).
 MODINC  := include/uapi/linux/resmem.h include/resmem/ring_producer.h
 
-.PHONY: all module tools guest-helpers test-modules deps test demo bench clean kernels
+.PHONY: all module tools guest-helpers test-modules deps test test-debian-vm demo bench clean kernels
 
 all: tools module
 
@@ -72,6 +72,10 @@ test: deps
 	$(PYTHON) -m pytest tests $(if $(TARGETS),--targets=$(TARGETS)) \
 	    $(if $(filter-out 0,$(MAXFAIL)),--maxfail=$(MAXFAIL)) --durations=20 \
 	    $(if $(filter local,$(TARGETS)),--junitxml=$(BUILD)/local/report.xml) $(PYTEST_ARGS)
+
+# The full-Debian-VM proof (tests/test_debian_vm.py), not yet in make test.
+test-debian-vm: deps
+	$(PYTHON) -m pytest tests/test_debian_vm.py --debian-vm $(PYTEST_ARGS)
 
 demo: deps
 	$(PYTHON) -m tests.demo

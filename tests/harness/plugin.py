@@ -41,6 +41,9 @@ from .local import LocalMachine
 def pytest_addoption(parser):
     parser.addoption("--targets", default=",".join(k.name for k in matrix.MATRIX),
                      help="comma-separated: " + ", ".join(k.name for k in matrix.MATRIX) + ", local")
+    parser.addoption("--debian-vm", action="store_true",
+                     help="also run the tests in a full Debian VM (tests/test_debian_vm.py; "
+                     "minutes more: not yet part of make test)")
     parser.addoption("--destructive", action="store_true",
                      help="local target: let tests write regions that hold data")
 
@@ -52,6 +55,8 @@ def pytest_configure(config):
                             "for what does not depend on the kernel")
     config.addinivalue_line("markers", "core: runs on every kernel, including the matrix's "
                             "core-tier kernels")
+    config.addinivalue_line("markers", "debian_vm: boots a full Debian VM; runs only with "
+                            "--debian-vm (make test-debian-vm)")
     config.addinivalue_line("markers", "once_per_arch: runs on the newest full-tier kernel "
                             "of each architecture selected (what it checks does not differ "
                             "between kernels)")
@@ -111,6 +116,9 @@ def pytest_collection_modifyitems(session, config, items):
     # collected at all, rather than reported as skipped.
     empty = [it for it in items if any(m.name == "skip" and "empty parameter set" in
                                        str(m.kwargs.get("reason", "")) for m in it.iter_markers())]
+    # the Debian VM proof costs minutes the suite's budget does not have yet
+    if not config.getoption("--debian-vm"):
+        empty += [it for it in items if it.get_closest_marker("debian_vm")]
     # cases of core tests marked full: not on the core-tier kernels
     empty += [it for it in items if it.get_closest_marker("full") and hasattr(it, "callspec")
               and target_tier(it.callspec.params.get("target", "local")) != "full"]
