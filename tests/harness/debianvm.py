@@ -288,8 +288,10 @@ def prebuild_steps(arch):
     """The README's build steps, with the VM kernel's release spelt out
     (uname -r in a chroot names the host's kernel)."""
     k = kernel_for(arch)
-    return (f"make module KDIR=/lib/modules/{k.kernelrelease}/build && "
-            f"make tools ARCH={arch}")
+    kdir = f"KDIR=/lib/modules/{k.kernelrelease}/build"
+    # and what `make test TARGETS=local` builds besides (tests/harness/build.py)
+    return (f"make module {kdir} && make tools ARCH={arch} && "
+            f"make guest-helpers ARCH={arch} && make test-modules {kdir}")
 
 
 def prebuild(arch, tree, steps=None):
