@@ -86,13 +86,16 @@ class LocalMachine:
     def __init__(self, k):
         self.k = k
         build.build_all(k)
+        # copies, readable by all: tests run some programs as nobody, who
+        # cannot reach a tree in a home directory (0700 on Debian 13)
         self.dir = tempfile.mkdtemp(prefix="resmem-local-")
+        os.chmod(self.dir, 0o755)
         bindir = os.path.join(self.dir, "bin")
-        os.mkdir(bindir)
+        os.mkdir(bindir, 0o755)
         guest = os.path.dirname(build.helper_path(k, "mapper"))
         for name in os.listdir(guest):
-            os.symlink(os.path.join(guest, name), os.path.join(bindir, name))
-        os.symlink(build.tool_path(k), os.path.join(bindir, "resmem"))
+            shutil.copy(os.path.join(guest, name), os.path.join(bindir, name))
+        shutil.copy(build.tool_path(k), os.path.join(bindir, "resmem"))
         with open(os.path.join(bindir, "modprobe"), "w") as f:
             f.write(MODPROBE)
         os.chmod(os.path.join(bindir, "modprobe"), 0o755)
