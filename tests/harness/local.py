@@ -292,7 +292,8 @@ def write_report(stats, path):
     """The one-page text report of a local run, for a bug report; returns
     its summary line."""
     k = __import__("tests.harness.matrix", fromlist=["x"]).local_kernel()
-    n = {w: len([r for r in stats.get(w, []) if getattr(r, "when", "call") in ("call", "setup")])
+    # a kernel problem found after a test fails it in teardown: every phase counts
+    n = {w: len([r for r in stats.get(w, []) if w != "passed" or getattr(r, "when", "") == "call"])
          for w in ("passed", "skipped", "failed", "error")}
     summary = (f"local target ({k.kernelrelease}, {k.arch}): {n['passed']} passed, {n['skipped']} skipped, "
                f"{n['failed'] + n['error']} failed")
