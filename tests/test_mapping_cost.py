@@ -139,7 +139,7 @@ def test_cache_mode_applies_to_every_entry(guest, target, mode, types):
     g = guest
     g.run("rmmod resmem 2>/dev/null; true")
     load_pgwalk(g)
-    g.run(f"modprobe resmem cache={mode}")
+    g.run(f"modprobe resmem pages=0 cache={mode}")   # the PFN map (module docstring)
     try:
         m = mapcost(g, "0x3fe00000 0x40400000 --stamp 0x77")   # 2 MiB + 1 GiB + 2 MiB
         w = m["walk"]

@@ -101,7 +101,7 @@ def test_cache_mode_applies_to_every_entry(guest, target, mode, attr):
     g = guest
     g.run("rmmod resmem 2>/dev/null; true")
     load_pgwalk(g)
-    g.run(f"modprobe resmem cache={mode}")
+    g.run(f"modprobe resmem pages=0 cache={mode}")
     try:
         m = mapcost(g, "0x1fe000 0x404000 --stamp 0x77")   # 8 KiB + 2 x 2 MiB + 8 KiB
         w = m["walk"]
