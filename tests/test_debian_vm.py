@@ -1,66 +1,121 @@
-"""A full Debian system in a VM plays the user's machine (issue 16, prototype).
+"""A full Debian system in a VM plays the user's machine (issue 16).
 
 The busybox guests of the other tests get a module the harness built on the
-host.  Here the module is built where a user builds it: inside a trixie
-system made by mmdebstrap (tests/harness/debianvm.py: systemd, udev, trixie's
-kernel and its linux-headers, build-essential), booted with the standard
-reservation (memmap=8G$4G), by an unprivileged user in a copy of the working
-tree, with the README's `make module` against /lib/modules/$(uname -r)/build
-and `sudo insmod`.  The region must then be /dev/resmem/<name>, a character
-device whose size (sysfs and lseek) and address are the reservation's.
+host.  Here everything happens as on a lab's machine: a trixie system made
+by mmdebstrap (tests/harness/debianvm.py: systemd, udev, trixie's kernel
+and its linux-headers, build-essential) booted with the standard
+reservation (memmap=8G$4G on x86_64, a /reserved-memory node on arm64); an
+unprivileged user in a copy of the working tree runs the README's
+`make module`, loads it, and then `make test TARGETS=local` twice
+(debianvm.proof_script):
 
-Compiling under TCG costs 10+ minutes on a busy host, so the same steps run
-first in a chroot of the VM's own root file system, natively
-(debianvm.prebuild: same gcc, headers and paths); inside the VM `make module`
-then runs kbuild, which finds the module up to date and only copies it.
+ 1. with a capture in the region holding unread records: a default run must
+    skip every test that would write it and leave the capture as it was;
+ 2. naming the region (RESMEM_TEST_REGION): the core tier, which must pass.
 
-Once, on the first x86_64 target: the VM runs its own kernel (trixie's, from
-the matrix: debianvm.KERNEL), not the target's.  Not yet in `make test`
-(2.5-7 min more, the image made from Debian's archive on a clean machine):
-`make test-debian-vm` runs it.
+The proof of each architecture starts in the background before the first
+guest boots (plugin.pytest_collection_finish: the busybox guests keep one
+core busy, the VM takes the other) and these tests, ordered last, read its
+result.  The VM runs trixie's kernel, the matrix's 6.12 (debianvm.KERNEL),
+so these tests belong to that target, and its standard-boot core tests run
+only here, not again in a busybox guest.
+
+Compiling under TCG costs 10+ minutes, so the user's build steps run first
+in a chroot of the VM's own root (natively on x86_64, through qemu-user on
+arm64): same compiler, headers and paths, and inside the VM kbuild finds
+everything up to date.
 """
+import json
 import re
 
 import pytest
 
 from tests.harness import boots, debianvm
-from tests.harness.plugin import target_arch
+from tests.harness.plugin import debian_vm_proof, target_arch
 
-pytestmark = [pytest.mark.archs("x86_64"), pytest.mark.once, pytest.mark.debian_vm]
+pytestmark = [pytest.mark.debian_vm, pytest.mark.core]
 
-# boot (~1.5 min under TCG on a busy host) + make module (~1 min) + margin
-TIMEOUT = 900
+SUMMARY = re.compile(r"local target \(([^,]+), (\w+)\): (\d+) passed, (\d+) skipped, (\d+) failed")
 
 
-def test_module_built_and_loaded_in_a_debian_vm(target):
-    if target == "local":
-        pytest.skip("the Debian VM plays the local machine; inside one it has no meaning")
+class Proof:
+    def __init__(self, arch, res):
+        self.arch = arch
+        self.res = res
+        self.out = res.get("output", "")
+        self.sections = dict(re.findall(r"(?ms)^=== (.+?)\n(.*?)(?=^=== |\Z)", self.out))
+
+    def where(self):
+        return (f"--- output ---\n{self.out[-6000:]}\n"
+                f"--- console ---\n{self.res.get('console', '')[-4000:]}")
+
+    def value(self, key):
+        m = re.search(rf"(?m)^{re.escape(key)}: (.*)$", self.out)
+        assert m, f"no '{key}:' line in the VM's output\n{self.where()}"
+        return m.group(1).strip()
+
+    def summary(self, section):
+        m = SUMMARY.search(self.sections.get(section, ""))
+        assert m, f"no local-target summary line in the {section}\n{self.where()}"
+        return m.group(1), m.group(2), *map(int, m.groups()[2:])
+
+
+@pytest.fixture
+def proof(request, target):
     arch = target_arch(target)
+    res = debian_vm_proof(request.config, arch)
+    assert "error" not in res, f"the Debian VM proof ({arch}) did not run: {res['error']}"
+    p = Proof(arch, res)
+    assert res.get("status") is not None, \
+        f"the VM ended (or timed out) before the command did\n{p.where()}"
+    return p
+
+
+def test_readme_build_loads_in_a_debian_vm(proof):
+    """`make module` as the user, `sudo insmod`: the reservation is the
+    region, a character device of its size at its address."""
+    arch = proof.arch
     name = boots.STANDARD_REGION[arch]
     addr, size = boots.regions(arch, "standard")[0]
-    dev = f"/dev/resmem/{name}"
-    script = f"""set -e
-TIMEFORMAT="make-module-seconds: %R"
-time make module KDIR=/lib/modules/$(uname -r)/build
-sudo insmod build/$(uname -r)/resmem.ko
-udevadm settle
-echo "kernel: $(uname -r)"
-echo "node: $(stat -c %F {dev})"
-echo "size: $(cat /sys/class/resmem/{name}/size)"
-echo "phys: $(cat /sys/class/resmem/{name}/phys_addr)"
-echo "end: $(sudo python3 -c 'import os; print(os.lseek(os.open("{dev}", os.O_RDONLY), 0, os.SEEK_END))')"
-"""
-    r = debianvm.run(arch, script, timeout=TIMEOUT)
-    where = f"--- output ---\n{r.output[-4000:]}\n--- console ---\n{r.console[-4000:]}"
-    assert r.status == 0, f"the command in the Debian VM ended with status {r.status}\n{where}"
-    got = dict(re.findall(r"(?m)^(kernel|node|size|phys|end|make-module-seconds): (.*)$",
-                          r.output))
-    assert f"built /home/{debianvm.USER}/resmem/build/{got.get('kernel')}/resmem.ko" in r.output, where
-    assert got.get("kernel") == debianvm.kernel_for(arch).kernelrelease, where
-    assert got.get("node") == "character special file", where
-    assert int(got.get("size", -1)) == size, where
-    assert int(got.get("phys", "-1"), 16) == addr, where
-    assert int(got.get("end", -1)) == size, where
-    print(f"Debian VM ({got['kernel']}, {arch}): {dev} {size >> 30} GiB at {addr:#x}; "
-          f"{r.seconds:.0f} s in all, {r.boot_seconds:.0f} s to the command, "
-          f"{r.command_seconds:.0f} s in it (make module {got['make-module-seconds']} s)")
+    kernel = proof.value("kernel")
+    assert kernel == debianvm.kernel_for(arch).kernelrelease, proof.where()
+    assert f"built /home/{debianvm.USER}/resmem/build/{kernel}/resmem.ko" in proof.out, proof.where()
+    assert proof.value("node") == "character special file", proof.where()
+    assert int(proof.value("size")) == size, proof.where()
+    assert int(proof.value("phys"), 16) == addr, proof.where()
+    assert int(proof.value("end")) == size, proof.where()
+    print(f"Debian VM ({kernel}, {arch}): /dev/resmem/{name} {size >> 20} MiB at {addr:#x}; "
+          f"make module {proof.value('make-module-seconds')} s; whole proof "
+          f"{proof.res['wall_seconds']:.0f} s (image, build, {proof.res['boot_seconds']:.0f} s "
+          f"to the command, {proof.res['command_seconds']:.0f} s in it)")
+
+
+def test_default_local_run_leaves_a_capture_alone(proof):
+    """A region holding a ring with unread records: the default local run
+    skips every test (naming the region and how to proceed) and the ring's
+    bytes, header and records are what they were; drain still gets them."""
+    name = boots.STANDARD_REGION[proof.arch]
+    _, _, passed, skipped, failed = proof.summary("default run")
+    assert (passed, failed) == (0, 0) and skipped > 0, proof.where()
+    assert proof.value("default-run-status") == "0", proof.where()
+    assert f"these hold data: {name} (byte 0x" in proof.sections["default run"], proof.where()
+    before, after = proof.sections["capture before"], proof.sections["capture after"]
+    digest, ring = (before.split("\n", 1) + [""])[:2]
+    assert re.fullmatch(r"[0-9a-f]{64}", digest), proof.where()
+    ring = json.loads(ring)
+    assert (ring["cons_seq"], ring["head_seq"]) == (0, debianvm.PROOF_RECORDS), proof.where()
+    assert ring["unread"] >= debianvm.PROOF_RECORDS * 4096, proof.where()
+    assert after == before, f"the default run changed the capture\n{proof.where()}"
+    assert int(proof.value("drained-bytes")) == debianvm.PROOF_RECORDS * 4096, proof.where()
+
+
+def test_local_target_passes_in_a_debian_vm(proof):
+    """The core tier, run by the user naming the region: nothing fails, and
+    most of it runs (what needs another boot is skipped, with the reason)."""
+    kernel, arch, passed, skipped, failed = proof.summary("named run")
+    assert failed == 0, proof.where()
+    assert proof.value("named-run-status") == "0", proof.where()
+    assert kernel == debianvm.kernel_for(proof.arch).kernelrelease and arch == proof.arch
+    assert passed >= 30, f"only {passed} tests ran in the VM\n{proof.where()}"
+    print(f"local target in a Debian VM ({kernel}, {arch}): {passed} passed, {skipped} skipped, "
+          f"{failed} failed")

@@ -97,3 +97,20 @@ def test_modprobe_wrapper_loads_the_built_module(tmp_path):
     assert modprobe("virtio_blk") == ["real virtio_blk"]
     (tmp_path / "modules").write_text("resmem 16384 0 - Live 0x0\n")
     assert modprobe("resmem", "pages=0") == []
+
+
+@pytest.mark.parametrize("at", [None, 0, (16 << 20) - 1, 16 << 20, (40 << 20) - 1])
+def test_first_data_finds_the_first_nonzero_byte(tmp_path, at):
+    """The guard's zero check: whole chunks, a chunk boundary, the last byte
+    of a file whose size is not a multiple of the chunk."""
+    path = tmp_path / "region"
+    path.write_bytes(bytes(40 << 20))
+    if at is not None:
+        with open(path, "r+b") as f:
+            f.seek(at)
+            f.write(b"\x5a")
+    why = local.first_data(str(path))
+    if at is None:
+        assert why is None
+    else:
+        assert why == f"byte {at:#x} is 0x5a, not zero"

@@ -184,6 +184,31 @@ def _sh(script):
                           stderr=subprocess.STDOUT, text=True)
 
 
+def foreign_exec(arch):
+    """Makes this machine run the arch's programs (mmdebstrap configures a
+    foreign root, prebuild() compiles in it): Debian's qemu-user-static
+    handler (/usr/lib/binfmt.d), registered in binfmt_misc if it is not
+    yet.  What systemd-binfmt does at boot on a machine with systemd."""
+    debarch = kernel_for(arch).debarch
+    if arch == os.uname().machine or \
+            subprocess.run(["arch-test", debarch], capture_output=True).returncode == 0:
+        return
+    misc = "/proc/sys/fs/binfmt_misc"
+    if not os.path.exists(os.path.join(misc, "register")):
+        subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", misc], capture_output=True)
+    conf = f"/usr/lib/binfmt.d/qemu-{arch}.conf"
+    try:
+        with open(conf) as f:
+            line = f.read().strip()
+        with open(os.path.join(misc, "register"), "w") as f:
+            f.write(line)
+    except OSError as e:
+        raise RuntimeError(f"cannot run {arch} programs on this machine ({e}): the {arch} Debian "
+                           f"VM needs qemu-user-static ({conf}) registered in {misc}") from e
+    if subprocess.run(["arch-test", debarch], capture_output=True).returncode:
+        raise RuntimeError(f"{conf} registered, but arch-test still cannot run {debarch} programs")
+
+
 def build(arch, log=print):
     """Makes the image once (mmdebstrap, then mkfs.ext4 -d); returns its
     directory (root.img, vmlinuz, initrd.img, stats.json)."""
@@ -197,6 +222,7 @@ def build(arch, log=print):
     os.makedirs(d)
     kept = os.path.join(CACHE, f"debs-{k.debarch}")
     os.makedirs(kept, exist_ok=True)
+    foreign_exec(arch)
     seed = _seed_debs(arch)
     root = os.path.join(d, "root")
     q = shlex.quote
@@ -302,6 +328,7 @@ def prebuild(arch, tree, steps=None):
     of compiling under TCG (minutes per file on a busy host).  Returns the
     CompletedProcess (output text)."""
     root = os.path.join(build(arch), "root")
+    foreign_exec(arch)
     uid, gid = _uid(root, USER)
     subprocess.run(["chown", "-R", f"{uid}:{gid}", tree], check=True)
     q = shlex.quote
@@ -420,6 +447,115 @@ def run(arch, command, timeout=1800, boot="standard", prebuilt=True, log=print):
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
+# ------------------------------------------------------------ the proof run
+# What the VM's local run selects: the core tier (what every kernel of the
+# matrix runs), as a lab would run it before a capture.
+PROOF_SELECT = "-m core"
+# Records of the capture a default run must leave alone, and how many bytes
+# of the region hold them (ring header + records, rounded up).
+PROOF_RECORDS, PROOF_SPAN = 64, 4 << 20
+PROOF_DIR = os.path.join(kernels.REPO, "build", "debianvm")
+
+
+def proof_script(arch, select=PROOF_SELECT):
+    """What a user does on a fresh machine booted with the reservation: the
+    README's build, a capture holding unread records, a default local run
+    (which must not touch it), then a run naming the region."""
+    name = boots.STANDARD_REGION[arch]
+    dev = f"/dev/resmem/{name}"
+    q = shlex.quote
+    run = f"sudo make test TARGETS=local PYTEST_ARGS={q(select)}"
+    snap = (f"sudo dd if={dev} bs=1M count={PROOF_SPAN >> 20} status=none | sha256sum | cut -c1-64; "
+            f"sudo $R ring {name} --json")
+    return f"""set -e
+TIMEFORMAT="make-module-seconds: %R"
+time make module KDIR=/lib/modules/$(uname -r)/build
+R=build/{arch}/bin/resmem
+sudo insmod build/$(uname -r)/resmem.ko
+udevadm settle
+echo "kernel: $(uname -r)"
+echo "node: $(stat -c %F {dev})"
+echo "size: $(cat /sys/class/resmem/{name}/size)"
+echo "phys: $(cat /sys/class/resmem/{name}/phys_addr)"
+echo "end: $(sudo python3 -c 'import os; print(os.lseek(os.open("{dev}", os.O_RDONLY), 0, os.SEEK_END))')"
+sudo $R capture {name} --generate 7 --count {PROOF_RECORDS}
+echo "=== capture before"; {snap}
+sudo rmmod resmem
+set +e
+echo "=== default run"
+{run}
+echo "default-run-status: $?"
+set -e
+sudo insmod build/$(uname -r)/resmem.ko
+udevadm settle
+echo "=== capture after"; {snap}
+echo "=== drained"; sudo $R drain {name} --to /tmp/drained
+echo "drained-bytes: $(stat -c %s /tmp/drained)"
+sudo rmmod resmem
+set +e
+echo "=== named run"
+sudo RESMEM_TEST_REGION={name} make test TARGETS=local PYTEST_ARGS={q(select)}
+echo "named-run-status: $?"
+echo "=== report"
+cat build/local/report.txt
+"""
+
+
+def proof(arch, out, select=PROOF_SELECT, log=print):
+    """Runs proof_script() in the VM; writes the Run to @out (JSON)."""
+    t0 = time.monotonic()
+    try:
+        r = run(arch, proof_script(arch, select), timeout=PROOF_TIMEOUT, log=log)
+        res = dict(r._asdict(), console=r.console[-20000:], output=r.output[-200000:])
+    except Exception as e:    # the image or the chroot build failed: the test says so
+        res = {"error": f"{type(e).__name__}: {e}"}
+    res["wall_seconds"] = round(time.monotonic() - t0, 1)
+    with open(out + ".tmp", "w") as f:
+        json.dump(res, f)
+    os.replace(out + ".tmp", out)
+    return res
+
+
+# minutes the whole proof may take: image (cold 5-7 min x86_64, more for
+# arm64 under qemu-user), build in the chroot, boot, two local runs
+PROOF_TIMEOUT = 60 * 60
+
+
+def start_proof(arch):
+    """Starts proof() in the background, at low priority (the suite's own
+    guests come first); returns (Popen, result path).  make test starts it
+    before its first boot so that it runs on the core the guests leave."""
+    os.makedirs(PROOF_DIR, exist_ok=True)
+    out = os.path.join(PROOF_DIR, f"{arch}.json")
+    for f in (out, out + ".tmp"):
+        if os.path.exists(f):
+            os.unlink(f)
+    logf = open(os.path.join(PROOF_DIR, f"{arch}.log"), "w")
+    p = subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "tests.harness.debianvm",
+                          "--arch", arch, "--proof", out], cwd=kernels.REPO,
+                         stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    logf.close()
+    return p, out
+
+
+def wait_proof(started, timeout=PROOF_TIMEOUT + 600):
+    """The result of a start_proof(): its JSON, or {"error": why}."""
+    p, out = started
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        p.wait()
+        return {"error": f"the proof run did not end within {timeout} s"}
+    try:
+        with open(out) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        log = _read(out.replace(".json", ".log")) or ""
+        return {"error": f"no result from the proof run (status {p.returncode}, {e}):\n{log[-4000:]}"}
+
+
 def run_in_debian_vm(arch, command, timeout=1800):
     """(status, output, seconds) of `command` run as the user in the
     project's tree inside the Debian VM (standard reservation)."""
@@ -436,8 +572,15 @@ def main():
                    help="no build in a chroot of the VM's root first: the VM compiles everything")
     p.add_argument("--build-only", action="store_true")
     p.add_argument("--console", action="store_true", help="print the console log")
+    p.add_argument("--proof", metavar="OUT", help="run the proof (proof_script) and write its result "
+                   "to OUT (JSON), as make test does in the background")
+    p.add_argument("--select", default=PROOF_SELECT, help="with --proof: what the local runs select")
     p.add_argument("command", nargs="*")
     a = p.parse_args()
+    if a.proof:
+        res = proof(a.arch, a.proof, a.select)
+        print(res.get("error") or res["output"][-3000:])
+        return 0 if res.get("status") == 0 else 1
     if a.build_only:
         d = build(a.arch)
         print(d)

@@ -29,7 +29,12 @@ def resmem(out):
 
 
 @pytest.fixture(scope="session")
-def host_resmem(tmp_path_factory):
+def host_resmem(request, tmp_path_factory):
     """The `resmem` CLI built once per session for the host, for the tests
-    that only run it (plan lines, boot loaders)."""
+    that only run it (plan lines, boot loaders).  On the local target the
+    host is the machine under test: the tool the run built for it (make
+    tools), not a second build (minutes on a slow board)."""
+    if request.config.getoption("--targets") == "local":
+        from . import build, matrix
+        return build.tool_path(matrix.by_name("local"))
     return resmem(str(tmp_path_factory.mktemp("host-resmem")))

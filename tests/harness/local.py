@@ -79,6 +79,27 @@ class KernelLog:
             self.text += f"[{usec / 1e6:12.6f}] {lines[0]}\n"
 
 
+ZERO_CHUNK = bytes(16 << 20)
+
+
+def first_data(path):
+    """None when the device reads as zeros to its end, else where the first
+    other byte is.  Whole chunks compared at memcmp speed: cmp(1) byte by
+    byte took 4 minutes over 8 GiB in a VM under TCG."""
+    buf = bytearray(len(ZERO_CHUNK))
+    off = 0
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                return None
+            full = n == len(buf)
+            if (buf if full else buf[:n]) != (ZERO_CHUNK if full else ZERO_CHUNK[:n]):
+                at = off + next(i for i in range(n) if buf[i])
+                return f"byte {at:#x} is {buf[at - off]:#04x}, not zero"
+            off += n
+
+
 class LocalMachine:
     local = True
     boots = 1
@@ -151,12 +172,11 @@ class LocalMachine:
             self.run("modprobe resmem")
             self.blocked, self.zeroed = {}, []
             for name in self.run("ls /dev/resmem").out.split():
-                size = int(self.run(f"cat /sys/class/resmem/{name}/size").out)
-                r = self.run(f"cmp -n {size} /dev/resmem/{name} /dev/zero", check=False)
-                if r.status == 0:
+                why = first_data(f"/dev/resmem/{name}")
+                if why is None:
                     self.zeroed.append(name)
                 elif not destructive and name not in named:
-                    self.blocked[name] = (r.out or r.err).strip()
+                    self.blocked[name] = why
             self.run("rmmod resmem")
         if self.blocked:
             return ("the run writes regions, and these hold data: "

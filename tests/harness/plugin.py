@@ -34,16 +34,16 @@ import time
 
 import pytest
 
-from . import boots, build, local, matrix, qemu
+from . import boots, build, debianvm, local, matrix, qemu
 from .local import LocalMachine
 
 
 def pytest_addoption(parser):
     parser.addoption("--targets", default=",".join(k.name for k in matrix.MATRIX),
                      help="comma-separated: " + ", ".join(k.name for k in matrix.MATRIX) + ", local")
-    parser.addoption("--debian-vm", action="store_true",
-                     help="also run the tests in a full Debian VM (tests/test_debian_vm.py; "
-                     "minutes more: not yet part of make test)")
+    parser.addoption("--no-debian-vm", action="store_true",
+                     help="leave out the full-Debian-VM proof (tests/test_debian_vm.py), which "
+                     "otherwise runs in the background beside the other tests")
     parser.addoption("--destructive", action="store_true",
                      help="local target: let tests write regions that hold data")
 
@@ -55,8 +55,8 @@ def pytest_configure(config):
                             "for what does not depend on the kernel")
     config.addinivalue_line("markers", "core: runs on every kernel, including the matrix's "
                             "core-tier kernels")
-    config.addinivalue_line("markers", "debian_vm: boots a full Debian VM; runs only with "
-                            "--debian-vm (make test-debian-vm)")
+    config.addinivalue_line("markers", "debian_vm: checks the full-Debian-VM proof of its "
+                            "target's architecture (debianvm.KERNEL: the kernels the VMs run)")
     config.addinivalue_line("markers", "once_per_arch: runs on the newest full-tier kernel "
                             "of each architecture selected (what it checks does not differ "
                             "between kernels)")
@@ -99,9 +99,21 @@ def pytest_generate_tests(metafunc):
                 if a not in newest or v > matrix.by_name(newest[a]).version:
                     newest[a] = n
         names = [n for n in names if n == "local" or n in newest.values()]
-    if not metafunc.definition.get_closest_marker("core"):
+    if metafunc.definition.get_closest_marker("debian_vm"):
+        # (not on local: the VM plays a local machine, inside one it has no meaning)
+        names = [n for n in names if n in debianvm.KERNEL.values()]
+    elif not metafunc.definition.get_closest_marker("core"):
         names = [n for n in names if target_tier(n) == "full"]
     metafunc.parametrize("target", names, scope="function")
+
+
+def _standard_boot(item):
+    """The test's guest boots the standard configuration (what the Debian
+    VM boots: boots.BOOTS["standard"])."""
+    m = item.get_closest_marker("guest")
+    kw = dict(m.kwargs) if m else {}
+    kw.pop("fresh", None)
+    return "guest" in item.fixturenames and kw in ({}, {"boot": "standard"})
 
 
 def _boot_key(item):
@@ -116,9 +128,16 @@ def pytest_collection_modifyitems(session, config, items):
     # collected at all, rather than reported as skipped.
     empty = [it for it in items if any(m.name == "skip" and "empty parameter set" in
                                        str(m.kwargs.get("reason", "")) for m in it.iter_markers())]
-    # the Debian VM proof costs minutes the suite's budget does not have yet
-    if not config.getoption("--debian-vm"):
-        empty += [it for it in items if it.get_closest_marker("debian_vm")]
+    vm = [it for it in items if it.get_closest_marker("debian_vm")]
+    if config.getoption("--no-debian-vm"):
+        empty += vm
+    else:
+        # the Debian VM of a kernel runs its standard-boot core tests (as
+        # the local target, on a full system): not again in a busybox guest
+        vm_targets = {it.callspec.params["target"] for it in vm if hasattr(it, "callspec")}
+        empty += [it for it in items if it not in vm and hasattr(it, "callspec")
+                  and it.callspec.params.get("target") in vm_targets
+                  and it.get_closest_marker("core") and _standard_boot(it)]
     # cases of core tests marked full: not on the core-tier kernels
     empty += [it for it in items if it.get_closest_marker("full") and hasattr(it, "callspec")
               and target_tier(it.callspec.params.get("target", "local")) != "full"]
@@ -138,7 +157,9 @@ def pytest_collection_modifyitems(session, config, items):
         t = cs.params.get("target") if cs else None
         m = item.get_closest_marker("guest")
         fresh = bool(m and m.kwargs.get("fresh"))
-        return (order.get(t, -1), fresh, _boot_key(item) if not fresh else "", i)
+        # the VM proofs run in the background from the start: checked last
+        vm = bool(item.get_closest_marker("debian_vm"))
+        return (vm, order.get(t, -1), fresh, _boot_key(item) if not fresh else "", i)
     items[:] = [it for _, it in sorted(enumerate(items), key=key)]
 
 
@@ -147,6 +168,13 @@ def pytest_collection_finish(session):
     fails here, once, with the compiler's output, before any guest boots."""
     if session.config.option.collectonly:
         return
+    # the Debian VM proofs first: they take the core the guests leave idle
+    vm = session.config._resmem_debianvm = {}
+    for item in session.items:
+        if item.get_closest_marker("debian_vm") and hasattr(item, "callspec"):
+            t = item.callspec.params.get("target")
+            if t != "local" and target_arch(t) not in vm:
+                vm[target_arch(t)] = debianvm.start_proof(target_arch(t))
     used = set()
     for item in session.items:
         cs = getattr(item, "callspec", None)
@@ -292,7 +320,20 @@ def pytest_runtest_protocol(item, nextitem):
     per_file[key] = per_file.get(key, 0.0) + secs
 
 
+def debian_vm_proof(config, arch):
+    """The result of the arch's Debian VM proof (debianvm.proof), started by
+    pytest_collection_finish (or now, when the test runs alone)."""
+    started = getattr(config, "_resmem_debianvm", {})
+    done = config.__dict__.setdefault("_resmem_debianvm_done", {})
+    if arch not in done:
+        done[arch] = debianvm.wait_proof(started.get(arch) or debianvm.start_proof(arch))
+    return done[arch]
+
+
 def pytest_unconfigure(config):
+    for p, _ in getattr(config, "_resmem_debianvm", {}).values():
+        if p.poll() is None:    # the run was cut short: no VM outlives it
+            os.killpg(p.pid, 9)
     pool = getattr(config, "_resmem_pool", None)
     if pool:
         pool.finish()
