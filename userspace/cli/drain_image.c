@@ -96,7 +96,7 @@ static void done(struct writer *w, struct slot *s, int32_t res)
 		w->err = -ENOSPC;
 		fprintf(stderr,
 			"resmem: %s: short write at offset %" PRIu64
-			": %d of %u bytes (file system full?)\n",
+			": %d of %u bytes (ENOSPC: the file system is full?)\n",
 			w->path, s->off, res, s->len);
 	}
 }
