@@ -20,15 +20,12 @@ No timing is asserted here: tests/bench.py measures.
 """
 import hashlib
 import json
-import os
 import re
-import subprocess
-import tempfile
 
 import pytest
 
 from tests import ring_witness
-from tests.harness import devdax, disk, matrix
+from tests.harness import disk, matrix
 from tests.harness.loaded import load_resmem
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
@@ -39,42 +36,20 @@ MNT = "/mnt/disk"
 SEED = 0xD1A1
 
 
-class Ext4Disk(disk.Disk):
-    """The test disk with an ext4 file system (no journal) on the whole
-    device; the host reads files out of it with debugfs."""
-
-    def qemu_args(self):
-        args = super().qemu_args()
-        subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-O", "^has_journal",
-                        self.path], check=True, stdout=subprocess.DEVNULL)
-        return args
-
-    def file(self, name):
-        with tempfile.TemporaryDirectory() as d:
-            out = os.path.join(d, "f")
-            r = subprocess.run(["debugfs", "-R", f"dump /{name} {out}", self.path],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            assert os.path.exists(out), r.stdout
-            with open(out, "rb") as f:
-                return f.read()
-
-
-DISK = Ext4Disk("drain", 256 * M)
+DISK = disk.Ext4Disk("drain", 256 * M)
 pytestmark = [pytest.mark.guest(boot="dio", extra_qemu=DISK.qemu_args(),
                                 extra_files_from="drain_modules")]
 
 
 @pytest.fixture
 def drain_modules(target):
-    return devdax.module_files(matrix.by_name(target), disk.MODULES + ("ext4",))
+    return disk.ext4_module_files(matrix.by_name(target))
 
 
 def prepare(g, pages):
     """resmem with pages=0/1, the disk mounted at MNT, a fresh empty ring."""
     load_resmem(g, pages)
-    disk.setup(g)
-    g.run(f"modprobe ext4; mkdir -p {MNT}; grep -q ' {MNT} ' /proc/mounts || "
-          f"mount -t ext4 {disk.GUEST_DEV} {MNT}")
+    disk.mount_ext4(g, MNT)
     g.run("resmem ring region0 --reset --force >/dev/null")
     return g
 

@@ -203,12 +203,12 @@ int cmd_drain(int argc, char **argv)
 			 "without it such a file is refused, never truncated"),
 		OPT_GROUP("The ring itself to a disk, as a ring file:"),
 		OPT_STRING(
-			"image", "FILE",
-			&img.path,
+			"image", "FILE", &img.path,
 			"write the committed records as a ring file FILE (new or\n"
 			"empty): O_DIRECT io_uring writes from the mapping"),
-		OPT_SIZE("io-size", "N", &img.io_size, NULL,
-			 "bytes per write (default 4M; multiple of 4K, at most 64M)"),
+		OPT_SIZE(
+			"io-size", "N", &img.io_size, NULL,
+			"bytes per write (default 4M; multiple of 4K, at most 64M)"),
 		OPT_SIZE("io-depth", "N", &depth, NULL,
 			 "writes in flight (default 8, at most 64)"),
 		OPT_FLAG("copy", &img.copy,

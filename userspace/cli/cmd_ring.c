@@ -101,7 +101,8 @@ int cmd_ring(int argc, char **argv)
 				" here (the region's size less the 4 KiB header)",
 				o.data_size, (unsigned int)RESMEM_RING_MIN_DATA,
 				m.size > RESMEM_RING_HDR_SIZE ?
-					(m.size - RESMEM_RING_HDR_SIZE) & ~(uint64_t)7 :
+					(m.size - RESMEM_RING_HDR_SIZE) &
+						~(uint64_t)7 :
 					(uint64_t)0);
 		}
 		if (err) {

@@ -22,6 +22,7 @@
 
 #define PG RESMEM_RING_IMAGE_ALIGN
 #define REG_MAX (1ULL << 30) /* io_uring takes fixed buffers up to 1 GiB */
+#define MAX_BUFS 64
 
 struct slot {
 	unsigned char *bounce;
@@ -40,7 +41,7 @@ struct writer {
 	struct slot *slot;
 	const unsigned char *base; /* the region's mapping */
 	int zero_copy; /* whole pages straight from the mapping */
-	struct iovec *bufs; /* registered: fixed buffer i */
+	struct iovec bufs[MAX_BUFS]; /* registered: fixed buffer i */
 	unsigned int nbufs;
 	int reg_err; /* registering the buffers failed: -errno */
 	int refused; /* a write from the mapping failed: -errno */
@@ -144,8 +145,8 @@ static struct slot *get_slot(struct writer *w)
 }
 
 /* Write [buf, buf + len) at @off: buf is @s's bounce or in the mapping. */
-static void put(struct writer *w, struct slot *s, const void *buf,
-		uint32_t len, uint64_t off, int fixed)
+static void put(struct writer *w, struct slot *s, const void *buf, uint32_t len,
+		uint64_t off, int fixed)
 {
 	ssize_t n;
 
@@ -204,7 +205,8 @@ static void write_extent(struct writer *w,
 			 const struct resmem_ring_image_extent *e)
 {
 	uint64_t fs = e->file_off, fe = fs + e->len;
-	uint64_t p = fs & ~(uint64_t)(PG - 1), end = (fe + PG - 1) & ~(PG - 1ULL);
+	uint64_t p = fs & ~(uint64_t)(PG - 1),
+		 end = (fe + PG - 1) & ~(PG - 1ULL);
 	uint64_t n, lo, hi;
 	const unsigned char *src;
 	struct slot *s;
@@ -220,8 +222,8 @@ static void write_extent(struct writer *w,
 				n = (fe - p) & ~(uint64_t)(PG - 1);
 			if (w->nbufs && fixed_room(w, src) < n)
 				n = fixed_room(w, src);
-			put(w, s, src, (uint32_t)n,
-			    p, w->nbufs ? fixed_index(w, src, n) : -1);
+			put(w, s, src, (uint32_t)n, p,
+			    w->nbufs ? fixed_index(w, src, n) : -1);
 			p += n;
 			continue;
 		}
@@ -230,39 +232,36 @@ static void write_extent(struct writer *w,
 		lo = p > fs ? p : fs;
 		hi = p + n < fe ? p + n : fe;
 		memset(s->bounce, 0, n);
-		memcpy(s->bounce + (lo - p), w->base + e->region_off + (lo - fs),
-		       hi - lo);
+		memcpy(s->bounce + (lo - p),
+		       w->base + e->region_off + (lo - fs), hi - lo);
 		put(w, s, s->bounce, (uint32_t)n, p, -1);
 		p += n;
 	}
 }
 
-/* Register the whole pages of the extents (<= 1 GiB each) as fixed buffers. */
+/*
+ * Register the whole pages of the extents as fixed buffers (1 GiB each, the
+ * first MAX_BUFS GiB: pages past them are written with plain writes).
+ */
 static int register_pages(struct writer *w, const struct resmem_ring_image *img)
 {
-	unsigned int i, n = 0;
+	unsigned int i;
 	uint64_t a, b, len;
 
-	for (i = 0; i < img->extents; i++)
-		n += (unsigned int)(img->ext[i].len / REG_MAX) + 1;
-	w->bufs = calloc(n, sizeof(*w->bufs));
-	if (!w->bufs)
-		return -ENOMEM;
 	for (i = 0; i < img->extents; i++) {
 		const struct resmem_ring_image_extent *e = &img->ext[i];
 
 		a = (e->file_off + PG - 1) & ~(PG - 1ULL);
 		b = (e->file_off + e->len) & ~(PG - 1ULL);
-		for (; a < b; a += len) {
+		for (; a < b && w->nbufs < MAX_BUFS; a += len) {
 			len = b - a < REG_MAX ? b - a : REG_MAX;
-			w->bufs[w->nbufs].iov_base = (void *)(uintptr_t)(
-				w->base + e->region_off + (a - e->file_off));
+			w->bufs[w->nbufs].iov_base =
+				(void *)(uintptr_t)(w->base + e->region_off +
+						    (a - e->file_off));
 			w->bufs[w->nbufs++].iov_len = len;
 		}
 	}
-	if (!w->nbufs)
-		return 0;
-	return uring_register_buffers(&w->u, w->bufs, w->nbufs);
+	return w->nbufs ? uring_register_buffers(&w->u, w->bufs, w->nbufs) : 0;
 }
 
 /* All extents, then everything in flight done. */
@@ -356,7 +355,8 @@ static double cpu_seconds(void)
 }
 
 /* Why whole pages cannot go straight from the mapping, or NULL. */
-static const char *no_zero_copy(const struct writer *w, const struct ring_map *m,
+static const char *no_zero_copy(const struct writer *w,
+				const struct ring_map *m,
 				const struct image_args *a, int direct_err,
 				char *buf, size_t len)
 {
@@ -364,8 +364,8 @@ static const char *no_zero_copy(const struct writer *w, const struct ring_map *m
 		return "asked for (--copy)";
 	if (!w->direct) {
 		snprintf(buf, len,
-			 "%s's file system does not take O_DIRECT: %s",
-			 w->path, errno_name(-direct_err));
+			 "%s's file system does not take O_DIRECT: %s", w->path,
+			 errno_name(-direct_err));
 		return buf;
 	}
 	if (!strncmp(m->info.pages, "no", 2)) {
@@ -387,12 +387,14 @@ static void path_text(const struct writer *w, const char *why, char *buf,
 	if (!w->zero_copy)
 		n = snprintf(buf, len, "copy (%s)", why);
 	else if (w->uring_err)
-		n = snprintf(buf, len, "zero-copy O_DIRECT pwrite (no io_uring: %s)",
+		n = snprintf(buf, len,
+			     "zero-copy O_DIRECT pwrite (no io_uring: %s)",
 			     errno_name(-w->uring_err));
 	else if (w->reg_err)
-		n = snprintf(buf, len,
-			     "zero-copy io_uring O_DIRECT (buffers not registered: %s)",
-			     errno_name(-w->reg_err));
+		n = snprintf(
+			buf, len,
+			"zero-copy io_uring O_DIRECT (buffers not registered: %s)",
+			errno_name(-w->reg_err));
 	else
 		n = snprintf(buf, len,
 			     "zero-copy io_uring O_DIRECT, registered buffers");
@@ -467,7 +469,6 @@ static void writer_free(struct writer *w)
 	for (i = 0; w->slot && i < w->depth; i++)
 		free(w->slot[i].bounce);
 	free(w->slot);
-	free(w->bufs);
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
@@ -515,10 +516,14 @@ static int finish(struct writer *w, const struct resmem_ring_image *img)
 
 int drain_image(struct ring_map *m, const struct image_args *a)
 {
-	struct writer w = { .cmd = "drain", .name = m->info.name,
-			    .path = a->path, .fd = -1, .base = m->base,
+	struct writer w = { .cmd = "drain",
+			    .name = m->info.name,
+			    .path = a->path,
+			    .fd = -1,
+			    .base = m->base,
 			    .uring_err = -ENOSYS,
-			    .io_size = a->io_size, .depth = a->depth };
+			    .io_size = a->io_size,
+			    .depth = a->depth };
 	struct resmem_ring_image img;
 	char whybuf[256], path[256];
 	const char *why;
@@ -526,11 +531,13 @@ int drain_image(struct ring_map *m, const struct image_args *a)
 	double t0, c0, secs;
 
 	if (!round_ok(w.io_size))
-		return usage_error("drain",
-				   "--io-size must be a multiple of 4 KiB, at most 64 MiB");
+		return usage_error(
+			"drain",
+			"--io-size must be a multiple of 4 KiB, at most 64 MiB");
 	err = resmem_ring_image_plan(m->ring, a->from, &img);
 	if (err) {
-		fprintf(stderr, "drain %s: %s\n", w.name, ring_strerror(-EBADMSG));
+		fprintf(stderr, "drain %s: %s\n", w.name,
+			ring_strerror(-EBADMSG));
 		return EXIT_PROBLEM;
 	}
 	if (img.lost)
@@ -551,7 +558,8 @@ int drain_image(struct ring_map *m, const struct image_args *a)
 	w.slot = calloc(w.depth, sizeof(*w.slot));
 	if (!w.slot || set_bounce(&w, PG))
 		return give_up(&w, created,
-			       sys_error("cannot allocate", "buffers", -ENOMEM));
+			       sys_error("cannot allocate", "buffers",
+					 -ENOMEM));
 	w.uring_err = uring_init(&w.u, w.depth);
 	why = no_zero_copy(&w, m, a, direct_err, whybuf, sizeof(whybuf));
 	w.zero_copy = !why;

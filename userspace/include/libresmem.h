@@ -709,7 +709,8 @@ struct resmem_ring_image {
 	uint64_t start, end; /* positions in the ring */
 	uint64_t start_seq; /* sequence number expected at start */
 	uint64_t end_seq; /* and after the last record */
-	uint64_t records, bytes; /* data records, payload bytes (headers only) */
+	uint64_t records,
+		bytes; /* data records, payload bytes (headers only) */
 	uint64_t lost; /* FROM_CONS: records overwritten before cons */
 	uint64_t overrun; /* bytes overwritten while copying (settle) */
 	int damaged; /* a record header in [start, end) does not fit */

@@ -21,7 +21,8 @@ static u64 round_up_pg(u64 x)
 /* The smallest data area whose max payload takes @len. */
 static u64 data_for_payload(u64 len)
 {
-	return 2 * (len + RING_REC + resmem_ring_rec_size(sizeof(struct resmem_ring_gap)));
+	return 2 * (len + RING_REC +
+		    resmem_ring_rec_size(sizeof(struct resmem_ring_gap)));
 }
 
 /*
@@ -153,7 +154,8 @@ int resmem_ring_image_plan(const struct resmem_ring *r,
 		maxlen = len;
 	}
 	if (flags & RESMEM_RING_F_CLOSED)
-		img->end_seq = head_seq; /* refusals after the last record too */
+		img->end_seq =
+			head_seq; /* refusals after the last record too */
 	need = data_for_payload(maxlen);
 	if (need > r->data_size)
 		need = r->data_size; /* what the producer wrote fits this */
@@ -184,7 +186,8 @@ int resmem_ring_image_plan(const struct resmem_ring *r,
 	h->data_off = RESMEM_RING_HDR_SIZE;
 	h->data_size = ds;
 	h->pos_mod = resmem_ring_pos_mod(ds);
-	h->geo_crc = resmem_crc32c(0, h, offsetof(struct resmem_ring_hdr, geo_crc));
+	h->geo_crc =
+		resmem_crc32c(0, h, offsetof(struct resmem_ring_hdr, geo_crc));
 	h->epoch = READ_ONCE(live->epoch);
 	h->flags = RESMEM_RING_F_CLOSED; /* a snapshot: nothing follows */
 	h->tail = at;
