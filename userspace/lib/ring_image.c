@@ -35,18 +35,14 @@ static u64 data_for_payload(u64 len)
 static int walk(const struct resmem_ring *r, struct resmem_ring_image *img,
 		u64 *maxlen)
 {
-	u64 pos = img->start, off, room, size;
+	u64 pos = img->start, room, size;
 	struct resmem_ring_rec h;
 
 	*maxlen = 0;
 	while (pos != img->end) {
-		off = resmem_ring_pos_offset(r->data_size, pos);
-		room = r->data_size - off;
-		if (room < RING_REC) {
-			pos = resmem_ring_pos_add(r, pos, room);
-			continue;
-		}
-		ring_mem_read(&h, r->data + off, RING_REC);
+		ring_rec_at(r, &pos, &h, &room);
+		if (pos == img->end)
+			break; /* head right after an implicit pad */
 		size = resmem_ring_rec_size(h.len);
 		if (h.len > resmem_ring_max_payload(r->data_size) ||
 		    size > room ||
