@@ -125,6 +125,7 @@ static int drain_to_image(const char *name, struct image_args *a,
 {
 	struct ring_map m;
 	unsigned char *buf;
+	char path[256];
 	int ret;
 
 	if (other)
@@ -137,7 +138,15 @@ static int drain_to_image(const char *name, struct image_args *a,
 	a->from = from;
 	a->consume = consume;
 	a->json = json;
-	ret = ring_map("drain", name, consume, RING_ATTACH, &m);
+	/*
+	 * Writable even with --no-consume where we may: io_uring registers
+	 * only pages it could write (FOLL_WRITE), a read-only mapping's
+	 * fixed buffers fail with EFAULT.  cons is left alone all the same.
+	 */
+	ret = ring_map("drain", name,
+		       consume || (!resmem_dev_path(name, path, sizeof(path)) &&
+				   !access(path, W_OK)),
+		       RING_ATTACH, &m);
 	if (ret)
 		return ret;
 	ret = ring_begin(&m, 1, &buf); /* SIGINT/SIGTERM stop it cleanly */
