@@ -7,6 +7,9 @@
     make bench BENCH_DAX=4G          device-dax at another size (host memory)
     make bench BENCH_ROUNDS=41       rounds of the interleaved resmem/device-dax runs
 
+    make bench BENCH_DRAIN=512M      bytes the drain figure writes (0: none)
+    python3 -m tests.bench --drain   the drain figure only
+
 Runs tests/guest/bench.c for every kind and size, prints one table (medians,
 ratio to anonymous memory), then resmem and device-dax interleaved round by
 round (`bench pair`: per-round ratios, so drift of the machine falls on both
@@ -20,7 +23,7 @@ import os
 import subprocess
 import sys
 
-from tests.harness import build, devdax, matrix, qemu, units
+from tests.harness import build, devdax, disk, matrix, qemu, units
 from tests.harness.local import LocalMachine
 from tests.harness.units import G, M
 
@@ -39,6 +42,13 @@ METRICS = [("mmap_us", "mmap µs", False), ("touch_ms", "touch ms", False),
            ("read_gbs", "rd GB/s", True), ("copy_gbs", "cp GB/s", True),
            ("rand_mops", "rand M/s", True), ("munmap_us", "munmap µs", False)]
 
+
+# drain --image against the disk's own speed (run_drain_target)
+DRAIN = os.environ.get("BENCH_DRAIN", "512M")
+DRAIN_REPS = int(os.environ.get("BENCH_DRAIN_REPS", "5"))
+DRAIN_TARGET = os.environ.get("BENCH_DRAIN_TARGET", "qemu-x86_64-7.3")
+DRAIN_IO, DRAIN_DEPTH = 4 * M, 8         # drain --image's defaults
+DRAIN_REC = M - 32                       # a record per 1 MiB (payload + header)
 
 ORDER = ["resmem", "devmem", "devmem-sync", "devdax", "anon"]
 LABEL = {"devdax": "device-dax", "anon": "anon THP"}
@@ -308,10 +318,98 @@ plot '{dat}' using 2:xtic(1) title 'mmap', '' using 3 title 'munmap', '' using 4
     os.unlink(dat)
 
 
+def run_drain_target(name):
+    """In one guest with a virtio-blk disk (ext4, no journal): DRAIN bytes of
+    records captured into region0 (struct pages, the default), then, round
+    by round, the disk's speed from anonymous memory (tests/guest/diowrite:
+    io_uring O_DIRECT, fixed buffers, the same write size and depth),
+    `drain --image` (zero-copy) and `drain --image --copy` of the same
+    records; each program times its writes up to fdatasync and reports its
+    own CPU time (getrusage: user + system)."""
+    k = matrix.by_name(name)
+    size = units.size(DRAIN)
+    count = size // M
+    dsk = disk.Ext4Disk("bench-drain", 2 * size + 512 * M)
+    g = qemu.Guest(k, mem="13G", cmdline="memmap=8G$4G", extra_qemu=dsk.qemu_args(),
+                   extra_files=disk.ext4_module_files(k))
+    g.start()
+    rounds = []
+    try:
+        g.run("modprobe resmem")
+        disk.mount_ext4(g, "/mnt/disk")
+        g.run("resmem ring region0 --reset --force >/dev/null")
+        g.run(f"resmem capture region0 --generate 1 --record-size {DRAIN_REC} --count {count}",
+              timeout=3600)
+        # the host allocates the sparse disk image's blocks on first write:
+        # one unrecorded round writes where the rounds will write
+        for i in range(DRAIN_REPS + 1):
+            row = {}
+            row["raw"] = json.loads(g.run(
+                f"diowrite /mnt/disk/raw.bin {count * M} {DRAIN_IO} {DRAIN_DEPTH}; "
+                "rm -f /mnt/disk/raw.bin", timeout=3600).out)
+            for kind, extra in (("zero-copy", ""), ("copy", " --copy")):
+                r = g.run(f"resmem drain region0 --image /mnt/disk/i.img --no-consume --json"
+                          f"{extra}; rm -f /mnt/disk/i.img", timeout=3600)
+                row[kind] = json.loads(r.out)
+            assert row["zero-copy"]["zero_copy"] and not row["copy"]["zero_copy"], row
+            print(f"# drain round {i}{' (warm-up, not counted)' if not i else ''}: " + ", ".join(
+                f"{kd} {v['mib_s']:.1f} MiB/s" for kd, v in row.items()), flush=True)
+            if i:
+                rounds.append(row)
+    finally:
+        g.stop()
+    return {"target": name, "kernel": k.kernelrelease, "bytes": count * M, "rounds": rounds,
+            "path": rounds[0]["zero-copy"]["path"] if rounds else ""}
+
+
+def _median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def drain_table(d):
+    """Medians over the rounds; ratios to the disk's own speed per round."""
+    rs = d["rounds"]
+    lines = [f"{d['target']} ({d['kernel']}), {d['bytes'] >> 20} MiB per run, "
+             f"{len(rs)} rounds after a warm-up round (raw, zero-copy, copy in turn), medians; "
+             f"ratio = per-round "
+             f"bandwidth / the raw write's in the same round\n",
+             "| writer | MiB/s | ratio to raw | CPU s/GiB | bytes through bounce buffers |",
+             "| --- | --- | --- | --- | --- |"]
+    for kind, label in (("raw", "O_DIRECT from anonymous memory (diowrite)"),
+                        ("zero-copy", "`drain --image` (zero-copy)"),
+                        ("copy", "`drain --image --copy`")):
+        bw = _median([r[kind]["mib_s"] for r in rs])
+        ratio = _median([r[kind]["mib_s"] / r["raw"]["mib_s"] for r in rs])
+        cpu = _median([r[kind]["cpu_s_per_gib"] for r in rs])
+        bounced = rs[0][kind].get("bounced_bytes", "")
+        lines.append(f"| {label} | {bw:.1f} | {ratio:.3f} | {cpu:.3f} | {bounced} |")
+    lines.append(f"\nzero-copy path: {d['path']}")
+    return "\n".join(lines)
+
+
+def write_drain_doc(d):
+    doc = os.path.join(REPO, "docs", "benchmarks.md")
+    text = open(doc).read()
+    a, b = text.index("<!-- drain -->"), text.index("<!-- /drain -->")
+    with open(doc, "w") as f:
+        f.write(text[:a] + "<!-- drain -->\n" + drain_table(d) + "\n" + text[b:])
+
+
 def main(argv):
     """`python3 -m tests.bench --render results.json` redoes the table, the
     targets, the plot and docs/benchmarks.md from a saved run (no guest)."""
     outdir = os.path.join(REPO, "build", "bench")
+    if argv[:1] == ["--drain"] or (argv[:1] != ["--render"] and units.size(DRAIN or "0")):
+        d = run_drain_target(DRAIN_TARGET)
+        os.makedirs(outdir, exist_ok=True)
+        with open(os.path.join(outdir, "drain.json"), "w") as f:
+            json.dump(d, f, indent=1)
+        print(drain_table(d))
+        write_drain_doc(d)
+        if argv[:1] == ["--drain"]:
+            return 0
     if argv[:1] == ["--render"]:
         with open(argv[1]) as f:
             runs = json.load(f)

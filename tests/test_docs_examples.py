@@ -428,6 +428,38 @@ def run_drain_json(env, doc_out):
     assert os.path.getsize(dest) == got["bytes"]
 
 
+def run_drain_image(env, doc_out):
+    """The three lines drain --image prints, shaped as the doc shows them
+    (the path line up to its first word: which path a host's kernel and
+    file system allow varies; tests/test_drain_image.py asserts it in a
+    guest); the image reads back as the ring's records."""
+    ring = env.ring_file(200)
+    img = os.path.join(env.tmp, "run3.img")
+    r = ok(env.cli.run("drain", ring, "--image", img))
+    got = r.stderr.strip().splitlines()
+    doc = [l for l in shown(doc_out) if l.startswith("drain ")]
+    assert len(doc) == 3 and len(got) >= 3, (doc, got)
+    name = os.path.basename(ring)
+    img_doc = "/data/run3.img"
+    same_shape(doc[0].replace(img_doc, "IMG"), "region0", got[-3].replace(img, "IMG"), name)
+    assert got[-2].startswith(f"drain {name}: path: ") and doc[1].startswith(
+        "drain region0: path: zero-copy io_uring O_DIRECT"), (got, doc)
+    assert re.search(r"; \S+ \S+ from the mapping, \S+ \S+ through bounce buffers$", got[-2])
+    same_shape(doc[2], "region0", got[-1], name)
+    return img
+
+
+def run_drain_image_back(env, doc_out):
+    ring = env.ring_file(200)
+    img = os.path.join(env.tmp, "run3.img")
+    ok(env.cli.run("drain", ring, "--image", img, "--no-consume"))
+    back, direct = os.path.join(env.tmp, "run3.bin"), os.path.join(env.tmp, "direct.bin")
+    r = ok(env.cli.run("drain", img, "--no-consume", "--to", back))
+    assert "200 records" in r.stderr and "corrupt 0" in r.stderr, r.stderr
+    ok(env.cli.run("drain", ring, "--to", direct))
+    assert open(back, "rb").read() == open(direct, "rb").read()
+
+
 def run_drain_follow(env, doc_out):
     ring = env.ring_file(10)
     r = subprocess.run([env.cli.path, "drain", ring, "--follow"], capture_output=True, timeout=60)
@@ -463,6 +495,8 @@ RUNS = {
     "resmem ring region0": run_ring,
     "resmem drain region0 --to /data/run1.bin": run_drain_to,
     "resmem drain region0 --follow": run_drain_follow,
+    "resmem drain region0 --image /data/run3.img": run_drain_image,
+    "resmem drain /data/run3.img --no-consume --to /data/run3.bin": run_drain_image_back,
     "resmem drain region0 --to /data/run2.bin --json": run_drain_json,
     "resmem dt add virt.dtb out.dtb --name capture --size 1G --addr 0x140000000 --no-map":
         run_dt_add,

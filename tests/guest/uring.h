@@ -26,14 +26,14 @@ struct uring {
 	struct io_uring_cqe *cqes;
 };
 
-/* 0, or -errno of the step that failed */
-static int uring_init(struct uring *u)
+/* @entries submission slots: 0, or -errno of the step that failed */
+static inline int uring_init_n(struct uring *u, unsigned int entries)
 {
 	struct io_uring_params p;
 	uint8_t *sq, *cq;
 
 	memset(&p, 0, sizeof(p));
-	u->fd = (int)syscall(__NR_io_uring_setup, 4, &p);
+	u->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
 	if (u->fd < 0)
 		return -errno;
 	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned int),
@@ -54,8 +54,13 @@ static int uring_init(struct uring *u)
 	return 0;
 }
 
+static inline int uring_init(struct uring *u)
+{
+	return uring_init_n(u, 4);
+}
+
 /* Register [buf, buf + len) as fixed buffer 0: 0 or -errno. */
-static int uring_register(struct uring *u, void *buf, size_t len)
+static inline int uring_register(struct uring *u, void *buf, size_t len)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
@@ -69,7 +74,7 @@ static int uring_register(struct uring *u, void *buf, size_t len)
  * [buf, buf + len) at file offset off; returns the completion's result
  * (bytes moved, or -errno).
  */
-static long uring_rw_fixed(struct uring *u, int opcode, int fd, void *buf,
+static inline long uring_rw_fixed(struct uring *u, int opcode, int fd, void *buf,
 			   unsigned int len, uint64_t off)
 {
 	unsigned int tail = *u->sq_tail, idx = tail & *u->sq_mask, head;
@@ -93,6 +98,50 @@ static long uring_rw_fixed(struct uring *u, int opcode, int fd, void *buf,
 	res = u->cqes[head & *u->cq_mask].res;
 	__atomic_store_n(u->cq_head, head + 1, __ATOMIC_RELEASE);
 	return res;
+}
+
+/*
+ * Several in flight (tests/guest/diowrite.c): queue a WRITE_FIXED of fixed
+ * buffer @idx without entering the kernel; uring_enter() submits @n queued
+ * and waits for @wait completions; uring_reap() takes one (1) or none (0).
+ */
+static inline void uring_queue_write_fixed(struct uring *u, int fd,
+					   const void *buf, unsigned int len,
+					   uint64_t off, unsigned int idx,
+					   uint64_t user_data)
+{
+	unsigned int tail = *u->sq_tail, i = tail & *u->sq_mask;
+	struct io_uring_sqe *sqe = &u->sqes[i];
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_WRITE_FIXED;
+	sqe->fd = fd;
+	sqe->addr = (uint64_t)(uintptr_t)buf;
+	sqe->len = len;
+	sqe->off = off;
+	sqe->buf_index = (uint16_t)idx;
+	sqe->user_data = user_data;
+	u->sq_array[i] = i;
+	__atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
+}
+
+static inline int uring_enter(struct uring *u, unsigned int n, unsigned int wait)
+{
+	if (syscall(__NR_io_uring_enter, u->fd, n, wait,
+		    wait ? IORING_ENTER_GETEVENTS : 0, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static inline int uring_reap(struct uring *u, int32_t *res)
+{
+	unsigned int head = __atomic_load_n(u->cq_head, __ATOMIC_RELAXED);
+
+	if (head == __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE))
+		return 0;
+	*res = u->cqes[head & *u->cq_mask].res;
+	__atomic_store_n(u->cq_head, head + 1, __ATOMIC_RELEASE);
+	return 1;
 }
 
 #endif

@@ -375,6 +375,47 @@ void drain_gaps_before(struct drain_gaps *g,
 		       const struct resmem_ring_recinfo *ri);
 void drain_gaps_end(struct drain_gaps *g,
 		    const struct resmem_ring_reader_stats *rs);
+/*
+ * uring.c: the io_uring of drain --image on the raw system calls: writes,
+ * plain or from registered ("fixed") buffers, completions in any order.
+ */
+#include <linux/io_uring.h>
+#include <sys/uio.h>
+struct uring {
+	int fd;
+	unsigned int queued; /* written to the SQ ring, not yet submitted */
+	unsigned int *sq_tail, *sq_mask, *sq_array;
+	unsigned int *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	void *sq_map, *cq_map;
+	size_t sq_len, cq_len, sqes_len;
+};
+/* 0 or -errno (ENOSYS, EPERM: io_uring off; the caller writes without it). */
+int uring_init(struct uring *u, unsigned int entries);
+void uring_exit(struct uring *u);
+/* Fixed buffer i is iov[i] (pinned until uring_exit()): 0 or -errno. */
+int uring_register_buffers(struct uring *u, const struct iovec *iov,
+			   unsigned int n);
+/* Queue a write (@fixed: its buffer index, or -1 for a plain write). */
+void uring_write(struct uring *u, int fd, const void *buf, unsigned int len,
+		 uint64_t off, int fixed, uint64_t user_data);
+/* Submit what is queued and wait for @wait completions: 0 or -errno. */
+int uring_submit(struct uring *u, unsigned int wait);
+/* One completion: 1 (taken), 0 (none yet). */
+int uring_reap(struct uring *u, uint64_t *user_data, int32_t *res);
+
+/* drain_image.c: resmem drain --image (the ring as a ring file, at disk speed) */
+struct image_args {
+	const char *path;
+	enum resmem_ring_from from;
+	uint64_t io_size; /* bytes per write */
+	unsigned int depth; /* writes in flight */
+	int copy; /* --copy: bounce buffers even where zero-copy works */
+	int consume, json;
+};
+/* Exit code; the region is mapped writable when a->consume. */
+int drain_image(struct ring_map *m, const struct image_args *a);
 /* ring_claim.c: EXIT_OK (claimed, or a regular file), else says who holds it. */
 int ring_claim_producer(const char *cmd, const struct ring_map *m);
 double now_seconds(void); /* CLOCK_MONOTONIC */

@@ -20,6 +20,10 @@ static const struct cli_usage drain_usage = {
 		"(overwritten before they were read), refused (the producer's ring was\n"
 		"full in a lossy mode: gap records) and corrupt (never copied).",
 	.notes =
+		"--image FILE writes the ring itself instead: its committed records, as a\n"
+		"ring file that resmem drain FILE reads back (checking every CRC), with\n"
+		"direct I/O straight from the region's mapping where it has struct pages;\n"
+		"cons moves once the image is on the disk (fdatasync).\n"
 		"Exit: 0 all records intact, 1 records lost, refused or corrupt (or no\n"
 		"ring, or FILE not empty without --append), 2 usage, 3 system error.",
 };
@@ -114,9 +118,52 @@ static void drain_tick(struct ring_report *rep, const struct resmem_ring *r,
 	ring_report_tick(rep, now);
 }
 
+/* drain --image: checks, the ring mapped, drain_image(). */
+static int drain_to_image(const char *name, struct image_args *a,
+			  uint64_t depth, enum resmem_ring_from from,
+			  int consume, int json, int other)
+{
+	struct ring_map m;
+	unsigned char *buf;
+	char path[256];
+	int ret;
+
+	if (other)
+		return usage_error(
+			"drain",
+			"--image writes the ring itself: --to, --follow, --index, --append and --stats do not go with it");
+	if (!depth || depth > 64)
+		return usage_error("drain", "--io-depth must be 1 .. 64");
+	a->depth = (unsigned int)depth;
+	a->from = from;
+	a->consume = consume;
+	a->json = json;
+	/*
+	 * Writable even with --no-consume where we may: io_uring registers
+	 * only pages it could write (FOLL_WRITE), a read-only mapping's
+	 * fixed buffers fail with EFAULT.  cons is left alone all the same.
+	 */
+	ret = ring_map("drain", name,
+		       consume || (!resmem_dev_path(name, path, sizeof(path)) &&
+				   !access(path, W_OK)),
+		       RING_ATTACH, &m);
+	if (ret)
+		return ret;
+	ret = ring_begin(&m, 1, &buf); /* SIGINT/SIGTERM stop it cleanly */
+	if (ret)
+		return ret;
+	free(buf);
+	ret = drain_image(&m, a);
+	ring_unmap(&m);
+	return ret;
+}
+
 int cmd_drain(int argc, char **argv)
 {
 	const char *to = "-", *index_path = NULL, *name;
+	struct image_args img = { .io_size = 4 << 20 };
+	uint64_t depth = 8;
+	int to_given = 0;
 	enum resmem_ring_from from = RESMEM_RING_FROM_CONS;
 	int ret, follow = 0, consume = 1, fd = 1,
 		 tty = isatty(STDERR_FILENO) && !cli_quiet, n, err, force = 0;
@@ -137,8 +184,12 @@ int cmd_drain(int argc, char **argv)
 	char b[32], rate[32];
 	struct drain_gaps gaps = { .tty = tty };
 	const struct cli_option options[] = {
-		OPT_STRING("to", "FILE|-", &to,
-			   "write the payloads to FILE (default -: stdout)"),
+		{ .name = "to",
+		  .arg = "FILE|-",
+		  .help = "write the payloads to FILE (default -: stdout)",
+		  .value = &to,
+		  .parse = opt_string,
+		  .given = &to_given },
 		OPT_FLAG("follow", &follow,
 			 "keep going: wait for new records until the producer\n"
 			 "closes the ring (end of stream) or SIGINT/SIGTERM"),
@@ -159,6 +210,19 @@ int cmd_drain(int argc, char **argv)
 		OPT_FLAG("append", &append,
 			 "add to FILE (and the --index file) when it is not empty:\n"
 			 "without it such a file is refused, never truncated"),
+		OPT_GROUP("The ring itself to a disk, as a ring file:"),
+		OPT_STRING(
+			"image", "FILE", &img.path,
+			"write the committed records as a ring file FILE (new or\n"
+			"empty): O_DIRECT io_uring writes from the mapping"),
+		OPT_SIZE(
+			"io-size", "N", &img.io_size, NULL,
+			"bytes per write (default 4M; multiple of 4K, at most 64M)"),
+		OPT_SIZE("io-depth", "N", &depth, NULL,
+			 "writes in flight (default 8, at most 64)"),
+		OPT_FLAG("copy", &img.copy,
+			 "copy through bounce buffers even where the mapping\n"
+			 "could be written directly (for comparison)"),
 		OPT_GROUP(
 			"Numbers for monitors (on stdout; on stderr when the records go there):"),
 		OPT_FLAG("json", &json, "print the summary as one JSON object"),
@@ -175,6 +239,11 @@ int cmd_drain(int argc, char **argv)
 		return ret;
 	if (argc - optind != 1)
 		return usage_error("drain", "expected NAME");
+	if (img.path)
+		return drain_to_image(argv[optind], &img, depth, from, consume,
+				      json,
+				      to_given || follow || index_path ||
+					      append || stats > 0);
 	if (!strcmp(to, "-") && !force &&
 	    refuse_binary_tty("drain", STDOUT_FILENO))
 		return EXIT_USAGE;

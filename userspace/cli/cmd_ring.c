@@ -92,10 +92,24 @@ int cmd_ring(int argc, char **argv)
 		}
 		resmem_ring_free(m.ring);
 		err = resmem_ring_init(&m.ring, m.base, m.size, &o);
-		if (err) {
+		if (err == -EINVAL && ds_given) {
 			ring_unmap(&m);
-			return sys_error("cannot create a ring in",
-					 resmem_region_get_path(m.region), err);
+			return usage_error(
+				"ring",
+				"--data-size %" PRIu64
+				" does not fit: a multiple of 8, at least %u, at most %" PRIu64
+				" here (the region's size less the 4 KiB header)",
+				o.data_size, (unsigned int)RESMEM_RING_MIN_DATA,
+				m.size > RESMEM_RING_HDR_SIZE ?
+					(m.size - RESMEM_RING_HDR_SIZE) &
+						~(uint64_t)7 :
+					(uint64_t)0);
+		}
+		if (err) {
+			ret = sys_error("cannot create a ring in",
+					resmem_region_get_path(m.region), err);
+			ring_unmap(&m);
+			return ret;
 		}
 		if (!json)
 			printf("%s: ring reset: empty, %" PRIu64

@@ -672,6 +672,86 @@ int resmem_ring_wait(const struct resmem_region *region,
 int resmem_ring_notify(const struct resmem_region *region,
 		       const struct resmem_ring *r);
 
+/* -------------------------------------------------------------- ring image */
+/*
+ * A ring image (LIBRESMEM_3.1): the committed bytes [start, end) of a ring
+ * laid out as a ring file, which resmem_ring_open() and every reader take
+ * like any other (resmem drain --image; docs/ring-format.md, "Images").
+ * The bytes are copied unchanged, so the records keep their CRCs and
+ * reading the image back checks every one.  The caller moves them:
+ *
+ *   file offset 0            img.hdr, then zeros to RESMEM_RING_HDR_SIZE
+ *   ext[i].file_off          ext[i].len bytes from region offset ext[i].region_off
+ *   img.size                 the end of the file (ftruncate)
+ *
+ * ext[i].file_off and ext[i].region_off are equal modulo
+ * RESMEM_RING_IMAGE_ALIGN, so direct I/O (O_DIRECT, io_uring) moves whole
+ * pages straight from a mapping of the region: the image leaves out the
+ * ring's free space in whole pages and keeps the wrap (two extents, the
+ * older one ending at the image's data end, its PAD record intact).
+ * Bytes of the image outside the extents are never read: a writer may
+ * leave them as holes or zero them.
+ *
+ * A consumer: plan, write the extents, resmem_ring_image_settle(), write
+ * img.hdr, make the file durable (fdatasync, and the directory's entry),
+ * then resmem_ring_image_consume().  A crash anywhere before that loses
+ * nothing: the ring still holds the records.
+ */
+#define RESMEM_RING_IMAGE_ALIGN 4096
+
+struct resmem_ring_image_extent {
+	uint64_t region_off; /* from the ring's base (region offset 0) */
+	uint64_t file_off; /* == region_off mod RESMEM_RING_IMAGE_ALIGN */
+	uint64_t len;
+};
+
+struct resmem_ring_image {
+	uint64_t start, end; /* positions in the ring */
+	uint64_t start_seq; /* sequence number expected at start */
+	uint64_t end_seq; /* and after the last record */
+	uint64_t records,
+		bytes; /* data records, payload bytes (headers only) */
+	uint64_t lost; /* FROM_CONS: records overwritten before cons */
+	uint64_t overrun; /* bytes overwritten while copying (settle) */
+	int damaged; /* a record header in [start, end) does not fit */
+	uint64_t size; /* bytes of the image file */
+	unsigned int extents; /* 0 (empty), 1, or 2 (wrapped) */
+	struct resmem_ring_image_extent ext[2];
+	struct resmem_ring_hdr hdr; /* the image's header */
+};
+
+/*
+ * resmem_ring_image_plan - take the ring's committed bytes from @from
+ * (tail, cons, head) to head and lay them out as an image in *@img.
+ * Record headers are walked to count records and size the image's data
+ * area (big enough for the largest record); payloads are not read.
+ * A damaged header stops the count (img->damaged) and the bytes are
+ * imaged as they are.  The image's header says CLOSED (a snapshot).
+ * Returns 0, -EBADMSG (the live header's positions make no sense).
+ */
+int resmem_ring_image_plan(const struct resmem_ring *r,
+			   enum resmem_ring_from from,
+			   struct resmem_ring_image *img);
+
+/*
+ * resmem_ring_image_settle - after the extents are copied and before
+ * img->hdr is written: an overwriting producer may have passed start while
+ * the copy ran; the image then starts at the ring's tail (img->hdr, start,
+ * start_seq move; img->overrun counts the bytes, records is stale).
+ * Returns 0 (nothing overwritten), 1 (moved), -ESTALE (all of it
+ * overwritten: the image is worthless).
+ */
+int resmem_ring_image_settle(const struct resmem_ring *r,
+			     struct resmem_ring_image *img);
+
+/*
+ * resmem_ring_image_consume - as the consumer, mark [.., img->end)
+ * consumed (cons = end, store-release): only once the image is durable.
+ * Needs a writable mapping.  Returns 0, -EINVAL.
+ */
+int resmem_ring_image_consume(struct resmem_ring *r,
+			      const struct resmem_ring_image *img);
+
 /* Who holds a region's producer slot (resmem_ring_claim()). */
 struct resmem_ring_owner {
 	int kernel; /* an in-kernel producer: name is "DRIVER DEVICE" */

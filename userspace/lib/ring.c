@@ -74,13 +74,8 @@ void resmem_ring_inflight(const struct resmem_ring *r,
 	if (!epoch)
 		return;
 	for (hop = 0; hop < 2; hop++) {
-		off = resmem_ring_pos_offset(r->data_size, pos);
-		room = r->data_size - off;
-		if (room < RING_REC) {
-			pos = resmem_ring_pos_add(r, pos, room);
-			continue;
-		}
-		ring_mem_read(&h, r->data + off, RING_REC);
+		ring_rec_at(r, &pos, &h, &room);
+		off = r->data_size - room;
 		if (h.seq != seq || h.epoch != epoch)
 			return;
 		if (h.flags & RESMEM_REC_F_PAD) {

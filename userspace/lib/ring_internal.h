@@ -63,4 +63,23 @@ static inline uint32_t ring_rec_crc(const struct resmem_ring_rec *h,
 			     (h->flags & RESMEM_REC_F_PAD) ? 0 : h->len);
 }
 
+/*
+ * The record header at *@pos, past an implicit pad (fewer than RING_REC
+ * bytes before the data end: *@pos moves to the next lap), copied to @h;
+ * *@room: bytes from it to the data end.
+ */
+static inline void ring_rec_at(const struct resmem_ring *r, u64 *pos,
+			       struct resmem_ring_rec *h, u64 *room)
+{
+	u64 off = resmem_ring_pos_offset(r->data_size, *pos);
+
+	*room = r->data_size - off;
+	if (*room < RING_REC) {
+		*pos = resmem_ring_pos_advance(r->pos_mod, *pos, *room);
+		off = 0;
+		*room = r->data_size;
+	}
+	ring_mem_read(h, r->data + off, RING_REC);
+}
+
 #endif
