@@ -96,9 +96,12 @@ def test_default_local_run_leaves_a_capture_alone(proof):
     bytes, header and records are what they were; drain still gets them."""
     name = boots.STANDARD_REGION[proof.arch]
     _, _, passed, skipped, failed = proof.summary("default run")
-    assert (passed, failed) == (0, 0) and skipped > 0, proof.where()
+    assert failed == 0, proof.where()
     assert proof.value("default-run-status") == "0", proof.where()
-    assert f"these hold data: {name} (byte 0x" in proof.sections["default run"], proof.where()
+    guarded = sum(int(n) for n in re.findall(
+        rf"(?m)^SKIPPED \[(\d+)\] .*these hold data: {name} \(byte 0x0 is ", proof.sections["default run"]))
+    # every test the named run passes and that writes the region was held off here
+    assert guarded >= 100, f"{guarded} tests held off by the guard\n{proof.where()}"
     before, after = proof.sections["capture before"], proof.sections["capture after"]
     digest, ring = (before.split("\n", 1) + [""])[:2]
     assert re.fullmatch(r"[0-9a-f]{64}", digest), proof.where()

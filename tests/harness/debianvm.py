@@ -457,6 +457,14 @@ PROOF_RECORDS, PROOF_SPAN = 64, 4 << 20
 PROOF_DIR = os.path.join(kernels.REPO, "build", "debianvm")
 
 
+def facts(arch, boot="standard"):
+    """local.machine_facts() as the VM booted with `boot` will find them."""
+    cfg = boots.resolve(arch, {"boot": boot})
+    return ((f"root=/dev/vda rw panic=-1 {cfg.get('cmdline', '')}").split(),
+            [(r["addr"], r["size"], r.get("compatible", "")) for r in cfg.get("reservations", [])],
+            False)
+
+
 def proof_script(arch, select=PROOF_SELECT):
     """What a user does on a fresh machine booted with the reservation: the
     README's build, a capture holding unread records, a default local run
@@ -506,6 +514,10 @@ def proof(arch, out, select=PROOF_SELECT, log=print):
     t0 = time.monotonic()
     try:
         r = run(arch, proof_script(arch, select), timeout=PROOF_TIMEOUT, log=log)
+        # the whole output beside the result: failures' reports come before
+        # the summary, and a guest console is attached to each
+        with open(out.removesuffix(".json") + ".out.txt", "w") as f:
+            f.write(r.output)
         res = dict(r._asdict(), console=r.console[-20000:], output=r.output[-200000:])
     except Exception as e:    # the image or the chroot build failed: the test says so
         res = {"error": f"{type(e).__name__}: {e}"}

@@ -9,6 +9,7 @@ unpacked is reused without touching the network.
     python3 -m tests.harness.kernels path NAME [image|headers|modules]
     python3 -m tests.harness.kernels run NAME -- CMD ...   # where k's modules build
 """
+import fcntl
 import glob
 import os
 import re
@@ -199,6 +200,19 @@ def _fix_headers(k, root):
 
 
 def fetch(k):
+    """The kernel's packages, downloaded and unpacked once.  One fetch at a
+    time (the private apt state is shared): make test's background Debian
+    VM and the builds fetch at once on a clean machine."""
+    kd = kernel_dir(k)
+    if os.path.exists(os.path.join(kd, "done")):
+        return kd
+    os.makedirs(CACHE, exist_ok=True)
+    with open(os.path.join(CACHE, "fetch.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _fetch(k)
+
+
+def _fetch(k):
     kd = kernel_dir(k)
     done = os.path.join(kd, "done")
     if os.path.exists(done):

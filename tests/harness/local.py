@@ -156,11 +156,26 @@ class LocalMachine:
     def run(self, script, timeout=120, check=True):
         if CLEARS_LOG.search(script):
             raise CommandFailed(f"the local target never clears the kernel log: {script}")
-        r = subprocess.run(["sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout, text=True, stdin=subprocess.DEVNULL, env=self.env)
-        res = Result(script, r.returncode, r.stdout, r.stderr)
-        if check and r.returncode:
-            raise CommandFailed(f"command failed (status {r.returncode}): {script}\n{r.stdout}\n{r.stderr}")
+        # Output through files, not pipes: a command that leaves a process
+        # running in the background (`resmem capture ... &`) is done when
+        # the shell exits, as with the guest agent, not when that process
+        # closes its copy of stdout.
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            p = subprocess.Popen(["sh", "-c", script], stdout=out, stderr=err,
+                                 stdin=subprocess.DEVNULL, env=self.env)
+            try:
+                status = p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                raise
+            text = []
+            for f in (out, err):
+                f.seek(0)
+                text.append(f.read().decode(errors="replace"))
+        res = Result(script, status, *text)
+        if check and status:
+            raise CommandFailed(f"command failed (status {status}): {script}\n{text[0]}\n{text[1]}")
         return res
 
     def guard(self, destructive, named):

@@ -34,16 +34,22 @@ import time
 
 import pytest
 
-from . import boots, build, debianvm, local, matrix, qemu
+from . import beside, boots, build, debianvm, local, matrix, qemu
 from .local import LocalMachine
 
 
 def pytest_addoption(parser):
     parser.addoption("--targets", default=",".join(k.name for k in matrix.MATRIX),
                      help="comma-separated: " + ", ".join(k.name for k in matrix.MATRIX) + ", local")
-    parser.addoption("--no-debian-vm", action="store_true",
-                     help="leave out the full-Debian-VM proof (tests/test_debian_vm.py), which "
-                     "otherwise runs in the background beside the other tests")
+    parser.addoption("--debian-vm", default="x86_64", metavar="ARCHS",
+                     help="comma-separated architectures whose full-Debian-VM proof "
+                     "(tests/test_debian_vm.py) runs, in the background beside the other tests "
+                     "(default x86_64; arm64's costs about an hour on a clean machine: everything "
+                     "in it runs emulated; make test-debian-vm runs both)")
+    parser.addoption("--no-debian-vm", action="store_true", help="no Debian VM proof at all")
+    parser.addoption("--no-beside", action="store_true",
+                     help="run the host's own tests in this pytest, not in a second one beside "
+                     "the guests (tests/harness/beside.py)")
     parser.addoption("--destructive", action="store_true",
                      help="local target: let tests write regions that hold data")
 
@@ -57,6 +63,8 @@ def pytest_configure(config):
                             "core-tier kernels")
     config.addinivalue_line("markers", "debian_vm: checks the full-Debian-VM proof of its "
                             "target's architecture (debianvm.KERNEL: the kernels the VMs run)")
+    config.addinivalue_line("markers", "beside: the check of the host tests run beside the "
+                            "guests (tests/harness/beside.py)")
     config.addinivalue_line("markers", "once_per_arch: runs on the newest full-tier kernel "
                             "of each architecture selected (what it checks does not differ "
                             "between kernels)")
@@ -101,19 +109,22 @@ def pytest_generate_tests(metafunc):
         names = [n for n in names if n == "local" or n in newest.values()]
     if metafunc.definition.get_closest_marker("debian_vm"):
         # (not on local: the VM plays a local machine, inside one it has no meaning)
-        names = [n for n in names if n in debianvm.KERNEL.values()]
+        archs = metafunc.config.getoption("--debian-vm").split(",")
+        names = [n for n in names if n in [debianvm.KERNEL.get(a) for a in archs]]
     elif not metafunc.definition.get_closest_marker("core"):
         names = [n for n in names if target_tier(n) == "full"]
     metafunc.parametrize("target", names, scope="function")
 
 
-def _standard_boot(item):
-    """The test's guest boots the standard configuration (what the Debian
-    VM boots: boots.BOOTS["standard"])."""
+def _runs_in_debian_vm(item):
+    """The local run inside the Debian VM runs this test (its boot is the
+    VM's as booted, local.boot_mismatch)."""
+    if "guest" not in item.fixturenames:
+        return False
     m = item.get_closest_marker("guest")
-    kw = dict(m.kwargs) if m else {}
-    kw.pop("fresh", None)
-    return "guest" in item.fixturenames and kw in ({}, {"boot": "standard"})
+    kw = {k: v for k, v in (m.kwargs if m else {}).items() if k not in ("fresh", "extra_files_from")}
+    arch = target_arch(item.callspec.params["target"])
+    return local.boot_mismatch(boots.resolve(arch, kw), debianvm.facts(arch)) is None
 
 
 def _boot_key(item):
@@ -137,7 +148,7 @@ def pytest_collection_modifyitems(session, config, items):
         vm_targets = {it.callspec.params["target"] for it in vm if hasattr(it, "callspec")}
         empty += [it for it in items if it not in vm and hasattr(it, "callspec")
                   and it.callspec.params.get("target") in vm_targets
-                  and it.get_closest_marker("core") and _standard_boot(it)]
+                  and it.get_closest_marker("core") and _runs_in_debian_vm(it)]
     # cases of core tests marked full: not on the core-tier kernels
     empty += [it for it in items if it.get_closest_marker("full") and hasattr(it, "callspec")
               and target_tier(it.callspec.params.get("target", "local")) != "full"]
@@ -146,6 +157,10 @@ def pytest_collection_modifyitems(session, config, items):
         # checks (lint, packaging, unit tests) are make test's job
         empty += [it for it in items if "target" not in getattr(getattr(it, "callspec", None),
                                                                   "params", {})]
+    if beside.is_child():
+        # the second pytest: only the host tests the first one gave it
+        own = beside.own_ids()
+        empty += [it for it in items if it.nodeid not in own]
     if empty:
         config.hook.pytest_deselected(items=empty)
         items[:] = [it for it in items if it not in empty]
@@ -158,15 +173,15 @@ def pytest_collection_modifyitems(session, config, items):
         m = item.get_closest_marker("guest")
         fresh = bool(m and m.kwargs.get("fresh"))
         # the VM proofs run in the background from the start: checked last
-        vm = bool(item.get_closest_marker("debian_vm"))
-        return (vm, order.get(t, -1), fresh, _boot_key(item) if not fresh else "", i)
+        last = (bool(item.get_closest_marker("beside")), bool(item.get_closest_marker("debian_vm")))
+        return (last, order.get(t, -1), fresh, _boot_key(item) if not fresh else "", i)
     items[:] = [it for _, it in sorted(enumerate(items), key=key)]
 
 
 def pytest_collection_finish(session):
     """Build for every kernel a collected test runs on, first: a broken tree
     fails here, once, with the compiler's output, before any guest boots."""
-    if session.config.option.collectonly:
+    if session.config.option.collectonly or beside.is_child():
         return
     # the Debian VM proofs first: they take the core the guests leave idle
     vm = session.config._resmem_debianvm = {}
@@ -194,6 +209,30 @@ def pytest_collection_finish(session):
         if tr:
             tr.write_line(f"resmem: built for {name} ({k.kernelrelease}) in "
                           f"{time.monotonic() - t0:.0f} s")
+    _split_host_tests(session, tr)
+
+
+def _split_host_tests(session, tr):
+    """The host's own tests go to a second pytest beside the guests
+    (beside.py), checked by tests/test_beside.py at the end; without guest
+    tests, or with --no-beside, they run here and that check is dropped."""
+    config = session.config
+    check = [it for it in session.items if it.get_closest_marker("beside")]
+    host = [it for it in session.items if not beside.uses_guest(it) and it not in check
+            and not it.get_closest_marker("debian_vm")]
+    split = (check and host and len(host) < len(session.items) - len(check)
+             and not config.getoption("--no-beside") and _targets(config) != ["local"])
+    if not split:
+        if check:
+            config.hook.pytest_deselected(items=check)
+            session.items[:] = [it for it in session.items if it not in check]
+        return
+    config._resmem_beside = beside.start(config, host)
+    config._resmem_beside_n = len(host)
+    session.items[:] = [it for it in session.items if it not in host]
+    if tr:
+        tr.write_line(f"resmem: {len(host)} host tests run beside the guests, in a second pytest "
+                      f"(output: {beside.DIR}/log.txt)")
 
 
 class Pool:
@@ -331,6 +370,8 @@ def debian_vm_proof(config, arch):
 
 
 def pytest_unconfigure(config):
+    if getattr(config, "_resmem_beside", None):
+        beside.stop(config._resmem_beside)
     for p, _ in getattr(config, "_resmem_debianvm", {}).values():
         if p.poll() is None:    # the run was cut short: no VM outlives it
             os.killpg(p.pid, 9)
