@@ -13,7 +13,7 @@ qemu-system-data ipxe-qemu ovmf qemu-efi-aarch64 gcc-aarch64-linux-gnu libc6-dev
 device-tree-compiler libfdt-dev valgrind busybox-static xz-utils zstd bc kmod cpio apt dpkg dwarves grub-common grub-pc-bin xorriso mtools
 u-boot-qemu u-boot-tools systemd-boot-efi
 git file pkg-config dkms dh-dkms debhelper dpkg-dev fakeroot lintian mandoc man-db sparse cppcheck clang-tidy clang-format udev libc-bin
-gnuplot-nox ndctl daxctl mmdebstrap qemu-user-static arch-test"
+gnuplot-nox ndctl daxctl mmdebstrap qemu-user-static arch-test e2fsprogs"
 fi
 missing=""
 for p in $PKGS; do
