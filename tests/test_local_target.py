@@ -19,9 +19,14 @@ G = 1 << 30
     ("x86_64", "uefi", (["memmap=1G$5G"], [], True), None),
     ("x86_64", "iommu", (["memmap=8G$4G", "intel_iommu=on", "iommu.strict=1"], [], False),
      "needs a QEMU device"),
-    ("aarch64", "standard", ([], [(0x140000000, G, "resmem,region")], False), None),
-    ("aarch64", "standard", ([], [(0x140000000, G, "")], False),
+    ("aarch64", "standard", ([], [(0x140000000, G, "resmem,region", "resmem", True)], False), None),
+    ("aarch64", "standard", ([], [(0x140000000, G, "", "resmem", True)], False),
      'node resmem@140000000 of 0x40000000 bytes, compatible "resmem,region", no-map'),
+    # the same range under another name is another device; without no-map, other pages
+    ("aarch64", "standard", ([], [(0x140000000, G, "resmem,region", "capture", True)], False),
+     "node resmem@140000000"),
+    ("aarch64", "standard", ([], [(0x140000000, G, "resmem,region", "resmem", False)], False),
+     "node resmem@140000000"),
     ("aarch64", "dt-devices", ([], [], False), "needs a QEMU device"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_boot_mismatch_names_what_is_missing(arch, boot, facts, why):

@@ -461,7 +461,8 @@ def facts(arch, boot="standard"):
     """local.machine_facts() as the VM booted with `boot` will find them."""
     cfg = boots.resolve(arch, {"boot": boot})
     return ((f"root=/dev/vda rw panic=-1 {cfg.get('cmdline', '')}").split(),
-            [(r["addr"], r["size"], r.get("compatible", "")) for r in cfg.get("reservations", [])],
+            [(r["addr"], r["size"], r.get("compatible", ""), r["name"], bool(r.get("no_map")))
+             for r in cfg.get("reservations", [])],
             False)
 
 

@@ -267,7 +267,9 @@ class LocalMachine:
 
 # ------------------------------------------------------------ which tests apply
 def _dt_reservations():
-    """(address, size, compatible) of each /reserved-memory child of the running tree."""
+    """(address, size, compatible, name, no-map) of each /reserved-memory
+    child of the running tree: what a test's boot asks of a region (its
+    name is the device's, no-map decides whether it gets struct pages)."""
     base = "/proc/device-tree/reserved-memory"
     out = []
     for node in sorted(os.listdir(base)) if os.path.isdir(base) else []:
@@ -282,7 +284,8 @@ def _dt_reservations():
         except OSError:
             compat = ""
         if len(reg) == 16:      # the harness's trees: two cells each
-            out.append((int.from_bytes(reg[:8], "big"), int.from_bytes(reg[8:], "big"), compat))
+            out.append((int.from_bytes(reg[:8], "big"), int.from_bytes(reg[8:], "big"), compat,
+                        node.split("@")[0], os.path.exists(os.path.join(base, node, "no-map"))))
     return out
 
 
@@ -310,7 +313,7 @@ def boot_mismatch(boot, facts=None):
     if any("overlay" in r for r in boot.get("reservations", [])):
         return "needs a device-tree overlay of the test harness (tests/dt)"
     for r in res:
-        if (r["addr"], r["size"], r.get("compatible", "")) not in got:
+        if (r["addr"], r["size"], r.get("compatible", ""), r["name"], bool(r.get("no_map"))) not in got:
             return (f"needs a /reserved-memory node {r['name']}@{r['addr']:x} of {r['size']:#x} bytes"
                     + (f", compatible \"{r['compatible']}\"" if r.get("compatible") else "")
                     + (", no-map" if r.get("no_map") else "") + " (resmem dt add, docs/devicetree)")
@@ -337,7 +340,8 @@ def write_report(stats, path):
     lines = ["resmem: the test suite on this machine", "",
              f"kernel:       {' '.join(os.uname())}",
              f"command line: {cmdline}",
-             "reserved (device tree): " + (", ".join(f"{a:#x}+{s:#x} {c}" for a, s, c in _dt_reservations())
+             "reserved (device tree): " + (", ".join(f"{n}@{a:x} +{s:#x} {c}{' no-map' if nm else ''}"
+                                                   for a, s, c, n, nm in _dt_reservations())
                                          or "none"),
              "", summary, ""]
     bad = [r for w in ("failed", "error") for r in stats.get(w, [])]
