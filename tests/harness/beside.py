@@ -26,12 +26,13 @@ ENV = "RESMEM_BESIDE"
 TIMEOUT = 60 * 60
 
 
-def is_child():
-    return bool(os.environ.get(ENV))
-
-
-def own_ids():
-    with open(os.environ[ENV]) as f:
+def take_child_ids():
+    """The node ids this pytest runs as the child (None: it is not one).
+    The variable is removed: a pytest that a test starts is not a child."""
+    path = os.environ.pop(ENV, None)
+    if not path:
+        return None
+    with open(path) as f:
         return set(f.read().split("\n")) - {""}
 
 

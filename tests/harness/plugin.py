@@ -71,6 +71,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "full: this case of a core test (a pytest.param mark) "
                             "runs on full-tier kernels only")
     config._resmem_pool = Pool()
+    config._resmem_beside_ids = beside.take_child_ids()
     config._resmem_times = {}    # target -> seconds spent in its tests (incl. boots)
     config._resmem_file_times = {}    # (test file, target or "host") -> seconds
 
@@ -158,9 +159,9 @@ def pytest_collection_modifyitems(session, config, items):
         # checks (lint, packaging, unit tests) are make test's job
         empty += [it for it in items if "target" not in getattr(getattr(it, "callspec", None),
                                                                   "params", {})]
-    if beside.is_child():
+    own = config._resmem_beside_ids
+    if own is not None:
         # the second pytest: only the host tests the first one gave it
-        own = beside.own_ids()
         empty += [it for it in items if it.nodeid not in own]
     if empty:
         config.hook.pytest_deselected(items=empty)
@@ -182,7 +183,7 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_collection_finish(session):
     """Build for every kernel a collected test runs on, first: a broken tree
     fails here, once, with the compiler's output, before any guest boots."""
-    if session.config.option.collectonly or beside.is_child():
+    if session.config.option.collectonly or session.config._resmem_beside_ids is not None:
         return
     # the Debian VM proofs first: they take the core the guests leave idle
     vm = session.config._resmem_debianvm = {}
