@@ -49,7 +49,12 @@ def drain_modules(target):
 def prepare(g, pages):
     """resmem with pages=0/1, the disk mounted at MNT, a fresh empty ring."""
     load_resmem(g, pages)
+    fresh = g.run(f"grep -q ' {MNT} ' /proc/mounts", check=False).status != 0
     disk.mount_ext4(g, MNT)
+    if fresh:
+        # one disk image serves every target's boot in a run: what an
+        # earlier kernel's tests left on it is not this boot's
+        g.run(f"rm -rf {MNT}/*")
     g.run("resmem ring region0 --reset --force >/dev/null")
     return g
 
