@@ -569,13 +569,6 @@ def wait_proof(started, timeout=PROOF_TIMEOUT + 600):
         return {"error": f"no result from the proof run (status {p.returncode}, {e}):\n{log[-4000:]}"}
 
 
-def run_in_debian_vm(arch, command, timeout=1800):
-    """(status, output, seconds) of `command` run as the user in the
-    project's tree inside the Debian VM (standard reservation)."""
-    r = run(arch, command, timeout=timeout)
-    return r.status, r.output, r.seconds
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", default="x86_64", choices=sorted(KERNEL))
