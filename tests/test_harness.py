@@ -171,6 +171,30 @@ def test_reboot_dying_of_the_tcg_text_patching_oops_is_reset_once_more(tmp_path,
     assert qemu.RETRIED_REBOOTS == [(matrix.DEFAULT.name, "[    1.449603] Oops: int3: 0000 [#1] SMP NOPTI")]
 
 
+@pytest.mark.parametrize("deaths,booted", [([INT3], True), ([INT3, INT3], False),
+                                             (["[    1.2] BUG: kernel NULL pointer dereference\n"], False)])
+def test_first_boot_dying_of_the_tcg_text_patching_oops_boots_once_more(monkeypatch, deaths, booted):
+    """A cold boot gets the same one retry as a warm reboot, for the same
+    oops only; anything else, or a second death, fails the start."""
+    monkeypatch.setattr(qemu, "RETRIED_REBOOTS", [])
+    g = qemu.Guest(matrix.DEFAULT)
+    left = list(deaths)
+
+    def _start():
+        if left:
+            g.final_console = left.pop(0)
+            raise qemu.GuestCrashed("guest died while booting")
+        return g
+    monkeypatch.setattr(g, "_start", _start)
+    if booted:
+        assert g.start() is g
+        assert qemu.RETRIED_REBOOTS == [(matrix.DEFAULT.name, INT3.splitlines()[0])]
+    else:
+        with pytest.raises(qemu.GuestCrashed):
+            g.start()
+        assert len(qemu.RETRIED_REBOOTS) == (1 if deaths == [INT3, INT3] else 0)
+
+
 @pytest.mark.parametrize("boots,left", [
     ([(INT3, False), (INT3, False)], "Oops: int3"),           # retried once, not twice
     ([("[    1.2] BUG: kernel NULL pointer dereference\n", False), ("", True)], "BUG: kernel NULL"),

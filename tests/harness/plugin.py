@@ -342,7 +342,7 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(f"{t}: a boot was retried: {lines[0][:200]}"
                                     + (f"; first kernel problem: {prob.strip()[:200]}" if prob else ""))
     for t, line in qemu.RETRIED_REBOOTS:
-        terminalreporter.write_line(f"{t}: a warm reboot was retried: it died before the agent "
+        terminalreporter.write_line(f"{t}: a boot or warm reboot was booted again: it died before the agent "
                                     f"with QEMU's TCG text-patching oops: {line[:200]}")
 
 

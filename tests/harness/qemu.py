@@ -37,7 +37,7 @@ PROBLEM = re.compile(
 # this way before the agent starts is reset once more (RAM is kept, as in
 # the reset it follows); every such retry is listed in the run's report.
 TCG_TEXT_PATCH_OOPS = re.compile(r"Oops: int3\b")
-RETRIED_REBOOTS = []    # (target, first problem line) of each retried reboot
+RETRIED_REBOOTS = []    # (target, first problem line) of each boot or reboot retried
 
 # The kernel's panic= for each on_panic: "exit" reboots at once (and with
 # -no-reboot QEMU then exits); "halt" stops the CPUs in the panic.
@@ -170,6 +170,20 @@ class Guest:
         return out
 
     def start(self):
+        """Boots the guest and waits for its agent.  A first boot that dies of
+        TCG's text-patching breakpoint (TCG_TEXT_PATCH_OOPS) before the agent
+        starts is booted once more, and listed as a warm reboot's would be."""
+        try:
+            return self._start()
+        except GuestCrashed:
+            text = getattr(self, "final_console", "")    # _start() stopped QEMU
+            first = next((l for l in text.splitlines() if TCG_TEXT_PATCH_OOPS.search(l)), None)
+            if first is None:
+                raise
+        RETRIED_REBOOTS.append((self.k.name, first.strip()))
+        return self._start()
+
+    def _start(self):
         self.initrd = build.initrd(self.k, self.extra_files)
         self.dir = tempfile.mkdtemp(prefix="resmem-")
         argv = self.qemu_argv()
