@@ -7,9 +7,10 @@
  *  - any other node with that compatible names its regions with
  *    memory-region = <&a &b ...> (/reserved-memory children).
  * Optional properties, on the /reserved-memory child or (for cache mode,
- * read-only and dma-coherent) on the node pointing at it, the child's
- * winning: label, resmem,cache = "write-back" | "write-combine" |
- * "uncached", read-only, dma-coherent.
+ * struct pages, read-only and dma-coherent) on the node pointing at it,
+ * the child's winning: label, resmem,cache = "write-back" |
+ * "write-combine" | "uncached", resmem,pages = "off" | "ram" (pages.c),
+ * read-only, dma-coherent.
  *
  * Binding: nodes of the second shape are platform devices already (the
  * kernel populates every node with a compatible under the root or a
@@ -210,6 +211,22 @@ static int parse_cache(struct resmem_region *r, struct device_node *np)
 	return 0;
 }
 
+/* resmem,pages = "off" | "ram": the region's own struct-pages choice. */
+static int parse_pages(struct resmem_region *r, struct device_node *np)
+{
+	char what[RESMEM_WHAT_MAX];
+	const char *s;
+
+	if (of_property_read_string(np, "resmem,pages", &s))
+		return 0;
+	if (!resmem_parse_pages(s, &r->pages_choice))
+		return 0;
+	snprintf(what, sizeof(what), "%s (%pOF)", r->name, np);
+	resmem_refuse_as(what, "resmem,pages = \"%s\" is not \"off\" or \"ram\"; \"off\" keeps the PFN mapping, \"ram\" gives struct pages",
+			 s);
+	return -EINVAL;
+}
+
 /*
  * The region's name (docs/devicetree/resmem.yaml), first match:
  * the /reserved-memory child's label; for a node pointing at it with
@@ -284,6 +301,9 @@ static struct resmem_region *dt_region(struct device *dev,
 		      of_property_read_bool(mem, "dma-coherent");
 
 	if (parse_cache(r, mem) || (!r->cache_set && parse_cache(r, owner)))
+		goto free_region;
+	if (parse_pages(r, mem) ||
+	    (r->pages_choice == RESMEM_PAGES_DEFAULT && parse_pages(r, owner)))
 		goto free_region;
 	/* Without no-map the memory is in the write-back linear map. */
 	if (r->linear && !r->cache_set)

@@ -23,8 +23,10 @@
  *    page_address().
  *
  * A region that cannot have pages keeps today's PFN mapping; why is in
- * its sysfs "pages" attribute and its load log line: pages=0 (the user
- * turned them off), not write-back, not 2 MiB aligned, a kernel without
+ * its sysfs "pages" attribute and its load log line: turned off (for
+ * this region by its regions= entry's pages=off or its device-tree
+ * resmem,pages = "off", for all regions by pages=0; a region's own
+ * choice wins over pages=), not write-back, not 2 MiB aligned, a kernel without
  * ZONE_DEVICE, memremap_pages() refused, a no-map range, or boot pages
  * not in the state this file expects.
  *
@@ -51,7 +53,7 @@
 static bool pages = true;
 module_param(pages, bool, 0444);
 MODULE_PARM_DESC(pages,
-	"Give write-back regions struct pages, so O_DIRECT, io_uring and splice work on a mapping; x86: ZONE_DEVICE, 64 bytes of RAM per 4 KiB; arm64: the boot's own, no extra RAM; 0 keeps the PFN mapping (default Y)");
+	"Give write-back regions struct pages, so O_DIRECT, io_uring and splice work on a mapping; x86: ZONE_DEVICE, 64 bytes of RAM per 4 KiB; arm64: the boot's own, no extra RAM; 0 keeps the PFN mapping (default Y; a region's own pages=off|ram, regions= option or device-tree resmem,pages, wins)");
 
 /* How long teardown waits for references to the pages to go. */
 #define RESMEM_PAGES_WAIT_MS	5000
@@ -62,7 +64,11 @@ MODULE_PARM_DESC(pages,
  */
 static const char *pages_refused(const struct resmem_region *r)
 {
-	if (!pages)
+	if (r->pages_choice == RESMEM_PAGES_OFF)
+		return r->source == RESMEM_SOURCE_DEVICETREE ?
+			"off (device tree resmem,pages = \"off\")" :
+			"off (regions= entry option pages=off)";
+	if (!pages && r->pages_choice == RESMEM_PAGES_DEFAULT)
 		return "off (module parameter pages=0)";
 	if (!RESMEM_ARCH_BOOT_PAGES && !IS_ENABLED(CONFIG_ZONE_DEVICE))
 		return "this kernel has no ZONE_DEVICE";
@@ -259,7 +265,9 @@ bool resmem_pages_exit(struct resmem_region *r)
  *
  * "yes: N pages, up to M KiB of RAM (64 B per 4 KiB page)" (ZONE_DEVICE),
  * "yes: N pages, the boot's own (no extra RAM; 4 KiB entries)" or
- * "no: WHY".
+ * "no: WHY" (a region turned off by its own choice names where it was
+ * made: "no: off (regions= entry 'ENTRY')",
+ * "no: off (device tree resmem,pages = "off")").
  *
  * Return: the length written (snprintf()).
  */
@@ -278,5 +286,10 @@ int resmem_pages_describe(const struct resmem_region *r, char *buf,
 	if (r->pages_err)
 		return snprintf(buf, len, "no: %s (error %d)", r->nopages,
 				r->pages_err);
+	/* the entry itself, so a user with several sees which one said so */
+	if (r->pages_choice == RESMEM_PAGES_OFF &&
+	    r->source == RESMEM_SOURCE_PARAM)
+		return snprintf(buf, len, "no: off (regions= entry '%s')",
+				r->param);
 	return snprintf(buf, len, "no: %s", r->nopages ? r->nopages : "?");
 }

@@ -3,14 +3,20 @@
  * Module parameters.
  *
  * regions=ENTRY[,ENTRY...]
- *	ENTRY is [NAME:]SIZE$ADDR[:CACHE] or [NAME:]SIZE@ADDR[:CACHE].
+ *	ENTRY is [NAME:]SIZE$ADDR[:OPTION][:OPTION] or the same with '@'.
  *	'$' and '@' mean the same here ("SIZE at ADDR"); '@' survives GRUB,
  *	which eats '$' unless it is escaped.  SIZE and ADDR are decimal or
  *	0x-hex with an optional K, M, G or T suffix (any case, powers of
  *	1024).  NAME is 1-31 characters from [A-Za-z0-9_.+-], not starting
  *	with '.'; without it the region gets the next free "regionN".
- *	CACHE is wb, wc or uc and overrides cache= for this region.
+ *	An OPTION, each at most once, in any order:
+ *	  wb, wc or uc	the cache mode, overriding cache= for this region;
+ *	  pages=off|ram	struct pages for this region (pages.c), overriding
+ *			the module parameter pages=: off keeps the PFN
+ *			mapping (huge entries, no metadata), ram gives
+ *			pages with their metadata in system RAM.
  *	Examples:  regions=8G$4G   regions=dma:1G@0x100000000:wc,log:64M@5G
+ *		   regions=raw:2G@4G:pages=off,io:1G@6G
  *	An explicit entry that is accepted replaces any discovered region it
  *	overlaps; one equal to a discovered range just names it.  A refused
  *	entry replaces nothing: the discovered regions stay.
@@ -42,7 +48,7 @@ static char *regions;
  */
 module_param_hw(regions, charp, iomem, 0444);
 MODULE_PARM_DESC(regions,
-	"Regions to expose: [NAME:]SIZE$ADDR[:wb|wc|uc] or [NAME:]SIZE@ADDR[:...], comma-separated, e.g. data:8G@4G");
+	"Regions to expose: [NAME:]SIZE$ADDR[:wb|wc|uc][:pages=off|ram] or [NAME:]SIZE@ADDR[:...], comma-separated, e.g. data:8G@4G:pages=off");
 
 static char *cache = "wb";
 module_param(cache, charp, 0444);
@@ -55,7 +61,7 @@ MODULE_PARM_DESC(discover,
 
 u32 resmem_default_cache = RESMEM_CACHE_WB;
 
-#define RESMEM_ENTRY_SYNTAX "expected [NAME:]SIZE$ADDR[:wb|wc|uc] or [NAME:]SIZE@ADDR[:wb|wc|uc], e.g. data:8G@0x100000000"
+#define RESMEM_ENTRY_SYNTAX "expected [NAME:]SIZE$ADDR[:wb|wc|uc][:pages=off|ram] or the same with '@', e.g. data:8G@0x100000000:pages=off"
 
 static const char * const cache_names[] = {
 	[RESMEM_CACHE_WB] = "write-back",
@@ -87,6 +93,45 @@ static int parse_cache(const char *s, u32 *out)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+static const char * const pages_names[] = {
+	[RESMEM_PAGES_DEFAULT] = "default",
+	[RESMEM_PAGES_OFF] = "off",
+	[RESMEM_PAGES_RAM] = "ram",
+};
+
+/**
+ * resmem_parse_pages() - a region's struct-pages choice from its spelling
+ * @s:		"off" or "ram" (regions= pages=..., device-tree resmem,pages)
+ * @out:	enum resmem_pages_choice
+ *
+ * Return: 0, or -EINVAL for anything else (@out untouched).
+ */
+int resmem_parse_pages(const char *s, u32 *out)
+{
+	u32 i;
+
+	for (i = RESMEM_PAGES_OFF; i < ARRAY_SIZE(pages_names); i++) {
+		if (!strcmp(s, pages_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/**
+ * resmem_pages_name() - spelling of a struct-pages choice
+ * @choice: enum resmem_pages_choice
+ *
+ * Return: "default", "off", "ram", or "unknown".
+ */
+const char *resmem_pages_name(u32 choice)
+{
+	if (choice < ARRAY_SIZE(pages_names))
+		return pages_names[choice];
+	return "unknown";
 }
 
 /**
@@ -187,14 +232,45 @@ bool resmem_name_ok(const char *name)
 	return true;
 }
 
+/*
+ * One OPTION after SIZE$ADDR: a cache mode or pages=..., each at most once
+ * (@cache_set, @pages_choice say which were seen).
+ */
+static int parse_option(const char *opt, u32 *cache, bool *cache_set,
+			u32 *pages_choice, const char **why)
+{
+	if (!strncmp(opt, "pages=", 6)) {
+		if (*pages_choice != RESMEM_PAGES_DEFAULT) {
+			*why = "pages= given twice";
+			return -EINVAL;
+		}
+		if (resmem_parse_pages(opt + 6, pages_choice)) {
+			*why = "pages= must be off or ram";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (*cache_set) {
+		*why = "cache mode given twice";
+		return -EINVAL;
+	}
+	if (parse_cache(opt, cache)) {
+		*why = "an option after SIZE$ADDR must be a cache mode (wb, wc or uc) or pages=off|ram";
+		return -EINVAL;
+	}
+	*cache_set = true;
+	return 0;
+}
+
 static struct resmem_region *parse_entry(char *entry, const char **why)
 {
-	char *tok[3] = {};
-	char *name = NULL, *range = NULL, *mode = NULL, *sep, *s = entry;
+	char *tok[4] = {};
+	char *name = NULL, *range = NULL, *sep, *s = entry;
 	struct resmem_region *r;
+	u32 c = 0, pages_choice = RESMEM_PAGES_DEFAULT;
+	bool cache_set = false;
 	u64 size, addr;
-	unsigned int n = 0, i;
-	u32 c = 0;
+	unsigned int n = 0, i, j;
 
 	while (s && n < ARRAY_SIZE(tok))
 		tok[n++] = strsep(&s, ":");
@@ -218,9 +294,7 @@ static struct resmem_region *parse_entry(char *entry, const char **why)
 	}
 	if (i == 1)
 		name = tok[0];
-	if (i + 1 < n)
-		mode = tok[i + 1];
-	if (i + 2 < n) {
+	if (i + 3 < n) {
 		*why = "too many ':'-separated fields";
 		return NULL;
 	}
@@ -228,10 +302,9 @@ static struct resmem_region *parse_entry(char *entry, const char **why)
 		*why = "NAME must be 1-31 characters from [A-Za-z0-9_.+-], not starting with '.'";
 		return NULL;
 	}
-	if (mode && parse_cache(mode, &c)) {
-		*why = "cache mode must be wb, wc or uc";
-		return NULL;
-	}
+	for (j = i + 1; j < n; j++)
+		if (parse_option(tok[j], &c, &cache_set, &pages_choice, why))
+			return NULL;
 	sep = strpbrk(range, "$@");
 	*sep = '\0';
 	if (parse_size(range, &size, why) || parse_size(sep + 1, &addr, why))
@@ -246,10 +319,11 @@ static struct resmem_region *parse_entry(char *entry, const char **why)
 		strscpy(r->name, name, sizeof(r->name));
 		r->named = true;
 	}
-	if (mode) {
+	if (cache_set) {
 		r->cache = c;
 		r->cache_set = true;
 	}
+	r->pages_choice = pages_choice;
 	return r;
 }
 

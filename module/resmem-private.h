@@ -88,6 +88,8 @@ struct dev_pagemap;
  *		(pages.c, arm64 device-tree ranges in the linear map)
  * @nopages:	why it has none (pages.c), NULL while undecided or if it has
  * @pages_err:	memremap_pages()'s error when that was why, else 0
+ * @pages_choice: enum resmem_pages_choice: the region's own (regions= entry
+ *		option, device-tree resmem,pages), else RESMEM_PAGES_DEFAULT
  * @dmabufs:	dma-bufs exported from it that still exist (dmabuf.c); under
  *		resmem_regions_lock
  *
@@ -134,6 +136,7 @@ struct resmem_region {
 	bool bootpages;
 	const char *nopages;
 	int pages_err;
+	u32 pages_choice;
 	unsigned int dmabufs;
 };
 
@@ -148,6 +151,21 @@ int resmem_region_export(struct resmem_region *r);
 void resmem_region_unexport(struct resmem_region *r);
 void resmem_region_release_orphan(struct resmem_region *r, const char *what);
 
+/**
+ * enum resmem_pages_choice - what a region asks for its struct pages
+ * @RESMEM_PAGES_DEFAULT:	nothing of its own: module parameters pages=
+ *				and pages_in= decide
+ * @RESMEM_PAGES_OFF:		none: the PFN mapping (huge entries, no
+ *				metadata)
+ * @RESMEM_PAGES_RAM:		struct pages, metadata in system RAM
+ *				(arm64: the boot's own)
+ */
+enum resmem_pages_choice {
+	RESMEM_PAGES_DEFAULT,
+	RESMEM_PAGES_OFF,
+	RESMEM_PAGES_RAM,
+};
+
 /* params.c */
 extern u32 resmem_default_cache;
 extern bool resmem_discover_enabled;
@@ -155,6 +173,8 @@ int resmem_params_init(void);
 int resmem_parse_regions(struct list_head *out);
 const char *resmem_cache_name(u32 cache);
 bool resmem_name_ok(const char *name);
+int resmem_parse_pages(const char *s, u32 *out);
+const char *resmem_pages_name(u32 choice);
 
 /* discover.c */
 int resmem_discover(struct list_head *out);
