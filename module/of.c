@@ -9,7 +9,8 @@
  * Optional properties, on the /reserved-memory child or (for cache mode,
  * struct pages, read-only and dma-coherent) on the node pointing at it,
  * the child's winning: label, resmem,cache = "write-back" |
- * "write-combine" | "uncached", resmem,pages = "off" | "ram" (pages.c),
+ * "write-combine" | "uncached", resmem,pages = "off" | "ram" | "region"
+ * (pages.c),
  * read-only, dma-coherent.
  *
  * Binding: nodes of the second shape are platform devices already (the
@@ -211,7 +212,7 @@ static int parse_cache(struct resmem_region *r, struct device_node *np)
 	return 0;
 }
 
-/* resmem,pages = "off" | "ram": the region's own struct-pages choice. */
+/* resmem,pages = "off" | "ram" | "region": the region's own choice. */
 static int parse_pages(struct resmem_region *r, struct device_node *np)
 {
 	char what[RESMEM_WHAT_MAX];
@@ -222,7 +223,7 @@ static int parse_pages(struct resmem_region *r, struct device_node *np)
 	if (!resmem_parse_pages(s, &r->pages_choice))
 		return 0;
 	snprintf(what, sizeof(what), "%s (%pOF)", r->name, np);
-	resmem_refuse_as(what, "resmem,pages = \"%s\" is not \"off\" or \"ram\"; \"off\" keeps the PFN mapping, \"ram\" gives struct pages",
+	resmem_refuse_as(what, "resmem,pages = \"%s\" is not \"off\", \"ram\" or \"region\"; \"off\" keeps the PFN mapping, the others give struct pages",
 			 s);
 	return -EINVAL;
 }

@@ -13,7 +13,10 @@
  *    its address_space is marked S_DAX as device-dax marks its inode).
  *    The page metadata costs 64 bytes of RAM per 4 KiB page
  *    (sizeof(struct page); less where the kernel shares the memmap of
- *    compound pages).
+ *    compound pages), or none: with pages_in=region (or a region's own
+ *    pages=region) it takes the region's first bytes instead, a
+ *    vmem_altmap as nvdimm's pfn devices have, and the region user space
+ *    sees begins after them (struct resmem_region @head).
  *  - arm64 (device-tree ranges, inside a /memory node): the boot's own
  *    struct pages, which exist already (PageReserved, one reference
  *    each), so they cost nothing more.  Mapped as ordinary page entries
@@ -121,27 +124,111 @@ static const char *boot_pages_refused(const struct resmem_region *r)
 }
 
 #if IS_ENABLED(CONFIG_ZONE_DEVICE)
-/* ZONE_DEVICE pages for @r; @r->nopages says why not. */
-static void device_pages_init(struct resmem_region *r)
+/*
+ * Bytes of @r's head that hold the struct pages of all of @r: the 2 MiB
+ * blocks of the vmemmap covering them, each of which the vmemmap maps
+ * with one PMD (the only size vmemmap_populate() takes from an altmap;
+ * it fails rather than fall back to RAM there).  Whole memory sections
+ * (pages_in_region_refused()) make that exactly size / 64.
+ */
+static u64 head_size(const struct resmem_region *r)
+{
+	u64 first = PHYS_PFN(r->phys) * sizeof(struct page);
+	u64 last = PHYS_PFN(r->phys + r->size) * sizeof(struct page);
+
+	return ALIGN(last, SZ_2M) - ALIGN_DOWN(first, SZ_2M);
+}
+
+/* Why @r's struct pages cannot be in its head, or NULL. */
+static const char *pages_in_region_refused(const struct resmem_region *r)
+{
+	u64 section = PAGES_PER_SECTION << PAGE_SHIFT;
+
+	/*
+	 * The kernel populates the vmemmap of a partial section with 4 KiB
+	 * pages from RAM, never from the altmap.
+	 */
+	if (!IS_ALIGNED(r->phys | r->size, section))
+		return "address or size not 128 MiB aligned";
+	if (head_size(r) + SZ_2M > r->size)
+		return "region too small to hold them";
+	return NULL;
+}
+
+/*
+ * The pagemap of @r, with the vmemmap in its first @head bytes (an altmap,
+ * as nvdimm's pfn devices have it) when @head is not 0.
+ */
+static void *device_pages_map(struct resmem_region *r,
+			      struct dev_pagemap *pgmap, u64 head)
+{
+	int nid = phys_to_target_node(r->phys);
+
+	memset(pgmap, 0, sizeof(*pgmap));
+	pgmap->type = MEMORY_DEVICE_GENERIC;
+	pgmap->range.start = r->phys;
+	pgmap->range.end = r->phys + r->size - 1;
+	pgmap->nr_range = 1;
+	pgmap->vmemmap_shift = RESMEM_PAGES_SHIFT;
+	if (head) {
+		/* base_pfn must be the range's first: __add_pages() checks */
+		struct vmem_altmap altmap = {
+			.base_pfn = PHYS_PFN(r->phys),
+			.end_pfn = PHYS_PFN(r->phys + r->size) - 1,
+		};
+
+		/* end_pfn and reserve are const: copied as nvdimm does */
+		memcpy(&pgmap->altmap, &altmap, sizeof(altmap));
+		pgmap->altmap.free = PHYS_PFN(head);
+		pgmap->flags |= PGMAP_ALTMAP_VALID;
+	}
+	if (nid != NUMA_NO_NODE && !node_online(nid))
+		nid = NUMA_NO_NODE;
+	return memremap_pages(pgmap, nid);
+}
+
+/*
+ * ZONE_DEVICE pages for @r; @r->nopages says why not.  Asked to keep the
+ * metadata in the region, they go there if they can (@r then describes
+ * the usable part after it, resmem-private.h), else to RAM, and
+ * @r->head_why says why.
+ */
+static void device_pages_init(struct resmem_region *r, bool in_region)
 {
 	struct dev_pagemap *pgmap;
-	void *addr;
-	int nid;
+	void *addr = NULL;
+	u64 head = 0;
 
 	pgmap = kzalloc(sizeof(*pgmap), GFP_KERNEL);
 	if (!pgmap) {
 		r->nopages = "out of memory";
 		return;
 	}
-	pgmap->type = MEMORY_DEVICE_GENERIC;
-	pgmap->range.start = r->phys;
-	pgmap->range.end = r->phys + r->size - 1;
-	pgmap->nr_range = 1;
-	pgmap->vmemmap_shift = RESMEM_PAGES_SHIFT;
-	nid = phys_to_target_node(r->phys);
-	if (nid != NUMA_NO_NODE && !node_online(nid))
-		nid = NUMA_NO_NODE;
-	addr = memremap_pages(pgmap, nid);
+	if (in_region) {
+		r->head_why = pages_in_region_refused(r);
+		if (!r->head_why) {
+			head = head_size(r);
+			addr = device_pages_map(r, pgmap, head);
+			if (IS_ERR(addr)) {
+				pr_info(resmem_region_fmt ": memremap_pages() with the struct pages in the region's first %llu MiB: error %ld; they go to RAM\n",
+					resmem_region_arg(r), head >> 20,
+					PTR_ERR(addr));
+				r->head_why = "memremap_pages() refused it";
+				head = 0;
+			} else if (!pgmap->altmap.alloc) {
+				/*
+				 * Nothing taken from the head: the memmap of
+				 * the range existed already (some kernels make
+				 * it at boot for memmap= ranges), in RAM.
+				 */
+				memunmap_pages(pgmap);
+				r->head_why = "the boot made them already";
+				head = 0;
+			}
+		}
+	}
+	if (!head)
+		addr = device_pages_map(r, pgmap, 0);
 	if (IS_ERR(addr)) {
 		r->pages_err = PTR_ERR(addr);
 		r->nopages = "memremap_pages() refused the range";
@@ -149,6 +236,13 @@ static void device_pages_init(struct resmem_region *r)
 		return;
 	}
 	r->pgmap = pgmap;
+	if (head) {
+		/* the struct pages are not user data: hide them */
+		r->head = head;
+		r->phys += head;
+		r->size -= head;
+		r->kaddr += head;
+	}
 }
 
 /* Pages per folio: each holds one reference of its own when unused. */
@@ -163,7 +257,7 @@ static void device_pages_exit(struct resmem_region *r)
 	kfree(r->pgmap);
 }
 #else
-static void device_pages_init(struct resmem_region *r)
+static void device_pages_init(struct resmem_region *r, bool in_region)
 {
 	r->nopages = "this kernel has no ZONE_DEVICE";
 }
@@ -191,7 +285,10 @@ void resmem_pages_init(struct resmem_region *r)
 	if (r->nopages)
 		return;
 	if (!RESMEM_ARCH_BOOT_PAGES) {
-		device_pages_init(r);
+		u32 in = r->pages_choice == RESMEM_PAGES_DEFAULT ?
+			 resmem_default_pages_in : r->pages_choice;
+
+		device_pages_init(r, in == RESMEM_PAGES_REGION);
 		return;
 	}
 	r->nopages = boot_pages_refused(r);
@@ -274,6 +371,16 @@ bool resmem_pages_exit(struct resmem_region *r)
 int resmem_pages_describe(const struct resmem_region *r, char *buf,
 			  size_t len)
 {
+	if (r->pgmap && r->head)
+		return snprintf(buf, len,
+				"yes: %llu pages, struct pages in the region's first %llu MiB [mem %#llx-%#llx] (no RAM)",
+				r->size >> PAGE_SHIFT, r->head >> 20,
+				r->phys - r->head, r->phys - 1);
+	if (r->pgmap && r->head_why)
+		return snprintf(buf, len,
+				"yes: %llu pages, up to %llu KiB of RAM (%zu B per 4 KiB page; not in the region: %s)",
+				r->size >> PAGE_SHIFT, pages_cost(r) >> 10,
+				sizeof(struct page), r->head_why);
 	if (r->pgmap)
 		return snprintf(buf, len,
 				"yes: %llu pages, up to %llu KiB of RAM (%zu B per 4 KiB page)",

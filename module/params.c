@@ -11,10 +11,12 @@
  *	with '.'; without it the region gets the next free "regionN".
  *	An OPTION, each at most once, in any order:
  *	  wb, wc or uc	the cache mode, overriding cache= for this region;
- *	  pages=off|ram	struct pages for this region (pages.c), overriding
- *			the module parameter pages=: off keeps the PFN
- *			mapping (huge entries, no metadata), ram gives
- *			pages with their metadata in system RAM.
+ *	  pages=off|ram|region
+ *			struct pages for this region (pages.c), overriding
+ *			the module parameters pages= and pages_in=: off
+ *			keeps the PFN mapping (huge entries, no metadata),
+ *			ram gives pages with their metadata in system RAM,
+ *			region with it in the region's first bytes (x86).
  *	Examples:  regions=8G$4G   regions=dma:1G@0x100000000:wc,log:64M@5G
  *		   regions=raw:2G@4G:pages=off,io:1G@6G
  *	An explicit entry that is accepted replaces any discovered region it
@@ -23,6 +25,10 @@
  *
  * cache=wb|wc|uc
  *	Cache mode for regions without their own CACHE (default wb).
+ *
+ * pages_in=ram|region
+ *	Where the struct pages of regions without their own pages= option
+ *	keep their metadata (pages.c; default ram).
  *
  * discover=Y|N
  *	Find memmap=SIZE$ADDR reservations by themselves (default Y, x86).
@@ -48,11 +54,16 @@ static char *regions;
  */
 module_param_hw(regions, charp, iomem, 0444);
 MODULE_PARM_DESC(regions,
-	"Regions to expose: [NAME:]SIZE$ADDR[:wb|wc|uc][:pages=off|ram] or [NAME:]SIZE@ADDR[:...], comma-separated, e.g. data:8G@4G:pages=off");
+	"Regions to expose: [NAME:]SIZE$ADDR[:wb|wc|uc][:pages=off|ram|region] or [NAME:]SIZE@ADDR[:...], comma-separated, e.g. data:8G@4G:pages=off");
 
 static char *cache = "wb";
 module_param(cache, charp, 0444);
 MODULE_PARM_DESC(cache, "Default cache mode: wb (default), wc or uc");
+
+static char *pages_in = "ram";
+module_param(pages_in, charp, 0444);
+MODULE_PARM_DESC(pages_in,
+	"Where struct pages keep their metadata (x86, 64 B per 4 KiB page): ram (default) or region (its first bytes, which user space then does not see: no RAM used)");
 
 bool resmem_discover_enabled = true;
 module_param_named(discover, resmem_discover_enabled, bool, 0444);
@@ -60,8 +71,9 @@ MODULE_PARM_DESC(discover,
 	"Find memmap=SIZE$ADDR reservations automatically (default Y)");
 
 u32 resmem_default_cache = RESMEM_CACHE_WB;
+u32 resmem_default_pages_in = RESMEM_PAGES_RAM;
 
-#define RESMEM_ENTRY_SYNTAX "expected [NAME:]SIZE$ADDR[:wb|wc|uc][:pages=off|ram] or the same with '@', e.g. data:8G@0x100000000:pages=off"
+#define RESMEM_ENTRY_SYNTAX "expected [NAME:]SIZE$ADDR[:wb|wc|uc][:pages=off|ram|region] or the same with '@', e.g. data:8G@0x100000000:pages=off"
 
 static const char * const cache_names[] = {
 	[RESMEM_CACHE_WB] = "write-back",
@@ -99,11 +111,13 @@ static const char * const pages_names[] = {
 	[RESMEM_PAGES_DEFAULT] = "default",
 	[RESMEM_PAGES_OFF] = "off",
 	[RESMEM_PAGES_RAM] = "ram",
+	[RESMEM_PAGES_REGION] = "region",
 };
 
 /**
  * resmem_parse_pages() - a region's struct-pages choice from its spelling
- * @s:		"off" or "ram" (regions= pages=..., device-tree resmem,pages)
+ * @s:		"off", "ram" or "region" (regions= pages=..., device-tree
+ *		resmem,pages, pages_in=)
  * @out:	enum resmem_pages_choice
  *
  * Return: 0, or -EINVAL for anything else (@out untouched).
@@ -125,7 +139,7 @@ int resmem_parse_pages(const char *s, u32 *out)
  * resmem_pages_name() - spelling of a struct-pages choice
  * @choice: enum resmem_pages_choice
  *
- * Return: "default", "off", "ram", or "unknown".
+ * Return: "default", "off", "ram", "region", or "unknown".
  */
 const char *resmem_pages_name(u32 choice)
 {
@@ -137,15 +151,25 @@ const char *resmem_pages_name(u32 choice)
 /**
  * resmem_params_init() - check the scalar parameters
  *
- * Return: 0, or -EINVAL if cache= is not wb, wc or uc.
+ * Return: 0, or -EINVAL if cache= is not wb, wc or uc or pages_in= not
+ * ram or region.
  */
 int resmem_params_init(void)
 {
+	u32 in = RESMEM_PAGES_DEFAULT;
+
 	if (parse_cache(cache ? cache : "wb", &resmem_default_cache)) {
 		pr_err("cache=%s: unknown cache mode; use wb, wc or uc\n",
 		       cache);
 		return -EINVAL;
 	}
+	if (resmem_parse_pages(pages_in ? pages_in : "ram", &in) ||
+	    in == RESMEM_PAGES_OFF) {
+		pr_err("pages_in=%s: not a place for struct pages; use ram or region (pages=0 turns them off)\n",
+		       pages_in);
+		return -EINVAL;
+	}
+	resmem_default_pages_in = in;
 	return 0;
 }
 
@@ -245,7 +269,7 @@ static int parse_option(const char *opt, u32 *cache, bool *cache_set,
 			return -EINVAL;
 		}
 		if (resmem_parse_pages(opt + 6, pages_choice)) {
-			*why = "pages= must be off or ram";
+			*why = "pages= must be off, ram or region";
 			return -EINVAL;
 		}
 		return 0;
@@ -255,7 +279,7 @@ static int parse_option(const char *opt, u32 *cache, bool *cache_set,
 		return -EINVAL;
 	}
 	if (parse_cache(opt, cache)) {
-		*why = "an option after SIZE$ADDR must be a cache mode (wb, wc or uc) or pages=off|ram";
+		*why = "an option after SIZE$ADDR must be a cache mode (wb, wc or uc) or pages=off|ram|region";
 		return -EINVAL;
 	}
 	*cache_set = true;

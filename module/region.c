@@ -184,7 +184,7 @@ static int region_map(struct resmem_region *r)
 static void region_unmap(struct resmem_region *r)
 {
 	if (r->kaddr)
-		memunmap(r->kaddr);
+		memunmap(r->kaddr - r->head);
 	if (r->ioaddr)
 		iounmap(r->ioaddr);
 	r->kaddr = NULL;
@@ -345,7 +345,9 @@ void resmem_region_release(struct resmem_region *r)
 		remove_resource(r->res);
 		kfree(r->res);
 	} else if (r->res) {
-		__release_region(&iomem_resource, r->phys, r->size);
+		/* the claim includes the struct pages' head (pages.c) */
+		__release_region(&iomem_resource, r->phys - r->head,
+				 r->size + r->head);
 	}
 	r->res = NULL;
 }

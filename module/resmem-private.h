@@ -90,6 +90,12 @@ struct dev_pagemap;
  * @pages_err:	memremap_pages()'s error when that was why, else 0
  * @pages_choice: enum resmem_pages_choice: the region's own (regions= entry
  *		option, device-tree resmem,pages), else RESMEM_PAGES_DEFAULT
+ * @head:	bytes at the start of the claimed range that hold the struct
+ *		pages (pages.c, RESMEM_PAGES_REGION), else 0.  Once they are
+ *		there, @phys, @size and @kaddr describe the usable part after
+ *		them; the claim and kernel mapping are of @head more before
+ * @head_why:	why struct pages asked to be in the region are in RAM
+ *		instead, else NULL
  * @dmabufs:	dma-bufs exported from it that still exist (dmabuf.c); under
  *		resmem_regions_lock
  *
@@ -137,6 +143,8 @@ struct resmem_region {
 	const char *nopages;
 	int pages_err;
 	u32 pages_choice;
+	u64 head;
+	const char *head_why;
 	unsigned int dmabufs;
 };
 
@@ -159,15 +167,19 @@ void resmem_region_release_orphan(struct resmem_region *r, const char *what);
  *				metadata)
  * @RESMEM_PAGES_RAM:		struct pages, metadata in system RAM
  *				(arm64: the boot's own)
+ * @RESMEM_PAGES_REGION:	struct pages, metadata in the region's head
+ *				(x86 ZONE_DEVICE; arm64: the boot's own)
  */
 enum resmem_pages_choice {
 	RESMEM_PAGES_DEFAULT,
 	RESMEM_PAGES_OFF,
 	RESMEM_PAGES_RAM,
+	RESMEM_PAGES_REGION,
 };
 
 /* params.c */
 extern u32 resmem_default_cache;
+extern u32 resmem_default_pages_in;
 extern bool resmem_discover_enabled;
 int resmem_params_init(void);
 int resmem_parse_regions(struct list_head *out);

@@ -29,6 +29,25 @@ static const char *json_pages(const struct resmem_region_info *r)
 	return strncmp(r->pages, "no:", 3) ? "null" : "false";
 }
 
+/*
+ * Bytes at the region's start that hold its struct pages (module option
+ * pages=region: "... struct pages in the region's first N MiB ..."), 0 if
+ * they are elsewhere or it has none, -1 when sysfs did not say.
+ */
+static int64_t pages_head(const struct resmem_region_info *r)
+{
+	const char *at = strstr(r->pages, "region's first ");
+	unsigned long long mib;
+
+	if (!strcmp(json_pages(r), "null"))
+		return -1;
+	if (!strcmp(json_pages(r), "true") && at &&
+	    sscanf(at, "region's first %llu MiB", &mib) == 1 &&
+	    mib <= (uint64_t)INT64_MAX >> 20)
+		return (int64_t)(mib << 20);
+	return 0;
+}
+
 /* Inclusive last byte; a zero-size region has none, print its start. */
 static uint64_t last_byte(const struct resmem_region_info *r)
 {
@@ -61,9 +80,10 @@ void show_region_json(FILE *f, const struct resmem_region_info *r, int detail)
 		fprintf(f, "null");
 	fprintf(f, ", \"pages\": %s, \"pages_ram\": ", json_pages(r));
 	if (strcmp(json_pages(r), "null"))
-		fprintf(f, "%" PRIu64, r->pages_ram);
+		fprintf(f, "%" PRIu64 ", \"pages_head\": %" PRId64, r->pages_ram,
+			pages_head(r));
 	else
-		fprintf(f, "null");
+		fprintf(f, "null, \"pages_head\": null");
 	if (detail) {
 		fprintf(f, ", \"pages_note\": ");
 		json_string(f, r->pages);
@@ -97,6 +117,10 @@ void show_region_line(FILE *f, const struct resmem_region_info *r,
 		r->source, r->cache_mode);
 	if (r->pages_ram)
 		fprintf(f, "%-22s  pages %s\n", dev, ram);
+	else if (pages_head(r) > 0) { /* their metadata in the region */
+		resmem_format_size((uint64_t)pages_head(r), ram, sizeof(ram));
+		fprintf(f, "%-22s  pages in region %s\n", dev, ram);
+	}
 	else if (!strcmp(json_pages(r), "true")) /* arm64: the boot's own */
 		fprintf(f, "%-22s  pages, no extra RAM\n", dev);
 	else if (!strcmp(json_pages(r), "false"))

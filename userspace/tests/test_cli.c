@@ -19,9 +19,10 @@ static struct cli_result res;
 
 static void test_list_info(const struct test_env *env)
 {
-	char two[512], none[512];
+	char two[512], none[512], head[512];
 
 	snprintf(two, sizeof(two), "%s/sys/loaded-two-1g", env->fixtures);
+	snprintf(head, sizeof(head), "%s/sys/loaded-pages-head", env->fixtures);
 	snprintf(none, sizeof(none), "%s/sys/loaded-no-regions", env->fixtures);
 
 	CHECK(RUN(&res, "list", "--json", "--sysfs", two) == 0);
@@ -29,10 +30,10 @@ static void test_list_info(const struct test_env *env)
 		"[\n"
 		"  {\"name\": \"hi\", \"phys_addr\": 6442450944, \"size\": 1073741824, \"source\": \"cmdline\", "
 		"\"cache_mode\": \"uncached\", \"dev\": \"/dev/resmem/hi\", \"numa_node\": 0, \"mappings\": 0, "
-		"\"pages\": false, \"pages_ram\": 0},\n"
+		"\"pages\": false, \"pages_ram\": 0, \"pages_head\": 0},\n"
 		"  {\"name\": \"lo\", \"phys_addr\": 4294967296, \"size\": 1073741824, \"source\": \"cmdline\", "
 		"\"cache_mode\": \"write-back\", \"dev\": \"/dev/resmem/lo\", \"numa_node\": 0, \"mappings\": 0, "
-		"\"pages\": true, \"pages_ram\": 16777216}\n"
+		"\"pages\": true, \"pages_ram\": 16777216, \"pages_head\": 0}\n"
 		"]\n"), "list --json:\n%s", res.out);
 
 	CHECK(RUN(&res, "list", "--sysfs", two) == 0);
@@ -40,6 +41,16 @@ static void test_list_info(const struct test_env *env)
 			      "/dev/resmem/hi          no pages\n") &&
 	      strstr(res.out, "lo    0x000100000000-0x00013fffffff     1.0 GiB  cmdline     write-back     "
 			      "/dev/resmem/lo          pages 16.0 MiB\n"),
+	      "list:\n%s", res.out);
+
+	/* struct pages in the region's head (pages=region): no RAM, the head's size */
+	CHECK(RUN(&res, "list", "--json", "--sysfs", head) == 0);
+	CHECK(strstr(res.out, "\"phys_addr\": 4311744512, \"size\": 1056964608, ") &&
+	      strstr(res.out, "\"pages\": true, \"pages_ram\": 0, \"pages_head\": 16777216}"),
+	      "list --json:\n%s", res.out);
+	CHECK(RUN(&res, "list", "--sysfs", head) == 0);
+	CHECK(strstr(res.out, "meta  0x000101000000-0x00013fffffff  1008.0 MiB  param       write-back     "
+			      "/dev/resmem/meta        pages in region 16.0 MiB\n"),
 	      "list:\n%s", res.out);
 
 	CHECK(RUN(&res, "list", "--sysfs", none) == 0 && res.out[0] == '\0');
@@ -50,7 +61,7 @@ static void test_list_info(const struct test_env *env)
 	/* /dev/resmem/lo does not exist here: info falls back to sysfs */
 	CHECK(RUN(&res, "info", "lo", "--json", "--sysfs", two) == 0, "%s", res.err);
 	CHECK(strstr(res.out, "{\"name\": \"lo\", \"phys_addr\": 4294967296, \"size\": 1073741824, ") &&
-	      strstr(res.out, "\"numa_node\": 0, \"mappings\": 0, \"pages\": true, \"pages_ram\": 16777216, "
+	      strstr(res.out, "\"numa_node\": 0, \"mappings\": 0, \"pages\": true, \"pages_ram\": 16777216, \"pages_head\": 0, "
 			      "\"pages_note\": \"yes: 262144 pages, up to 16384 KiB of RAM (64 B per 4 KiB page)\", "
 			      "\"page_size\": ") &&
 	      strstr(res.out, "\"readonly\": null, \"coherent\": null}"), "info --json:\n%s", res.out);
