@@ -80,8 +80,8 @@ void show_region_json(FILE *f, const struct resmem_region_info *r, int detail)
 		fprintf(f, "null");
 	fprintf(f, ", \"pages\": %s, \"pages_ram\": ", json_pages(r));
 	if (strcmp(json_pages(r), "null"))
-		fprintf(f, "%" PRIu64 ", \"pages_head\": %" PRId64, r->pages_ram,
-			pages_head(r));
+		fprintf(f, "%" PRIu64 ", \"pages_head\": %" PRId64,
+			r->pages_ram, pages_head(r));
 	else
 		fprintf(f, "null, \"pages_head\": null");
 	if (detail) {
@@ -120,8 +120,7 @@ void show_region_line(FILE *f, const struct resmem_region_info *r,
 	else if (pages_head(r) > 0) { /* their metadata in the region */
 		resmem_format_size((uint64_t)pages_head(r), ram, sizeof(ram));
 		fprintf(f, "%-22s  pages in region %s\n", dev, ram);
-	}
-	else if (!strcmp(json_pages(r), "true")) /* arm64: the boot's own */
+	} else if (!strcmp(json_pages(r), "true")) /* arm64: the boot's own */
 		fprintf(f, "%-22s  pages, no extra RAM\n", dev);
 	else if (!strcmp(json_pages(r), "false"))
 		fprintf(f, "%-22s  no pages\n", dev);
