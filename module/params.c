@@ -263,6 +263,8 @@ bool resmem_name_ok(const char *name)
 static int parse_option(const char *opt, u32 *cache, bool *cache_set,
 			u32 *pages_choice, const char **why)
 {
+	u32 c;
+
 	if (!strncmp(opt, "pages=", 6)) {
 		if (*pages_choice != RESMEM_PAGES_DEFAULT) {
 			*why = "pages= given twice";
@@ -274,14 +276,15 @@ static int parse_option(const char *opt, u32 *cache, bool *cache_set,
 		}
 		return 0;
 	}
+	if (parse_cache(opt, &c)) {
+		*why = "cache mode must be wb, wc or uc (the other option after SIZE$ADDR is pages=off|ram|region)";
+		return -EINVAL;
+	}
 	if (*cache_set) {
 		*why = "cache mode given twice";
 		return -EINVAL;
 	}
-	if (parse_cache(opt, cache)) {
-		*why = "an option after SIZE$ADDR must be a cache mode (wb, wc or uc) or pages=off|ram|region";
-		return -EINVAL;
-	}
+	*cache = c;
 	*cache_set = true;
 	return 0;
 }

@@ -142,7 +142,8 @@ MALFORMED = {
     "bad3:1G@4G:pages=OFF": "pages= must be off, ram or region",
     "bad4:1G@4G:pages=off:pages=ram": "pages= given twice",
     "bad5:1G@4G:wb:wc": "cache mode given twice",
-    "bad6:1G@4G:pages": "an option after SIZE$ADDR must be a cache mode (wb, wc or uc) or pages=off|ram|region",
+    "bad6:1G@4G:pages": ("cache mode must be wb, wc or uc (the other option after SIZE$ADDR is "
+              "pages=off|ram|region)"),
     "bad7:1G@4G:wb:pages=off:uc": "too many ':'-separated fields",
     "1G@4G:pages=off:wb:pages=ram": "too many ':'-separated fields",
 }
