@@ -376,8 +376,9 @@ void drain_gaps_before(struct drain_gaps *g,
 void drain_gaps_end(struct drain_gaps *g,
 		    const struct resmem_ring_reader_stats *rs);
 /*
- * uring.c: the io_uring of drain --image on the raw system calls: writes,
- * plain or from registered ("fixed") buffers, completions in any order.
+ * uring.c: the io_uring of drain --image and capture --from FILE on the raw
+ * system calls: reads and writes, plain or with registered ("fixed")
+ * buffers, completions in any order.
  */
 #include <linux/io_uring.h>
 #include <sys/uio.h>
@@ -400,10 +401,52 @@ int uring_register_buffers(struct uring *u, const struct iovec *iov,
 /* Queue a write (@fixed: its buffer index, or -1 for a plain write). */
 void uring_write(struct uring *u, int fd, const void *buf, unsigned int len,
 		 uint64_t off, int fixed, uint64_t user_data);
+/* Queue a read into @buf (@fixed as for uring_write()), or into @n iovecs. */
+void uring_read(struct uring *u, int fd, void *buf, unsigned int len,
+		uint64_t off, int fixed, uint64_t user_data);
+void uring_readv(struct uring *u, int fd, const struct iovec *iov,
+		 unsigned int n, uint64_t off, uint64_t user_data);
+/* The buffer of @bufs[0..n) holding [p, p + len): its index, or -1. */
+int uring_fixed_index(const struct iovec *bufs, unsigned int n, const void *p,
+		      size_t len);
 /* Submit what is queued and wait for @wait completions: 0 or -errno. */
 int uring_submit(struct uring *u, unsigned int wait);
 /* One completion: 1 (taken), 0 (none yet). */
 int uring_reap(struct uring *u, uint64_t *user_data, int32_t *res);
+
+/*
+ * capture_direct.c: capture --from FILE, the whole records read with
+ * O_DIRECT straight into their payloads in the ring (several reads in
+ * flight), committed in order once complete.  The caller's read()+copy
+ * loop goes on from the file offset it leaves: the ragged end, what the
+ * file gained, everything after a refusal (why says it).
+ */
+struct capture_direct {
+	struct ring_map *m;
+	const char *path;
+	int fd; /* FILE open for read(): left at the first record not taken */
+	uint32_t recsize;
+	uint64_t count; /* records at most */
+	uint64_t io_size; /* bytes per read */
+	unsigned int depth; /* reads in flight */
+	int copy, stop_full;
+	const char *lossy; /* an option that rules it out, as the reason */
+	double t0, duration; /* duration < 0: none */
+	/* the progress line and stats; waiting_since > 0: waiting for room */
+	void (*tick)(struct capture_direct *c, double waiting_since);
+	void *arg;
+	/* what happened */
+	int direct; /* it ran (else why says why not, or it is empty) */
+	int full; /* stopped: the ring is full (stop_full) */
+	int uring_err, reg_err; /* -errno: no io_uring, no fixed buffers */
+	uint64_t records, bytes, mapped, file_off, limit;
+	uint64_t total_bytes; /* the caller's, for the path text */
+	char why[320]; /* not (or no longer) zero-copy: why */
+};
+/* EXIT_OK (also when it did not run) or an exit code (said). */
+int capture_direct(struct capture_direct *c);
+void capture_direct_path(const struct capture_direct *c, char *buf,
+			 size_t len);
 
 /* drain_image.c: resmem drain --image (the ring as a ring file, at disk speed) */
 struct image_args {

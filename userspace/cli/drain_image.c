@@ -166,21 +166,6 @@ static void put(struct writer *w, struct slot *s, const void *buf, uint32_t len,
 		reap(w, 0);
 }
 
-/* The registered buffer holding [p, p + len), or -1. */
-static int fixed_index(const struct writer *w, const unsigned char *p,
-		       size_t len)
-{
-	unsigned int i;
-
-	for (i = 0; i < w->nbufs; i++) {
-		const unsigned char *b = w->bufs[i].iov_base;
-
-		if (p >= b && p + len <= b + w->bufs[i].iov_len)
-			return (int)i;
-	}
-	return -1;
-}
-
 /* How much of the piece at @p may go from the mapping in one write. */
 static size_t fixed_room(const struct writer *w, const unsigned char *p)
 {
@@ -223,7 +208,7 @@ static void write_extent(struct writer *w,
 			if (w->nbufs && fixed_room(w, src) < n)
 				n = fixed_room(w, src);
 			put(w, s, src, (uint32_t)n, p,
-			    w->nbufs ? fixed_index(w, src, n) : -1);
+			    uring_fixed_index(w->bufs, w->nbufs, src, n));
 			p += n;
 			continue;
 		}
