@@ -67,7 +67,8 @@ static int can_direct(struct capture_direct *c, int *fd)
 	char n1[32], n2[32];
 
 	c->why[0] = 0;
-	if (fstat(c->fd, &sb) || !(S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode))) {
+	if (fstat(c->fd, &sb) ||
+	    !(S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode))) {
 		say_why(c, "%s is not a regular file%s", c->path, "");
 		return -1;
 	}
@@ -239,10 +240,10 @@ static void issue(struct reader *rd, int fd)
 			done(rd, io, n < 0 ? -errno : (int32_t)n);
 			continue;
 		}
-		fixed = io->nrec == 1 ?
-				uring_fixed_index(rd->bufs, rd->nbufs,
-						  io->iov[0].iov_base, io->len) :
-				-1;
+		fixed = io->nrec == 1 ? uring_fixed_index(rd->bufs, rd->nbufs,
+							  io->iov[0].iov_base,
+							  io->len) :
+					-1;
 		if (io->nrec == 1)
 			uring_read(&rd->u, fd, io->iov[0].iov_base, io->len,
 				   io->off, fixed, (uint64_t)(io - rd->io));
@@ -468,8 +469,7 @@ int capture_direct(struct capture_direct *c)
 	return rd.err ? EXIT_SYSTEM : EXIT_OK;
 }
 
-void capture_direct_path(const struct capture_direct *c, char *buf,
-			 size_t len)
+void capture_direct_path(const struct capture_direct *c, char *buf, size_t len)
 {
 	char io[32], mb[32], cb[32];
 	int n;
@@ -496,6 +496,6 @@ void capture_direct_path(const struct capture_direct *c, char *buf,
 			c->depth, io);
 	if (n < 0 || (size_t)n >= len)
 		return;
-	snprintf(buf + n, len - (size_t)n,
-		 "; %s into the mapping, %s copied", mb, cb);
+	snprintf(buf + n, len - (size_t)n, "; %s into the mapping, %s copied",
+		 mb, cb);
 }

@@ -445,8 +445,7 @@ struct capture_direct {
 };
 /* EXIT_OK (also when it did not run) or an exit code (said). */
 int capture_direct(struct capture_direct *c);
-void capture_direct_path(const struct capture_direct *c, char *buf,
-			 size_t len);
+void capture_direct_path(const struct capture_direct *c, char *buf, size_t len);
 
 /* drain_image.c: resmem drain --image (the ring as a ring file, at disk speed) */
 struct image_args {

@@ -240,7 +240,8 @@ static int from_file(struct capture_direct *c, struct capture_loop *l,
 		fprintf(stderr,
 			"%scapture %s: zero-copy stopped after %" PRIu64
 			" records: %s: the rest with read() and copying\n",
-			l->tty ? "\r" : "", l->m->info.name, c->records, c->why);
+			l->tty ? "\r" : "", l->m->info.name, c->records,
+			c->why);
 	return ret;
 }
 
@@ -464,13 +465,18 @@ int cmd_capture(int argc, char **argv)
 		cd.count = count;
 		cd.depth = (unsigned int)depth;
 		cd.stop_full = stop_full;
-		cd.lossy = drop_full ? "--drop-when-full refuses records one at a time" :
-			   rate      ? "--rate paces record by record" :
-				       NULL;
+		cd.lossy =
+			drop_full ?
+				"--drop-when-full refuses records one at a time" :
+			rate ? "--rate paces record by record" :
+			       NULL;
 		cd.t0 = t0;
 		cd.duration = duration;
-		loop = (struct capture_loop){ .rep = &rep, .m = &m, .run = &run,
-					      .tty = tty, .last = &last };
+		loop = (struct capture_loop){ .rep = &rep,
+					      .m = &m,
+					      .run = &run,
+					      .tty = tty,
+					      .last = &last };
 		ret = from_file(&cd, &loop, &records, &bytes);
 		if (cd.full)
 			fprintf(stderr,
