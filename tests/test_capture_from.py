@@ -22,12 +22,10 @@ import pytest
 
 from tests import ring_witness
 from tests.harness import disk, matrix
-from tests.harness.loaded import load_resmem
 from tests.harness.units import G, M
 
 PHYS = 4 * G             # boot "dio": region0 at 4 GiB on both architectures
 HDR = 4096               # RESMEM_RING_HDR_SIZE
-REC = 32                 # a record header
 MNT = "/mnt/nvme"
 
 DISK = disk.NvmeExt4Disk("capfrom", 128 * M)
@@ -41,22 +39,11 @@ def capfrom_modules(target):
 
 
 def prepare(g, pages):
-    load_resmem(g, pages)
-    fresh = g.run(f"grep -q ' {MNT} ' /proc/mounts", check=False).status != 0
-    DISK.mount(g, MNT)
-    if fresh:               # one disk image serves every target's boot
-        g.run(f"rm -rf {MNT}/*")
-    g.run("resmem ring region0 --reset --force >/dev/null")
-    return g
+    return DISK.fresh_ring(g, MNT, pages)
 
 
 def host_file(g, name):
-    """The file as the host finds it in the disk image (unmounted meanwhile)."""
-    g.run(f"umount {MNT}")
-    try:
-        return DISK.file(name)
-    finally:
-        g.run(f"mount -t ext4 {DISK.GUEST_DEV} {MNT}")
+    return DISK.host_file(g, MNT, name)
 
 
 def capture(g, src, reclen, *extra):

@@ -26,7 +26,6 @@ import pytest
 
 from tests import ring_witness
 from tests.harness import disk, matrix
-from tests.harness.loaded import load_resmem
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
 
@@ -43,20 +42,12 @@ pytestmark = [pytest.mark.guest(boot="dio", extra_qemu=DISK.qemu_args(),
 
 @pytest.fixture
 def drain_modules(target):
-    return disk.ext4_module_files(matrix.by_name(target))
+    return DISK.module_files(matrix.by_name(target))
 
 
 def prepare(g, pages):
     """resmem with pages=0/1, the disk mounted at MNT, a fresh empty ring."""
-    load_resmem(g, pages)
-    fresh = g.run(f"grep -q ' {MNT} ' /proc/mounts", check=False).status != 0
-    disk.mount_ext4(g, MNT)
-    if fresh:
-        # one disk image serves every target's boot in a run: what an
-        # earlier kernel's tests left on it is not this boot's
-        g.run(f"rm -rf {MNT}/*")
-    g.run("resmem ring region0 --reset --force >/dev/null")
-    return g
+    return DISK.fresh_ring(g, MNT, pages)
 
 
 def ring(g, name="region0"):
@@ -85,12 +76,8 @@ def read_back(g, image, first, count, reclen):
 
 
 def host_image(g, name):
-    """The image file as the host finds it on the disk (unmounted meanwhile)."""
-    g.run(f"umount {MNT}")
-    try:
-        return DISK.file(name)
-    finally:
-        g.run(f"mount -t ext4 {disk.GUEST_DEV} {MNT}")
+    """The image file as the host finds it on the disk."""
+    return DISK.host_file(g, MNT, name)
 
 
 def check_image(g, img, before, first, count, reclen):

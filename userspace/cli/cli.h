@@ -447,6 +447,19 @@ struct capture_direct {
 int capture_direct(struct capture_direct *c);
 void capture_direct_path(const struct capture_direct *c, char *buf, size_t len);
 
+/*
+ * direct_io.c: --io-size and --io-depth of drain --image and capture
+ * --from FILE, @op "write" or "read"; direct_io_check() says what is wrong
+ * (usage_error()) or returns 0.
+ */
+#define OPT_DIRECT_IO(op, size, depth)                          \
+	OPT_SIZE("io-size", "N", size, NULL,                    \
+		 "bytes per " op                                \
+		 " (default 4M; multiple of 4K, at most 64M)"), \
+		OPT_SIZE("io-depth", "N", depth, NULL,          \
+			 op "s in flight (default 8, at most 64)")
+int direct_io_check(const char *cmd, uint64_t io_size, uint64_t depth);
+
 /* drain_image.c: resmem drain --image (the ring as a ring file, at disk speed) */
 struct image_args {
 	const char *path;

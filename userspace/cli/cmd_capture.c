@@ -320,13 +320,11 @@ int cmd_capture(int argc, char **argv)
 			 "offer at most BYTES per second (e.g. 64M), refused\n"
 			 "records included: a source of fixed bandwidth, as a\n"
 			 "device is (default: as fast as it comes)"),
-		OPT_SIZE("io-size", "N", &cd.io_size, NULL,
-			 "--from FILE: bytes per read (default 4M; multiple of 4K,\n"
-			 "at most 64M)"),
-		OPT_SIZE("io-depth", "N", &depth, NULL,
-			 "--from FILE: reads in flight (default 8, at most 64)"),
+		OPT_GROUP(
+			"--from FILE, read with O_DIRECT straight into the ring:"),
+		OPT_DIRECT_IO("read", &cd.io_size, &depth),
 		OPT_FLAG("copy", &cd.copy,
-			 "--from FILE: read() and copy even where O_DIRECT could\n"
+			 "read() and copy even where O_DIRECT could\n"
 			 "read straight into the ring (for comparison)"),
 		OPT_FLAG("file", &cli_file_writes,
 			 "NAME may be a regular file without a ring: create one\n"
@@ -381,12 +379,9 @@ int cmd_capture(int argc, char **argv)
 				   "--rate must be at least 1 byte per second");
 	if (!recsize || recsize > RESMEM_RING_MAX_PAYLOAD)
 		return usage_error("capture", "--record-size must be 1 .. 1G");
-	if (!cd.io_size || cd.io_size % 4096 || cd.io_size > (64 << 20))
-		return usage_error(
-			"capture",
-			"--io-size must be a multiple of 4 KiB, at most 64 MiB");
-	if (!depth || depth > 64)
-		return usage_error("capture", "--io-depth must be 1 .. 64");
+	ret = direct_io_check("capture", cd.io_size, depth);
+	if (ret)
+		return ret;
 	if (generate) {
 		src.fd = -1;
 	} else if (strcmp(from, "-")) {

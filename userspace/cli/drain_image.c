@@ -50,11 +50,6 @@ struct writer {
 	struct progress prog;
 };
 
-static int round_ok(uint64_t v)
-{
-	return v && v % PG == 0 && v <= (64ULL << 20);
-}
-
 static int set_bounce(struct writer *w, size_t size)
 {
 	unsigned int i;
@@ -515,10 +510,6 @@ int drain_image(struct ring_map *m, const struct image_args *a)
 	int created, direct_err, err, ret;
 	double t0, c0, secs;
 
-	if (!round_ok(w.io_size))
-		return usage_error(
-			"drain",
-			"--io-size must be a multiple of 4 KiB, at most 64 MiB");
 	err = resmem_ring_image_plan(m->ring, a->from, &img);
 	if (err) {
 		fprintf(stderr, "drain %s: %s\n", w.name,
