@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "uring.h"
 
 int uring_init(struct uring *u, unsigned int entries)
 {
