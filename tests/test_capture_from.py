@@ -94,25 +94,22 @@ def read_back(g, src_path, count):
 def test_capture_from_zero_copy_same_ring_as_copy(guest, target):
     """A file of 3000 records of 4 KiB and a ragged 1234 bytes captured
     twice into a fresh ring: straight into the mapping (the path line says
-    zero-copy; 6.1's io_uring registers no buffer of the mapping: plain
-    O_DIRECT reads into it there), then with --copy.  Both rings hold the
+    zero-copy, vectored reads of 1024 records), then with --copy.  Both rings hold the
     file's bytes as the host reads them, every CRC good, and are the same
     bytes but for time_ns, epoch and crc.  Catches a record committed before its
     read completed (zeros or stale bytes in a payload), records out of
     order, a placement that differs from the producer's, a lost ragged
-    end, a silent fallback to copying."""
+    end, a silent fallback to copying.  Then records of 256 KiB, one a
+    read, from the ring registered as fixed buffers (6.1's io_uring
+    registers no buffer of the mapping: plain O_DIRECT reads into it)."""
     g = prepare(guest, True)
     reclen, size = 4096, 3000 * 4096 + 1234
     src = f"{MNT}/src.bin"
     g.run(f"head -c {size} /dev/urandom > {src}; sync")
     r, path = capture(g, src, reclen)
-    if g.k.series == "6.1":
-        assert path.startswith("zero-copy io_uring O_DIRECT (buffers not registered: "
-                               "EOPNOTSUPP); 8 x 4.0 MiB in flight; "), path
-    else:
-        assert path.startswith("zero-copy io_uring O_DIRECT, registered buffers; "
-                               "8 x 4.0 MiB in flight; "), path
-    assert path.endswith("; 11.7 MiB into the mapping, 1.2 KiB copied"), path
+    # 1024 records a read: vectored (IORING_OP_READV), no fixed buffers
+    assert path == ("zero-copy io_uring O_DIRECT, vectored reads of 1024 records; 8 x 4.0 MiB "
+                    "in flight; 11.7 MiB into the mapping, 1.2 KiB copied"), path
     assert "no zero-copy" not in r.err and "3001 records" in r.err, r.err
     h1, d1 = host_ring(g)
     assert h1["head_seq"] == 3001, h1
@@ -127,6 +124,18 @@ def test_capture_from_zero_copy_same_ring_as_copy(guest, target):
     data = host_file(g, "src.bin")
     assert len(data) == size
     check_records(h1, d1, data, reclen)
+    # a record a read: from the registered ring (READ_FIXED), 6.1 excepted
+    g.run("resmem ring region0 --reset --force >/dev/null")
+    r, path = capture(g, src, 256 * 1024, "--io-size", "256K")
+    if g.k.series == "6.1":
+        assert path.startswith("zero-copy io_uring O_DIRECT (buffers not registered: "
+                               "EOPNOTSUPP); 8 x 256.0 KiB in flight; "), path
+    else:
+        assert path.startswith("zero-copy io_uring O_DIRECT, registered buffers; "
+                               "8 x 256.0 KiB in flight; "), path
+    assert path.endswith("; 11.5 MiB into the mapping, 225.2 KiB copied"), path
+    h3, d3 = host_ring(g)
+    check_records(h3, d3, data, 256 * 1024)
 
 
 def test_capture_from_fallbacks(guest, target):

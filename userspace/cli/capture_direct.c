@@ -444,7 +444,9 @@ int capture_direct(struct capture_direct *c)
 		return sys_error("cannot allocate", "read buffers", err);
 	}
 	c->uring_err = uring_init(&rd.u, rd.depth);
-	if (!c->uring_err) {
+	c->per_read = rd.per_io;
+	/* several records per read are vectored: no fixed buffers for them */
+	if (!c->uring_err && rd.per_io == 1) {
 		c->reg_err = register_ring(&rd);
 		if (c->reg_err)
 			rd.nbufs = 0; /* plain reads, pinned one at a time */
@@ -484,6 +486,11 @@ void capture_direct_path(const struct capture_direct *c, char *buf, size_t len)
 		n = snprintf(buf, len,
 			     "zero-copy O_DIRECT preadv (no io_uring: %s)",
 			     errno_name(-c->uring_err));
+	else if (c->per_read > 1)
+		n = snprintf(
+			buf, len,
+			"zero-copy io_uring O_DIRECT, vectored reads of %u records; %u x %s in flight",
+			c->per_read, c->depth, io);
 	else if (c->reg_err)
 		n = snprintf(
 			buf, len,

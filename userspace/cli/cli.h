@@ -402,6 +402,7 @@ struct capture_direct {
 	int direct; /* it ran (else why says why not, or it is empty) */
 	int full; /* stopped: the ring is full (stop_full) */
 	int uring_err, reg_err; /* -errno: no io_uring, no fixed buffers */
+	unsigned int per_read; /* records per read (> 1: vectored, not fixed) */
 	uint64_t records, bytes, mapped, file_off, limit;
 	uint64_t total_bytes; /* the caller's, for the path text */
 	char why[320]; /* not (or no longer) zero-copy: why */
