@@ -320,15 +320,15 @@ int cmd_capture(int argc, char **argv)
 			 "offer at most BYTES per second (e.g. 64M), refused\n"
 			 "records included: a source of fixed bandwidth, as a\n"
 			 "device is (default: as fast as it comes)"),
+		OPT_FLAG("file", &cli_file_writes,
+			 "NAME may be a regular file without a ring: create one\n"
+			 "in it (without it, such a file is left alone)"),
 		OPT_GROUP(
 			"--from FILE, read with O_DIRECT straight into the ring:"),
 		OPT_DIRECT_IO("read", &cd.io_size, &depth),
 		OPT_FLAG("copy", &cd.copy,
 			 "read() and copy even where O_DIRECT could\n"
 			 "read straight into the ring (for comparison)"),
-		OPT_FLAG("file", &cli_file_writes,
-			 "NAME may be a regular file without a ring: create one\n"
-			 "in it (without it, such a file is left alone)"),
 		OPT_GROUP(
 			"When the ring is full (the consumer, resmem drain, is behind), capture\n"
 			"waits for the consumer: nothing is lost.  Or:"),
