@@ -51,7 +51,7 @@ WINDOWS = {
 # ends), the full-tier ones all three.
 CASE_WINDOWS = [pytest.param(w, marks=[] if w == "past-4G" else [pytest.mark.full]) for w in WINDOWS]
 # "uring": io_uring with the window registered as a fixed buffer (a
-# long-term pin), then one READ_FIXED / WRITE_FIXED (tests/guest/uring.h)
+# long-term pin), then one READ_FIXED / WRITE_FIXED (userspace/cli/uring.h)
 MODES = {"plain": "", "fork": "--fork", "mlock": "--mlock", "fork+mlock": "--fork --mlock",
          "uring": "--uring"}
 

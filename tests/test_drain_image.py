@@ -26,7 +26,6 @@ import pytest
 
 from tests import ring_witness
 from tests.harness import disk, matrix
-from tests.harness.loaded import load_resmem
 from tests.harness.pattern import seq
 from tests.harness.units import G, K, M
 
@@ -43,20 +42,12 @@ pytestmark = [pytest.mark.guest(boot="dio", extra_qemu=DISK.qemu_args(),
 
 @pytest.fixture
 def drain_modules(target):
-    return disk.ext4_module_files(matrix.by_name(target))
+    return DISK.module_files(matrix.by_name(target))
 
 
 def prepare(g, pages):
     """resmem with pages=0/1, the disk mounted at MNT, a fresh empty ring."""
-    load_resmem(g, pages)
-    fresh = g.run(f"grep -q ' {MNT} ' /proc/mounts", check=False).status != 0
-    disk.mount_ext4(g, MNT)
-    if fresh:
-        # one disk image serves every target's boot in a run: what an
-        # earlier kernel's tests left on it is not this boot's
-        g.run(f"rm -rf {MNT}/*")
-    g.run("resmem ring region0 --reset --force >/dev/null")
-    return g
+    return DISK.fresh_ring(g, MNT, pages)
 
 
 def ring(g, name="region0"):
@@ -85,12 +76,8 @@ def read_back(g, image, first, count, reclen):
 
 
 def host_image(g, name):
-    """The image file as the host finds it on the disk (unmounted meanwhile)."""
-    g.run(f"umount {MNT}")
-    try:
-        return DISK.file(name)
-    finally:
-        g.run(f"mount -t ext4 {disk.GUEST_DEV} {MNT}")
+    """The image file as the host finds it on the disk."""
+    return DISK.host_file(g, MNT, name)
 
 
 def check_image(g, img, before, first, count, reclen):
@@ -249,3 +236,53 @@ def test_image_fallbacks_and_failures(guest, target):
     assert ring(g)["cons"] == before["head"]
     read_back(g, f"{MNT}/p.img", 0, count, reclen)
     check_image(g, host_image(g, "p.img"), before, 0, count, reclen)
+
+
+def test_image_killed_midway(guest, target):
+    """A drain --image killed with SIGKILL while the image grows (64 MB of
+    records written 4 KiB at a time, one write in flight, so that it is
+    slow enough to catch on TCG; still zero-copy from the mapping) consumes
+    nothing: the ring header is unchanged, and the partial file has no
+    ring header (written last) so no reader takes it, only pages that are
+    the region's or holes.  A second drain --image then writes every
+    record once, as the host reads them (debugfs, pmemsave).  Catches cons
+    moved before the image is durable, a header written before the data,
+    pinned pages or io_uring state that a killed drain leaves behind so
+    that the next one fails."""
+    g = prepare(guest, True)
+    count, reclen = 16000, 4000
+    g.run(f"rm -f {MNT}/k1.img {MNT}/k2.img")
+    capture(g, count, reclen)
+    before = ring(g)
+    r = g.run(f"resmem drain region0 --image {MNT}/k1.img --io-size 4K --io-depth 1 "
+              f"2>/tmp/k1.err & pid=$!; n=0; "
+              f"while [ $(stat -c %s {MNT}/k1.img 2>/dev/null || echo 0) -lt {16 * M} ] "
+              f"&& [ $n -lt 20000 ]; do n=$((n+1)); done; "
+              f"kill -9 $pid; wait $pid; echo status $?; stat -c %s {MNT}/k1.img",
+              timeout=300)
+    status, size = r.out.split()[1], int(r.out.split()[2])
+    assert status == "137", (r, g.run("cat /tmp/k1.err").out)   # killed, not finished
+    assert 16 * M <= size < HDR + before["data_size"], size
+    assert ring(g) == before, "a killed drain moved cons (or anything else)"
+    r = g.run(f"resmem drain {MNT}/k1.img --no-consume --to /dev/null", check=False)
+    assert r.status != 0 and "no ring" in r.err, r
+    part = host_image(g, "k1.img")
+    assert part[:HDR] == bytes(HDR), "the header was written before the data"
+    region = g.pmemsave(PHYS + HDR, len(part) - HDR)
+    same = 0
+    for p in range(HDR, len(part) - len(part) % 4096, 4096):
+        page = part[p:p + 4096]
+        if page == region[p - HDR:p - HDR + 4096]:
+            same += 1
+        else:
+            assert page == bytes(4096), f"image page at {p} is neither the region's nor a hole"
+    assert same >= 16 * M // 4096 - 2, same
+    # the next drain gets every record, once; cons moves only now
+    g.run(f"rm {MNT}/k1.img")
+    r = image(g, "k2.img")
+    assert f"{count} records" in r.err and f"consumed up to seq {count - 1}" in r.err, r.err
+    after = ring(g)
+    assert (after["cons"], after["cons_seq"]) == (before["head"], count), after
+    read_back(g, f"{MNT}/k2.img", 0, count, reclen)
+    check_image(g, host_image(g, "k2.img"), before, 0, count, reclen)
+    g.run(f"rm {MNT}/k2.img")

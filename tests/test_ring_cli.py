@@ -19,6 +19,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 
 import pytest
 
@@ -473,3 +474,76 @@ def test_drain_image_from_cons_and_refusals(resmem, ring, tmp_path):
     image_window(img, ring.read_bytes(), h, before)
     recs = ring_witness.records(h, img[4096:], h["tail"], 10)
     assert [x["seq"] for x in recs] == list(range(20, 27)) and all(x["good"] for x in recs)
+
+
+# capture --from FILE on the host: a file on tmpfs, which takes O_DIRECT
+# (from 6.6; without statx's DIOALIGN, so any alignment) and so runs the
+# direct path into a ring file's shared mapping; the guest test on a real
+# disk is tests/test_capture_from.py.
+SHM = "/dev/shm"
+
+
+def ring_bytes_masked(f):
+    """A ring file's header and data bytes, the time_ns, epoch and crc of
+    every record header from tail to head (PAD records too) zeroed."""
+    raw = f.read_bytes()
+    h = ring_witness.header(raw)
+    ds = h["data_size"]
+    data = bytearray(raw[h["data_off"]:h["data_off"] + ds])
+    pos = h["tail"]
+    while pos != h["head"]:
+        off = pos % ds
+        if ds - off < 32:                       # an implicit pad
+            pos += ds - off
+            continue
+        r = ring_witness.fields(data, "resmem_ring_rec", off)
+        data[off + 16:off + 32] = bytes(16)     # time_ns, epoch, crc
+        pos += ds - off if r["flags"] & 1 else (32 + r["len"] + 7) // 8 * 8
+    return h, bytes(data)
+
+
+@pytest.mark.parametrize("size,reclen,extra", [
+    (3000 * 4096 + 1234, 4096, ()),                 # ragged end
+    (2 * 1024 * 1024 + 5, 300000, ("--io-size", "64K")),   # records in chunks
+    (5000 * 1000, 1000, ("--io-size", "4K", "--io-depth", "3")),
+    (700 * 4096, 4096, ("--overwrite",)),           # wraps the 1 MiB ring
+])
+def test_capture_from_file_direct_same_as_copy(resmem, tmp_path, size, reclen, extra):
+    """The ring capture --from FILE makes straight from the file (O_DIRECT
+    into the mapping, when the file's file system takes it) is the ring
+    --copy makes, byte for byte but for time_ns, epoch and crc, and its
+    records are the file's bytes in order, the ragged end included.
+    Catches a record committed before its read completed, a misplaced or
+    reordered record, a lost ragged end."""
+    if not os.path.isdir(SHM):
+        pytest.skip("no /dev/shm")
+    data = os.urandom(size)
+    fd, name = tempfile.mkstemp(dir=SHM)
+    try:
+        os.write(fd, data)
+        os.close(fd)
+        rings, paths = [], []
+        for mode in ((), ("--copy",)):
+            f = tmp_path / f"ring{len(rings)}.bin"
+            ring_size = (1 << 20) if "--overwrite" in extra else 64 << 20
+            f.write_bytes(b"\0" * ring_size)
+            r = run(resmem, "capture", f, "--file", "--from", name, "--record-size", reclen,
+                    *extra, *mode)
+            assert r.returncode == 0, r.stderr
+            m = re.search(r"^capture \S+: path: (.*)$", r.stderr, re.M)
+            assert m, r.stderr
+            paths.append(m[1])
+            rings.append(ring_bytes_masked(f))
+            if not extra or "--overwrite" not in extra:
+                out = tmp_path / f"out{len(rings)}"
+                d = run(resmem, "drain", f, "--to", out)
+                assert d.returncode == 0, d.stderr
+                assert out.read_bytes() == data
+        assert paths[1].startswith("copy (asked for (--copy)), read()"), paths
+        if not paths[0].startswith("zero-copy"):
+            pytest.skip(f"this kernel's tmpfs takes no O_DIRECT: {paths[0]}")
+        (h0, d0), (h1, d1) = rings
+        assert (h0["head"], h0["tail"], h0["head_seq"]) == (h1["head"], h1["tail"], h1["head_seq"])
+        assert d0 == d1, "the direct and the copied ring differ"
+    finally:
+        os.unlink(name)

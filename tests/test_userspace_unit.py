@@ -73,12 +73,15 @@ def test_shared_library_exports_only_the_api(libso):
         name, _, node = sym.partition("@@")
         exported[name] = node
     abi = libresmem_abi()
-    # soname .3 started over in LIBRESMEM_3.0; the ring images came in 3.1
-    assert nodes == {f"LIBRESMEM_{abi}.0", f"LIBRESMEM_{abi}.1"}, nodes
+    # soname .3 started over in LIBRESMEM_3.0; the ring images came in 3.1,
+    # resmem_ring_reserve_ahead (capture --from FILE) in 3.2
+    assert nodes == {f"LIBRESMEM_{abi}.0", f"LIBRESMEM_{abi}.1", f"LIBRESMEM_{abi}.2"}, nodes
     assert exported.get("resmem_export") == f"LIBRESMEM_{abi}.0", exported.get("resmem_export")
     for name in ("resmem_ring_image_plan", "resmem_ring_image_settle",
                  "resmem_ring_image_consume"):
         assert exported.get(name) == f"LIBRESMEM_{abi}.1", (name, exported.get(name))
+    assert exported.get("resmem_ring_reserve_ahead") == f"LIBRESMEM_{abi}.2", \
+        exported.get("resmem_ring_reserve_ahead")
     stray = sorted(n for n in exported if not n.startswith("resmem_"))
     assert not stray, f"{SONAME} exports internals: {stray}"
     unversioned = sorted(n for n, node in exported.items() if node not in nodes)

@@ -124,23 +124,31 @@ static int use_uring;
 static ssize_t io_uring_fixed(int fd, uint8_t *p, uint64_t len,
 			      uint64_t diskoff, int write)
 {
+	struct iovec iov = { .iov_base = p, .iov_len = len };
 	struct uring u = { .fd = -1 };
 	const char *step = "io_uring_setup";
-	long r = uring_init(&u);
+	long r = uring_init(&u, 4);
+	uint64_t ud;
+	int32_t res;
 
 	if (!r) {
 		step = "IORING_REGISTER_BUFFERS";
-		r = uring_register(&u, p, len);
+		r = uring_register_buffers(&u, &iov, 1);
 	}
 	if (!r) {
 		step = write ? "IORING_OP_WRITE_FIXED" : "IORING_OP_READ_FIXED";
-		r = uring_rw_fixed(&u, write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED,
-				   fd, p, (unsigned int)len, diskoff);
+		if (write)
+			uring_write(&u, fd, p, (unsigned int)len, diskoff, 0, 0);
+		else
+			uring_read(&u, fd, p, (unsigned int)len, diskoff, 0, 0);
+		r = uring_submit(&u, 1);
+		if (!r)
+			r = uring_reap(&u, &ud, &res) ? res : -EAGAIN;
 	}
 	if (r < 0)
 		fprintf(stderr, "%s: %s\n", step, strerror((int)-r));
 	if (u.fd >= 0)
-		close(u.fd);
+		uring_exit(&u);
 	if (r < 0) {
 		errno = (int)-r;
 		return -1;

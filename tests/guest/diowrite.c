@@ -16,11 +16,15 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "uring.h"
 
@@ -57,6 +61,7 @@ int main(int argc, char **argv)
 	struct uring u = { 0 };
 	unsigned char *mem;
 	double t0, c0, t, c;
+	uint64_t ud;
 	int32_t res;
 	int fd, err;
 
@@ -75,7 +80,7 @@ int main(int argc, char **argv)
 	fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0644);
 	if (fd < 0)
 		return fail(argv[1], errno);
-	err = uring_init_n(&u, depth);
+	err = uring_init(&u, depth);
 	if (err)
 		return fail("io_uring_setup", -err);
 	nbuf = (unsigned int)((bytes + GIB - 1) / GIB);
@@ -83,24 +88,22 @@ int main(int argc, char **argv)
 		iov[i].iov_base = mem + i * GIB;
 		iov[i].iov_len = bytes - i * GIB < GIB ? bytes - i * GIB : GIB;
 	}
-	if (syscall(__NR_io_uring_register, u.fd, IORING_REGISTER_BUFFERS, iov, nbuf))
-		return fail("IORING_REGISTER_BUFFERS", errno);
+	err = uring_register_buffers(&u, iov, nbuf);
+	if (err)
+		return fail("IORING_REGISTER_BUFFERS", -err);
 	t0 = now();
 	c0 = cpu();
 	while (done < bytes) {
-		unsigned int queued = 0;
-
 		while (busy < depth && off < bytes) {
-			uring_queue_write_fixed(&u, fd, mem + off, (unsigned int)io, off,
-						(unsigned int)(off / GIB), 0);
+			uring_write(&u, fd, mem + off, (unsigned int)io, off,
+				    (int)(off / GIB), 0);
 			off += io;
 			busy++;
-			queued++;
 		}
-		err = uring_enter(&u, queued, 1);
+		err = uring_submit(&u, 1);
 		if (err)
 			return fail("io_uring_enter", -err);
-		while (uring_reap(&u, &res)) {
+		while (uring_reap(&u, &ud, &res)) {
 			if (res != (int32_t)io)
 				return fail("write", res < 0 ? -res : EIO);
 			busy--;

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 
 from . import devdax
+from .loaded import load_resmem
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIR = os.path.join(REPO, "build", "disks")
@@ -62,6 +63,36 @@ class Ext4Disk(Disk):
                             self.path], check=True, stdout=subprocess.DEVNULL)
         return args
 
+    GUEST_DEV = GUEST_DEV
+    MODULES = MODULES
+
+    def mount(self, g, mnt):
+        mount_ext4(g, mnt, self.GUEST_DEV, self.MODULES)
+
+    def module_files(self, k):
+        return ext4_module_files(k, self.MODULES)
+
+    def fresh_ring(self, g, mnt, pages):
+        """resmem loaded with pages=0/1, this disk mounted at mnt (emptied at
+        a boot's first mount: one disk image serves every target's boot in
+        a run, what an earlier kernel's tests left is not this boot's), a
+        fresh empty ring in region0."""
+        load_resmem(g, pages)
+        fresh = g.run(f"grep -q ' {mnt} ' /proc/mounts", check=False).status != 0
+        self.mount(g, mnt)
+        if fresh:
+            g.run(f"rm -rf {mnt}/*")
+        g.run("resmem ring region0 --reset --force >/dev/null")
+        return g
+
+    def host_file(self, g, mnt, name):
+        """File name as the host finds it in the image (unmounted meanwhile)."""
+        g.run(f"umount {mnt}")
+        try:
+            return self.file(name)
+        finally:
+            g.run(f"mount -t ext4 {self.GUEST_DEV} {mnt}")
+
     def file(self, name):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "f")
@@ -72,20 +103,20 @@ class Ext4Disk(Disk):
                 return f.read()
 
 
-def ext4_module_files(k):
+def ext4_module_files(k, modules=MODULES):
     """module_files() and ext4; before 7.x ext4 asks the crypto API for
     crc32c at mount (no module dependency: mount fails with ENOENT)."""
     crc = ("crc32c_generic",) if k.version < (7, 0) else ()
-    return devdax.module_files(k, MODULES + ("ext4",) + crc)
+    return devdax.module_files(k, modules + ("ext4",) + crc)
 
 
-def mount_ext4(g, mnt):
-    """The Ext4Disk mounted at mnt in guest g (virtio_blk loaded first)."""
-    setup(g)
+def mount_ext4(g, mnt, dev=GUEST_DEV, modules=MODULES):
+    """The Ext4Disk mounted at mnt in guest g (its driver loaded first)."""
+    setup(g, dev, modules)
     assert shutil.which("mkfs.ext4", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin"), \
         "the host has no mkfs.ext4 (e2fsprogs) to make the guest's ext4 disk"
     g.run(f"modprobe -q crc32c_generic; modprobe ext4; mkdir -p {mnt}; "
-          f"grep -q ' {mnt} ' /proc/mounts || mount -t ext4 {GUEST_DEV} {mnt}")
+          f"grep -q ' {mnt} ' /proc/mounts || mount -t ext4 {dev} {mnt}")
 
 
 def module_files(k):
@@ -93,8 +124,25 @@ def module_files(k):
     return devdax.module_files(k, MODULES)
 
 
-def setup(g):
-    """Loads virtio_blk in guest g and waits for the disk; returns its path."""
-    g.run(f"modprobe -a {' '.join(MODULES)}; n=0; while [ ! -b {GUEST_DEV} ] && [ $n -lt 100 ]; do "
-          f"sleep 0.1; n=$((n+1)); done; test -b {GUEST_DEV}", timeout=60)
-    return GUEST_DEV
+def setup(g, dev=GUEST_DEV, modules=MODULES):
+    """Loads the disk's driver (virtio_blk) in guest g and waits for the
+    disk; returns its path."""
+    g.run(f"modprobe -a {' '.join(modules)}; n=0; while [ ! -b {dev} ] && [ $n -lt 100 ]; do "
+          f"sleep 0.1; n=$((n+1)); done; test -b {dev}", timeout=60)
+    return dev
+
+
+class NvmeExt4Disk(Ext4Disk):
+    """The Ext4Disk on QEMU's NVMe controller instead of virtio-blk: NVMe
+    queues take memory at any 4-byte boundary (the kernel's dma_alignment
+    3; statx dio_mem_align 4) where virtio-blk wants 512, so O_DIRECT can
+    read into the 8-byte aligned payloads of ring records.  The guest's
+    /dev/nvme0n1 once `mount(g, mnt)` has loaded nvme."""
+
+    GUEST_DEV = "/dev/nvme0n1"
+    MODULES = ("nvme",)
+
+    def qemu_args(self):
+        super().qemu_args()     # the image and its file system
+        return ["-drive", f"file={self.path},format=raw,if=none,id=nvme0,cache=writeback",
+                "-device", "nvme,drive=nvme0,serial=resmem0"]

@@ -375,35 +375,54 @@ void drain_gaps_before(struct drain_gaps *g,
 		       const struct resmem_ring_recinfo *ri);
 void drain_gaps_end(struct drain_gaps *g,
 		    const struct resmem_ring_reader_stats *rs);
+#include "uring.h"
+
 /*
- * uring.c: the io_uring of drain --image on the raw system calls: writes,
- * plain or from registered ("fixed") buffers, completions in any order.
+ * capture_direct.c: capture --from FILE, the whole records read with
+ * O_DIRECT straight into their payloads in the ring (several reads in
+ * flight), committed in order once complete.  The caller's read()+copy
+ * loop goes on from the file offset it leaves: the ragged end, what the
+ * file gained, everything after a refusal (why says it).
  */
-#include <linux/io_uring.h>
-#include <sys/uio.h>
-struct uring {
-	int fd;
-	unsigned int queued; /* written to the SQ ring, not yet submitted */
-	unsigned int *sq_tail, *sq_mask, *sq_array;
-	unsigned int *cq_head, *cq_tail, *cq_mask;
-	struct io_uring_sqe *sqes;
-	struct io_uring_cqe *cqes;
-	void *sq_map, *cq_map;
-	size_t sq_len, cq_len, sqes_len;
+struct capture_direct {
+	struct ring_map *m;
+	const char *path;
+	int fd; /* FILE open for read(): left at the first record not taken */
+	uint32_t recsize;
+	uint64_t count; /* records at most */
+	uint64_t io_size; /* bytes per read */
+	unsigned int depth; /* reads in flight */
+	int copy, stop_full;
+	const char *lossy; /* an option that rules it out, as the reason */
+	double t0, duration; /* duration < 0: none */
+	/* the progress line and stats; waiting_since > 0: waiting for room */
+	void (*tick)(struct capture_direct *c, double waiting_since);
+	void *arg;
+	/* what happened */
+	int direct; /* it ran (else why says why not, or it is empty) */
+	int full; /* stopped: the ring is full (stop_full) */
+	int uring_err, reg_err; /* -errno: no io_uring, no fixed buffers */
+	unsigned int per_read; /* records per read (> 1: vectored, not fixed) */
+	uint64_t records, bytes, mapped, file_off, limit;
+	uint64_t total_bytes; /* the caller's, for the path text */
+	char why[320]; /* not (or no longer) zero-copy: why */
 };
-/* 0 or -errno (ENOSYS, EPERM: io_uring off; the caller writes without it). */
-int uring_init(struct uring *u, unsigned int entries);
-void uring_exit(struct uring *u);
-/* Fixed buffer i is iov[i] (pinned until uring_exit()): 0 or -errno. */
-int uring_register_buffers(struct uring *u, const struct iovec *iov,
-			   unsigned int n);
-/* Queue a write (@fixed: its buffer index, or -1 for a plain write). */
-void uring_write(struct uring *u, int fd, const void *buf, unsigned int len,
-		 uint64_t off, int fixed, uint64_t user_data);
-/* Submit what is queued and wait for @wait completions: 0 or -errno. */
-int uring_submit(struct uring *u, unsigned int wait);
-/* One completion: 1 (taken), 0 (none yet). */
-int uring_reap(struct uring *u, uint64_t *user_data, int32_t *res);
+/* EXIT_OK (also when it did not run) or an exit code (said). */
+int capture_direct(struct capture_direct *c);
+void capture_direct_path(const struct capture_direct *c, char *buf, size_t len);
+
+/*
+ * direct_io.c: --io-size and --io-depth of drain --image and capture
+ * --from FILE, @op "write" or "read"; direct_io_check() says what is wrong
+ * (usage_error()) or returns 0.
+ */
+#define OPT_DIRECT_IO(op, size, depth)                          \
+	OPT_SIZE("io-size", "N", size, NULL,                    \
+		 "bytes per " op                                \
+		 " (default 4M; multiple of 4K, at most 64M)"), \
+		OPT_SIZE("io-depth", "N", depth, NULL,          \
+			 op "s in flight (default 8, at most 64)")
+int direct_io_check(const char *cmd, uint64_t io_size, uint64_t depth);
 
 /* drain_image.c: resmem drain --image (the ring as a ring file, at disk speed) */
 struct image_args {

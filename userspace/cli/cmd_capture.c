@@ -192,6 +192,59 @@ static void capture_tick(struct ring_report *rep, const struct resmem_ring *r,
 	*last = now;
 }
 
+/* What capture_direct() calls back with: the loop's own state. */
+struct capture_loop {
+	struct ring_report *rep;
+	struct ring_map *m;
+	struct capture_run *run;
+	int tty;
+	double *last;
+	uint64_t records0, bytes0; /* before capture_direct() */
+};
+
+static void direct_tick(struct capture_direct *c, double waiting_since)
+{
+	struct capture_loop *l = c->arg;
+
+	l->rep->total.records = l->records0 + c->records;
+	l->rep->total.bytes = l->bytes0 + c->bytes;
+	l->run->waiting_since = waiting_since;
+	capture_tick(l->rep, l->m->ring, l->run, l->tty, l->last);
+}
+
+/*
+ * --from FILE: the whole records straight into the ring where it can
+ * (capture_direct.c), saying why not where it cannot; the copy loop goes
+ * on from where it stopped.  EXIT_OK or an exit code.
+ */
+static int from_file(struct capture_direct *c, struct capture_loop *l,
+		     uint64_t *records, uint64_t *bytes)
+{
+	int ret;
+
+	c->arg = l;
+	c->tick = direct_tick;
+	l->records0 = *records;
+	l->bytes0 = *bytes;
+	ret = capture_direct(c);
+	*records += c->records;
+	*bytes += c->bytes;
+	l->rep->total.records = *records;
+	l->rep->total.bytes = *bytes;
+	l->run->waiting_since = 0;
+	if (c->why[0] && !c->direct)
+		fprintf(stderr,
+			"%scapture %s: no zero-copy: %s: reading with read() and copying\n",
+			l->tty ? "\r" : "", l->m->info.name, c->why);
+	else if (c->why[0])
+		fprintf(stderr,
+			"%scapture %s: zero-copy stopped after %" PRIu64
+			" records: %s: the rest with read() and copying\n",
+			l->tty ? "\r" : "", l->m->info.name, c->records,
+			c->why);
+	return ret;
+}
+
 /*
  * The ring is full and capture is lossless: wait for the consumer, the
  * progress line and stats lines going on; the time is added to the ring's
@@ -235,6 +288,10 @@ int cmd_capture(int argc, char **argv)
 	double stats = 0;
 	struct ring_report rep;
 	struct capture_run run = { 0 };
+	struct capture_direct cd = { .io_size = 4 << 20 };
+	struct capture_loop loop;
+	uint64_t depth = 8;
+	char path[400];
 	uint32_t fl;
 	struct resmem_ring_state st;
 	struct ring_map m;
@@ -266,6 +323,12 @@ int cmd_capture(int argc, char **argv)
 		OPT_FLAG("file", &cli_file_writes,
 			 "NAME may be a regular file without a ring: create one\n"
 			 "in it (without it, such a file is left alone)"),
+		OPT_GROUP(
+			"--from FILE, read with O_DIRECT straight into the ring:"),
+		OPT_DIRECT_IO("read", &cd.io_size, &depth),
+		OPT_FLAG("copy", &cd.copy,
+			 "read() and copy even where O_DIRECT could\n"
+			 "read straight into the ring (for comparison)"),
 		OPT_GROUP(
 			"When the ring is full (the consumer, resmem drain, is behind), capture\n"
 			"waits for the consumer: nothing is lost.  Or:"),
@@ -316,6 +379,9 @@ int cmd_capture(int argc, char **argv)
 				   "--rate must be at least 1 byte per second");
 	if (!recsize || recsize > RESMEM_RING_MAX_PAYLOAD)
 		return usage_error("capture", "--record-size must be 1 .. 1G");
+	ret = direct_io_check("capture", cd.io_size, depth);
+	if (ret)
+		return ret;
 	if (generate) {
 		src.fd = -1;
 	} else if (strcmp(from, "-")) {
@@ -386,7 +452,35 @@ int cmd_capture(int argc, char **argv)
 		   RING_HAVE_CORRUPT;
 	t0 = last = now_seconds();
 	ret = EXIT_OK;
-	while (!ring_stop && records + refused < count && !src.eof) {
+	if (src.fd > 0) {
+		cd.m = &m;
+		cd.path = from;
+		cd.fd = src.fd;
+		cd.recsize = (uint32_t)recsize;
+		cd.count = count;
+		cd.depth = (unsigned int)depth;
+		cd.stop_full = stop_full;
+		cd.lossy =
+			drop_full ?
+				"--drop-when-full refuses records one at a time" :
+			rate ? "--rate paces record by record" :
+			       NULL;
+		cd.t0 = t0;
+		cd.duration = duration;
+		loop = (struct capture_loop){ .rep = &rep,
+					      .m = &m,
+					      .run = &run,
+					      .tty = tty,
+					      .last = &last };
+		ret = from_file(&cd, &loop, &records, &bytes);
+		if (cd.full)
+			fprintf(stderr,
+				"%scapture %s: ring full after %" PRIu64
+				" records: stopped\n",
+				tty ? "\n" : "", m.info.name, records);
+	}
+	while (ret == EXIT_OK && !cd.full && !ring_stop &&
+	       records + refused < count && !src.eof) {
 		now = now_seconds();
 		if (duration >= 0 && now - t0 >= duration)
 			break;
@@ -454,6 +548,12 @@ int cmd_capture(int argc, char **argv)
 			m.info.name, seq0, resmem_ring_next_seq(m.ring) - 1,
 			refused, (uint32_t)st.epoch);
 		ring_counters_summary(stderr, "capture", m.info.name, m.ring);
+		if (src.fd > 0) {
+			cd.total_bytes = bytes;
+			capture_direct_path(&cd, path, sizeof(path));
+			fprintf(stderr, "capture %s: path: %s\n", m.info.name,
+				path);
+		}
 	}
 	free(buf);
 	ring_unmap(&m);

@@ -132,8 +132,9 @@ static int drain_to_image(const char *name, struct image_args *a,
 		return usage_error(
 			"drain",
 			"--image writes the ring itself: --to, --follow, --index, --append and --stats do not go with it");
-	if (!depth || depth > 64)
-		return usage_error("drain", "--io-depth must be 1 .. 64");
+	ret = direct_io_check("drain", a->io_size, depth);
+	if (ret)
+		return ret;
 	a->depth = (unsigned int)depth;
 	a->from = from;
 	a->consume = consume;
@@ -215,11 +216,7 @@ int cmd_drain(int argc, char **argv)
 			"image", "FILE", &img.path,
 			"write the committed records as a ring file FILE (new or\n"
 			"empty): O_DIRECT io_uring writes from the mapping"),
-		OPT_SIZE(
-			"io-size", "N", &img.io_size, NULL,
-			"bytes per write (default 4M; multiple of 4K, at most 64M)"),
-		OPT_SIZE("io-depth", "N", &depth, NULL,
-			 "writes in flight (default 8, at most 64)"),
+		OPT_DIRECT_IO("write", &img.io_size, &depth),
 		OPT_FLAG("copy", &img.copy,
 			 "copy through bounce buffers even where the mapping\n"
 			 "could be written directly (for comparison)"),

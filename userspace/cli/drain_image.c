@@ -50,11 +50,6 @@ struct writer {
 	struct progress prog;
 };
 
-static int round_ok(uint64_t v)
-{
-	return v && v % PG == 0 && v <= (64ULL << 20);
-}
-
 static int set_bounce(struct writer *w, size_t size)
 {
 	unsigned int i;
@@ -166,21 +161,6 @@ static void put(struct writer *w, struct slot *s, const void *buf, uint32_t len,
 		reap(w, 0);
 }
 
-/* The registered buffer holding [p, p + len), or -1. */
-static int fixed_index(const struct writer *w, const unsigned char *p,
-		       size_t len)
-{
-	unsigned int i;
-
-	for (i = 0; i < w->nbufs; i++) {
-		const unsigned char *b = w->bufs[i].iov_base;
-
-		if (p >= b && p + len <= b + w->bufs[i].iov_len)
-			return (int)i;
-	}
-	return -1;
-}
-
 /* How much of the piece at @p may go from the mapping in one write. */
 static size_t fixed_room(const struct writer *w, const unsigned char *p)
 {
@@ -223,7 +203,7 @@ static void write_extent(struct writer *w,
 			if (w->nbufs && fixed_room(w, src) < n)
 				n = fixed_room(w, src);
 			put(w, s, src, (uint32_t)n, p,
-			    w->nbufs ? fixed_index(w, src, n) : -1);
+			    uring_fixed_index(w->bufs, w->nbufs, src, n));
 			p += n;
 			continue;
 		}
@@ -530,10 +510,6 @@ int drain_image(struct ring_map *m, const struct image_args *a)
 	int created, direct_err, err, ret;
 	double t0, c0, secs;
 
-	if (!round_ok(w.io_size))
-		return usage_error(
-			"drain",
-			"--io-size must be a multiple of 4 KiB, at most 64 MiB");
 	err = resmem_ring_image_plan(m->ring, a->from, &img);
 	if (err) {
 		fprintf(stderr, "drain %s: %s\n", w.name,

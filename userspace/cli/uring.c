@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The io_uring drain --image needs, on the raw system calls (no liburing:
- * the tools are static and cross-built): one submission ring, writes
- * (plain or from registered buffers), completions reaped in any order.
+ * The io_uring drain --image and capture --from FILE need, on the raw
+ * system calls (no liburing: the tools are static and cross-built): one
+ * submission ring, reads and writes (plain, vectored or with registered
+ * buffers), completions reaped in any order.
  */
 #include <errno.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "uring.h"
 
 int uring_init(struct uring *u, unsigned int entries)
 {
@@ -73,16 +74,18 @@ int uring_register_buffers(struct uring *u, const struct iovec *iov,
 	return 0;
 }
 
-void uring_write(struct uring *u, int fd, const void *buf, unsigned int len,
-		 uint64_t off, int fixed, uint64_t user_data)
+/* One SQE: @addr/@len are a buffer (or an iovec array and its count). */
+static void uring_queue(struct uring *u, uint8_t opcode, int fd,
+			const void *addr, unsigned int len, uint64_t off,
+			int fixed, uint64_t user_data)
 {
 	unsigned int tail = *u->sq_tail, idx = tail & *u->sq_mask;
 	struct io_uring_sqe *sqe = &u->sqes[idx];
 
 	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = fixed >= 0 ? IORING_OP_WRITE_FIXED : IORING_OP_WRITE;
+	sqe->opcode = opcode;
 	sqe->fd = fd;
-	sqe->addr = (uint64_t)(uintptr_t)buf;
+	sqe->addr = (uint64_t)(uintptr_t)addr;
 	sqe->len = len;
 	sqe->off = off;
 	sqe->buf_index = (uint16_t)(fixed >= 0 ? fixed : 0);
@@ -90,6 +93,26 @@ void uring_write(struct uring *u, int fd, const void *buf, unsigned int len,
 	u->sq_array[idx] = idx;
 	__atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
 	u->queued++;
+}
+
+void uring_write(struct uring *u, int fd, const void *buf, unsigned int len,
+		 uint64_t off, int fixed, uint64_t user_data)
+{
+	uring_queue(u, fixed >= 0 ? IORING_OP_WRITE_FIXED : IORING_OP_WRITE, fd,
+		    buf, len, off, fixed, user_data);
+}
+
+void uring_read(struct uring *u, int fd, void *buf, unsigned int len,
+		uint64_t off, int fixed, uint64_t user_data)
+{
+	uring_queue(u, fixed >= 0 ? IORING_OP_READ_FIXED : IORING_OP_READ, fd,
+		    buf, len, off, fixed, user_data);
+}
+
+void uring_readv(struct uring *u, int fd, const struct iovec *iov,
+		 unsigned int n, uint64_t off, uint64_t user_data)
+{
+	uring_queue(u, IORING_OP_READV, fd, iov, n, off, -1, user_data);
 }
 
 int uring_submit(struct uring *u, unsigned int wait)
@@ -118,4 +141,19 @@ int uring_reap(struct uring *u, uint64_t *user_data, int32_t *res)
 	*res = cqe->res;
 	__atomic_store_n(u->cq_head, head + 1, __ATOMIC_RELEASE);
 	return 1;
+}
+
+int uring_fixed_index(const struct iovec *bufs, unsigned int n, const void *p,
+		      size_t len)
+{
+	const unsigned char *q = p;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const unsigned char *b = bufs[i].iov_base;
+
+		if (q >= b && q + len <= b + bufs[i].iov_len)
+			return (int)i;
+	}
+	return -1;
 }

@@ -573,6 +573,24 @@ int resmem_ring_commit(struct resmem_ring *r, uint32_t len);
 /* resmem_ring_write - reserve, copy @len bytes from @buf, commit. */
 int resmem_ring_write(struct resmem_ring *r, const void *buf, uint32_t len);
 
+/*
+ * resmem_ring_reserve_ahead (LIBRESMEM_3.2) - for a producer that fills
+ * payloads before it reserves them (direct I/O into the ring, several in
+ * flight): room for the next *@n records of @len payload bytes each, made
+ * now (tail moves as their reservations would move it: without
+ * F_OVERWRITE only over consumed records), and in @payload[i] where
+ * resmem_ring_reserve() will put the i-th of them if they are reserved
+ * and committed in order with this @len and nothing is refused between.
+ * The bytes there are free until then: readers stop at head.  *@n is
+ * lowered to the records that fit now.  Call it again with all records
+ * not yet reserved to extend the batch (it always starts at head).
+ * Returns 0, -ENOSPC (not one fits: the consumer is behind), -EMSGSIZE
+ * (@len too big for this ring), -EBUSY (a record is reserved), -EPERM
+ * (not attached), -EINVAL (*@n is 0).
+ */
+int resmem_ring_reserve_ahead(struct resmem_ring *r, uint32_t len,
+			      unsigned int *n, void **payload);
+
 /* Where a new reader starts. */
 enum resmem_ring_from {
 	RESMEM_RING_FROM_TAIL, /* the oldest record still there */

@@ -113,6 +113,59 @@ int resmem_ring_commit(struct resmem_ring *r, uint32_t len)
 	return ring_commit(r, len);
 }
 
+/*
+ * The positions ring_reserve() will take for up to *@n records of @size
+ * bytes from head (the pending GAP record first, PADs where a record does
+ * not fit before the data end), as many as fit in @room bytes: payload
+ * offsets in @payload, *@n lowered to them.  Returns their span from head.
+ */
+static u64 ring_plan_ahead(const struct resmem_ring *r, u64 size, u64 room,
+			   unsigned int *n, void **payload)
+{
+	u64 pos = r->head, span = 0, pad;
+	unsigned int i;
+
+	if (r->gap.count) {
+		pad = ring_pad_at(r, pos, RING_GAP_SIZE);
+		span = pad + RING_GAP_SIZE;
+		pos = ring_add(r, pos, span);
+	}
+	for (i = 0; i < *n; i++) {
+		pad = ring_pad_at(r, pos, size);
+		if (span + pad + size > room)
+			break;
+		pos = ring_add(r, pos, pad);
+		payload[i] = r->data + ring_offset(r, pos) + RING_REC;
+		pos = ring_add(r, pos, size);
+		span += pad + size;
+	}
+	*n = i;
+	return span;
+}
+
+int resmem_ring_reserve_ahead(struct resmem_ring *r, uint32_t len,
+			      unsigned int *n, void **payload)
+{
+	u64 room, span;
+
+	if (!r->producing)
+		return -EPERM;
+	if (r->reserved)
+		return -EBUSY;
+	if (!*n)
+		return -EINVAL;
+	if (len > resmem_ring_max_payload(r->data_size))
+		return -EMSGSIZE;
+	room = r->data_size;
+	if (!(r->flags & RESMEM_RING_F_OVERWRITE))
+		room -= ring_unread(r);
+	span = ring_plan_ahead(r, resmem_ring_rec_size(len), room, n, payload);
+	if (!*n)
+		return -ENOSPC;
+	ring_free_span(r, span);
+	return 0;
+}
+
 int resmem_ring_write(struct resmem_ring *r, const void *buf, uint32_t len)
 {
 	void *p;

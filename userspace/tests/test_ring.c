@@ -316,6 +316,7 @@ void test_ring_hdr_race(const struct test_env *env);
 void test_ring_gaps(const struct test_env *env);
 void test_ring_guard(const struct test_env *env);
 void test_ring_wait(const struct test_env *env);
+void test_ring_ahead(const struct test_env *env);
 
 void test_ring(const struct test_env *env)
 {
@@ -329,4 +330,5 @@ void test_ring(const struct test_env *env)
 	test_ring_gaps(env);
 	test_ring_guard(env);
 	test_ring_wait(env);
+	test_ring_ahead(env);
 }
