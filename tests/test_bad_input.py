@@ -671,23 +671,21 @@ def test_unload_refused_while_open_or_mapped(guest, target):
 
 def test_unload_racing_open_and_mmap(guest, target):
     """Nothing holds the devices: 8 workers open, map a page, write it, unmap
-    and close in a loop while rmmod is retried every 50 ms.  rmmod wins
-    between two rounds; from then on opens fail cleanly (ENOENT: node gone;
-    ENXIO: module going), never otherwise; nothing leaks; it loads again."""
+    and close in a loop while the helper unloads the module under them
+    (delete_module, non-blocking, in a tight loop).  The unload wins between
+    two rounds; from then on opens fail cleanly (ENOENT: node gone; ENXIO:
+    module going), never otherwise; nothing leaks; it loads again."""
     g = guest
     unload(g)
     before = snapshot(g)
     load_regions(g)
     try:
-        g.run("rm -f /tmp/race.out; abuse race 8 8 /dev/resmem/mid /dev/resmem/tail "
-              "> /tmp/race.out 2>&1 &")
-        r = g.run("until grep -q '^race running' /tmp/race.out; do sleep 0.05; done; "
-                  "n=0; until rmmod resmem 2>/dev/null; do n=$((n+1)); sleep 0.05; done; "
-                  "echo tries=$n; until grep -q '^race ok=' /tmp/race.out; do sleep 0.5; done; "
-                  "cat /tmp/race.out", timeout=120)
+        r = g.run("abuse race 60 8 resmem /dev/resmem/mid /dev/resmem/tail",
+                  timeout=120, check=False)
         print(r.out)
+        assert "race unloaded after" in r.out, r.out
         m = re.search(r"race ok=(\d+) gone=(\d+) errors=(\d+) failed=(\d+)", r.out)
-        assert m and m[3] == "0" and m[4] == "0", r.out
+        assert r.status == 0 and m and m[3] == "0" and m[4] == "0", r.out
         assert int(m[1]) > 0 and int(m[2]) > 0, f"the unload did not happen while the workers ran: {r.out}"
         assert g.run("test -e /sys/module/resmem", check=False).status != 0
     finally:

@@ -38,9 +38,13 @@ def wakeups(out):
     return int(re.search(r"(\d+) wake-ups", out)[1])
 
 
-def cpu_ticks(guest, pid):
-    f = guest.run(f"cat /proc/{pid}/stat").out.rsplit(")", 1)[1].split()
-    return int(f[11]) + int(f[12])      # utime, stime (fields 14, 15)
+def sleeps(guest, pid):
+    """How often @pid went to sleep: its voluntary context switches.  Not
+    its CPU ticks: under TCG on a loaded host a vCPU thread descheduled
+    while the process runs charges the process whole ticks (CI's Debian VM
+    charged an idle follower more than 2 in 5 s)."""
+    out = guest.run(f"cat /proc/{pid}/status").out
+    return int(re.search(r"^voluntary_ctxt_switches:\s*(\d+)", out, re.M)[1])
 
 
 @pytest.mark.archs("x86_64", "aarch64")
@@ -106,23 +110,26 @@ def test_capture_commit_wakes_a_sleeping_poller(guest):
 @pytest.mark.archs("x86_64")
 @pytest.mark.guest(boot="standard")
 def test_idle_drain_follow_sleeps(guest):
-    """An idle `drain --follow` on the device uses no CPU (at most 2 ticks
-    of utime + stime in 5 s) and a commit still reaches it.  The control: the
-    same follower on a ring in a regular file, which can only poll (what
-    drain --follow did on devices too before wake-ups), does use CPU."""
+    """An idle `drain --follow` on the device sleeps in poll() until a
+    commit: at most one wake-up per second (its 1 s timeout bounds a missed
+    SIGINT) plus a spare, 7 in 5 s, and a commit still reaches it.  The
+    control: the same follower on a ring in a regular file, which can only
+    poll (what drain --follow did on devices too before wake-ups), wakes up
+    hundreds of times."""
     guest.run("modprobe resmem && resmem ring region0 --reset --force >/dev/null")
     start_fifo_capture(guest, "region0")
     pid = ""
     try:
         pid = follow_pid(guest, "region0", "/tmp/f", "poll")
-        t0 = cpu_ticks(guest, pid)
+        t0 = sleeps(guest, pid)
         guest.run("sleep 5")
-        idle = cpu_ticks(guest, pid) - t0
+        idle = sleeps(guest, pid) - t0
+        print(f"idle follower: {idle} wake-ups in 5 s")
         guest.run("printf wakeup!! >/tmp/cap.in")
         got = guest.run("for i in $(seq 100); do [ -s /tmp/f ] && break; sleep 0.1; done; "
                         "cat /tmp/f").out
         assert got == "wakeup!!", got
-        assert idle <= 2, f"idle drain --follow used {idle} ticks in 5 s"
+        assert idle <= 7, f"idle drain --follow woke up {idle} times in 5 s"
     finally:
         stop_capture(guest)
         guest.run(f"kill {pid} 2>/dev/null; true")
@@ -131,11 +138,12 @@ def test_idle_drain_follow_sleeps(guest):
     guest.run("rm -f /tmp/ring.bin; truncate -s 1M /tmp/ring.bin; "
               "resmem ring /tmp/ring.bin --reset --file >/dev/null")
     pid = follow_pid(guest, "/tmp/ring.bin", "/tmp/g", "nanosleep")
-    t0 = cpu_ticks(guest, pid)
+    t0 = sleeps(guest, pid)
     guest.run("sleep 5")
-    polling = cpu_ticks(guest, pid) - t0
+    polling = sleeps(guest, pid) - t0
+    print(f"polling follower: {polling} wake-ups in 5 s")
     guest.run(f"kill {pid}; true")
-    assert polling > 2, f"the polling control used only {polling} ticks: the measure sees nothing"
+    assert polling > 100, f"the polling control woke up only {polling} times: the measure sees nothing"
 
 
 @pytest.mark.archs("x86_64")

@@ -22,14 +22,19 @@
  *                        slice i of every region for data checks.  Prints the
  *                        worker pids first ("pids P1 P2 ..."), then "ops=N" and
  *                        "errors=N"; exit 1 on any error.
- *   abuse race SECONDS PROCS DEV...          PROCS workers open, map one page,
- *                        touch it, unmap and close, as fast as they can, while
- *                        the module may be unloaded under them: an open that
- *                        fails with ENOENT, ENXIO or ENODEV counts as "gone",
- *                        any other failure as an error (a short random pause
- *                        between rounds gives rmmod its chance).  Prints
- *                        "race running" once every worker has done a round,
- *                        then "race ok=N gone=N errors=N"; exit 1 on errors.
+ *   abuse race SECONDS PROCS MODULE DEV...   PROCS workers open, map one
+ *                        page, touch it, unmap and close, as fast as they can,
+ *                        while this helper unloads MODULE under them: an open
+ *                        that fails with ENOENT, ENXIO or ENODEV counts as
+ *                        "gone", any other failure as an error.  The unload is
+ *                        a tight delete_module(O_NONBLOCK) loop started once
+ *                        every worker has done a round (an rmmod retried every
+ *                        50 ms missed every idle window of 8 workers on a
+ *                        loaded machine).  A worker stops after its third
+ *                        "gone" or when SECONDS pass.  Prints "race running",
+ *                        "race unloaded after N tries" (or "race unload
+ *                        failed: ERRNO"), then "race ok=N gone=N errors=N
+ *                        failed=N"; exit 1 on errors.
  *
  * Case OPs (numbers: decimal or 0x-hex, optional K/M/G/T suffix; negative
  * numbers with a leading '-'):
@@ -63,6 +68,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -71,6 +77,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -793,11 +800,29 @@ static int stress(int argc, char **argv)
 	return bad ? 1 : 0;
 }
 
+/* delete_module(O_NONBLOCK) until it succeeds: the number of tries, or -errno */
+static long unload_module(const char *name, double end)
+{
+	long tries = 0;
+
+	for (;;) {
+		tries++;
+		if (!syscall(SYS_delete_module, name, O_NONBLOCK))
+			return tries;
+		if (errno != EWOULDBLOCK && errno != EAGAIN)
+			return -errno;
+		if (now() >= end)
+			return -ETIMEDOUT;
+		sched_yield();
+	}
+}
+
 static int race(int argc, char **argv)
 {
 	double end = now() + atof(argv[2]);
-	int procs = atoi(argv[3]), ndev = argc - 4, bad = 0;
-	long tot[3] = { 0, 0, 0 };
+	int procs = atoi(argv[3]), ndev = argc - 5, bad = 0;
+	const char *module = argv[4];
+	long tot[3] = { 0, 0, 0 }, tries;
 	int p[2], started[2];
 	char c1;
 
@@ -809,12 +834,12 @@ static int race(int argc, char **argv)
 
 			close(p[0]);
 			close(started[0]);
-			for (long n = 0; now() < end; n++) {
-				/* after the first round: the test starts rmmod only once
+			for (long n = 0; now() < end && gone < 3; n++) {
+				/* after the first round: the unload starts only once
 				 * every worker is in its loop ("race running") */
 				if (n == 1 && write(started[1], "s", 1) != 1)
 					err++;
-				const char *path = argv[4 + n % ndev];
+				const char *path = argv[5 + n % ndev];
 				int fd = open(path, O_RDWR | O_CLOEXEC);
 				uint8_t *m;
 
@@ -838,7 +863,7 @@ static int race(int argc, char **argv)
 					ok++;
 				}
 				close(fd);
-				usleep(200 + (useconds_t)(n * 7919 % 800));	/* let rmmod in */
+				usleep(200 + (useconds_t)(n * 7919 % 800));	/* let the unload in */
 			}
 			dprintf(p[1], "%ld %ld %ld\n", ok, gone, err);
 			_exit(err ? 1 : 0);
@@ -850,6 +875,12 @@ static int race(int argc, char **argv)
 		;
 	close(started[0]);
 	printf("race running\n");
+	fflush(stdout);
+	tries = unload_module(module, end);
+	if (tries > 0)
+		printf("race unloaded after %ld tries\n", tries);
+	else
+		printf("race unload failed: %s\n", strerror((int)-tries));
 	fflush(stdout);
 	FILE *f = fdopen(p[0], "r");
 	long a, b, c;
@@ -866,7 +897,7 @@ static int race(int argc, char **argv)
 			bad++;
 	}
 	printf("race ok=%ld gone=%ld errors=%ld failed=%d\n", tot[0], tot[1], tot[2], bad);
-	return bad || tot[2] ? 1 : 0;
+	return bad || tot[2] || tries < 0 ? 1 : 0;
 }
 
 static volatile sig_atomic_t flip_stop;
@@ -951,8 +982,8 @@ int main(int argc, char **argv)
 		return hdrflip(argv[2]);
 	if (argc >= 5 && !strcmp(argv[1], "stress"))
 		return stress(argc, argv);
-	if (argc >= 5 && !strcmp(argv[1], "race"))
+	if (argc >= 6 && !strcmp(argv[1], "race"))
 		return race(argc, argv);
-	fprintf(stderr, "usage: abuse cases DEV < CASES | abuse open DEV r|w|rw | abuse hdrflip DEV | abuse stress SECONDS PROCS DEV... | abuse race SECONDS PROCS DEV...\n");
+	fprintf(stderr, "usage: abuse cases DEV < CASES | abuse open DEV r|w|rw | abuse hdrflip DEV | abuse stress SECONDS PROCS DEV... | abuse race SECONDS PROCS MODULE DEV...\n");
 	return 2;
 }
