@@ -342,3 +342,52 @@ def test_qemu_dying_with_unread_input_is_a_guest_crash(target):
             g.run("echo " + "x" * 8192, timeout=10)
     finally:
         g.stop()
+
+
+def test_packages_built_once_when_the_prefetch_and_a_test_ask_together(monkeypatch):
+    """packages.prefetch() builds in a thread what a test may ask for at the
+    same moment: the test waits for that build rather than starting a second
+    one (two `make deb` in one directory), and a failed build is tried again
+    by the caller, which sees the error."""
+    import threading
+
+    from tests.harness import packages
+    monkeypatch.setattr(packages, "_memo", {})
+    monkeypatch.setattr(packages, "_locks", {})
+    calls, started = [], threading.Event()
+
+    def slow():
+        calls.append(1)
+        started.set()
+        time.sleep(0.3)
+        return "built"
+    t = threading.Thread(target=packages._once, args=("k", slow))
+    t.start()
+    started.wait(5)
+    assert packages._once("k", slow) == "built"
+    t.join()
+    assert len(calls) == 1
+
+    def broken():
+        calls.append(2)
+        raise AssertionError("make deb failed (2)")
+    for _ in range(2):
+        with pytest.raises(AssertionError, match="make deb failed"):
+            packages._once("bad", broken)
+    assert calls.count(2) == 2
+
+
+def test_prefetched_guest_files_are_told_by_their_fixture():
+    """The boots that take the files packages.prefetch() builds (and sort
+    last in their kernel's run, plugin.py) are those of packaged_files, not
+    any boot with files of its own."""
+    from tests.harness import plugin
+
+    class Item:
+        def __init__(self, extra):
+            self.kw = {"boot": "standard", **({"extra_files_from": extra} if extra else {})}
+
+        def get_closest_marker(self, name):
+            return type("M", (), {"kwargs": self.kw})() if name == "guest" else None
+    assert plugin._prefetched(Item("packaged_files"))
+    assert not plugin._prefetched(Item(None)) and not plugin._prefetched(Item("vivid_modules"))
