@@ -10,9 +10,6 @@ it) in a throwaway directory removed at exit:
   tools_tree()         resmem-tools unpacked (dpkg-deb -x) and its control
                        files (dpkg-deb -e) in <root>/DEBIAN
   build_id(ko)         the GNU build ID ld wrote into a module (hex)
-  prefetch(ks)         all of the above for kernels ks, in a background thread
-                       (make test: the builds take the core the guests leave,
-                       not the guests' time)
 """
 import atexit
 import os
@@ -20,14 +17,11 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 
 from . import buildroot, kernels
 
 REPO = kernels.REPO
 _memo = {}
-_locks = {}
-_locks_guard = threading.Lock()
 _tmp = None
 
 
@@ -62,13 +56,8 @@ def tmpdir(name):
 
 
 def _once(key, fn):
-    """fn() once per key; a caller that comes while another thread builds
-    it waits for that build (a failed one is tried again, by the caller)."""
-    with _locks_guard:
-        lock = _locks.setdefault(key, threading.Lock())
-    with lock:
-        if key not in _memo:
-            _memo[key] = fn()
+    if key not in _memo:
+        _memo[key] = fn()
     return _memo[key]
 
 
@@ -161,21 +150,3 @@ def build_id(ko):
     m = re.search(r"Build ID: ([0-9a-f]+)", run(["readelf", "-n", ko]))
     assert m, f"{ko} has no GNU build ID note"
     return m[1]
-
-
-def prefetch(ks):
-    """Builds, in a daemon thread, what the packaged-module guest tests of
-    kernels @ks (in this order) install: both DKMS modules, and for
-    x86_64 the tools tree.  A failure is left for the test's own call to
-    raise, with the build's output."""
-    def work():
-        for k in ks:
-            for build in (dkms_module, deb_dkms_module) + ((lambda k: tools_tree(),)
-                                                           if k.arch == "x86_64" else ()):
-                try:
-                    build(k)
-                except Exception:   # noqa: BLE001 -- reported by the test that needs it
-                    pass
-    t = threading.Thread(target=work, name="packages-prefetch", daemon=True)
-    t.start()
-    return t

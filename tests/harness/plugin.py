@@ -34,7 +34,7 @@ import time
 
 import pytest
 
-from . import beside, boots, build, debianvm, local, matrix, packages, qemu
+from . import beside, boots, build, debianvm, local, matrix, qemu
 from .local import LocalMachine
 
 
@@ -128,16 +128,6 @@ def _runs_in_debian_vm(item):
     return local.boot_mismatch(boots.resolve(arch, kw), debianvm.facts(arch)) is None
 
 
-# Guest files built in the background (packages.prefetch) while the other
-# tests run: the boots that take them come last in their kernel's run.
-PREFETCHED = {"packaged_files"}
-
-
-def _prefetched(item):
-    m = item.get_closest_marker("guest")
-    return bool(m and m.kwargs.get("extra_files_from") in PREFETCHED)
-
-
 def _boot_key(item):
     m = item.get_closest_marker("guest")
     if not m:
@@ -186,8 +176,7 @@ def pytest_collection_modifyitems(session, config, items):
         fresh = bool(m and m.kwargs.get("fresh"))
         # the VM proofs run in the background from the start: checked last
         last = (bool(item.get_closest_marker("beside")), bool(item.get_closest_marker("debian_vm")))
-        return (last, order.get(t, -1), _prefetched(item), fresh,
-                _boot_key(item) if not fresh else "", i)
+        return (last, order.get(t, -1), fresh, _boot_key(item) if not fresh else "", i)
     items[:] = [it for _, it in sorted(enumerate(items), key=key)]
 
 
@@ -222,11 +211,6 @@ def pytest_collection_finish(session):
         if tr:
             tr.write_line(f"resmem: built for {name} ({k.kernelrelease}) in "
                           f"{time.monotonic() - t0:.0f} s")
-    prefetch = [n for n in _targets(session.config) if n in used and n != "local" and any(
-        _prefetched(it) and it.callspec.params.get("target") == n
-        for it in session.items if hasattr(it, "callspec"))]
-    if prefetch:
-        packages.prefetch([matrix.by_name(n) for n in prefetch])
     _split_host_tests(session, tr)
 
 
