@@ -30,8 +30,9 @@ from tests.harness.pattern import seq
 from tests.harness.units import K, M
 
 # vivid needs its modules and, for dma-contig, a region below 4 GiB: a boot
-# of its own on the full-tier kernels.  The rest needs neither and shares the
-# standard boot on every kernel (core): the dma-buf's mmap goes through a
+# of its own, on every kernel (core: an importer's view of the export is
+# what a kernel change would break).  The rest needs neither and shares the
+# standard boot on every kernel: the dma-buf's mmap goes through a
 # different path per kernel (module/compat.h: vfs_mmap()).
 VIVID_BOOT = pytest.mark.guest(boot="dmabuf", extra_files_from="vivid_modules")
 STANDARD_BOOT = pytest.mark.guest(boot="standard")
@@ -107,6 +108,7 @@ def capture(g, dev, video, ro=False):
                  f"{WIDTH} {HEIGHT}{' ro' if ro else ''}", timeout=300, check=False)
 
 
+@pytest.mark.core
 @VIVID_BOOT
 @pytest.mark.parametrize("alloc", ALLOCATORS)
 def test_vivid_captures_frames_into_the_region(guest, target, alloc):
