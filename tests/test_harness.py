@@ -1,5 +1,6 @@
 """The harness's own guarantees: the channels, the crash detection, the caches."""
 import os
+import subprocess
 import re
 import sys
 import time
@@ -342,3 +343,30 @@ def test_qemu_dying_with_unread_input_is_a_guest_crash(target):
             g.run("echo " + "x" * 8192, timeout=10)
     finally:
         g.stop()
+
+
+def test_package_builds_shared_across_pytest_processes(tmp_path):
+    """packages._once: the main pytest and the one beside it (beside.py
+    passes $RESMEM_PKG_DIR down) build a DKMS module once between them; the
+    second waits for the first's lock and reads its result."""
+    shared = tmp_path / "pkg"
+    shared.mkdir()
+    count = tmp_path / "builds"
+    prog = f"""
+import os, sys, time
+sys.path.insert(0, {kernels.REPO!r})
+from tests.harness import packages
+def build():
+    with open({str(count)!r}, "a") as f:
+        f.write("x")
+    time.sleep(1)
+    return {{"ko": os.path.join(packages.tmpdir("dkms-k"), "resmem.ko")}}
+print(packages._once(("dkms", "k"), build)["ko"])
+"""
+    env = dict(os.environ, RESMEM_PKG_DIR=str(shared))
+    procs = [subprocess.Popen([sys.executable, "-c", prog], env=env, stdout=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outs == [str(shared / "dkms-k" / "resmem.ko")] * 2, outs
+    assert count.read_text() == "x", "both processes built it"

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-from . import build
+from . import build, packages
 
 DIR = os.path.join(build.BUILD, "beside")
 ENV = "RESMEM_BESIDE"
@@ -54,8 +54,9 @@ def start(config, items):
             "--durations=10", f"--targets={config.getoption('--targets')}", "--no-debian-vm",
             f"--junitxml={paths['xml']}"]
     log = open(paths["log"], "w")
-    p = subprocess.Popen(argv, cwd=build.REPO,
-                         env=dict(os.environ, **{ENV: ids}), stdin=subprocess.DEVNULL,
+    # the packaged-module builds are shared with the child (packages.py)
+    env = dict(os.environ, **{ENV: ids, packages.ENV: packages.shared_dir()})
+    p = subprocess.Popen(argv, cwd=build.REPO, env=env, stdin=subprocess.DEVNULL,
                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     return p, paths

@@ -1,7 +1,11 @@
 """resmem as a user installs it: the DKMS-built module, the Debian packages.
 
-Each result is built once per test session (host tests and guest tests share
-it) in a throwaway directory removed at exit:
+Each result is built once per `make test`: host tests and guest tests share
+it, also across the two pytest processes (beside.py's child gets the
+directory through $RESMEM_PKG_DIR; a lock per result makes the second one
+wait for the first one's build instead of repeating it: each DKMS build is
+about a minute of a core the guests need).  The directory is removed at the
+exit of the process that made it:
 
   debs()               make deb -> {"resmem-dkms": path, "resmem-tools": path}
   dkms_module(k)       `make dkms-install` into a throwaway DKMS tree for kernel k
@@ -12,6 +16,8 @@ it) in a throwaway directory removed at exit:
   build_id(ko)         the GNU build ID ld wrote into a module (hex)
 """
 import atexit
+import fcntl
+import json
 import os
 import re
 import shutil
@@ -21,6 +27,7 @@ import tempfile
 from . import buildroot, kernels
 
 REPO = kernels.REPO
+ENV = "RESMEM_PKG_DIR"
 _memo = {}
 _tmp = None
 
@@ -45,19 +52,43 @@ def run_for(k, argv):
     return r.stdout
 
 
-def tmpdir(name):
+def shared_dir():
+    """The directory of this make test's results: the one the parent pytest
+    passed down, else a new one (removed when this process exits)."""
     global _tmp
     if _tmp is None:
-        _tmp = tempfile.mkdtemp(prefix="resmem-pkg-")
-        atexit.register(shutil.rmtree, _tmp, True)
-    d = os.path.join(_tmp, name)
+        inherited = os.environ.get(ENV)
+        if inherited and os.path.isdir(inherited):
+            _tmp = inherited
+        else:
+            _tmp = tempfile.mkdtemp(prefix="resmem-pkg-")
+            atexit.register(shutil.rmtree, _tmp, True)
+            os.environ[ENV] = _tmp
+    return _tmp
+
+
+def tmpdir(name):
+    d = os.path.join(shared_dir(), name)
     os.makedirs(d, exist_ok=True)
     return d
 
 
 def _once(key, fn):
+    """fn() once per make test: in this process, or read from what the other
+    pytest stored (JSON: paths and strings) after waiting for its lock."""
     if key not in _memo:
-        _memo[key] = fn()
+        name = "-".join(key) if isinstance(key, tuple) else key
+        done = os.path.join(shared_dir(), f"{name}.json")
+        with open(os.path.join(shared_dir(), f"{name}.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if os.path.exists(done):
+                with open(done) as f:
+                    _memo[key] = json.load(f)
+            else:
+                _memo[key] = fn()
+                with open(done + ".tmp", "w") as f:
+                    json.dump(_memo[key], f)
+                os.replace(done + ".tmp", done)
     return _memo[key]
 
 
