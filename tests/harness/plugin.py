@@ -41,11 +41,10 @@ from .local import LocalMachine
 def pytest_addoption(parser):
     parser.addoption("--targets", default=",".join(k.name for k in matrix.MATRIX),
                      help="comma-separated: " + ", ".join(k.name for k in matrix.MATRIX) + ", local")
-    parser.addoption("--debian-vm", default="x86_64", metavar="ARCHS",
+    parser.addoption("--debian-vm", default=",".join(debianvm.KERNEL), metavar="ARCHS",
                      help="comma-separated architectures whose full-Debian-VM proof "
                      "(tests/test_debian_vm.py) runs, in the background beside the other tests "
-                     "(default x86_64; arm64's costs about an hour on a clean machine: everything "
-                     "in it runs emulated; make test-debian-vm runs both)")
+                     "(default: " + ",".join(debianvm.KERNEL) + ")")
     parser.addoption("--no-debian-vm", action="store_true", help="no Debian VM proof at all")
     parser.addoption("--no-beside", action="store_true",
                      help="run the host's own tests in this pytest, not in a second one beside "
@@ -148,9 +147,14 @@ def pytest_collection_modifyitems(session, config, items):
         # the local target, on a full system): not again in a busybox guest
         vm_targets = {it.callspec.params.get("target") for it in vm if hasattr(it, "callspec")}
         vm_targets &= set(debianvm.KERNEL.values())
-        empty += [it for it in items if it not in vm and hasattr(it, "callspec")
-                  and it.callspec.params.get("target") in vm_targets
-                  and it.get_closest_marker("core") and _runs_in_debian_vm(it)]
+        given = [it for it in items if it not in vm and hasattr(it, "callspec")
+                 and it.callspec.params.get("target") in vm_targets
+                 and it.get_closest_marker("core") and _runs_in_debian_vm(it)]
+        empty += given
+        # test_debian_vm.py checks that each of them passed in the VM
+        config._resmem_vm_given = {}
+        for it in given:
+            config._resmem_vm_given.setdefault(it.callspec.params["target"], []).append(it.nodeid)
     # cases of core tests marked full: not on the core-tier kernels
     empty += [it for it in items if it.get_closest_marker("full") and hasattr(it, "callspec")
               and target_tier(it.callspec.params.get("target", "local")) != "full"]
@@ -186,12 +190,13 @@ def pytest_collection_finish(session):
     if session.config.option.collectonly or session.config._resmem_beside_ids is not None:
         return
     # the Debian VM proofs first: they take the core the guests leave idle
-    vm = session.config._resmem_debianvm = {}
+    archs = []
     for item in session.items:
         if item.get_closest_marker("debian_vm") and hasattr(item, "callspec"):
             t = item.callspec.params.get("target")
-            if t != "local" and target_arch(t) not in vm:
-                vm[target_arch(t)] = debianvm.start_proof(target_arch(t))
+            if t != "local" and target_arch(t) not in archs:
+                archs.append(target_arch(t))
+    session.config._resmem_debianvm = debianvm.start_proofs(archs) if archs else {}
     used = set()
     for item in session.items:
         cs = getattr(item, "callspec", None)
@@ -367,16 +372,17 @@ def debian_vm_proof(config, arch):
     started = getattr(config, "_resmem_debianvm", {})
     done = config.__dict__.setdefault("_resmem_debianvm_done", {})
     if arch not in done:
-        done[arch] = debianvm.wait_proof(started.get(arch) or debianvm.start_proof(arch))
+        done[arch] = debianvm.wait_proof(started.get(arch) or debianvm.start_proofs([arch])[arch])
     return done[arch]
 
 
 def pytest_unconfigure(config):
     if getattr(config, "_resmem_beside", None):
         beside.stop(config._resmem_beside)
-    for p, _ in getattr(config, "_resmem_debianvm", {}).values():
+    for p in {p for p, _ in getattr(config, "_resmem_debianvm", {}).values()}:
         if p.poll() is None:    # the run was cut short: no VM outlives it
             os.killpg(p.pid, 9)
+            p.wait()
     pool = getattr(config, "_resmem_pool", None)
     if pool:
         pool.finish()
