@@ -433,7 +433,8 @@ def test_non_coherent_producer_is_refused_on_write_back(guest, target):
 
 
 @pytest.mark.archs("aarch64")
-@pytest.mark.guest(boot="standard")
+@pytest.mark.guest(boot="standard", qemu_only="boots a second machine, with a reservation over "
+                   "this one's kernel code")
 def test_refused_claim_gives_back_what_it_adopted(guest, target):
     """A region (without no-map) from the page before "Kernel code" to its
     end: every page is reserved, so only the claim refuses it, after
@@ -441,9 +442,6 @@ def test_refused_claim_gives_back_what_it_adopted(guest, target):
     children.  Undoing the claim must hand them back: /proc/iomem is the
     same before modprobe and after the refusal (release_resource() dropped
     "Kernel code" for the rest of the boot)."""
-    if getattr(guest, "local", False):
-        pytest.skip("boots a second machine, with a reservation over this one's kernel code: "
-                    "QEMU only")
     code = [(s, e) for s, e, name, _ in iomem(guest) if name == "Kernel code"]
     assert len(code) == 1, code
     start, end = code[0][0] - 4 * K, code[0][1] + 1

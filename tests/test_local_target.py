@@ -37,6 +37,15 @@ def test_boot_mismatch_names_what_is_missing(arch, boot, facts, why):
         assert got and why in got, got
 
 
+def test_qemu_only_boot_never_matches_a_machine():
+    """guest(qemu_only=why): skipped on every machine, with the why, even one
+    booted exactly as the rest of the marker asks (and not given to the
+    Debian VM: plugin._runs_in_debian_vm)."""
+    boot = boots.resolve("aarch64", {"boot": "standard", "qemu_only": "boots a second machine"})
+    facts = ([], [(0x140000000, G, "resmem,region", "resmem", True)], False)
+    assert local.boot_mismatch(boot, facts) == "QEMU only: boots a second machine"
+
+
 @pytest.mark.parametrize("cmd,clears", [
     ("dmesg -c", True), ("dmesg -C", True), ("dmesg --clear", True),
     ("dmesg -c > /dev/null; modprobe resmem", True), ("x=1; dmesg --read-clear", True),

@@ -309,6 +309,8 @@ def boot_mismatch(boot, facts=None):
     """Why this machine, as booted, is not the boot a test asks for (None: it is).
     The reason says what would make it one."""
     have, got, efi = facts or machine_facts()
+    if boot.get("qemu_only"):   # guest(qemu_only="why"): what no machine can be booted as
+        return f"QEMU only: {boot['qemu_only']}"
     if boot.get("extra_qemu"):
         return "needs a QEMU device or machine option: " + " ".join(boot["extra_qemu"])
     if boot.get("firmware") == "uefi" and not efi:

@@ -54,7 +54,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "guest(**boot): the boot this test needs")
+    config.addinivalue_line("markers", "guest(**boot): the boot this test needs (qemu_only=why: "
+                            "one no machine can be booted as, skipped by the local target)")
     config.addinivalue_line("markers", "archs(*names): only targets of these architectures")
     config.addinivalue_line("markers", "once: only the first selected target (of those archs): "
                             "for what does not depend on the kernel")
@@ -276,6 +277,7 @@ class Pool:
             return self.local
         boot = dict(boot)
         fresh = boot.pop("fresh", False)
+        boot.pop("qemu_only", None)     # (local.boot_mismatch's)
         key = (target, json.dumps(boot, sort_keys=True, default=str))
         if not fresh and self.guest is not None and self.key == key and self.guest.alive():
             return self.guest
