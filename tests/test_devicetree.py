@@ -170,7 +170,7 @@ class TestRegions:
         assert info["readonly"] is True
         # The bytes are there to read: the host writes nothing, so compare with pmemsave.
         host = loaded.pmemsave(DMA_B[0] + 0x1000, 4096)
-        got = g.run(f"dd if=/dev/resmem/dma-b bs=4096 skip=1 count=1 2>/dev/null"
+        got = g.run("dd if=/dev/resmem/dma-b bs=4096 skip=1 count=1 2>/dev/null"
                     " | od -An -tx1 -v").out
         assert bytes.fromhex("".join(got.split())) == host
         assert g.run("mapper write /dev/resmem/dma-b 0 4096 1", check=False).status != 0
