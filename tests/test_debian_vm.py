@@ -139,6 +139,8 @@ def test_local_target_passes_in_a_debian_vm(request, target, proof):
     assert sum(v == "passed" for v in results.values()) == passed, \
         f"the JUnit results and the summary disagree\n{proof.where()}"
     given = getattr(request.config, "_resmem_vm_given", {}).get(target, [])
+    assert given, (f"no core test of {target} was given to the VM: collect the suite with it "
+                   "(pytest tests -m debian_vm, as make test-debian-vm does)")
     missed = [f"{results.get(junit_id(n, target), 'not run')}: {n}" for n in given
               if results.get(junit_id(n, target)) != "passed"]
     assert not missed, (f"{len(missed)} of the {len(given)} core tests left to the VM did not pass "
