@@ -361,7 +361,8 @@ def prebuild_steps(arch):
     # and what `make test TARGETS=local` builds besides (tests/harness/build.py)
     kbuild = f"make -j2 module {kdir} && make -j2 test-modules {kdir}"
     if cross_steps(arch):
-        return kbuild
+        # what a cross build leaves out: the shared libresmem (userspace/Makefile)
+        return f"{kbuild} && make -j2 tools ARCH={arch}"
     return f"{kbuild} && make -j2 tools ARCH={arch} && make -j2 guest-helpers ARCH={arch}"
 
 
