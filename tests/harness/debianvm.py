@@ -56,10 +56,12 @@ SUITE = "trixie"
 # The matrix kernel each architecture's system runs (trixie's own kernel).
 KERNEL = {"x86_64": "qemu-x86_64-6.12", "aarch64": "qemu-aarch64-6.12"}
 # What a user's machine has: an init, udev, modprobe, a compiler, the
-# project's build and test dependencies (README), sudo.
+# project's build and test dependencies (README), sudo; e2fsprogs (on any
+# installed Debian) makes and reads the ext4 disk images of the tests that
+# run on a loop device (disk.Ext4Disk).
 PACKAGES = ["systemd-sysv", "udev", "dbus", "kmod", "procps", "initramfs-tools", "zstd",
             "sudo", "passwd", "build-essential", "python3-pytest", "device-tree-compiler",
-            "libfdt-dev"]
+            "libfdt-dev", "e2fsprogs"]
 # Not installed: documentation nobody reads in a VM (less to unpack and copy).
 EXCLUDE = ["/usr/share/man/*", "/usr/share/doc/*", "/usr/share/info/*", "/usr/share/locale/*"]
 # Modules the initrd needs to find the root disk: initramfs-tools cannot
