@@ -34,7 +34,7 @@ def fresh_load(guest):
     """The guest with resmem unloaded before and after (its boot is shared
     with other tests, which load it their own way)."""
     guest.run("rmmod resmem 2>/dev/null; true")
-    disk.setup(guest)
+    DISK.setup(guest)
     yield guest
     guest.run("rmmod resmem", check=False)
 
@@ -49,8 +49,9 @@ def modprobe(g, args):
 
 def dio_write(g, name, off, length, doff, seed):
     """`dio write` of a window of /dev/resmem/NAME to the disk (O_DIRECT):
-    its output ("ok" or "errno=E...")."""
-    return g.run(f"dio write /dev/resmem/{name} {disk.GUEST_DEV} {off:#x} {length:#x} "
+    its output ("ok" or "errno=E...").  The disk's device: set up by
+    fresh_load (a loop device on the local target)."""
+    return g.run(f"dio write /dev/resmem/{name} {DISK.device(g)} {off:#x} {length:#x} "
                  f"{doff:#x} {seed:#x}", check=False).out.strip()
 
 

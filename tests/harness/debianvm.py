@@ -56,10 +56,12 @@ SUITE = "trixie"
 # The matrix kernel each architecture's system runs (trixie's own kernel).
 KERNEL = {"x86_64": "qemu-x86_64-6.12", "aarch64": "qemu-aarch64-6.12"}
 # What a user's machine has: an init, udev, modprobe, a compiler, the
-# project's build and test dependencies (README), sudo.
+# project's build and test dependencies (README), sudo; e2fsprogs (on any
+# installed Debian) makes and reads the ext4 disk images of the tests that
+# run on a loop device (disk.Ext4Disk).
 PACKAGES = ["systemd-sysv", "udev", "dbus", "kmod", "procps", "initramfs-tools", "zstd",
             "sudo", "passwd", "build-essential", "python3-pytest", "device-tree-compiler",
-            "libfdt-dev"]
+            "libfdt-dev", "e2fsprogs"]
 # Not installed: documentation nobody reads in a VM (less to unpack and copy).
 EXCLUDE = ["/usr/share/man/*", "/usr/share/doc/*", "/usr/share/info/*", "/usr/share/locale/*"]
 # ... and, where every program of the root runs through qemu-user, udev's
@@ -414,6 +416,13 @@ sync
 """
 
 
+# The VM's own command line: its root, and the 9p transport loaded early
+# by systemd-modules-load, not by udev as the device turns up: the run's
+# mount of the share once failed with "9pnet_virtio: no channels available
+# for device host" (udev's load of the module still under way).
+BASE_CMDLINE = "root=/dev/vda rw panic=-1 modules_load=9pnet_virtio"
+
+
 def qemu_argv(arch, d, run_dir, mem=None, cmdline="", reservations=(), smp=2):
     """The VM: the image's own kernel and initrd, the disk in snapshot mode,
     the run directory shared as 9p tag "host"."""
@@ -423,7 +432,7 @@ def qemu_argv(arch, d, run_dir, mem=None, cmdline="", reservations=(), smp=2):
               "-drive", f"file={os.path.join(d, 'root.img')},format=raw,if=virtio,snapshot=on",
               "-virtfs", f"local,path={run_dir},mount_tag=host,security_model=none",
               "-chardev", f"file,id=con,path={run_dir}/console.log", "-serial", "chardev:con"]
-    append = f"root=/dev/vda rw panic=-1 {cmdline}".strip()
+    append = f"{BASE_CMDLINE} {cmdline}".strip()
     if arch == "x86_64":
         argv = ["qemu-system-x86_64", "-machine", "pc", "-cpu", "max", *common,
                 "-append", f"console=ttyS0 {append}"]
@@ -510,7 +519,7 @@ PROOF_DIR = os.path.join(kernels.REPO, "build", "debianvm")
 def facts(arch, boot="standard"):
     """local.machine_facts() as the VM booted with `boot` will find them."""
     cfg = boots.resolve(arch, {"boot": boot})
-    return ((f"root=/dev/vda rw panic=-1 {cfg.get('cmdline', '')}").split(),
+    return ((f"{BASE_CMDLINE} {cfg.get('cmdline', '')}").split(),
             [(r["addr"], r["size"], r.get("compatible", ""), r["name"], bool(r.get("no_map")))
              for r in cfg.get("reservations", [])],
             False)

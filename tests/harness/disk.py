@@ -4,6 +4,7 @@ reads afterwards as an independent witness.
     DISK = disk.Disk("dio", 256 * M)
     @pytest.mark.guest(boot="standard", extra_qemu=DISK.qemu_args(),
                        extra_files_from="disk_modules")
+    dev = DISK.setup(g)             # the disk's device, e.g. "/dev/vda"
     DISK.read(offset, length)       # bytes of the image, after the guest flushed
 
 The image lives in this tree's build/disks/ (sparse; made when the marker
@@ -11,7 +12,10 @@ is built, at collection, since QEMU opens it at boot).  In the guest the
 disk is /dev/vda once `setup(g)` has loaded virtio_blk: the Debian
 kernels build it as a module (6.1 also virtio and virtio_pci), which
 `module_files(k)` packs from the kernel's image, as devdax.py packs its
-modules; the guest's init runs depmod.
+modules; the guest's init runs depmod.  On the local target it is a loop
+device over the same image file (LocalMachine.loop()): there /dev/vda
+may be the machine's own root disk, so a test takes its device from
+setup() or device(), never a fixed name.
 """
 import os
 import shutil
@@ -28,9 +32,21 @@ MODULES = ("virtio_pci", "virtio_blk")
 
 
 class Disk:
+    GUEST_DEV = GUEST_DEV
+    MODULES = MODULES
+
     def __init__(self, name, size):
         self.path = os.path.join(DIR, f"{name}.img")
         self.size = size
+
+    def device(self, g):
+        """The disk's device in g, nothing loaded: the guest's GUEST_DEV,
+        or on the local machine the loop device over the image."""
+        return g.loop(self.path) if getattr(g, "local", False) else self.GUEST_DEV
+
+    def setup(self, g):
+        """The disk ready in g (its driver loaded); returns its device."""
+        return setup(g, self.GUEST_DEV, self.MODULES, self.path)
 
     def qemu_args(self):
         """QEMU arguments attaching the image as a virtio-blk disk (made here,
@@ -63,11 +79,9 @@ class Ext4Disk(Disk):
                             self.path], check=True, stdout=subprocess.DEVNULL)
         return args
 
-    GUEST_DEV = GUEST_DEV
-    MODULES = MODULES
-
     def mount(self, g, mnt):
-        mount_ext4(g, mnt, self.GUEST_DEV, self.MODULES)
+        """Mounted at mnt in g; returns its device."""
+        return mount_ext4(g, mnt, self.GUEST_DEV, self.MODULES, self.path)
 
     def module_files(self, k):
         return ext4_module_files(k, self.MODULES)
@@ -91,7 +105,7 @@ class Ext4Disk(Disk):
         try:
             return self.file(name)
         finally:
-            g.run(f"mount -t ext4 {self.GUEST_DEV} {mnt}")
+            g.run(f"mount -t ext4 {self.device(g)} {mnt}")
 
     def file(self, name):
         with tempfile.TemporaryDirectory() as d:
@@ -110,13 +124,15 @@ def ext4_module_files(k, modules=MODULES):
     return devdax.module_files(k, modules + ("ext4",) + crc)
 
 
-def mount_ext4(g, mnt, dev=GUEST_DEV, modules=MODULES):
-    """The Ext4Disk mounted at mnt in guest g (its driver loaded first)."""
-    setup(g, dev, modules)
+def mount_ext4(g, mnt, dev=GUEST_DEV, modules=MODULES, image=None):
+    """The Ext4Disk mounted at mnt in guest g (its driver loaded first);
+    returns its device (on the local machine a loop device over image)."""
+    dev = setup(g, dev, modules, image)
     assert shutil.which("mkfs.ext4", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin"), \
         "the host has no mkfs.ext4 (e2fsprogs) to make the guest's ext4 disk"
     g.run(f"modprobe -q crc32c_generic; modprobe ext4; mkdir -p {mnt}; "
           f"grep -q ' {mnt} ' /proc/mounts || mount -t ext4 {dev} {mnt}")
+    return dev
 
 
 def module_files(k):
@@ -124,9 +140,14 @@ def module_files(k):
     return devdax.module_files(k, MODULES)
 
 
-def setup(g, dev=GUEST_DEV, modules=MODULES):
+def setup(g, dev=GUEST_DEV, modules=MODULES, image=None):
     """Loads the disk's driver (virtio_blk) in guest g and waits for the
-    disk; returns its path."""
+    disk; returns its path.  On the local machine nothing is loaded: the
+    disk is a loop device over the image file (attached once per run),
+    never dev, which may be one of the machine's own disks."""
+    if getattr(g, "local", False):
+        assert image, "the local machine's disks are loop devices over an image: pass image"
+        return g.loop(image)
     g.run(f"modprobe -a {' '.join(modules)}; n=0; while [ ! -b {dev} ] && [ $n -lt 100 ]; do "
           f"sleep 0.1; n=$((n+1)); done; test -b {dev}", timeout=60)
     return dev

@@ -12,7 +12,9 @@ the log are refused.
 
 At the end, resmem is put back as it was found: unloaded, or loaded again
 with the parameters it had.  What only QEMU can do (reboot, boot another
-command line) skips with that reason.
+command line) skips with that reason.  A test's virtio-blk disk (disk.py)
+is a loop device over the same image file here: the machine's own disks
+are never a test's.
 """
 import errno
 import os
@@ -136,6 +138,7 @@ class LocalMachine:
         self.blocked = None     # guard(): regions holding data no test may write
         self.zeroed = []        # regions found all-zero, zeroed again at the end
         self.witnesses = set()  # what pmemsave() read through, per test (plugin)
+        self.loops = {}         # image file -> the loop device loop() attached over it
 
     def _module_state(self):
         """None when resmem is not loaded, else its parameters as a modprobe line."""
@@ -237,6 +240,25 @@ class LocalMachine:
         pytest.skip(f"no witness for [{addr:#x}, +{size:#x}) on this machine: /dev/mem refuses to "
                     "read or map it and no resmem region holds it")
 
+    def loop(self, path):
+        """The loop device over the image file at @path (a test's disk,
+        disk.py), attached at first use and kept for the run: what a QEMU
+        guest sees as /dev/vda, which here may be the machine's root disk."""
+        if path not in self.loops:
+            self.loops[path] = self.run(f"losetup --find --show {shlex.quote(path)}").out.strip()
+        return self.loops[path]
+
+    def _detach_loops(self):
+        """Every loop device loop() attached detached again, its mounts
+        (a test's ext4, disk.Ext4Disk) unmounted first."""
+        for dev in self.loops.values():
+            with open("/proc/mounts") as f:
+                mounts = [l.split()[1] for l in f if l.split()[0] == dev]
+            for mnt in reversed(mounts):
+                subprocess.run(["umount", mnt], capture_output=True)
+            subprocess.run(["losetup", "-d", dev], capture_output=True)
+        self.loops = {}
+
     def reset(self):
         pytest.skip("warm reboot is driven from the host only under QEMU")
 
@@ -260,8 +282,9 @@ class LocalMachine:
         pass
 
     def restore(self):
-        """Regions found all-zero zeroed again, resmem as it was found, the
-        temporary tree removed."""
+        """The test disks' loop devices detached, regions found all-zero
+        zeroed again, resmem as it was found, the temporary tree removed."""
+        self._detach_loops()
         if self.zeroed:
             self.run("rmmod resmem 2>/dev/null; modprobe resmem", check=False)
             for name in self.zeroed:
@@ -305,13 +328,30 @@ def machine_facts():
     return cmdline, _dt_reservations(), os.path.isdir("/sys/firmware/efi")
 
 
+def _virtio_disks(extra_qemu):
+    """The image files of QEMU arguments made only of virtio-blk disks
+    (`-drive file=IMG,...,if=virtio`, disk.Disk), which this machine has as
+    loop devices over the same files; None for anything else.  Not NVMe's
+    (`if=none` + `-device nvme`): its tests need NVMe's 4-byte DMA
+    alignment, which a loop device does not give."""
+    if not extra_qemu or len(extra_qemu) % 2:
+        return None
+    files = []
+    for opt, value in zip(extra_qemu[::2], extra_qemu[1::2]):
+        kv = dict(p.partition("=")[::2] for p in value.split(","))
+        if opt != "-drive" or kv.get("if") != "virtio" or not kv.get("file"):
+            return None
+        files.append(kv["file"])
+    return files
+
+
 def boot_mismatch(boot, facts=None):
     """Why this machine, as booted, is not the boot a test asks for (None: it is).
     The reason says what would make it one."""
     have, got, efi = facts or machine_facts()
     if boot.get("qemu_only"):   # guest(qemu_only="why"): what no machine can be booted as
         return f"QEMU only: {boot['qemu_only']}"
-    if boot.get("extra_qemu"):
+    if boot.get("extra_qemu") and not _virtio_disks(boot["extra_qemu"]):
         return "needs a QEMU device or machine option: " + " ".join(boot["extra_qemu"])
     if boot.get("firmware") == "uefi" and not efi:
         return "needs a machine booted through UEFI"
