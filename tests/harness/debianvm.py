@@ -71,8 +71,13 @@ EXCLUDE = ["/usr/share/man/*", "/usr/share/doc/*", "/usr/share/info/*", "/usr/sh
 FOREIGN_EXCLUDE = ["/usr/lib/udev/hwdb.d/*"]
 
 
+def foreign(arch):
+    """Whether this machine runs arch's programs only through qemu-user."""
+    return arch != os.uname().machine
+
+
 def exclude(arch):
-    return EXCLUDE + (FOREIGN_EXCLUDE if arch != os.uname().machine else [])
+    return EXCLUDE + (FOREIGN_EXCLUDE if foreign(arch) else [])
 
 
 def initrd_once(arch, kernelrelease):
@@ -81,7 +86,7 @@ def initrd_once(arch, kernelrelease):
     it again after the other packages; through qemu-user each took about
     three minutes.  Until then update-initramfs is a no-op put in place of
     the real one (dpkg-divert).  Native builds keep Debian's own course."""
-    if arch == os.uname().machine:
+    if not foreign(arch):
         return [], []
     cmd = "/usr/sbin/update-initramfs"
     divert = "/usr/sbin/update-initramfs.deferred"
@@ -220,7 +225,7 @@ def foreign_exec(arch):
     handler (/usr/lib/binfmt.d), registered in binfmt_misc if it is not
     yet.  What systemd-binfmt does at boot on a machine with systemd."""
     debarch = kernel_for(arch).debarch
-    if arch == os.uname().machine or \
+    if not foreign(arch) or \
             subprocess.run(["arch-test", debarch], capture_output=True).returncode == 0:
         return
     misc = "/proc/sys/fs/binfmt_misc"
@@ -350,7 +355,7 @@ def cross_steps(arch):
     chroot's 11 minutes).  Those rules are driven by timestamps, so in the
     VM they are up to date; kbuild records each command line and would
     rebuild, so the modules are built in the chroot.  None: all in there."""
-    if arch == os.uname().machine:
+    if not foreign(arch):
         return None
     return f"make -j2 tools ARCH={arch} && make -j2 guest-helpers ARCH={arch}"
 
